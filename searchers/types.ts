@@ -1,0 +1,47 @@
+/**
+ * The one interface every search algorithm implements. The study controller calls `suggest` each time it needs a new trial and
+ * hands it the whole stored history; searchers keep no state that cannot be rebuilt from that history, so resuming a study or
+ * sharing it between processes needs no searcher file.
+ */
+import type { SearchSpace } from '../spaces/types.js';
+import type { Direction, JsonValue, Params, TrialRecord } from '../src/types.js';
+
+/** What a searcher is built with. All randomness must flow from `seed` (through seedrandom). */
+export interface SearcherInit {
+  readonly space: SearchSpace;
+  readonly seed: number;
+  readonly direction: Direction;
+}
+
+/** The question the controller asks. */
+export interface SuggestRequest {
+  /** The number the new trial will get (the storage's next number). Seeded searchers derive their draw from it. */
+  readonly number: number;
+  /** Every stored trial, any state, in number order (read-only; shared with the storage cache). */
+  readonly trials: readonly TrialRecord[];
+}
+
+/** A searcher's answer. */
+export type Suggestion =
+  | {
+      readonly kind: 'suggest';
+      readonly params: Params;
+      /** Steps the trial may run (multi-fidelity searchers); absent: unlimited. */
+      readonly budget?: number;
+      /** Searcher-private data stored with the trial (e.g. the grid point index); JSON only. */
+      readonly system?: { readonly [key: string]: JsonValue };
+    }
+  /** Nothing can be proposed until a running trial finishes (e.g. a synchronous rung is filling). */
+  | { readonly kind: 'wait' }
+  /** The searcher has nothing left to propose (e.g. a finished grid). */
+  | { readonly kind: 'exhausted' };
+
+export interface Searcher {
+  /** The registered type name, e.g. `random`. */
+  readonly type: string;
+  /** Proposes the next trial. Must not mutate `req.trials`. May be async (model fitting). */
+  suggest(req: SuggestRequest): Suggestion | Promise<Suggestion>;
+}
+
+/** Builds a searcher from its options object (the object form of `searcher` in `createStudy`, minus `type`). */
+export type SearcherFactory = (init: SearcherInit, options: { readonly [key: string]: JsonValue }) => Searcher;
