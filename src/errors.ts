@@ -1,0 +1,103 @@
+/**
+ * Every error tunekit throws on purpose is made here, so messages stay consistent: they state the broken invariant, name the
+ * field, path or file, and say how to fix it. Callers match on the class (or `code`), never on message text.
+ */
+
+/** Base class: `code` is stable and machine-readable. */
+export class TunekitError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid options passed to a public function (validated up front, like piscina). */
+export class OptionsError extends TypeError {
+  readonly code = 'ERR_TUNEKIT_OPTIONS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionsError';
+  }
+}
+
+/** A state change a trial cannot make (finishing a finished trial, reporting to a waiting one...). */
+export class TrialStateError extends TunekitError {
+  constructor(study: string, number: number, state: string, wanted: string) {
+    super(
+      'ERR_TUNEKIT_TRIAL_STATE',
+      `trial ${number} of study "${study}" is ${state}, so it cannot ${wanted}; a finished trial can never change`,
+    );
+  }
+}
+
+export class TrialNotFoundError extends TunekitError {
+  constructor(study: string, number: number) {
+    super('ERR_TUNEKIT_TRIAL_NOT_FOUND', `study "${study}" has no trial ${number}`);
+  }
+}
+
+export class StudyExistsError extends TunekitError {
+  constructor(name: string, where: string) {
+    super(
+      'ERR_TUNEKIT_STUDY_EXISTS',
+      `a study named "${name}" already exists in ${where}; pass loadIfExists: true to continue it, or choose another name`,
+    );
+  }
+}
+
+export class StudyNotFoundError extends TunekitError {
+  constructor(name: string, where: string, known: readonly string[]) {
+    super(
+      'ERR_TUNEKIT_STUDY_NOT_FOUND',
+      `no study named "${name}" in ${where}` + (known.length ? `; it holds: ${known.map((k) => `"${k}"`).join(', ')}` : ' (it holds none)'),
+    );
+  }
+}
+
+/** Another live process holds the write lock of a storage file. */
+export class StorageLockedError extends TunekitError {
+  constructor(file: string, pid: number, host: string) {
+    super(
+      'ERR_TUNEKIT_STORAGE_LOCKED',
+      `${file} is open for writing by process ${pid} on ${host}; only one process may write a study file. ` +
+        `Stop that process first (a lock left by a dead process is taken over automatically)`,
+    );
+  }
+}
+
+/** A storage file that cannot be read. Nothing is written over it. */
+export class StorageCorruptError extends TunekitError {
+  constructor(file: string, detail: string, backup?: string) {
+    super(
+      'ERR_TUNEKIT_STORAGE_CORRUPT',
+      `${file} is corrupt or truncated (${detail}); it was left untouched. ` +
+        (backup
+          ? `The last good copy is ${backup}: inspect both, then copy the good one over ${file} to continue`
+          : `No earlier good copy exists; restore ${file} from a backup or start a new study file`),
+    );
+  }
+}
+
+/** Unknown searcher type or bad searcher options. */
+export class SearcherError extends TunekitError {
+  constructor(message: string) {
+    super('ERR_TUNEKIT_SEARCHER', message);
+  }
+}
+
+/** A sweep where every one of the last N trials failed: something is wrong with the objective, not the params. */
+export class TooManyFailuresError extends TunekitError {
+  constructor(
+    count: number,
+    readonly lastError: string,
+  ) {
+    super(
+      'ERR_TUNEKIT_TOO_MANY_FAILURES',
+      `the last ${count} trials all failed (maxConsecutiveFailures = ${count}); the last error was: ${lastError}. ` +
+        `Fix the objective, or raise maxConsecutiveFailures`,
+    );
+  }
+}
