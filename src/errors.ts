@@ -101,3 +101,31 @@ export class TooManyFailuresError extends TunekitError {
     );
   }
 }
+
+/** The searcher has nothing left to propose (e.g. every grid point was tried). `optimize` ends normally on it. */
+export class SearchExhaustedError extends TunekitError {
+  constructor(study: string, searcher: string) {
+    super('ERR_TUNEKIT_EXHAUSTED', `searcher "${searcher}" of study "${study}" has nothing left to propose`);
+  }
+}
+
+/** A stored study does not match what `createStudy` was given with `loadIfExists`. */
+export class StudyMismatchError extends TunekitError {
+  constructor(name: string, field: string, stored: string, given: string) {
+    super(
+      'ERR_TUNEKIT_STUDY_MISMATCH',
+      `study "${name}" is stored with ${field} ${stored}, but ${given} was given; use loadStudy() to continue it as stored, ` +
+        `or another study name for a different ${field}`,
+    );
+  }
+}
+
+/**
+ * Thrown by an objective (or by tunekit inside `ctx.report`) to end its trial as pruned. Like Optuna's TrialPruned: not a failure.
+ */
+export class TrialPruned extends Error {
+  constructor(readonly reason = 'pruned by the objective') {
+    super(reason);
+    this.name = 'TrialPruned';
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The searcher registry. `createStudy` resolves its `searcher` option here; later algorithms (TPE, GP, Hyperband...) add
+ * themselves with `registerSearcher`, so the controller never names an algorithm.
+ */
+import type { JsonValue } from '../src/types.js';
+import { SearcherError } from '../src/errors.js';
+import type { Searcher, SearcherFactory, SearcherInit } from './types.js';
+import { createRandomSearcher } from './random.js';
+import { createGridSearcher } from './grid.js';
+import { createSobolSearcher } from './sobol/index.js';
+
+export type { Searcher, SearcherFactory, SearcherInit, SuggestRequest, Suggestion } from './types.js';
+export { createRandomSearcher } from './random.js';
+export { createGridSearcher, gridSize } from './grid.js';
+export { createSobolSearcher } from './sobol/index.js';
+
+/** A searcher as `createStudy` takes it: a type name, or an object with `type` and that searcher's options. */
+export type SearcherSpec = string | { readonly type: string; readonly [option: string]: JsonValue };
+
+const registry = new Map<string, SearcherFactory>([
+  ['random', createRandomSearcher],
+  ['grid', createGridSearcher],
+  ['sobol', createSobolSearcher],
+]);
+
+/** Adds (or replaces) a searcher type. Called once at import time by each algorithm's module. */
+export function registerSearcher(type: string, factory: SearcherFactory): void {
+  if (typeof type !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(type)) {
+    throw new TypeError(`searcher type must match /^[a-z][a-z0-9_-]*$/, got ${JSON.stringify(type)}`);
+  }
+  registry.set(type, factory);
+}
+
+/** Registered searcher type names, sorted. */
+export function searcherTypes(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** Builds the searcher a spec names; unknown types and malformed specs get an error listing the known types. */
+export function createSearcher(spec: SearcherSpec, init: SearcherInit): Searcher {
+  const known = searcherTypes().join(', ');
+  let type: string;
+  let options: { [key: string]: JsonValue } = {};
+  if (typeof spec === 'string') {
+    type = spec;
+  } else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec) && typeof spec.type === 'string') {
+    ({ type, ...options } = spec);
+  } else {
+    throw new SearcherError(`searcher must be a type name or { type, ...options }, got ${JSON.stringify(spec)}; known types: ${known}`);
+  }
+  const factory = registry.get(type);
+  if (!factory) throw new SearcherError(`unknown searcher "${type}"; known types: ${known}`);
+  return factory(init, options);
+}

@@ -1,0 +1,83 @@
+/**
+ * `tunekit report <storage> [--study NAME] [--json FILE|-] [--top K]`: the leaderboard of a stored study, as a table on stdout
+ * and/or as JSON. Opens the storage read-only (no lock), so it works while a sweep is writing the file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { FileStorage } from '../storage/index.js';
+import { buildLeaderboard, type Leaderboard } from '../report/leaderboard.js';
+import { StudyNotFoundError, OptionsError } from '../errors.js';
+
+export interface ReportArgs {
+  readonly storage: string;
+  readonly study?: string;
+  readonly json?: string;
+  readonly top?: number;
+}
+
+/** A file path, or a directory holding `study.json` (the layout sweeps write). */
+export function resolveStorageFile(p: string): string {
+  const file = fs.existsSync(p) && fs.statSync(p).isDirectory() ? path.join(p, 'study.json') : p;
+  // A study still being written may exist only as its journal (`.wal`) until the first snapshot.
+  if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`no storage file at ${file}; pass the study file (or the directory holding study.json)`);
+  return file;
+}
+
+export async function loadLeaderboard(args: ReportArgs): Promise<Leaderboard> {
+  const file = resolveStorageFile(args.storage);
+  const storage = await FileStorage.openReadOnly(file);
+  try {
+    const names = await storage.listStudies();
+    const name = args.study ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined) {
+      throw new OptionsError(names.length ? `${file} holds several studies (${names.join(', ')}); pick one with --study NAME` : `${file} holds no study`);
+    }
+    const record = await storage.getStudy(name);
+    if (!record) throw new StudyNotFoundError(name, file, names);
+    return buildLeaderboard(record, await storage.getTrials(name), args.top !== undefined ? { top: args.top } : {});
+  } finally {
+    await storage.close();
+  }
+}
+
+const fmt = (v: number | null): string => (v === null ? '-' : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
+
+/** A fixed-width text table of the leaderboard (what a person reads in a terminal). */
+export function formatLeaderboard(lb: Leaderboard, width = 120): string {
+  const s = lb.summary;
+  const lines = [
+    `study ${lb.study.name} (${lb.study.direction}, searcher ${lb.study.searcher}, seed ${lb.study.seed})`,
+    `trials: ${s.trials}  complete ${s.states.complete}  pruned ${s.states.pruned}  failed ${s.states.failed}  running ${s.states.running}  waiting ${s.states.waiting}` +
+      (s.wallTimeMs !== null ? `  wall ${(s.wallTimeMs / 1000).toFixed(1)} s` : ''),
+    s.best ? `best: #${s.best.number} value ${fmt(s.best.value)}` : 'best: none yet',
+    '',
+    `${'rank'.padStart(4)} ${'#'.padStart(5)} ${'state'.padEnd(8)} ${'value'.padStart(11)} ${'secs'.padStart(7)}  params / reason`,
+  ];
+  for (const t of lb.trials) {
+    const detail = t.state === 'complete' ? JSON.stringify(t.params) : `${t.reason ?? t.error ?? ''} ${JSON.stringify(t.params)}`.trim();
+    const row = `${String(t.rank ?? '-').padStart(4)} ${String(t.number).padStart(5)} ${t.state.padEnd(8)} ${fmt(t.value).padStart(11)} ${(t.durationMs === null ? '-' : (t.durationMs / 1000).toFixed(1)).padStart(7)}  ${detail}`;
+    lines.push(row.length > width ? `${row.slice(0, width - 1)}…` : row);
+  }
+  return lines.join('\n');
+}
+
+/** Writes JSON atomically (temp file + rename) so readers never see half a document. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+export async function reportCommand(args: ReportArgs, out: (line: string) => void): Promise<void> {
+  const lb = await loadLeaderboard(args);
+  if (args.json === '-') {
+    out(JSON.stringify(lb, null, 2));
+    return;
+  }
+  out(formatLeaderboard(lb, process.stdout.columns || 120));
+  if (args.json) {
+    writeJsonAtomic(args.json, lb);
+    out(`\nleaderboard JSON written to ${args.json}`);
+  }
+}

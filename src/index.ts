@@ -1,0 +1,67 @@
+/**
+ * tunekit's public API: explicit named exports only (tinybench style). Internal classes stay behind these facades.
+ */
+// Search spaces
+export { space, compileSpace, SpaceError } from '../spaces/index.js';
+export type {
+  SearchSpace,
+  SpaceTree,
+  SpaceJson,
+  InferParams,
+  Params,
+  JsonValue,
+  FloatParam,
+  IntParam,
+  ChoiceParam,
+  BoolParam,
+  BranchParam,
+  CubeDim,
+} from '../spaces/types.js';
+
+// Searchers
+export { createSearcher, registerSearcher, searcherTypes, gridSize } from '../searchers/index.js';
+export type { Searcher, SearcherFactory, SearcherInit, SearcherSpec, SuggestRequest, Suggestion } from '../searchers/index.js';
+
+// Study
+export { createStudy, loadStudy } from './study/open.js';
+export type { CreateStudyOptions, LoadStudyOptions, ParamsOf } from './study/open.js';
+export { Study } from './study/study.js';
+export type { AskedTrial, TellResult } from './study/study.js';
+export type { Objective, ObjectiveResult, OptimizeOptions, OptimizeResult, TrialContext } from './study/optimize.js';
+export { nopPruner } from './pruners/index.js';
+export type { Pruner, PruneDecision, PruneRequest } from './pruners/index.js';
+
+// Storage
+export { openStorage, InMemoryStorage, FileStorage } from './storage/index.js';
+export type { Storage, NewTrial } from './storage/types.js';
+
+// Reports
+export { buildLeaderboard, LEADERBOARD_SCHEMA_VERSION } from './report/leaderboard.js';
+export type { Leaderboard, LeaderboardEntry, LeaderboardOptions } from './report/leaderboard.js';
+
+// Records and errors
+export type {
+  Direction,
+  FinishedState,
+  IntermediateValue,
+  Metrics,
+  StudyRecord,
+  TrialRecord,
+  TrialResult,
+  TrialState,
+} from './types.js';
+export {
+  TunekitError,
+  OptionsError,
+  TrialStateError,
+  TrialNotFoundError,
+  StudyExistsError,
+  StudyNotFoundError,
+  StudyMismatchError,
+  StorageLockedError,
+  StorageCorruptError,
+  SearcherError,
+  SearchExhaustedError,
+  TooManyFailuresError,
+  TrialPruned,
+} from './errors.js';

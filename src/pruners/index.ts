@@ -1,0 +1,32 @@
+/**
+ * Pruners decide, after each intermediate report, whether a running trial should stop. One decision, with a reason. Like
+ * searchers they keep no private state: everything they need is in the stored trials they are handed, so a resumed or
+ * multi-process study decides exactly as an uninterrupted one.
+ */
+import type { Direction, TrialRecord } from '../types.js';
+
+/** What the study asks a pruner after storing an intermediate value. */
+export interface PruneRequest {
+  /** The reporting trial, its new intermediate value included. */
+  readonly trial: TrialRecord;
+  /** The step just reported. */
+  readonly step: number;
+  /** Every stored trial of the study (read-only). */
+  readonly trials: readonly TrialRecord[];
+  readonly direction: Direction;
+}
+
+export type PruneDecision = { readonly action: 'continue' } | { readonly action: 'prune'; readonly reason: string };
+
+export interface Pruner {
+  /** A short name stored with pruned trials and shown in reports, e.g. `median`. */
+  readonly type: string;
+  decide(req: PruneRequest): PruneDecision | Promise<PruneDecision>;
+}
+
+const CONTINUE: PruneDecision = Object.freeze({ action: 'continue' });
+
+/** The default: never prunes. */
+export function nopPruner(): Pruner {
+  return { type: 'none', decide: () => CONTINUE };
+}

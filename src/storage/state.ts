@@ -1,0 +1,281 @@
+/**
+ * The trial state machine and in-memory indexes shared by every backend. Backends turn each call into an {@link Op} with the
+ * `*Op` builders (argument checks, trial number and timestamp assignment), then run {@link StorageState.apply}, the single
+ * place where transitions are guarded. The file backend additionally journals the op and replays journals through the same
+ * `apply`, so a replayed file obeys exactly the rules a live storage does.
+ *
+ * Stored records are never handed out mutable: params/attrs are deep-frozen copies made on the way in, and each trial's
+ * read view is a frozen object rebuilt lazily after a change, so reads are cheap and callers cannot alter stored state.
+ */
+import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../errors.js';
+import type { IntermediateValue, JsonValue, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { NewTrial } from './types.js';
+import { ShapeError, freezeJson, freezeJsonObject, setOwn } from './codec.js';
+import { type Op, decodeResult, decodeStudy, encodeTrial } from './records.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Fields = Mutable<Omit<TrialRecord, 'intermediate'>>;
+
+interface TrialBox {
+  /** Every field but `intermediate`; keys whose value would be undefined are absent. */
+  readonly f: Fields;
+  readonly inter: IntermediateValue[];
+  /** Steps already reported, built on the first report of a running trial (dropped when it finishes). */
+  steps: Set<number> | undefined;
+  /** Cached frozen copy of `inter`, and the cached frozen read view; undefined after a change. */
+  interView: readonly IntermediateValue[] | undefined;
+  view: TrialRecord | undefined;
+}
+
+interface StudyBox {
+  readonly record: StudyRecord;
+  /** Indexed by trial number (numbers are dense: 0..n-1). */
+  readonly trials: TrialBox[];
+  /** Numbers of waiting trials in creation order (a Set keeps insertion order, so the first is the oldest). */
+  readonly waiting: Set<number>;
+  /** getTrials results by state filter; cleared on any change to the study. */
+  readonly cache: Map<string, readonly TrialRecord[]>;
+}
+
+/** Turns a ShapeError raised while checking a caller's argument into the TypeError callers expect for bad arguments. */
+function asTypeError(e: unknown): unknown {
+  return e instanceof ShapeError ? new TypeError(e.message) : e;
+}
+
+/** Holds every study and trial of one storage; see the file comment. */
+export class StorageState {
+  private readonly studies = new Map<string, StudyBox>();
+
+  /** `where` names the storage in error messages (a file path, or "the in-memory storage"). */
+  constructor(readonly where: string) {}
+
+  getStudy(name: string): StudyRecord | undefined {
+    return this.studies.get(name)?.record;
+  }
+
+  listStudies(): string[] {
+    return [...this.studies.keys()];
+  }
+
+  /** One trial's frozen view; throws StudyNotFoundError for an unknown study, undefined for an unknown number. */
+  getTrial(study: string, number: number): TrialRecord | undefined {
+    const box = this.study(study).trials[number];
+    return box === undefined ? undefined : view(box);
+  }
+
+  /** Frozen array of frozen views in number order, cached per state filter until the study changes. */
+  getTrials(study: string, states?: readonly TrialState[]): readonly TrialRecord[] {
+    const s = this.study(study);
+    const key = states === undefined ? '*' : states.join(',');
+    let out = s.cache.get(key);
+    if (out === undefined) {
+      const boxes = states === undefined ? s.trials : s.trials.filter((b) => states.includes(b.f.state));
+      out = Object.freeze(boxes.map(view));
+      s.cache.set(key, out);
+    }
+    return out;
+  }
+
+  /* ---- op builders: check arguments against the current state, assign numbers/times; no mutation ---- */
+
+  createStudyOp(study: StudyRecord): Op {
+    let record: StudyRecord;
+    try {
+      record = decodeStudy(study, 'study');
+    } catch (e) {
+      throw asTypeError(e);
+    }
+    if (this.studies.has(record.name)) throw new StudyExistsError(record.name, this.where);
+    return { op: 'createStudy', study: record };
+  }
+
+  createTrialOp(study: string, trial: NewTrial, now: string): Op {
+    const s = this.study(study);
+    if (trial.state !== 'running' && trial.state !== 'waiting') {
+      throw new TypeError(`a new trial's state must be "running" or "waiting", got ${JSON.stringify(trial.state)}`);
+    }
+    const f: Fields = {
+      number: s.trials.length,
+      state: trial.state,
+      params: freezeJsonObject(trial.params, 'trial.params'),
+      userAttrs: freezeJsonObject(trial.userAttrs ?? {}, 'trial.userAttrs'),
+      system: freezeJsonObject(trial.system ?? {}, 'trial.system'),
+      created: now,
+    };
+    if (trial.budget !== undefined) {
+      if (typeof trial.budget !== 'number' || !(trial.budget > 0) || !Number.isFinite(trial.budget)) {
+        throw new TypeError(`trial.budget must be a finite number > 0, got ${String(trial.budget)}`);
+      }
+      f.budget = trial.budget;
+    }
+    if (trial.state === 'running') f.started = now;
+    return { op: 'createTrial', study, trial: Object.freeze({ ...f, intermediate: Object.freeze([]) }) };
+  }
+
+  /** The op starting the oldest waiting trial, or undefined if none waits. */
+  startWaitingOp(study: string, now: string): Op | undefined {
+    const first = this.study(study).waiting.values().next();
+    return first.done ? undefined : { op: 'startWaiting', study, number: first.value, at: now };
+  }
+
+  /**
+   * The op recording a report, or undefined when `step` was already reported: like Optuna, the first value reported for a
+   * step wins and later ones are ignored (a retried epoch must not rewrite history the pruner already acted on).
+   */
+  reportOp(study: string, number: number, step: number, value: number): Op | undefined {
+    if (typeof step !== 'number' || !Number.isFinite(step)) throw new TypeError(`step must be a finite number, got ${String(step)}`);
+    if (typeof value !== 'number') throw new TypeError(`an intermediate value must be a number (NaN allowed), got ${typeof value}`);
+    const box = this.trial(study, number);
+    if (box.f.state !== 'running') throw new TrialStateError(study, number, box.f.state, 'report an intermediate value');
+    if (stepsOf(box).has(step)) return undefined;
+    return { op: 'reportIntermediate', study, number, step, value };
+  }
+
+  setUserAttrOp(study: string, number: number, key: string, value: JsonValue): Op {
+    if (typeof key !== 'string') throw new TypeError(`a user attribute key must be a string, got ${typeof key}`);
+    this.trial(study, number);
+    return { op: 'setTrialUserAttr', study, number, key, value: freezeJson(value, `userAttrs[${JSON.stringify(key)}]`) };
+  }
+
+  finishOp(study: string, number: number, result: TrialResult, now: string): Op {
+    let checked: TrialResult;
+    try {
+      checked = decodeResult(result, 'result');
+    } catch (e) {
+      throw asTypeError(e);
+    }
+    const box = this.trial(study, number);
+    if (box.f.state !== 'running') throw new TrialStateError(study, number, box.f.state, `finish as ${checked.state}`);
+    return { op: 'finishTrial', study, number, result: checked, at: now };
+  }
+
+  /**
+   * Applies one op, guarding every transition (the builders check too, but replayed journal ops only pass through here).
+   * Returns the affected trial's view for ops that create, start or finish a trial.
+   */
+  apply(op: Op): TrialRecord | undefined {
+    if (op.op === 'createStudy') {
+      if (this.studies.has(op.study.name)) throw new StudyExistsError(op.study.name, this.where);
+      this.studies.set(op.study.name, { record: op.study, trials: [], waiting: new Set(), cache: new Map() });
+      return undefined;
+    }
+    const s = this.study(op.study);
+    if (op.op === 'createTrial') {
+      if (op.trial.state !== 'running' && op.trial.state !== 'waiting') {
+        throw new Error(`a created trial must be running or waiting, got ${op.trial.state}`);
+      }
+      return view(this.add(s, op.trial));
+    }
+    const box = this.trial(op.study, op.number);
+    const f = box.f;
+    s.cache.clear();
+    box.view = undefined;
+    switch (op.op) {
+      case 'startWaiting':
+        if (f.state !== 'waiting') throw new TrialStateError(op.study, op.number, f.state, 'start as a waiting trial');
+        f.state = 'running';
+        f.started = op.at;
+        s.waiting.delete(op.number);
+        return view(box);
+      case 'reportIntermediate': {
+        if (f.state !== 'running') throw new TrialStateError(op.study, op.number, f.state, 'report an intermediate value');
+        const steps = stepsOf(box);
+        if (steps.has(op.step)) return undefined;
+        steps.add(op.step);
+        box.inter.push(Object.freeze({ step: op.step, value: op.value }));
+        box.interView = undefined;
+        return undefined;
+      }
+      case 'setTrialUserAttr': {
+        const attrs = { ...f.userAttrs };
+        setOwn(attrs, op.key, op.value);
+        f.userAttrs = Object.freeze(attrs);
+        return undefined;
+      }
+      case 'finishTrial': {
+        if (f.state !== 'running') throw new TrialStateError(op.study, op.number, f.state, `finish as ${op.result.state}`);
+        const r = op.result;
+        f.state = r.state;
+        if (r.value !== undefined) f.value = r.value;
+        if (r.metrics !== undefined) f.metrics = r.metrics;
+        if (r.reason !== undefined) f.reason = r.reason;
+        if (r.error !== undefined) f.error = r.error;
+        f.finished = op.at;
+        box.steps = undefined;
+        return view(box);
+      }
+    }
+  }
+
+  /**
+   * Loads one study from a snapshot. Each trial must be consistent with its state (checked here, the file backend reports a
+   * failure as corruption); numbers must be 0..n-1 in order.
+   */
+  load(study: StudyRecord, trials: readonly TrialRecord[]): void {
+    this.apply({ op: 'createStudy', study });
+    const s = this.studies.get(study.name)!;
+    trials.forEach((t, i) => {
+      const bad = inconsistency(t);
+      if (bad !== undefined) throw new ShapeError(`studies[${JSON.stringify(study.name)}].trials[${i}]`, bad);
+      this.add(s, t);
+    });
+  }
+
+  /** The JSON-safe form of every study, for a snapshot. */
+  exportStudies(): { [name: string]: { study: StudyRecord; trials: { [key: string]: unknown }[] } } {
+    const out: { [name: string]: { study: StudyRecord; trials: { [key: string]: unknown }[] } } = {};
+    for (const [name, s] of this.studies) {
+      setOwn(out, name, { study: s.record, trials: s.trials.map((b) => encodeTrial({ ...b.f, intermediate: b.inter })) });
+    }
+    return out;
+  }
+
+  private add(s: StudyBox, t: TrialRecord): TrialBox {
+    if (t.number !== s.trials.length) {
+      throw new Error(`trial number ${t.number} is out of order: study "${s.record.name}" expects ${s.trials.length} next`);
+    }
+    const { intermediate, ...rest } = t;
+    const box: TrialBox = { f: { ...rest }, inter: [...intermediate], steps: undefined, interView: undefined, view: undefined };
+    s.trials.push(box);
+    if (t.state === 'waiting') s.waiting.add(t.number);
+    s.cache.clear();
+    return box;
+  }
+
+  private study(name: string): StudyBox {
+    const s = this.studies.get(name);
+    if (s === undefined) throw new StudyNotFoundError(name, this.where, this.listStudies());
+    return s;
+  }
+
+  private trial(study: string, number: number): TrialBox {
+    const box = this.study(study).trials[number];
+    if (box === undefined || !Number.isInteger(number)) throw new TrialNotFoundError(study, number);
+    return box;
+  }
+}
+
+/** The steps a trial has reported, indexed on first use (after a reload the index does not exist yet). */
+function stepsOf(box: TrialBox): Set<number> {
+  box.steps ??= new Set(box.inter.map((iv) => iv.step));
+  return box.steps;
+}
+
+function view(box: TrialBox): TrialRecord {
+  if (box.view === undefined) {
+    box.interView ??= Object.freeze(box.inter.slice());
+    box.view = Object.freeze({ ...box.f, intermediate: box.interView });
+  }
+  return box.view;
+}
+
+/** Why a stored trial cannot be in its state (e.g. complete without a finite value), or undefined if it is consistent. */
+function inconsistency(t: TrialRecord): string | undefined {
+  const finished = t.state === 'complete' || t.state === 'pruned' || t.state === 'failed';
+  if (t.state === 'waiting' && t.started !== undefined) return 'a waiting trial has a start time';
+  if (t.state !== 'waiting' && t.started === undefined) return `a ${t.state} trial has no start time`;
+  if (finished !== (t.finished !== undefined)) return `a ${t.state} trial ${finished ? 'lacks' : 'has'} a finish time`;
+  if (t.state === 'complete' && !Number.isFinite(t.value)) return 'a complete trial has no finite value';
+  if (t.state === 'waiting' && t.intermediate.length > 0) return 'a waiting trial has intermediate values';
+  return undefined;
+}

@@ -1,0 +1,174 @@
+/**
+ * `createStudy` and `loadStudy`: validate options up front (TypeErrors naming the option), open the storage, store or check the
+ * study description, rebuild the searcher from the stored history and recover trials left running by a dead process.
+ */
+import { randomInt } from 'node:crypto';
+import { compileSpace, isSearchSpace, space as spaceApi } from '../../spaces/index.js';
+import type { InferParams, SearchSpace, SpaceJson, SpaceTree } from '../../spaces/types.js';
+import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
+import { nopPruner, type Pruner } from '../pruners/index.js';
+import { openStorage } from '../storage/index.js';
+import type { Storage } from '../storage/types.js';
+import type { Direction, JsonValue, Params, StudyRecord } from '../types.js';
+import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError } from '../errors.js';
+import { Study } from './study.js';
+
+export interface CreateStudyOptions<T> {
+  /** Unique within its storage. */
+  readonly name: string;
+  /** A tree of `space.*` nodes, a compiled SearchSpace, or the JSON form (`space.toJSON()`). */
+  readonly space: T;
+  /** Default 'minimize'. */
+  readonly direction?: Direction;
+  /** A searcher type ('random', 'grid', 'sobol', ...) or `{ type, ...options }`. Default 'random'. */
+  readonly searcher?: SearcherSpec;
+  /** Seeds every random choice. Default: drawn at creation and stored, so the study stays reproducible from its record. */
+  readonly seed?: number;
+  /** A file path (lowdb file storage, durable), a Storage object, or omitted (in memory). */
+  readonly storage?: string | Storage;
+  /** Continue the stored study of that name instead of failing (the stored direction and space must match). */
+  readonly loadIfExists?: boolean;
+  /** Decides early stopping after each report (default: never prunes). */
+  readonly pruner?: Pruner;
+  /** Name of the objective inside metrics objects passed to ctx.report() or returned by the objective. */
+  readonly metric?: string;
+  /** Free-form JSON stored with the study. */
+  readonly userAttrs?: { readonly [key: string]: JsonValue };
+}
+
+export interface LoadStudyOptions {
+  readonly name: string;
+  readonly storage: string | Storage;
+  /** Replaces the stored searcher (e.g. to continue a random study with another algorithm); default: the stored one. */
+  readonly searcher?: SearcherSpec;
+  readonly pruner?: Pruner;
+  readonly metric?: string;
+}
+
+/** Params type of a study created from a space tree (plain `Params` for JSON or compiled spaces). */
+export type ParamsOf<T> = T extends SearchSpace ? Params : T extends SpaceTree ? InferParams<T> : Params;
+
+const CREATE_KEYS = ['name', 'space', 'direction', 'searcher', 'seed', 'storage', 'loadIfExists', 'pruner', 'metric', 'userAttrs'];
+
+function where(storage: string | Storage | undefined): string {
+  return typeof storage === 'string' ? storage : storage ? 'the given storage' : 'memory';
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) throw new OptionsError(`\`name\` must be a non-empty string, got ${JSON.stringify(name)}`);
+}
+
+function toSpace(s: unknown): SearchSpace {
+  if (isSearchSpace(s)) return s;
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) {
+    throw new OptionsError('`space` must be an object of space.* parameters (e.g. { lr: space.float(1e-4, 1e-1, { log: true }) }) or its JSON form');
+  }
+  // Builder nodes carry the `__tunekit` brand; the JSON form marks parameters with `_type` instead.
+  return hasBrandedNode(s) ? compileSpace(s as SpaceTree) : spaceApi.fromJSON(s);
+}
+
+function hasBrandedNode(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if ((v as { __tunekit?: unknown }).__tunekit === 'param') return true;
+  return Object.values(v as object).some(hasBrandedNode);
+}
+
+function checkCreate<T>(o: CreateStudyOptions<T>): void {
+  if (o === null || typeof o !== 'object') throw new OptionsError('createStudy() needs an options object with at least `name` and `space`');
+  for (const k of Object.keys(o)) if (!CREATE_KEYS.includes(k)) throw new OptionsError(`createStudy(): unknown option "${k}"; known options: ${CREATE_KEYS.join(', ')}`);
+  checkName(o.name);
+  if (o.direction !== undefined && o.direction !== 'minimize' && o.direction !== 'maximize') {
+    throw new OptionsError(`\`direction\` must be 'minimize' or 'maximize', got ${JSON.stringify(o.direction)}`);
+  }
+  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed))) {
+    throw new OptionsError(`\`seed\` must be a safe integer, got ${String(o.seed)}`);
+  }
+  if (o.metric !== undefined && (typeof o.metric !== 'string' || !o.metric)) throw new OptionsError('`metric` must be a non-empty string');
+  if (o.pruner !== undefined && typeof o.pruner?.decide !== 'function') throw new OptionsError('`pruner` must have a decide(request) method');
+}
+
+async function assemble<P>(
+  storage: Storage,
+  ownsStorage: boolean,
+  record: StudyRecord,
+  searcherSpec: SearcherSpec,
+  pruner: Pruner | undefined,
+  metric: string | undefined,
+): Promise<Study<P>> {
+  const space = spaceApi.fromJSON(record.space);
+  const searcher = createSearcher(searcherSpec, { space, seed: record.seed, direction: record.direction });
+  const trials = await storage.getTrials(record.name);
+  const study = new Study<P>({
+    storage,
+    ownsStorage,
+    record,
+    space,
+    searcher,
+    pruner: pruner ?? nopPruner(),
+    ...(metric !== undefined ? { metric } : {}),
+    trials,
+  });
+  await study.recoverInterrupted();
+  return study;
+}
+
+/**
+ * Creates a study (or, with `loadIfExists`, continues the stored one). With a file `storage` the file is locked for this
+ * process until `study.close()`.
+ */
+export async function createStudy<T>(options: CreateStudyOptions<T>): Promise<Study<ParamsOf<T>>> {
+  checkCreate(options);
+  const space = toSpace(options.space);
+  const searcherSpec = options.searcher ?? 'random';
+  const direction = options.direction ?? 'minimize';
+  // Fail on a bad searcher before touching storage.
+  createSearcher(searcherSpec, { space, seed: options.seed ?? 0, direction });
+  const storage = await openStorage(options.storage);
+  const owns = typeof options.storage === 'string' || options.storage === undefined;
+  try {
+    const existing = await storage.getStudy(options.name);
+    let record: StudyRecord;
+    if (existing) {
+      if (!options.loadIfExists) throw new StudyExistsError(options.name, where(options.storage));
+      if (existing.direction !== direction) throw new StudyMismatchError(options.name, 'direction', existing.direction, direction);
+      const given = JSON.stringify(space.toJSON());
+      if (JSON.stringify(existing.space) !== given) throw new StudyMismatchError(options.name, 'space', JSON.stringify(existing.space), given);
+      if (options.seed !== undefined && options.seed !== existing.seed) {
+        throw new StudyMismatchError(options.name, 'seed', String(existing.seed), String(options.seed));
+      }
+      record = existing;
+    } else {
+      record = {
+        name: options.name,
+        direction,
+        searcher: searcherSpec as JsonValue,
+        seed: options.seed ?? randomInt(0, 2 ** 31 - 1),
+        space: space.toJSON() as SpaceJson,
+        created: new Date().toISOString(),
+        userAttrs: options.userAttrs ?? {},
+      };
+      await storage.createStudy(record);
+    }
+    return await assemble<ParamsOf<T>>(storage, owns, record, existing ? (options.searcher ?? (existing.searcher as SearcherSpec)) : searcherSpec, options.pruner, options.metric);
+  } catch (error) {
+    if (owns) await storage.close();
+    throw error;
+  }
+}
+
+/** Opens a stored study as it was created (its space, direction, seed and searcher). */
+export async function loadStudy(options: LoadStudyOptions): Promise<Study<Params>> {
+  if (options === null || typeof options !== 'object') throw new OptionsError('loadStudy() needs { name, storage }');
+  checkName(options.name);
+  if (options.storage === undefined) throw new OptionsError('loadStudy(): `storage` (a file path or Storage) is required; in-memory studies cannot be reloaded');
+  const storage = await openStorage(options.storage);
+  const owns = typeof options.storage === 'string';
+  try {
+    const record = await storage.getStudy(options.name);
+    if (!record) throw new StudyNotFoundError(options.name, where(options.storage), await storage.listStudies());
+    return await assemble<Params>(storage, owns, record, options.searcher ?? (record.searcher as SearcherSpec), options.pruner, options.metric);
+  } catch (error) {
+    if (owns) await storage.close();
+    throw error;
+  }
+}

@@ -1,0 +1,319 @@
+/**
+ * The Study: the public face of one optimisation run. It owns no algorithm: the searcher proposes, the pruner decides, the
+ * storage persists; the study sequences them and enforces the trial life cycle. Created by `createStudy` / `loadStudy`
+ * (src/study/open.ts), never with `new` by users.
+ */
+import type { SearchSpace } from '../../spaces/types.js';
+import type { Searcher } from '../../searchers/types.js';
+import type { Pruner } from '../pruners/index.js';
+import type { Storage } from '../storage/types.js';
+import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import { OptionsError, SearchExhaustedError, SearcherError } from '../errors.js';
+import { buildLeaderboard, type Leaderboard, type LeaderboardOptions } from '../report/leaderboard.js';
+import { runOptimize, type Objective, type OptimizeOptions, type OptimizeResult } from './optimize.js';
+
+/** A trial handed out by `ask()`. */
+export interface AskedTrial<P = Params> {
+  readonly number: number;
+  readonly params: P;
+  /** Steps the trial may run, for budgeted (multi-fidelity) searchers. */
+  readonly budget?: number;
+}
+
+/**
+ * What `tell` accepts: a number (complete with that value) or an explicit outcome. A `complete` value that is NaN or infinite
+ * makes the trial `failed` (reason `non-finite value`), as in Optuna.
+ */
+export type TellResult =
+  | number
+  | { readonly state: 'complete'; readonly value: number; readonly metrics?: Metrics }
+  | { readonly state: 'pruned'; readonly reason?: string; readonly value?: number; readonly metrics?: Metrics }
+  | { readonly state: 'failed'; readonly error?: unknown; readonly reason?: string; readonly metrics?: Metrics };
+
+/** Internal wiring handed over by open.ts. */
+export interface StudyParts {
+  readonly storage: Storage;
+  readonly ownsStorage: boolean;
+  readonly record: StudyRecord;
+  readonly space: SearchSpace;
+  readonly searcher: Searcher;
+  readonly pruner: Pruner;
+  /** Name of the objective inside metric objects passed to `report`/returned by objectives. */
+  readonly metric?: string;
+  readonly trials: readonly TrialRecord[];
+}
+
+/** True if `a` is better than `b` in this direction. */
+export function better(direction: Direction, a: number, b: number): boolean {
+  return direction === 'minimize' ? a < b : a > b;
+}
+
+function errorInfo(error: unknown): { message: string; stack?: string } {
+  if (error instanceof Error) return error.stack ? { message: error.message, stack: error.stack } : { message: error.message };
+  return { message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+}
+
+export class Study<P = Params> {
+  readonly #storage: Storage;
+  readonly #ownsStorage: boolean;
+  readonly #searcher: Searcher;
+  readonly #pruner: Pruner;
+  readonly #metric: string | undefined;
+  /** Serialises ask(): the searcher must see every earlier suggestion stored before it proposes again. */
+  #askChain: Promise<unknown> = Promise.resolve();
+  /** Resolvers waiting for the next finished trial (searchers that answered 'wait'). */
+  #finishWaiters: (() => void)[] = [];
+  /** Prune decisions taken in report(), applied when the trial is told. */
+  readonly #pruneReasons = new Map<number, string>();
+  #best: TrialRecord | undefined;
+  #closed = false;
+
+  readonly record: StudyRecord;
+  readonly space: SearchSpace;
+
+  /** @internal use createStudy / loadStudy. */
+  constructor(parts: StudyParts) {
+    this.#storage = parts.storage;
+    this.#ownsStorage = parts.ownsStorage;
+    this.#searcher = parts.searcher;
+    this.#pruner = parts.pruner;
+    this.#metric = parts.metric;
+    this.record = parts.record;
+    this.space = parts.space;
+    for (const t of parts.trials) this.#noteFinished(t);
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+  get direction(): Direction {
+    return this.record.direction;
+  }
+  get seed(): number {
+    return this.record.seed;
+  }
+  /** The searcher's type name. */
+  get searcherType(): string {
+    return this.#searcher.type;
+  }
+  /** The objective metric name given at creation, if any. */
+  get metric(): string | undefined {
+    return this.#metric;
+  }
+  /** The best complete trial so far (in this process's view), or undefined. */
+  get best(): TrialRecord | undefined {
+    return this.#best;
+  }
+
+  /** Every stored trial in number order, optionally only some states. Read-only records. */
+  trials(states?: readonly TrialState[]): Promise<readonly TrialRecord[]> {
+    return this.#storage.getTrials(this.name, states);
+  }
+
+  /** One stored trial. */
+  trial(number: number): Promise<TrialRecord | undefined> {
+    return this.#storage.getTrial(this.name, number);
+  }
+
+  /** The leaderboard JSON (see schema/leaderboard.schema.json). */
+  async leaderboard(options: LeaderboardOptions = {}): Promise<Leaderboard> {
+    return buildLeaderboard(this.record, await this.trials(), { ...options, searcher: this.#searcher.type });
+  }
+
+  /**
+   * Starts a trial: an enqueued one if any waits (retries of interrupted trials come first), else the searcher's proposal.
+   * Rejects with SearchExhaustedError when the searcher has nothing left.
+   */
+  ask(): Promise<AskedTrial<P>> {
+    this.#checkOpen();
+    const next = this.#askChain.then(() => this.#askNow());
+    this.#askChain = next.catch(() => undefined);
+    return next;
+  }
+
+  async #askNow(): Promise<AskedTrial<P>> {
+    for (;;) {
+      const waiting = await this.#storage.startWaiting(this.name);
+      if (waiting) return this.#asked(waiting);
+      const trials = await this.#storage.getTrials(this.name);
+      const suggestion = await this.#searcher.suggest({ number: trials.length, trials });
+      if (suggestion.kind === 'exhausted') throw new SearchExhaustedError(this.name, this.#searcher.type);
+      if (suggestion.kind === 'wait') {
+        if (!trials.some((t) => t.state === 'running')) {
+          throw new SearcherError(`searcher "${this.#searcher.type}" asked to wait, but no trial of study "${this.name}" is running`);
+        }
+        await new Promise<void>((resolve) => this.#finishWaiters.push(resolve));
+        continue;
+      }
+      const created = await this.#storage.createTrial(this.name, {
+        state: 'running',
+        params: suggestion.params,
+        ...(suggestion.budget !== undefined ? { budget: suggestion.budget } : {}),
+        ...(suggestion.system ? { system: suggestion.system } : {}),
+      });
+      return this.#asked(created);
+    }
+  }
+
+  #asked(t: TrialRecord): AskedTrial<P> {
+    const params = t.params as unknown as P;
+    return t.budget !== undefined ? { number: t.number, params, budget: t.budget } : { number: t.number, params };
+  }
+
+  /** Queues params to be tried before the searcher's next proposals (like Optuna's enqueue_trial). Returns the trial number. */
+  async enqueue(params: P, userAttrs: { readonly [key: string]: JsonValue } = {}): Promise<number> {
+    this.#checkOpen();
+    this.space.validate(params as unknown as Params);
+    const t = await this.#storage.createTrial(this.name, { state: 'waiting', params: params as unknown as Params, userAttrs });
+    return t.number;
+  }
+
+  /**
+   * Stores an intermediate value of a running trial and asks the pruner. `value` may be a metrics object when the study has a
+   * `metric`. Returns 'prune' when the trial should stop; the reason is recorded when the trial is told.
+   */
+  async report(number: number, step: number, value: number | Metrics): Promise<'continue' | 'prune'> {
+    this.#checkOpen();
+    if (!Number.isInteger(step) || step < 0) throw new OptionsError(`\`step\` must be an integer >= 0, got ${step}`);
+    const v = this.#objectiveOf(value, 'report');
+    await this.#storage.reportIntermediate(this.name, number, step, v);
+    const already = this.#pruneReasons.get(number);
+    if (already !== undefined) return 'prune';
+    const trials = await this.#storage.getTrials(this.name);
+    const trial = trials[number];
+    if (!trial) return 'continue';
+    const decision = await this.#pruner.decide({ trial, step, trials, direction: this.direction });
+    if (decision.action === 'prune') {
+      this.#pruneReasons.set(number, decision.reason || `pruned by ${this.#pruner.type} at step ${step}`);
+      return 'prune';
+    }
+    return 'continue';
+  }
+
+  /** The pending prune reason of a running trial, if report() decided to prune it. */
+  pruneReason(number: number): string | undefined {
+    return this.#pruneReasons.get(number);
+  }
+
+  /**
+   * @internal Records a running trial as failed with reason `interrupted` and enqueues a retry with the same params, so a killed
+   * or stopped sweep loses no budget. Idempotent across crashes: the retry is enqueued first and only if none exists yet.
+   */
+  async markInterrupted(number: number): Promise<void> {
+    const trials = await this.#storage.getTrials(this.name);
+    const t = trials[number];
+    if (!t || t.state !== 'running') return;
+    if (!trials.some((x) => x.system['retryOf'] === number)) {
+      await this.#storage.createTrial(this.name, {
+        state: 'waiting',
+        params: t.params,
+        ...(t.budget !== undefined ? { budget: t.budget } : {}),
+        system: { ...t.system, retryOf: number },
+        userAttrs: t.userAttrs,
+      });
+    }
+    await this.tell(number, {
+      state: 'failed',
+      reason: 'interrupted',
+      error: 'the process or sweep running this trial stopped before it finished; a retry with the same params was enqueued',
+    });
+  }
+
+  /** @internal Called when a study is loaded: trials left running by a dead process become interrupted (and are retried). */
+  async recoverInterrupted(): Promise<number> {
+    const running = await this.#storage.getTrials(this.name, ['running']);
+    for (const t of running) await this.markInterrupted(t.number);
+    return running.length;
+  }
+
+  /** Sets a user attribute on a trial. */
+  async setTrialUserAttr(number: number, key: string, value: JsonValue): Promise<void> {
+    this.#checkOpen();
+    await this.#storage.setTrialUserAttr(this.name, number, key, value);
+  }
+
+  /**
+   * Finishes a running trial. Resolves once the finished trial is durable in storage; from then on it never changes.
+   * A trial that report() marked for pruning is stored as pruned even when told a value.
+   */
+  async tell(number: number, result: TellResult): Promise<TrialRecord> {
+    this.#checkOpen();
+    const current = await this.#storage.getTrial(this.name, number);
+    const record = await this.#storage.finishTrial(this.name, number, this.#toResult(number, result, current));
+    this.#pruneReasons.delete(number);
+    this.#noteFinished(record);
+    const waiters = this.#finishWaiters;
+    this.#finishWaiters = [];
+    for (const w of waiters) w();
+    return record;
+  }
+
+  #toResult(number: number, result: TellResult, current: TrialRecord | undefined): TrialResult {
+    const pending = this.#pruneReasons.get(number);
+    if (typeof result === 'number') result = { state: 'complete', value: result };
+    if (result === null || typeof result !== 'object' || !('state' in result)) {
+      throw new OptionsError(`tell() takes a number or { state: 'complete' | 'pruned' | 'failed', ... }, got ${JSON.stringify(result)}`);
+    }
+    const metrics = result.metrics ? { metrics: result.metrics } : {};
+    if (result.state === 'failed') {
+      const error = result.error === undefined ? undefined : errorInfo(result.error);
+      return { state: 'failed', ...metrics, ...(result.reason ? { reason: result.reason } : {}), ...(error ? { error } : {}) };
+    }
+    if (result.state === 'complete' && pending === undefined) {
+      if (typeof result.value !== 'number' || !Number.isFinite(result.value)) {
+        return { state: 'failed', ...metrics, reason: 'non-finite value', error: { message: `the objective returned ${String(result.value)}, which is not a finite number` } };
+      }
+      return { state: 'complete', value: result.value, ...metrics };
+    }
+    if (result.state !== 'complete' && result.state !== 'pruned') {
+      throw new OptionsError(`tell(): unknown state ${JSON.stringify((result as { state: unknown }).state)}; use 'complete', 'pruned' or 'failed'`);
+    }
+    // Pruned: explicitly, or by a pending pruner decision. Its value is the last intermediate value (Optuna's convention).
+    const reason = (result.state === 'pruned' ? result.reason : undefined) ?? pending ?? 'pruned';
+    const last = current?.intermediate[current.intermediate.length - 1]?.value;
+    const value = result.value !== undefined && Number.isFinite(result.value) ? result.value : last !== undefined && Number.isFinite(last) ? last : undefined;
+    return { state: 'pruned', reason, ...metrics, ...(value !== undefined ? { value } : {}) };
+  }
+
+  #noteFinished(t: TrialRecord): void {
+    if (t.state !== 'complete' || t.value === undefined) return;
+    if (!this.#best || better(this.direction, t.value, this.#best.value as number)) this.#best = t;
+  }
+
+  /** Reads the objective value out of a number or a metrics object. */
+  #objectiveOf(value: number | Metrics, where: string): number {
+    if (typeof value === 'number') return value;
+    if (value === null || typeof value !== 'object') throw new OptionsError(`${where}() takes a number or a metrics object, got ${JSON.stringify(value)}`);
+    if (this.#metric === undefined) {
+      throw new OptionsError(`${where}() got a metrics object but study "${this.name}" has no \`metric\`; pass createStudy({ metric: '<name>' }) to say which one is the objective`);
+    }
+    const v = value[this.#metric];
+    if (typeof v !== 'number') throw new OptionsError(`${where}(): metrics lack the objective metric "${this.#metric}" (got keys: ${Object.keys(value).join(', ') || 'none'})`);
+    return v;
+  }
+
+  /** @internal used by optimize. */
+  objectiveOf(value: number | Metrics, where: string): number {
+    return this.#objectiveOf(value, where);
+  }
+
+  /**
+   * Runs the objective on `trials` trials in total (finished trials already stored count; interrupted ones do not), with up to
+   * `concurrency` in flight. See OptimizeOptions.
+   */
+  optimize(objective: Objective<P>, options: OptimizeOptions<P>): Promise<OptimizeResult> {
+    this.#checkOpen();
+    return runOptimize(this, objective, options);
+  }
+
+  /** Flushes and releases the storage if the study opened it itself (from a path). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsStorage) await this.#storage.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new OptionsError(`study "${this.name}" is closed`);
+  }
+}

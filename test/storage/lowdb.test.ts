@@ -1,0 +1,243 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FileStorage } from '../../src/storage/lowdb.js';
+import { StorageCorruptError, StorageLockedError } from '../../src/errors.js';
+import { rejects, storageContract, studyRecord } from './contract.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-storage-'));
+  dirs.push(dir);
+  return dir;
+}
+
+storageContract('FileStorage', async () => {
+  const file = path.join(tempDir(), 's.json');
+  return { storage: await FileStorage.open(file), reopen: () => FileStorage.open(file) };
+});
+
+let dead: number | undefined;
+/** A pid that belonged to a process that has exited (spawnSync reaps it), as a crashed sweep's lock would name. */
+function deadPid(): number {
+  dead ??= spawnSync('true').pid;
+  assert.ok(dead !== undefined && dead > 0);
+  return dead!;
+}
+
+function writeLock(file: string, pid: number): void {
+  fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid, host: os.hostname(), started: new Date().toISOString() }));
+}
+
+/**
+ * What a crash would leave: a copy of every file as it is on disk now (written data reaches the OS at once; only what is
+ * still queued in the process is missing), with the lock naming a dead process.
+ */
+function crashImage(file: string): string {
+  const dir = tempDir();
+  for (const name of fs.readdirSync(path.dirname(file))) fs.copyFileSync(path.join(path.dirname(file), name), path.join(dir, name));
+  const copy = path.join(dir, path.basename(file));
+  writeLock(copy, deadPid());
+  return copy;
+}
+
+/** A storage with study "s": trials 0..2 complete, trial 3 running with two reports, trial 4 waiting. */
+async function populated(file: string, options?: Parameters<typeof FileStorage.open>[1]): Promise<FileStorage> {
+  const st = await FileStorage.open(file, options);
+  await st.createStudy(studyRecord('s'));
+  for (let i = 0; i < 3; i++) {
+    const t = await st.createTrial('s', { state: 'running', params: { i } });
+    await st.finishTrial('s', t.number, { state: 'complete', value: i / 10 });
+  }
+  const r = await st.createTrial('s', { state: 'running', params: { i: 3 } });
+  await st.reportIntermediate('s', r.number, 1, 0.5);
+  await st.reportIntermediate('s', r.number, 2, 0.4);
+  await st.createTrial('s', { state: 'waiting', params: { i: 4 } });
+  return st;
+}
+
+const files = (file: string) => fs.readdirSync(path.dirname(file)).sort();
+
+const t = suite('FileStorage durability, corruption and locking');
+
+t.after(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+t('journal replay after a crash: every finished trial is back, the stale lock is taken over', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await populated(file);
+  assert.not.ok(fs.existsSync(file), 'no checkpoint yet: everything is in the journal');
+  const copy = crashImage(file);
+  await st.close();
+  const again = await FileStorage.open(copy);
+  const trials = await again.getTrials('s');
+  assert.equal(trials.map((x) => x.state), ['complete', 'complete', 'complete', 'running', 'waiting']);
+  assert.equal(trials.map((x) => x.value), [0, 0.1, 0.2, undefined, undefined]);
+  assert.equal(JSON.parse(fs.readFileSync(`${copy}.lock`, 'utf8')).pid, process.pid);
+  assert.is((await again.createTrial('s', { state: 'running', params: {} })).number, 5);
+  await again.close();
+});
+
+t('a torn final journal line is ignored and cut off', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await populated(file);
+  await st.flush();
+  const copy = crashImage(file);
+  const copy2 = crashImage(file);
+  await st.close();
+  const whole = fs.statSync(`${copy}.wal`).size;
+  fs.appendFileSync(`${copy}.wal`, '{"seq":999,"op":"finishTrial","study":"s","num');
+  const ro = await FileStorage.openReadOnly(copy);
+  assert.is((await ro.getTrials('s')).length, 5);
+  assert.ok(fs.statSync(`${copy}.wal`).size > whole, 'read-only open writes nothing, not even the cut');
+  const again = await FileStorage.open(copy);
+  assert.is((await again.getTrials('s')).length, 5);
+  assert.equal((await again.getTrial('s', 3))?.intermediate, [{ step: 1, value: 0.5 }, { step: 2, value: 0.4 }]);
+  assert.is(fs.statSync(`${copy}.wal`).size, whole);
+  await again.close();
+  // A final line that ends in a newline but is not JSON (e.g. zeros after a power loss) is a torn append too.
+  fs.appendFileSync(`${copy2}.wal`, '\0\0\0\0\n');
+  const third = await FileStorage.open(copy2);
+  assert.is((await third.getTrials('s')).length, 5);
+  await third.close();
+});
+
+t('a corrupt snapshot is refused, named with its .bak, and left byte-for-byte untouched', async () => {
+  const file = path.join(tempDir(), 's.json');
+  await (await populated(file)).close();
+  const st = await FileStorage.open(file);
+  await st.createTrial('s', { state: 'running', params: {} });
+  await st.close();
+  assert.ok(fs.existsSync(`${file}.bak`));
+  const text = fs.readFileSync(file);
+  fs.writeFileSync(file, text.subarray(0, Math.floor(text.length / 2)));
+  const bytes = fs.readFileSync(file);
+  const listing = files(file);
+  const err = await rejects(FileStorage.open(file), 'ERR_TUNEKIT_STORAGE_CORRUPT');
+  assert.instance(err, StorageCorruptError);
+  assert.match(err.message, file);
+  assert.match(err.message, `${file}.bak`);
+  await rejects(FileStorage.openReadOnly(file), 'ERR_TUNEKIT_STORAGE_CORRUPT');
+  assert.equal(fs.readFileSync(file), bytes);
+  assert.equal(files(file), listing, 'no lock, journal or temp file was created');
+  fs.writeFileSync(file, JSON.stringify({ hello: 1 }));
+  assert.match((await rejects(FileStorage.open(file), StorageCorruptError)).message, 'tunekit-storage');
+});
+
+t('a bad line in the middle of the journal, or a replay breaking the state machine, is corruption', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await populated(file);
+  await st.flush();
+  const copy = crashImage(file);
+  const copy2 = crashImage(file);
+  await st.close();
+  const lines = fs.readFileSync(`${copy}.wal`, 'utf8').split('\n');
+  lines[2] = '{"seq": oops';
+  fs.writeFileSync(`${copy}.wal`, lines.join('\n'));
+  const err = await rejects(FileStorage.open(copy), StorageCorruptError);
+  assert.match(err.message, `${copy}.wal`);
+  assert.match(err.message, 'line 3');
+  assert.not.ok(fs.readFileSync(`${copy}.lock`, 'utf8').includes(`"pid":${process.pid}`), 'the lock was not taken');
+  // A well-formed final line that finishes an already complete trial cannot be a torn append: it is refused too.
+  const last = JSON.parse(fs.readFileSync(`${copy2}.wal`, 'utf8').trim().split('\n').pop()!).seq as number;
+  const bad = { seq: last + 1, op: 'finishTrial', study: 's', number: 0, at: new Date().toISOString(), result: { state: 'failed' } };
+  fs.appendFileSync(`${copy2}.wal`, JSON.stringify(bad) + '\n');
+  assert.match((await rejects(FileStorage.open(copy2), StorageCorruptError)).message, 'cannot be replayed');
+});
+
+t('lock: a second open in the same process is refused', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await FileStorage.open(file);
+  const err = await rejects(FileStorage.open(file), StorageLockedError);
+  assert.match(err.message, String(process.pid));
+  await st.close();
+  const again = await FileStorage.open(file);
+  await again.close();
+});
+
+t('lock: a live foreign process is refused; once it is dead its lock is taken over', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+    writeLock(file, child.pid!);
+    assert.match((await rejects(FileStorage.open(file), StorageLockedError)).message, String(child.pid));
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const st = await FileStorage.open(file);
+  assert.is(JSON.parse(fs.readFileSync(`${file}.lock`, 'utf8')).pid, process.pid);
+  await st.close();
+  fs.writeFileSync(`${file}.lock`, '');
+  const fromEmpty = await FileStorage.open(file);
+  await fromEmpty.close();
+  assert.not.ok(fs.existsSync(`${file}.lock`));
+});
+
+t('read-only open works while a writer holds the lock, and refuses writes', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await populated(file);
+  const lock = fs.readFileSync(`${file}.lock`, 'utf8');
+  const ro = await FileStorage.openReadOnly(file);
+  assert.ok(ro.readOnly);
+  assert.equal((await ro.getTrials('s', ['complete'])).map((x) => x.number), [0, 1, 2]);
+  await rejects(ro.createTrial('s', { state: 'running', params: {} }), 'ERR_TUNEKIT_STORAGE_READONLY');
+  await ro.close();
+  assert.is(fs.readFileSync(`${file}.lock`, 'utf8'), lock);
+  await st.close();
+});
+
+t('buffered reports reach the disk within flushIntervalMs', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await FileStorage.open(file, { flushIntervalMs: 50 });
+  await st.createStudy(studyRecord('s'));
+  const r = await st.createTrial('s', { state: 'running', params: {} });
+  for (let step = 1; step <= 3; step++) await st.reportIntermediate('s', r.number, step, step / 10);
+  crashImage(file); // taken within the interval: the reports may or may not be there, both are allowed
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const copy = crashImage(file);
+  await st.close();
+  const again = await FileStorage.open(copy);
+  assert.equal((await again.getTrial('s', r.number))?.intermediate.map((x) => x.value), [0.1, 0.2, 0.3]);
+  await again.close();
+});
+
+t('checkpoint: past journalLimitBytes the snapshot is rewritten, .bak kept, journal truncated', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await populated(file, { journalLimitBytes: 1500 });
+  for (let i = 0; i < 10; i++) {
+    const x = await st.createTrial('s', { state: 'running', params: { more: i } });
+    await st.finishTrial('s', x.number, { state: 'complete', value: i });
+  }
+  await st.flush();
+  const snap = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal([snap.format, snap.version], ['tunekit-storage', 1]);
+  assert.ok(snap.seq > 0);
+  assert.ok(fs.existsSync(`${file}.bak`));
+  const written = fs.readFileSync(`${file}.wal`, 'utf8').split('\n').filter(Boolean);
+  assert.ok(written.length < 20 + 3, `journal holds ${written.length} lines, the study needed more ops`);
+  const copy = crashImage(file);
+  const before = await st.getTrials('s');
+  await st.close();
+  assert.not.ok(fs.existsSync(`${file}.wal`), 'close removes the journal after its final checkpoint');
+  for (const f of [file, copy]) {
+    const again = await FileStorage.open(f);
+    assert.equal(await again.getTrials('s'), before);
+    await again.close();
+  }
+});
+
+t('options are validated', async () => {
+  const file = path.join(tempDir(), 's.json');
+  await rejects(FileStorage.open(file, { flushIntervalMs: -1 }), 'ERR_TUNEKIT_OPTIONS');
+  await rejects(FileStorage.open(file, { flushInterval: 5 } as never), 'ERR_TUNEKIT_OPTIONS');
+  assert.not.ok(fs.existsSync(`${file}.lock`));
+});
+
+t.run();

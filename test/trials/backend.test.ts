@@ -1,0 +1,124 @@
+/**
+ * Backend selection: wasm and cpu load and switch; the optional native backends fail with an error that names the package and
+ * how to install it (@tensorflow/tfjs-node is not installed on this machine); unknown names list the valid ones. Also checks
+ * the wasm kernel patches against the cpu backend: transposed matMuls and Conv2DBackpropFilter (absent from stock wasm).
+ */
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BACKEND_NAMES, useBackend } from '../../trials/backend.js';
+import type { BackendName } from '../../trials/types.js';
+
+test('wasm loads (SIMD build) and is the default', async () => {
+  assert.is(await useBackend(), 'wasm');
+  assert.is(tf.getBackend(), 'wasm');
+  assert.is(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), true);
+  const y = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])).arraySync());
+  assert.equal(y, [
+    [19, 22],
+    [43, 50],
+  ]);
+});
+
+test('cpu loads, and switching back to wasm is cheap and works', async () => {
+  assert.is(await useBackend('cpu'), 'cpu');
+  assert.is(tf.getBackend(), 'cpu');
+  assert.is(tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0]), 6);
+  assert.is(await useBackend('wasm'), 'wasm');
+  assert.is(tf.getBackend(), 'wasm');
+});
+
+test("'tensorflow' and 'tensorflow-gpu' fail with an error naming the package and the install command", async () => {
+  for (const [name, pkg] of [
+    ['tensorflow', '@tensorflow/tfjs-node'],
+    ['tensorflow-gpu', '@tensorflow/tfjs-node-gpu'],
+  ] as const) {
+    try {
+      await useBackend(name);
+      assert.unreachable(`${name} should not load here`);
+    } catch (err) {
+      assert.instance(err, Error);
+      const msg = (err as Error).message;
+      assert.ok(msg.includes(pkg), msg);
+      assert.ok(msg.includes(`npm install ${pkg}`), msg);
+      assert.ok(msg.includes("'wasm'"), `mentions the default: ${msg}`);
+    }
+  }
+  assert.is(tf.getBackend(), 'wasm', 'a failed load leaves the active backend alone');
+});
+
+test('unknown backend names are rejected with the list of valid ones', async () => {
+  try {
+    await useBackend('webgl' as BackendName);
+    assert.unreachable('webgl is not supported');
+  } catch (err) {
+    const msg = (err as Error).message;
+    for (const b of BACKEND_NAMES) assert.ok(msg.includes(`'${b}'`), msg);
+    assert.ok(msg.includes('"webgl"'), msg);
+  }
+});
+
+/** Runs `f` on both backends with the same inputs and returns the largest relative difference. */
+async function maxDiffCpuVsWasm(f: () => tf.Tensor[]): Promise<number> {
+  const results: Float32Array[][] = [];
+  for (const b of ['cpu', 'wasm'] as const) {
+    await useBackend(b);
+    const outs = tf.tidy(f);
+    results.push(outs.map((t) => t.dataSync() as Float32Array));
+    tf.dispose(outs);
+  }
+  let max = 0;
+  results[0]!.forEach((a, i) => {
+    const b = results[1]![i]!;
+    assert.is(a.length, b.length);
+    a.forEach((v, j) => (max = Math.max(max, Math.abs(v - b[j]!) / (1 + Math.abs(v)))));
+  });
+  return max;
+}
+
+const rand = (shape: number[], seed: string): tf.Tensor => {
+  const rng = seedrandom(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: n }, () => rng() * 2 - 1), shape);
+};
+
+test('patched wasm matMul with transposes matches cpu (2D, fused with bias+relu, batched)', async () => {
+  const d = await maxDiffCpuVsWasm(() => {
+    const a = rand([37, 19], 'a');
+    const b = rand([23, 19], 'b');
+    const c = rand([37, 5], 'c');
+    const a3 = rand([2, 6, 4], 'a3');
+    return [
+      tf.matMul(a, b, false, true),
+      tf.matMul(a, c, true, false),
+      tf.matMul(a, rand([6, 37], 'e'), true, true),
+      tf.fused.matMul({ a: rand([3, 8], 'f'), b: rand([3, 5], 'g'), transposeA: true, bias: rand([5], 'h'), activation: 'relu' }),
+      tf.matMul(a3, a3, true, false),
+    ];
+  });
+  assert.ok(d < 1e-5, `max relative difference ${d}`);
+});
+
+test('wasm Conv2DBackpropFilter (added) matches cpu for same/valid padding and strides 1-3', async () => {
+  const cases = [
+    { x: [3, 12, 12, 1], f: [3, 3, 1, 4], s: 1, pad: 'same' },
+    { x: [2, 9, 9, 3], f: [3, 3, 3, 5], s: 1, pad: 'valid' },
+    { x: [2, 14, 14, 2], f: [3, 3, 2, 4], s: 2, pad: 'same' },
+    { x: [2, 14, 14, 2], f: [3, 3, 2, 4], s: 2, pad: 'valid' },
+    { x: [2, 13, 11, 3], f: [5, 4, 3, 2], s: 3, pad: 'valid' },
+    { x: [2, 13, 11, 3], f: [5, 4, 3, 2], s: 2, pad: 'same' },
+  ] as const;
+  for (const c of cases) {
+    const d = await maxDiffCpuVsWasm(() => {
+      const x = rand([...c.x], `x${c.x}`) as tf.Tensor4D;
+      const f = rand([...c.f], `f${c.f}`) as tf.Tensor4D;
+      const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, c.s, c.pad))));
+      return g([x, f]);
+    });
+    assert.ok(d < 1e-4, `${JSON.stringify(c)}: max relative difference ${d}`);
+  }
+  assert.is(tf.getBackend(), 'wasm');
+});
+
+test.run();

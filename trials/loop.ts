@@ -1,0 +1,241 @@
+/**
+ * `runTrial`: trains one configuration on one dataset with a custom TF.js loop (not `model.fit`) and reports every epoch.
+ *
+ * Per batch: a contiguous subarray of the epoch's shuffled JS copy -> augmentation on the typed arrays -> `tf.tensor` ->
+ * forward + backward with `tf.variableGrads` -> global norm (optionally clipping) -> optimiser step at the schedule's lr, all in
+ * one `tf.tidy`. The batch loss and the gradient norm are accumulated as scalar tensors and read once per epoch, so a batch
+ * does no GPU/CPU sync of its own (on wasm/cpu a read is cheap anyway; on a GPU backend it would stall the pipeline).
+ * Between batches the loop yields to the event loop (setImmediate), so an AbortSignal fired by a timer or another task is
+ * seen before the next batch.
+ *
+ * Per epoch: train loss (mean of batch means), validation loss and metrics (batched inference), lr, gradient global norm
+ * mean/max over the epoch's batches (pre-clip), per-layer gradient norms of the epoch's last batch (pre-clip), per-layer
+ * weight norms, the non-finite flag, throughput and live tensor count -> `options.report`.
+ *
+ * Determinism: the model (initialisers, dropout streams) is seeded from `config.seed` by the builder, the epoch shuffles by a
+ * seedrandom stream `tunekit-shuffle:<seed>`, the augmenter by `config.seed`. Same config + data + backend => same numbers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+import { makeAugmenter } from './augment.js';
+import { activeBackend, useBackend } from './backend.js';
+import { saveModel } from './checkpoint.js';
+import { clipByGlobalNorm, globalNorm, perTensorNorms } from './clip.js';
+import { allFinite, convFeatureMaps, indexVariables, normsByLayer, weightNormsByLayer, type FeatureMap } from './diagnostics.js';
+import { evaluateSplit, forward, scoreSplit, shuffledEpoch, targetsFor } from './epoch.js';
+import { makeLoss } from './losses.js';
+import { prefixed } from './metrics.js';
+import { buildModel } from './models/index.js';
+import { makeOptimizer } from './optimizers.js';
+import { makeSchedule } from './schedules.js';
+import { validateDataset, validateTrialConfig, type Objective } from './trial-config.js';
+import type { Batch, Dataset, EpochReport, LossConfig, RunTrialOptions, TrialConfig, TrialRunResult } from './types.js';
+
+/** Inference batches are larger than training ones (no activations kept for backprop), but bounded for conv activations. */
+const MIN_EVAL_BATCH = 256;
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function isCombined(loss: LossConfig): boolean {
+  return typeof loss === 'object' && loss !== null && loss.type === 'combined';
+}
+
+function objectiveValue(report: EpochReport, objective: Objective): number {
+  if (objective.metric === 'valLoss') return report.valLoss;
+  if (objective.metric === 'trainLoss') return report.trainLoss;
+  return report.metrics[objective.metric] ?? NaN;
+}
+
+/** Whether `value` beats `best` by more than `minDelta` in the objective's direction (NaN never improves). */
+function improves(value: number, best: number, objective: Objective, minDelta: number): boolean {
+  if (Number.isNaN(value)) return false;
+  if (Number.isNaN(best)) return true;
+  return objective.direction === 'minimize' ? value < best - minDelta : value > best + minDelta;
+}
+
+/**
+ * Trains `config` on `data` and returns the per-epoch history and the best epoch's test metrics. Called by the study runner
+ * (in a worker or in-process) once per trial, and by tests/benches directly.
+ *
+ * - Validates the config and dataset first and builds every piece (loss, augmenter, model, optimiser, schedule) before the
+ *   first batch; errors are OptionsError naming the field.
+ * - `options.report` is awaited after every epoch; answering 'stop' ends the loop at once (stopReason 'stopped').
+ * - `options.signal` is checked before every batch; once aborted the loop stops within one batch and returns the history so far
+ *   (stopReason 'aborted', no test metrics, no checkpoint). It never throws because of an abort.
+ * - Early stopping (`config.earlyStopping`) watches the objective (default valLoss, minimised); the best epoch's weights are
+ *   kept (copied) and restored at the end, before test metrics, feature maps and the checkpoint (`options.outDir`).
+ * - Every tensor the trial creates is disposed before it returns, also when it throws.
+ */
+export async function runTrial(config: TrialConfig, data: Dataset, options: RunTrialOptions = {}): Promise<TrialRunResult> {
+  const objective = validateTrialConfig(config, data.task);
+  const rowSize = validateDataset(data);
+  await useBackend(config.backend ?? 'wasm');
+  const backend = activeBackend();
+
+  const { task, inputShape } = data;
+  const outputs = task === 'classification' ? data.numClasses : 1;
+  const { batchSize, epochs, seed } = config;
+  const stepsPerEpoch = Math.ceil(data.train.n / batchSize);
+  const lossFn = makeLoss(config.loss, task);
+  const augment = makeAugmenter(config.augment, { inputShape, task, outputs, seed });
+  const schedule = makeSchedule(config.schedule, { baseLr: config.optimizer.lr, stepsPerEpoch, epochs });
+  const minDelta = config.earlyStopping?.minDelta ?? 0;
+  const evalBatch = Math.max(batchSize, MIN_EVAL_BATCH);
+  const trainTargets = targetsFor(data.train, task, outputs);
+  const valTargets = targetsFor(data.val, task, outputs);
+  const shuffleRng = seedrandom(`tunekit-shuffle:${seed}`);
+  const signal = options.signal;
+
+  const { model, paramCount } = buildModel(config.model, { inputShape, outputs, auxHead: isCombined(config.loss), seed });
+  let optimizer: ReturnType<typeof makeOptimizer> | undefined;
+  let kept: tf.Tensor[] | undefined;
+  let accumulators: tf.Tensor[] = [];
+  try {
+    optimizer = makeOptimizer(config.optimizer);
+    const index = indexVariables(model);
+    const history: EpochReport[] = [];
+    let stopReason: TrialRunResult['stopReason'] = 'completed';
+    let best = NaN;
+    let bestEpoch = 0;
+    let sinceBest = 0;
+    let step = 0;
+
+    epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
+      const t0 = performance.now();
+      const { x: ex, y: ey } = shuffledEpoch(data.train, rowSize, trainTargets, outputs, shuffleRng);
+      accumulators = [tf.scalar(0), tf.scalar(0), tf.scalar(0)]; // loss sum, grad-norm sum, grad-norm max
+      let layerGradNorms: Record<string, number> = {};
+      let lr = NaN;
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        if (signal?.aborted) {
+          stopReason = 'aborted';
+          break epochs;
+        }
+        const lo = b * batchSize;
+        const hi = Math.min(data.train.n, lo + batchSize);
+        const n = hi - lo;
+        const batch: Batch = augment({ x: ex.subarray(lo * rowSize, hi * rowSize), y: ey.subarray(lo * outputs, hi * outputs), n });
+        lr = schedule.lrAt(step);
+        optimizer.setLearningRate(lr);
+        const last = b === stepsPerEpoch - 1;
+        const [lossSum, normSum, normMax] = accumulators as [tf.Scalar, tf.Scalar, tf.Scalar];
+        const next = tf.tidy(() => {
+          const x = tf.tensor(batch.x, [n, ...inputShape]);
+          const y = tf.tensor2d(batch.y, [n, outputs]);
+          const { value, grads } = tf.variableGrads(() => {
+            const out = forward(model, x, true);
+            return lossFn(y, out.main, out.aux);
+          }, index.variables);
+          let applied = grads;
+          let norm: tf.Scalar;
+          if (config.clipNorm !== undefined) {
+            ({ grads: applied, norm } = clipByGlobalNorm(grads, config.clipNorm));
+          } else {
+            norm = globalNorm(grads);
+          }
+          // The only per-batch sync, once per epoch: per-variable norms of the last batch's raw (pre-clip) gradients.
+          if (last) layerGradNorms = normsByLayer(perTensorNorms(grads), index);
+          optimizer!.applyGradients(applied);
+          return [tf.add(lossSum, value), tf.add(normSum, norm), tf.maximum(normMax, norm)];
+        });
+        tf.dispose(accumulators);
+        accumulators = next;
+        step++;
+        await nextTick();
+      }
+      const sums = tf.tidy(() => tf.stack(accumulators));
+      const [lossTotal, normTotal, normPeak] = sums.dataSync() as Float32Array;
+      sums.dispose();
+      tf.dispose(accumulators);
+      accumulators = [];
+      const trainMs = performance.now() - t0;
+
+      const val = evaluateSplit(model, lossFn, data.val, valTargets, inputShape, outputs, evalBatch);
+      const valScores = scoreSplit(task, data.val, val.outputs, outputs);
+      const layerWeightNorms = weightNormsByLayer(index);
+      const trainLoss = lossTotal! / stepsPerEpoch;
+      const report: EpochReport = {
+        epoch,
+        trainLoss,
+        valLoss: val.loss,
+        metrics: prefixed(valScores.metrics, 'val'),
+        lr,
+        gradNorm: { mean: normTotal! / stepsPerEpoch, max: normPeak! },
+        layerGradNorms,
+        layerWeightNorms,
+        nonFinite: !allFinite([trainLoss, val.loss, normTotal!, normPeak!, ...Object.values(layerWeightNorms)]),
+        samplesPerSec: data.train.n / (trainMs / 1000),
+        epochMs: performance.now() - t0,
+        liveTensors: tf.memory().numTensors,
+      };
+      history.push(report);
+
+      const value = objectiveValue(report, objective);
+      if (improves(value, best, objective, minDelta)) {
+        best = value;
+        bestEpoch = epoch;
+        sinceBest = 0;
+        tf.dispose(kept);
+        kept = model.weights.map((w) => tf.clone(w.read()));
+      } else {
+        sinceBest++;
+      }
+      schedule.onEpochEnd(report.valLoss);
+
+      const decision = options.report ? await options.report(report) : 'continue';
+      if (decision === 'stop') {
+        stopReason = 'stopped';
+        break;
+      }
+      if (config.earlyStopping && sinceBest >= config.earlyStopping.patience && epoch < epochs) {
+        stopReason = 'early_stopped';
+        break;
+      }
+    }
+
+    if (stopReason === 'aborted') {
+      return { history, bestEpoch, test: {}, stopReason, backend, paramCount };
+    }
+    if (kept) model.setWeights(kept);
+    if (bestEpoch === 0) bestEpoch = history.length; // objective never finite: keep the last weights
+    return { ...(await finish(model, config, data, lossFn, outputs, evalBatch, options)), history, bestEpoch, stopReason, backend, paramCount };
+  } finally {
+    tf.dispose(accumulators);
+    tf.dispose(kept);
+    optimizer?.dispose();
+    model.dispose();
+  }
+}
+
+/** Test metrics, confusion matrix, feature maps and checkpoint of the (restored) best model. */
+async function finish(
+  model: tf.LayersModel,
+  config: TrialConfig,
+  data: Dataset,
+  lossFn: ReturnType<typeof makeLoss>,
+  outputs: number,
+  evalBatch: number,
+  options: RunTrialOptions,
+): Promise<Pick<TrialRunResult, 'test' | 'confusion' | 'checkpoint' | 'featureMaps'>> {
+  const result: { test: Record<string, number>; confusion?: number[][]; checkpoint?: string; featureMaps?: Record<string, FeatureMap> } = {
+    test: {},
+  };
+  if (data.test.n > 0) {
+    const targets = targetsFor(data.test, data.task, outputs);
+    const ev = evaluateSplit(model, lossFn, data.test, targets, data.inputShape, outputs, evalBatch);
+    const scores = scoreSplit(data.task, data.test, ev.outputs, outputs);
+    result.test = { loss: ev.loss, ...scores.metrics };
+    if (scores.confusion) result.confusion = scores.confusion;
+  }
+  if (config.featureMaps && config.model.type === 'cnn') {
+    // The first test sample; with an empty test split the first validation sample (always present).
+    const split = data.test.n > 0 ? data.test : data.val;
+    const rowSize = data.inputShape.reduce((a, b) => a * b, 1);
+    result.featureMaps = convFeatureMaps(model, split.x.subarray(0, rowSize), data.inputShape, config.featureMaps.channels);
+  }
+  if (options.outDir !== undefined) {
+    await saveModel(model, options.outDir);
+    result.checkpoint = options.outDir;
+  }
+  return result;
+}

@@ -1,0 +1,194 @@
+/**
+ * Optimisers for the trial loop: adam, adamw, sgd (plain, momentum, nesterov) and rmsprop, behind one `TrainOptimizer` whose
+ * learning rate the loop sets before every step (the schedule's value for that batch).
+ *
+ * Why the wrapper is needed (TF.js 4.22, tfjs-core/dist/optimizers/*.js):
+ * - SGD and Momentum multiply by a scalar tensor `c = -lr` captured in `setLearningRate`; assigning the `learningRate` field
+ *   has no effect on them, so we must call `setLearningRate`. (Momentum's `dispose()` forgets to free `c`, so we free it.)
+ * - Adam and RMSProp read the `learningRate` field at apply time and have no `setLearningRate`; we assign the field.
+ * - Every TF.js optimiser keeps its slots (moments, accumulators) in an array indexed by the *position* of a variable in the
+ *   gradient map, not by its name. A map whose keys come in another order (or with a key missing) would silently update a
+ *   variable with another variable's moments. We therefore always pass the gradients as an array in one fixed order (first
+ *   sight of each name), with absent gradients left `undefined`, which the TF.js optimisers skip.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { OptionsError } from '../src/errors.js';
+import type { OptimizerConfig, TrainOptimizer } from './types.js';
+
+/** Every optimiser `type` `makeOptimizer` accepts. */
+export const OPTIMIZER_TYPES = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
+
+const FIELDS: Record<string, readonly string[]> = {
+  adam: ['lr', 'beta1', 'beta2', 'epsilon'],
+  adamw: ['lr', 'weightDecay', 'beta1', 'beta2', 'epsilon'],
+  sgd: ['lr', 'momentum', 'nesterov'],
+  rmsprop: ['lr', 'decay', 'momentum', 'epsilon'],
+};
+
+/** How the learning rate reaches the TF.js optimiser (see the file comment). */
+type RateMode = 'setter' | 'field';
+
+/**
+ * Builds the optimiser described by `config`. Called once per trial by the training loop, after the model is built.
+ * Throws `OptionsError` naming the field (e.g. `optimizer.beta1`) for an unknown type or field or an out-of-range value.
+ *
+ * Invariants of the result: `setLearningRate(lr)` takes effect on the next `applyGradients` for every type;
+ * `applyGradients(grads)` never disposes `grads` and leaves no intermediate tensors; `dispose()` frees every slot the
+ * optimiser created (after it, any call throws).
+ *
+ * AdamW: an Adam step plus decoupled weight decay `w <- w - lr * weightDecay * w` (Loshchilov & Hutter 2019), applied to the
+ * weights before the Adam update (so it uses the pre-step weights, as PyTorch's AdamW does), with the current lr, and only to
+ * variables present in `grads` that are matrices/kernels: variables of rank < 2 (biases, batch-norm/layer-norm scales and
+ * offsets, scalars) and variables whose own name (the part after the last '/') contains 'bias', 'gamma' or 'beta' are not
+ * decayed, as usual for AdamW.
+ */
+export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
+  const cfg = checkConfig(config);
+  const lr0 = cfg.lr as number;
+  let lr = lr0;
+  let opt: tf.Optimizer;
+  let mode: RateMode;
+  let weightDecay = 0;
+  let momentumOpt = false;
+  switch (cfg.type) {
+    case 'adam':
+    case 'adamw':
+      opt = tf.train.adam(lr0, (cfg.beta1 as number | undefined) ?? 0.9, (cfg.beta2 as number | undefined) ?? 0.999, cfg.epsilon as number | undefined);
+      mode = 'field';
+      if (cfg.type === 'adamw') weightDecay = cfg.weightDecay as number;
+      break;
+    case 'sgd': {
+      const momentum = (cfg.momentum as number | undefined) ?? 0;
+      // Nesterov with momentum 0 is exactly plain SGD (g + 0 * acc = g), so it is accepted rather than rejected.
+      momentumOpt = momentum > 0;
+      opt = momentumOpt ? tf.train.momentum(lr0, momentum, cfg.nesterov === true) : tf.train.sgd(lr0);
+      mode = 'setter';
+      break;
+    }
+    default:
+      opt = tf.train.rmsprop(lr0, (cfg.decay as number | undefined) ?? 0.9, (cfg.momentum as number | undefined) ?? 0, cfg.epsilon as number | undefined);
+      mode = 'field';
+  }
+  checkDecayFactor(lr0, weightDecay, 'optimizer.lr');
+
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const decays = new Map<string, boolean>();
+  let disposed = false;
+  const alive = (what: string): void => {
+    if (disposed) throw new OptionsError(`optimizer.${what}() was called after dispose(); build a new optimiser with makeOptimizer`);
+  };
+
+  return {
+    setLearningRate(next: number): void {
+      alive('setLearningRate');
+      if (typeof next !== 'number' || !Number.isFinite(next) || next < 0) {
+        throw new OptionsError(`optimizer.setLearningRate(lr) needs a finite lr >= 0, got ${String(next)}; check the schedule`);
+      }
+      checkDecayFactor(next, weightDecay, 'setLearningRate(lr)');
+      if (next === lr) return; // SGD's setter allocates a new scalar; skip when unchanged
+      lr = next;
+      if (mode === 'setter') (opt as tf.SGDOptimizer).setLearningRate(next);
+      else (opt as unknown as { learningRate: number }).learningRate = next;
+    },
+
+    applyGradients(grads: tf.NamedTensorMap): void {
+      alive('applyGradients');
+      const names = Object.keys(grads);
+      if (names.length === 0) return;
+      const registry = tf.engine().registeredVariables;
+      for (const name of names) {
+        if (seen.has(name)) continue;
+        const v = registry[name];
+        if (v === undefined) {
+          throw new OptionsError(
+            `optimizer.applyGradients: no variable named "${name}" is registered (disposed, or not a name from tf.variableGrads); ` +
+              `key the gradient map by variable name`,
+          );
+        }
+        seen.add(name);
+        order.push(name);
+        decays.set(name, weightDecay > 0 && isDecayed(name, v.rank));
+      }
+      if (weightDecay > 0) {
+        const factor = 1 - lr * weightDecay;
+        tf.tidy(() => {
+          for (const name of names) {
+            if (decays.get(name) === true && grads[name] != null) {
+              const v = registry[name]!;
+              v.assign(tf.mul(v, factor));
+            }
+          }
+        });
+      }
+      // Fixed order, holes as undefined: TF.js skips a null/undefined gradient but keeps the slot index stable.
+      const list = order.map((name) => ({ name, tensor: grads[name] as tf.Tensor }));
+      opt.applyGradients(list);
+    },
+
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      opt.dispose();
+      // MomentumOptimizer.dispose() overrides SGDOptimizer.dispose() without freeing the lr scalar `c`.
+      // (Not `instanceof`: TF.js Optimizer overrides Symbol.hasInstance with duck typing, so every optimiser would match.)
+      if (momentumOpt) {
+        const c = (opt as unknown as { c?: tf.Scalar }).c;
+        if (c !== undefined && !c.isDisposed) c.dispose();
+      }
+    },
+  };
+}
+
+/** Whether AdamW decays this variable: kernels/embeddings yes; biases, norm parameters and scalars no. */
+function isDecayed(name: string, rank: number): boolean {
+  if (rank < 2) return false;
+  const own = name.slice(name.lastIndexOf('/') + 1).toLowerCase();
+  return !(own.includes('bias') || own.includes('gamma') || own.includes('beta'));
+}
+
+/** lr * weightDecay >= 1 would flip or zero the weights at each step: a config error, not something to train through. */
+function checkDecayFactor(lr: number, weightDecay: number, what: string): void {
+  if (weightDecay > 0 && lr * weightDecay >= 1) {
+    throw new OptionsError(
+      `adamw needs lr * weightDecay < 1, got ${what} = ${lr} and optimizer.weightDecay = ${weightDecay}; typical weightDecay is 1e-4..1e-1`,
+    );
+  }
+}
+
+/** Validates every field (unknown keys included) and returns the config as a record. */
+function checkConfig(config: unknown): Record<string, unknown> {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new OptionsError(`optimizer must be an object such as { type: 'adam', lr: 0.001 }, got ${show(config)}`);
+  }
+  const cfg = config as Record<string, unknown>;
+  const type = cfg.type;
+  if (typeof type !== 'string' || !(type in FIELDS)) {
+    throw new OptionsError(`optimizer.type must be one of ${OPTIMIZER_TYPES.join(', ')}; got ${show(type)}`);
+  }
+  for (const key of Object.keys(cfg)) {
+    if (key !== 'type' && !FIELDS[type]!.includes(key)) {
+      throw new OptionsError(`optimizer.${key} is not a field of "${type}"; it takes: ${FIELDS[type]!.join(', ')}`);
+    }
+  }
+  num(cfg.lr, 'optimizer.lr', (x) => x > 0, '> 0');
+  const unit = (x: number): boolean => x >= 0 && x < 1;
+  if (cfg.beta1 !== undefined) num(cfg.beta1, 'optimizer.beta1', unit, 'in [0, 1)');
+  if (cfg.beta2 !== undefined) num(cfg.beta2, 'optimizer.beta2', unit, 'in [0, 1)');
+  if (cfg.epsilon !== undefined) num(cfg.epsilon, 'optimizer.epsilon', (x) => x > 0, '> 0');
+  if (cfg.momentum !== undefined) num(cfg.momentum, 'optimizer.momentum', unit, 'in [0, 1)');
+  if (cfg.decay !== undefined) num(cfg.decay, 'optimizer.decay', unit, 'in [0, 1)');
+  if (type === 'adamw') num(cfg.weightDecay, 'optimizer.weightDecay', (x) => x >= 0, '>= 0 (required for adamw)');
+  if (cfg.nesterov !== undefined && typeof cfg.nesterov !== 'boolean') {
+    throw new OptionsError(`optimizer.nesterov must be true or false, got ${show(cfg.nesterov)}`);
+  }
+  return cfg;
+}
+
+function num(v: unknown, path: string, ok: (x: number) => boolean, desc: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new OptionsError(`${path} must be a finite number ${desc}, got ${show(v)}`);
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : String(v);
+}

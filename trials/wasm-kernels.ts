@@ -1,0 +1,152 @@
+/**
+ * Kernel patches for the TF.js 4.22 wasm backend, installed once by `useBackend('wasm')`.
+ *
+ * Why (measured on this 2-core machine, Node 20, SIMD build):
+ * - `BatchMatMul` / `_FusedMatMul` only use XNNPACK when neither operand is transposed and the batch is 1; otherwise a naive
+ *   blocked C++ loop runs: 128x784 by 784x256 takes ~2.3 ms on XNNPACK but ~30-40 ms with a transpose flag. Every dense
+ *   layer's backward pass (dW = x^T dy, dx = dy W^T) hits the slow loop. Transposing explicitly costs ~1-2 ms, so for
+ *   batch-1 products we transpose first and call the original kernel without flags. Same numbers up to float rounding order.
+ * - `Conv2DBackpropFilter` has no wasm kernel, so any conv model fails on its first backward pass. We compute it with the wasm
+ *   `Conv2D` (XNNPACK) using the identity dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*sh+kh-top, ow*sw+kw-left, ci] * dy[b,oh,ow,co]:
+ *   with x' = x transposed to [CI,H,W,B] and dy' = dy transposed to [OH,OW,B,CO] used as a filter, this is a stride-1 conv of
+ *   x' by dy' dilated by the original strides, padded (top, left) and cropped to [CI,KH,KW,CO], then transposed back.
+ * Batched (batch > 1) matMuls are left alone: the original kernel handles them and they are rare in our models.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The slice of the wasm backend object the patches need (it is typed `{}` in KernelFunc's params). */
+interface DisposingBackend {
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+type Info = tf.TensorInfo;
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+let patched = false;
+
+function original(name: string): tf.KernelFunc {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) throw new Error(`wasm kernel '${name}' is not registered; is @tensorflow/tfjs-backend-wasm 4.x installed?`);
+  return config.kernelFunc;
+}
+
+function single(out: Info | Info[]): Info {
+  if (Array.isArray(out)) throw new Error('expected a single-output kernel');
+  return out;
+}
+
+function isInfo(v: unknown): v is Info {
+  return typeof v === 'object' && v !== null && 'dataId' in v && 'shape' in v;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Wraps a matMul-like kernel (inputs `a`, `b`; attrs `transposeA`, `transposeB`): batch-1 products with a transpose flag are
+ * transposed explicitly so the original kernel takes its XNNPACK path. Temporaries are freed before returning.
+ */
+function fastTransposes(matMul: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { inputs, backend } = args;
+    const attrs = args.attrs ?? {};
+    const a = inputs['a'];
+    const b = inputs['b'];
+    const ta = attrs['transposeA'] === true;
+    const tb = attrs['transposeB'] === true;
+    if ((!ta && !tb) || !isInfo(a) || !isInfo(b) || sizeOf(a.shape.slice(0, -2)) !== 1 || sizeOf(b.shape.slice(0, -2)) !== 1) {
+      return matMul(args);
+    }
+    const swapLast = (x: Info): Info => {
+      const r = x.shape.length;
+      const perm = [...Array(r - 2).keys(), r - 1, r - 2];
+      return single(transpose({ inputs: { x }, backend, attrs: { perm } }));
+    };
+    const temps: Info[] = [];
+    const a2 = ta ? swapLast(a) : a;
+    if (ta) temps.push(a2);
+    const b2 = tb ? swapLast(b) : b;
+    if (tb) temps.push(b2);
+    try {
+      return matMul({ inputs: { ...inputs, a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    } finally {
+      for (const t of temps) (backend as DisposingBackend).disposeData(t.dataId);
+    }
+  };
+}
+
+/** Conv2DBackpropFilter (NHWC, dilation 1 as tfjs-core requires for gradients) via a dilated wasm Conv2D; see file comment. */
+function conv2dBackpropFilter(conv2d: tf.KernelFunc, transpose: tf.KernelFunc, slice: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { inputs, backend } = args;
+    const attrs = args.attrs ?? {};
+    const x = inputs['x'];
+    const dy = inputs['dy'];
+    if (!isInfo(x) || !isInfo(dy)) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
+    const dataFormat = attrs['dataFormat'] ?? 'NHWC';
+    if (dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got '${String(dataFormat)}'`);
+    const filterShape = attrs['filterShape'] as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      attrs['strides'] as [number, number] | number,
+      1,
+      attrs['pad'] as 'same' | 'valid' | number,
+      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+      false,
+      'channelsLast',
+    );
+    const [kh, kw, ci, co] = filterShape;
+    const { top, left } = info.padInfo;
+    const [, h, w] = x.shape;
+    const sh = info.strideHeight;
+    const sw = info.strideWidth;
+    // Bottom/right padding that makes the stride-1 output exactly kh x kw (negative means the output is larger: crop it).
+    const bottom = Math.max(0, kh + (info.outHeight - 1) * sh - (h ?? 0) - top);
+    const right = Math.max(0, kw + (info.outWidth - 1) * sw - (w ?? 0) - left);
+    const temps: Info[] = [];
+    const keep = (t: Info | Info[]): Info => {
+      const s = single(t);
+      temps.push(s);
+      return s;
+    };
+    try {
+      const xt = keep(transpose({ inputs: { x }, backend, attrs: { perm: [3, 1, 2, 0] } }));
+      const dyt = keep(transpose({ inputs: { x: dy }, backend, attrs: { perm: [1, 2, 0, 3] } }));
+      let out = keep(
+        conv2d({
+          inputs: { x: xt, filter: dyt },
+          backend,
+          attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [sh, sw] },
+        }),
+      );
+      if (out.shape[1] !== kh || out.shape[2] !== kw) {
+        out = keep(slice({ inputs: { x: out }, backend, attrs: { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] } }));
+      }
+      return single(transpose({ inputs: { x: out }, backend, attrs: { perm: [1, 2, 0, 3] } }));
+    } finally {
+      for (const t of temps) (backend as DisposingBackend).disposeData(t.dataId);
+    }
+  };
+}
+
+function replace(name: string, kernelFunc: tf.KernelFunc): void {
+  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+}
+
+/**
+ * Installs the patches above into the kernel registry. Called by `useBackend('wasm')` after the backend initialised (the
+ * original kernels' setup functions have run by then, so the wrappers need none). Idempotent.
+ */
+export function patchWasmKernels(): void {
+  if (patched) return;
+  const transpose = original('Transpose');
+  replace('BatchMatMul', fastTransposes(original('BatchMatMul'), transpose));
+  replace('_FusedMatMul', fastTransposes(original('_FusedMatMul'), transpose));
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    replace('Conv2DBackpropFilter', conv2dBackpropFilter(original('Conv2D'), transpose, original('Slice')));
+  }
+  patched = true;
+}
