@@ -24,6 +24,9 @@ interface Workload {
   readonly storage: 'file' | 'memory';
   readonly trials: number;
   readonly reports: number;
+  /** File storage without fdatasync (survives a killed process, not a power loss). */
+  readonly noFsync?: boolean;
+  readonly concurrency?: number;
 }
 
 interface Figure {
@@ -39,6 +42,7 @@ const anchors = path.resolve(path.dirname(self), '../../shared/anchors');
 async function runOne(w: Workload): Promise<Figure> {
   const { createStudy } = await import('../src/study/open.js');
   const { space } = await import('../spaces/index.js');
+  const { FileStorage } = await import('../src/storage/index.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-'));
   const file = path.join(dir, 'study.json');
   const sp: Record<string, ReturnType<typeof space.float>> = {};
@@ -46,7 +50,8 @@ async function runOne(w: Workload): Promise<Figure> {
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const t0 = performance.now();
-  const study = await createStudy({ name: 'bench', space: sp, seed: 0, ...(w.storage === 'file' ? { storage: file } : {}) });
+  const storage = w.storage === 'file' ? (w.noFsync ? await FileStorage.open(file, { fsync: false }) : file) : undefined;
+  const study = await createStudy({ name: 'bench', space: sp, seed: 0, ...(storage ? { storage } : {}) });
   await study.optimize(
     async (p, ctx) => {
       let v = 0;
@@ -54,9 +59,10 @@ async function runOne(w: Workload): Promise<Figure> {
       for (let step = 0; step < w.reports; step++) await ctx.report(step, v / (step + 1));
       return v;
     },
-    { trials: w.trials },
+    { trials: w.trials, concurrency: w.concurrency ?? 1 },
   );
   await study.close();
+  if (typeof storage === 'object') await storage.close();
   const ms = performance.now() - t0;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
@@ -90,6 +96,8 @@ async function main(): Promise<void> {
     { id: 'memory, 2000 x 50 reports', storage: 'memory', trials: 2000 / scale, reports: 50 },
     { id: 'file, 10000, no reports', storage: 'file', trials: 10000 / scale, reports: 0 },
     { id: 'memory, 10000, no reports', storage: 'memory', trials: 10000 / scale, reports: 0 },
+    { id: 'file, 10000, no reports, c=4', storage: 'file', trials: 10000 / scale, reports: 0, concurrency: 4 },
+    { id: 'file no fsync, 10000, no rep.', storage: 'file', trials: 10000 / scale, reports: 0, noFsync: true },
   ];
   const figures: Figure[] = [];
   for (const w of workloads) {
@@ -97,7 +105,7 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(`workload ${w.id} failed:\n${r.stderr}`);
     figures.push(JSON.parse(r.stdout.trim().split('\n').pop() as string) as Figure);
     const f = figures[figures.length - 1] as Figure;
-    console.log(`tunekit ${f.id.padEnd(28)} ${f.msPerTrial.toFixed(3).padStart(8)} ms/trial  peak RSS ${f.peakRssMb.toFixed(0)} MB${f.fileMb !== undefined ? `  files ${f.fileMb.toFixed(1)} MB` : ''}`);
+    console.log(`tunekit ${f.id.padEnd(30)} ${f.msPerTrial.toFixed(3).padStart(8)} ms/trial  peak RSS ${f.peakRssMb.toFixed(0)} MB${f.fileMb !== undefined ? `  files ${f.fileMb.toFixed(1)} MB` : ''}`);
   }
   const journal = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'optuna-')), 'journal.log');
   const anchorsMs = {

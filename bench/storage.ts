@@ -46,7 +46,7 @@ async function run(st: Storage, trials: number, reports: number, workers: number
 }
 
 const size = (p: string): string => (fs.existsSync(p) ? `${(fs.statSync(p).size / 1024).toFixed(0)} KiB` : '-');
-const fmt = (ms: number): string => ms.toFixed(1).padStart(8);
+const fmt = (ms: number, digits = 1): string => ms.toFixed(digits).padStart(8);
 
 const quick = process.argv.includes('--quick');
 
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   console.log(`storage benchmark (node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(1)}, ${dir})`);
   console.log('backend        trials reports workers   ms/trial   total ms   close ms  reopen ms  wal@close  snapshot      .bak');
   const row = (name: string, trials: number, reports: number, workers: number, ms: number, rest = '') =>
-    console.log(`${name.padEnd(12)} ${String(trials).padStart(8)} ${String(reports).padStart(7)} ${String(workers).padStart(7)} ${fmt(ms / trials)}   ${fmt(ms)}${rest}`);
+    console.log(`${name.padEnd(12)} ${String(trials).padStart(8)} ${String(reports).padStart(7)} ${String(workers).padStart(7)} ${fmt(ms / trials, 3)}   ${fmt(ms)}${rest}`);
   try {
     for (const [full, reports] of [
       [2000, 50],

@@ -36,8 +36,10 @@ export function permutation(n: number, rng: seedrandom.PRNG): Int32Array {
 }
 
 /**
- * Fresh arrays holding the split's rows (and target rows) in a new seeded order, for one epoch. Fresh because the augmenter
- * may modify batch subarrays in place: the dataset itself is never touched.
+ * Fills `into` (allocated once per trial, see `epochBuffers`) with the split's rows and target rows in a new seeded order, for
+ * one epoch. The buffers are reused because first-touching a fresh 30 MB array costs ~115 ms of page faults on this VM versus
+ * ~2 ms to overwrite a warm one. The augmenter may modify batch subarrays in place: each epoch rewrites every row, and the
+ * dataset itself is never touched.
  */
 export function shuffledEpoch(
   split: Split,
@@ -45,16 +47,24 @@ export function shuffledEpoch(
   targets: Float32Array,
   outputs: number,
   rng: seedrandom.PRNG,
+  into: { x: Float32Array; y: Float32Array } = epochBuffers(split.n, rowSize, outputs),
 ): { x: Float32Array; y: Float32Array } {
   const order = permutation(split.n, rng);
-  const x = new Float32Array(split.n * rowSize);
-  const y = new Float32Array(split.n * outputs);
+  const { x, y } = into;
+  const sx = split.x;
+  // Wide input rows: subarray + set (a memcpy) beats an index loop (~10 vs ~20 ms for MNIST); narrow target rows: a loop
+  // (no view object per row).
   for (let i = 0; i < split.n; i++) {
     const r = order[i]!;
-    x.set(split.x.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
-    y.set(targets.subarray(r * outputs, (r + 1) * outputs), i * outputs);
+    x.set(sx.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+    for (let k = 0, src = r * outputs, dst = i * outputs; k < outputs; k++) y[dst + k] = targets[src + k]!;
   }
   return { x, y };
+}
+
+/** Buffers for `shuffledEpoch`: n rows of `rowSize` inputs and `outputs` targets. */
+export function epochBuffers(n: number, rowSize: number, outputs: number): { x: Float32Array; y: Float32Array } {
+  return { x: new Float32Array(n * rowSize), y: new Float32Array(n * outputs) };
 }
 
 /** Runs the model on a batch: the main head and, for a two-output model (aux head), the aux head. */

@@ -22,7 +22,7 @@ import { activeBackend, useBackend } from './backend.js';
 import { saveModel } from './checkpoint.js';
 import { clipByGlobalNorm, globalNorm, perTensorNorms } from './clip.js';
 import { allFinite, convFeatureMaps, indexVariables, normsByLayer, weightNormsByLayer, type FeatureMap } from './diagnostics.js';
-import { evaluateSplit, forward, scoreSplit, shuffledEpoch, targetsFor } from './epoch.js';
+import { epochBuffers, evaluateSplit, forward, scoreSplit, shuffledEpoch, targetsFor } from './epoch.js';
 import { makeLoss } from './losses.js';
 import { prefixed } from './metrics.js';
 import { buildModel } from './models/index.js';
@@ -84,6 +84,7 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
   const trainTargets = targetsFor(data.train, task, outputs);
   const valTargets = targetsFor(data.val, task, outputs);
   const shuffleRng = seedrandom(`tunekit-shuffle:${seed}`);
+  const buffers = epochBuffers(data.train.n, rowSize, outputs);
   const signal = options.signal;
 
   const { model, paramCount } = buildModel(config.model, { inputShape, outputs, auxHead: isCombined(config.loss), seed });
@@ -102,7 +103,7 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
 
     epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
-      const { x: ex, y: ey } = shuffledEpoch(data.train, rowSize, trainTargets, outputs, shuffleRng);
+      const { x: ex, y: ey } = shuffledEpoch(data.train, rowSize, trainTargets, outputs, shuffleRng, buffers);
       accumulators = [tf.scalar(0), tf.scalar(0), tf.scalar(0)]; // loss sum, grad-norm sum, grad-norm max
       let layerGradNorms: Record<string, number> = {};
       let lr = NaN;

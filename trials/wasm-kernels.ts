@@ -10,6 +10,9 @@
  *   `Conv2D` (XNNPACK) using the identity dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*sh+kh-top, ow*sw+kw-left, ci] * dy[b,oh,ow,co]:
  *   with x' = x transposed to [CI,H,W,B] and dy' = dy transposed to [OH,OW,B,CO] used as a filter, this is a stride-1 conv of
  *   x' by dy' dilated by the original strides, padded (top, left) and cropped to [CI,KH,KW,CO], then transposed back.
+ * - `Conv2DBackpropInput` is a naive loop (~10x slower than the forward conv); for stride 1 we compute it as a Conv2D of dy with
+ *   the rotated, channel-swapped filter.
+ * - `MaxPoolGrad` is a slow generic loop; a JS loop over the wasm heap with the same tie rule is several times faster.
  * Batched (batch > 1) matMuls are left alone: the original kernel handles them and they are rare in our models.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +20,12 @@ import * as tf from '@tensorflow/tfjs';
 /** The slice of the wasm backend object the patches need (it is typed `{}` in KernelFunc's params). */
 interface DisposingBackend {
   disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/** The wasm backend's helpers for kernels written in JS over the wasm heap. */
+interface HeapBackend extends DisposingBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
 }
 
 type Info = tf.TensorInfo;
@@ -131,6 +140,121 @@ function conv2dBackpropFilter(conv2d: tf.KernelFunc, transpose: tf.KernelFunc, s
   };
 }
 
+/**
+ * Conv2DBackpropInput for stride 1 via the XNNPACK Conv2D: dx = conv2d(dy, W'), W'[kh,kw,co,ci] = W[KH-1-kh, KW-1-kw, ci, co]
+ * (the filter rotated by 180 degrees with in/out channels swapped), padded by (KH-1-top, H-OH+KH-1-top') so the output is
+ * exactly H x W. The stock wasm kernel is a naive loop (~108 ms for dy [128,14,14,32] and a 3x3x16x32 filter, versus ~10 ms
+ * for the forward conv). Strided convs keep the stock kernel (they would need input dilation, which Conv2D lacks).
+ */
+function conv2dBackpropInput(stock: tf.KernelFunc, conv2d: tf.KernelFunc, transpose: tf.KernelFunc, reverse: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { inputs, backend } = args;
+    const attrs = args.attrs ?? {};
+    const dy = inputs['dy'];
+    const filter = inputs['filter'];
+    if (!isInfo(dy) || !isInfo(filter) || (attrs['dataFormat'] ?? 'NHWC') !== 'NHWC') return stock(args);
+    const inputShape = attrs['inputShape'] as [number, number, number, number];
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      attrs['strides'] as [number, number] | number,
+      1,
+      attrs['pad'] as 'same' | 'valid' | number,
+      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+      false,
+      'channelsLast',
+    );
+    if (info.strideHeight !== 1 || info.strideWidth !== 1) return stock(args);
+    const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const bottom = h - oh + kh - 1 - top;
+    const right = w - ow + kw - 1 - left;
+    if (top < 0 || left < 0 || bottom < 0 || right < 0) return stock(args);
+    const temps: Info[] = [];
+    try {
+      const flipped = single(reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+      temps.push(flipped);
+      const swapped = single(transpose({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } }));
+      temps.push(swapped);
+      return single(
+        conv2d({
+          inputs: { x: dy, filter: swapped },
+          backend,
+          attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] },
+        }),
+      );
+    } finally {
+      for (const t of temps) (backend as DisposingBackend).disposeData(t.dataId);
+    }
+  };
+}
+
+/**
+ * MaxPoolGrad in JS over the wasm heap: dx[argmax of each window] += dy, where the argmax is the first maximum in row-major
+ * window order (strictly greater wins), exactly as tfjs-core's cpu kernel; windows without a finite maximum pass nothing.
+ * The stock wasm kernel takes ~18 ms for a [128,28,28,16] input; this loop (channels innermost, contiguous in NHWC) a few ms.
+ */
+function maxPoolGradJs(args: KernelArgs): Info {
+  const { inputs } = args;
+  const backend = args.backend as HeapBackend;
+  const attrs = args.attrs ?? {};
+  const dy = inputs['dy'];
+  const input = inputs['input'];
+  if (!isInfo(dy) || !isInfo(input)) throw new Error('MaxPoolGrad needs inputs dy and input');
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs['filterSize'] as [number, number] | number,
+    attrs['strides'] as [number, number] | number,
+    1,
+    attrs['pad'] as 'same' | 'valid' | number,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  const dx = backend.makeOutput([...input.shape], 'float32');
+  // Views are taken after makeOutput: a malloc may grow the heap and detach earlier views.
+  const x = backend.typedArrayFromHeap(input);
+  const g = backend.typedArrayFromHeap(dy);
+  const out = backend.typedArrayFromHeap(dx);
+  out.fill(0);
+  const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: nc, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const fh = info.effectiveFilterHeight;
+  const fw = info.effectiveFilterWidth;
+  const { top, left } = info.padInfo;
+  const best = new Float64Array(nc);
+  const arg = new Int32Array(nc);
+  for (let b = 0; b < nb; b++) {
+    const xb = b * ih * iw * nc;
+    for (let r = 0; r < oh; r++) {
+      const r0 = r * sh - top;
+      const rMin = Math.max(0, r0);
+      const rMax = Math.min(ih, r0 + fh);
+      for (let c = 0; c < ow; c++) {
+        const c0 = c * sw - left;
+        const cMin = Math.max(0, c0);
+        const cMax = Math.min(iw, c0 + fw);
+        best.fill(-Infinity);
+        arg.fill(-1);
+        for (let xr = rMin; xr < rMax; xr += dh) {
+          for (let xc = cMin; xc < cMax; xc += dw) {
+            const base = xb + (xr * iw + xc) * nc;
+            for (let d = 0; d < nc; d++) {
+              const v = x[base + d]!;
+              if (v > best[d]!) {
+                best[d] = v;
+                arg[d] = base + d;
+              }
+            }
+          }
+        }
+        const gBase = ((b * oh + r) * ow + c) * nc;
+        for (let d = 0; d < nc; d++) if (arg[d]! >= 0) out[arg[d]!]! += g[gBase + d]!;
+      }
+    }
+  }
+  return dx;
+}
+
 function replace(name: string, kernelFunc: tf.KernelFunc): void {
   if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
@@ -145,6 +269,8 @@ export function patchWasmKernels(): void {
   const transpose = original('Transpose');
   replace('BatchMatMul', fastTransposes(original('BatchMatMul'), transpose));
   replace('_FusedMatMul', fastTransposes(original('_FusedMatMul'), transpose));
+  replace('Conv2DBackpropInput', conv2dBackpropInput(original('Conv2DBackpropInput'), original('Conv2D'), transpose, original('Reverse')));
+  replace('MaxPoolGrad', maxPoolGradJs);
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     replace('Conv2DBackpropFilter', conv2dBackpropFilter(original('Conv2D'), transpose, original('Slice')));
   }

@@ -34,11 +34,14 @@ let table: DirectionEntry[] | undefined;
 export function readDirectionTable(): readonly DirectionEntry[] {
   if (table) return table;
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const value = new Int8Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) value[alphabet.charCodeAt(i)] = i;
   const sextets: number[] = [];
-  for (const ch of SOBOL_TABLE_BASE64) {
-    if (ch === '\n' || ch === ' ' || ch === '\r') continue;
-    const v = alphabet.indexOf(ch);
-    if (v < 0) throw new Error(`corrupt Sobol direction table: character ${JSON.stringify(ch)} is not base64`);
+  for (let i = 0; i < SOBOL_TABLE_BASE64.length; i++) {
+    const code = SOBOL_TABLE_BASE64.charCodeAt(i);
+    if (code === 10 || code === 13 || code === 32) continue; // line breaks and spaces are layout only
+    const v = code < 128 ? value[code]! : -1;
+    if (v < 0) throw new Error(`corrupt Sobol direction table: character ${JSON.stringify(SOBOL_TABLE_BASE64[i])} is not base64`);
     sextets.push(v);
   }
   let pos = 0; // bit position in the stream

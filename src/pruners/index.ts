@@ -26,7 +26,10 @@ export interface Pruner {
 
 const CONTINUE: PruneDecision = Object.freeze({ action: 'continue' });
 
+/** The one never-pruning pruner; the study recognises it and skips consulting it. */
+export const NOP_PRUNER: Pruner = Object.freeze({ type: 'none', decide: () => CONTINUE });
+
 /** The default: never prunes. */
 export function nopPruner(): Pruner {
-  return { type: 'none', decide: () => CONTINUE };
+  return NOP_PRUNER;
 }

@@ -126,11 +126,13 @@ export function checkObject(x: unknown, path: string): { readonly [key: string]:
   return x as { readonly [key: string]: unknown };
 }
 
+/** An array. */
 export function checkArray(x: unknown, path: string): readonly unknown[] {
   if (!Array.isArray(x)) throw new ShapeError(path, `expected an array, got ${describe(x)}`);
   return x;
 }
 
+/** A string. */
 export function checkString(x: unknown, path: string): string {
   if (typeof x !== 'string') throw new ShapeError(path, `expected a string, got ${describe(x)}`);
   return x;
@@ -150,6 +152,7 @@ export function checkJsonObject(x: unknown, path: string): { readonly [key: stri
   return freezeJson(x, path) as { readonly [key: string]: JsonValue };
 }
 
+/** A string or undefined (an optional field). */
 export function optString(x: unknown, path: string): string | undefined {
   return x === undefined ? undefined : checkString(x, path);
 }

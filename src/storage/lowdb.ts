@@ -22,10 +22,11 @@
  * Numbers that a trial reports (value, metrics, intermediate values, budget) may be NaN/±Infinity; both files store those as
  * the strings "NaN", "Infinity", "-Infinity" and restore them on load.
  *
- * Durability: createStudy, createTrial, startWaiting, setTrialUserAttr and finishTrial resolve after their journal line is
- * fdatasynced (group commit: calls arriving during an fsync share the next one). reportIntermediate is applied at once and its
- * line is written with the next durable write or by a timer after `flushIntervalMs`, so a crash loses at most that much of
- * the reports. A checkpoint (snapshot rewrite + journal truncation) runs when the journal exceeds `journalLimitBytes`, and on
+ * Durability: createStudy, createTrial of a waiting trial, setTrialUserAttr and finishTrial resolve after their journal line
+ * is fdatasynced (group commit: calls arriving during an fsync share the next one). reportIntermediate, createTrial of a
+ * running trial and startWaiting are applied at once and their lines are written with the next durable write or by a timer
+ * after `flushIntervalMs`, so a crash loses at most that much of the reports, and a finished trial (whose finishTrial line
+ * follows its creation in the journal) is never lost. A checkpoint (snapshot rewrite + journal truncation) runs when the journal exceeds `journalLimitBytes`, and on
  * close(). All state lives in memory (state.ts), so reads never touch the disk.
  */
 import fs from 'node:fs';
@@ -240,16 +241,28 @@ export class FileStorage implements Storage {
     return this.state.listStudies();
   }
 
+  /**
+   * A `waiting` trial (enqueued params) is durable before this resolves. A `running` trial's line is buffered like a report:
+   * it becomes durable with the next durable write (at the latest its own finishTrial, which follows it in the journal) or
+   * the flush timer. A crash can therefore drop a trial that had not finished — it is then asked again under the same number —
+   * but never a finished one, and a sweep pays one fsync per trial instead of two.
+   */
   async createTrial(study: string, trial: NewTrial): Promise<TrialRecord> {
-    return this.durably('createTrial', this.state.createTrialOp.bind(this.state, study, trial, now()));
+    if (trial?.state !== 'running') return this.durably('createTrial', this.state.createTrialOp.bind(this.state, study, trial, now()));
+    const journal = this.writable('createTrial');
+    const op = this.state.createTrialOp(study, trial, now());
+    const record = this.state.apply(op);
+    journal.buffer(this.line(op));
+    return record!;
   }
 
+  /** Buffered like a running trial's creation: if the line is lost in a crash, the trial is simply still waiting. */
   async startWaiting(study: string): Promise<TrialRecord | undefined> {
     const journal = this.writable('startWaiting');
     const op = this.state.startWaitingOp(study, now());
     if (op === undefined) return undefined;
     const record = this.state.apply(op);
-    await journal.durable(this.line(op));
+    journal.buffer(this.line(op));
     return record;
   }
 

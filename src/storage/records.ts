@@ -44,6 +44,7 @@ export type Op =
     }
   | { readonly op: 'finishTrial'; readonly study: string; readonly number: number; readonly result: TrialResult; readonly at: string };
 
+/** Every trial state, for shape checks of stored records. */
 export const TRIAL_STATES: readonly TrialState[] = ['waiting', 'running', 'complete', 'pruned', 'failed'];
 const FINISHED_STATES: readonly FinishedState[] = ['complete', 'pruned', 'failed'];
 const DIRECTIONS: readonly Direction[] = ['minimize', 'maximize'];

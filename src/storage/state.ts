@@ -33,8 +33,11 @@ interface StudyBox {
   readonly trials: TrialBox[];
   /** Numbers of waiting trials in creation order (a Set keeps insertion order, so the first is the oldest). */
   readonly waiting: Set<number>;
-  /** getTrials results by state filter; cleared on any change to the study. */
-  readonly cache: Map<string, readonly TrialRecord[]>;
+  /**
+   * getTrials results by state filter (`states` undefined = all trials). A change to a trial drops only the entries whose
+   * filter covers the trial's old or new state, so e.g. a pruner's list of finished trials survives reports of running ones.
+   */
+  readonly cache: Map<string, { readonly states: readonly TrialState[] | undefined; readonly trials: readonly TrialRecord[] }>;
 }
 
 /** Turns a ShapeError raised while checking a caller's argument into the TypeError callers expect for bad arguments. */
@@ -49,10 +52,12 @@ export class StorageState {
   /** `where` names the storage in error messages (a file path, or "the in-memory storage"). */
   constructor(readonly where: string) {}
 
+  /** The study record (frozen), or undefined. */
   getStudy(name: string): StudyRecord | undefined {
     return this.studies.get(name)?.record;
   }
 
+  /** Study names in creation order. */
   listStudies(): string[] {
     return [...this.studies.keys()];
   }
@@ -63,21 +68,23 @@ export class StorageState {
     return box === undefined ? undefined : view(box);
   }
 
-  /** Frozen array of frozen views in number order, cached per state filter until the study changes. */
+  /** Frozen array of frozen views in number order, cached per state filter until a trial it covers changes. */
   getTrials(study: string, states?: readonly TrialState[]): readonly TrialRecord[] {
     const s = this.study(study);
     const key = states === undefined ? '*' : states.join(',');
-    let out = s.cache.get(key);
-    if (out === undefined) {
-      const boxes = states === undefined ? s.trials : s.trials.filter((b) => states.includes(b.f.state));
-      out = Object.freeze(boxes.map(view));
-      s.cache.set(key, out);
+    let hit = s.cache.get(key);
+    if (hit === undefined) {
+      const filter = states === undefined ? undefined : [...states];
+      const boxes = filter === undefined ? s.trials : s.trials.filter((b) => filter.includes(b.f.state));
+      hit = { states: filter, trials: Object.freeze(boxes.map(view)) };
+      s.cache.set(key, hit);
     }
-    return out;
+    return hit.trials;
   }
 
   /* ---- op builders: check arguments against the current state, assign numbers/times; no mutation ---- */
 
+  /** Checks a new study (TypeError if malformed, StudyExistsError if the name is taken). */
   createStudyOp(study: StudyRecord): Op {
     let record: StudyRecord;
     try {
@@ -89,6 +96,7 @@ export class StorageState {
     return { op: 'createStudy', study: record };
   }
 
+  /** Builds the next trial (number = count so far, i.e. previous max + 1) from deep-frozen copies of the caller's data. */
   createTrialOp(study: string, trial: NewTrial, now: string): Op {
     const s = this.study(study);
     if (trial.state !== 'running' && trial.state !== 'waiting') {
@@ -131,12 +139,14 @@ export class StorageState {
     return { op: 'reportIntermediate', study, number, step, value };
   }
 
+  /** Sets one user attribute; allowed in every state (it annotates, it does not change the trial's outcome). */
   setUserAttrOp(study: string, number: number, key: string, value: JsonValue): Op {
     if (typeof key !== 'string') throw new TypeError(`a user attribute key must be a string, got ${typeof key}`);
     this.trial(study, number);
     return { op: 'setTrialUserAttr', study, number, key, value: freezeJson(value, `userAttrs[${JSON.stringify(key)}]`) };
   }
 
+  /** Checks the result (TypeError) and that the trial is running (TrialStateError: finished trials never change). */
   finishOp(study: string, number: number, result: TrialResult, now: string): Op {
     let checked: TrialResult;
     try {
@@ -168,11 +178,11 @@ export class StorageState {
     }
     const box = this.trial(op.study, op.number);
     const f = box.f;
-    s.cache.clear();
     box.view = undefined;
     switch (op.op) {
       case 'startWaiting':
         if (f.state !== 'waiting') throw new TrialStateError(op.study, op.number, f.state, 'start as a waiting trial');
+        invalidate(s, 'waiting', 'running');
         f.state = 'running';
         f.started = op.at;
         s.waiting.delete(op.number);
@@ -182,11 +192,13 @@ export class StorageState {
         const steps = stepsOf(box);
         if (steps.has(op.step)) return undefined;
         steps.add(op.step);
+        invalidate(s, 'running');
         box.inter.push(Object.freeze({ step: op.step, value: op.value }));
         box.interView = undefined;
         return undefined;
       }
       case 'setTrialUserAttr': {
+        invalidate(s, f.state);
         const attrs = { ...f.userAttrs };
         setOwn(attrs, op.key, op.value);
         f.userAttrs = Object.freeze(attrs);
@@ -195,6 +207,7 @@ export class StorageState {
       case 'finishTrial': {
         if (f.state !== 'running') throw new TrialStateError(op.study, op.number, f.state, `finish as ${op.result.state}`);
         const r = op.result;
+        invalidate(s, 'running', r.state);
         f.state = r.state;
         if (r.value !== undefined) f.value = r.value;
         if (r.metrics !== undefined) f.metrics = r.metrics;
@@ -238,7 +251,7 @@ export class StorageState {
     const box: TrialBox = { f: { ...rest }, inter: [...intermediate], steps: undefined, interView: undefined, view: undefined };
     s.trials.push(box);
     if (t.state === 'waiting') s.waiting.add(t.number);
-    s.cache.clear();
+    invalidate(s, t.state);
     return box;
   }
 
@@ -252,6 +265,13 @@ export class StorageState {
     const box = this.study(study).trials[number];
     if (box === undefined || !Number.isInteger(number)) throw new TrialNotFoundError(study, number);
     return box;
+  }
+}
+
+/** Drops the cached getTrials results that include trials in any of `states` (see StudyBox.cache). */
+function invalidate(s: StudyBox, ...states: TrialState[]): void {
+  for (const [key, hit] of s.cache) {
+    if (hit.states === undefined || hit.states.some((x) => states.includes(x))) s.cache.delete(key);
   }
 }
 

@@ -5,7 +5,9 @@
  * - trial numbers are assigned by the storage (`createTrial`), never by callers;
  * - every state change is guarded: `startWaiting` moves exactly one `waiting` trial to `running` (or none), `finishTrial`
  *   only accepts a `running` trial; a finished trial can never change again;
- * - `finishTrial` resolves only once the finished trial is durable (on disk for file storages).
+ * - `finishTrial` resolves only once the finished trial is durable (on disk for file storages), together with everything
+ *   recorded before it (its creation and reports included). Creating a `running` trial and `startWaiting` may be buffered: a
+ *   crash can drop a trial that had not finished (it is asked again under the same number), never a finished one.
  */
 import type { JsonValue, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
 
@@ -25,7 +27,7 @@ export interface Storage {
   getStudy(name: string): Promise<StudyRecord | undefined>;
   /** Names of every stored study. */
   listStudies(): Promise<string[]>;
-  /** Adds a trial; the storage assigns its number (previous max + 1). Durable before resolving. */
+  /** Adds a trial; the storage assigns its number (previous max + 1). Durable before resolving for `waiting` trials. */
   createTrial(study: string, trial: NewTrial): Promise<TrialRecord>;
   /** Atomically moves the oldest `waiting` trial to `running` and returns it; undefined if none waits. */
   startWaiting(study: string): Promise<TrialRecord | undefined>;

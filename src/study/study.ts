@@ -5,7 +5,7 @@
  */
 import type { SearchSpace } from '../../spaces/types.js';
 import type { Searcher } from '../../searchers/types.js';
-import type { Pruner } from '../pruners/index.js';
+import { NOP_PRUNER as NOP, type Pruner } from '../pruners/index.js';
 import type { Storage } from '../storage/types.js';
 import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
 import { OptionsError, SearchExhaustedError, SearcherError } from '../errors.js';
@@ -179,6 +179,8 @@ export class Study<P = Params> {
     await this.#storage.reportIntermediate(this.name, number, step, v);
     const already = this.#pruneReasons.get(number);
     if (already !== undefined) return 'prune';
+    // The default pruner never prunes: skip handing it the history (this is the hot path of report-heavy sweeps).
+    if (this.#pruner === NOP) return 'continue';
     const trials = await this.#storage.getTrials(this.name);
     const trial = trials[number];
     if (!trial) return 'continue';

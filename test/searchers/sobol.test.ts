@@ -70,6 +70,22 @@ test('unscrambled points in far dimensions match scipy.stats.qmc.Sobol(4096, scr
   assert.equal([0, 5, 1110, 4095].map((d) => last[d]! * 2 ** 32), [1, 1086045115, 654311485, 2713527013]);
 });
 
+test('all 4096 x 32 direction numbers match scipy (weighted checksums)', () => {
+  // sum_d (d+1) * v_j[d] mod 2^31-1 for j = 1..32, computed from scipy 1.17.1's `Sobol(4096, scramble=False, bits=32)._sv`;
+  // a single wrong bit anywhere in the packed table changes one of them.
+  const want = [
+    8390656, 8384103, 8590845, 545291092, 276730960, 813723204, 880859612, 1786682889, 1417699191, 679441489, 1052660583,
+    318652848, 1683001110, 1791525589, 1469355712, 215308843, 1140877550, 1658786031, 1397260433, 2040822595, 1215259138,
+    522453292, 478097965, 1580978755, 176775992, 1828853690, 170086844, 414905851, 493099263, 228199401, 54016174, 809754274,
+  ];
+  const P = 2 ** 31 - 1;
+  const sums = new Array<number>(32).fill(0);
+  for (let d = 0; d < SOBOL_MAX_DIM; d++) {
+    sobolDirections(d).forEach((v, j) => (sums[j] = (sums[j]! + v * (d + 1)) % P)); // < 2^53: exact
+  }
+  assert.equal(sums, want);
+});
+
 test('packed table decodes to valid Joe-Kuo rows', () => {
   const t = readDirectionTable();
   assert.is(t.length, SOBOL_MAX_DIM - 1);
@@ -87,9 +103,13 @@ test('packed table decodes to valid Joe-Kuo rows', () => {
     seen.add(`${row.s}/${row.a}`);
     prev = row.s;
   });
-  // Every direction number's leading bit sits at its own position (v_j in [2^(32-j), 2^(33-j))): the generator is invertible.
+  // v_j = m_j * 2^(32-j) with m_j odd and below 2^j, also past the table (the recurrence keeps it): the generator matrix is
+  // triangular with a unit diagonal, hence invertible.
   for (const d of [0, 1, 7, 500, SOBOL_MAX_DIM - 1]) {
-    sobolDirections(d).forEach((v, j) => assert.ok(v >= 2 ** (31 - j) && v < 2 ** (32 - j), `dim ${d} v_${j + 1}`));
+    sobolDirections(d).forEach((v, j) => {
+      const m = v / 2 ** (31 - j);
+      assert.ok(Number.isInteger(m) && m % 2 === 1 && m < 2 ** (j + 1), `dim ${d} v_${j + 1}`);
+    });
   }
 });
 

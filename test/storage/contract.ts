@@ -171,11 +171,21 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
     assert.equal((await st.getTrials('s', ['waiting'])).map((t) => t.number), [5]);
     assert.equal(await st.getTrials('s', []), []);
     assert.is(await st.getTrials('s'), all, 'unchanged storage returns the cached array');
+    const finished = await st.getTrials('s', ['complete', 'pruned']);
     await st.reportIntermediate('s', 0, 1, 0.1);
     const after = await st.getTrials('s');
     assert.is.not(after, all);
     assert.equal(after[0]!.intermediate, [{ step: 1, value: 0.1 }]);
     assert.equal(all[0]!.intermediate, [], 'an earlier result is a snapshot, not a live view');
+    assert.is(await st.getTrials('s', ['complete', 'pruned']), finished, 'a report to a running trial keeps finished lists');
+    assert.equal((await st.getTrials('s', ['running']))[0]!.intermediate, [{ step: 1, value: 0.1 }]);
+    await st.finishTrial('s', 0, { state: 'complete', value: 0.1 });
+    assert.equal((await st.getTrials('s', ['complete', 'pruned'])).map((t) => t.number), [0, 1, 3]);
+    assert.equal((await st.getTrials('s', ['running'])).map((t) => t.number), [2]);
+    assert.is((await st.getTrials('s', ['complete']))[1]!.userAttrs.k, undefined);
+    await st.setTrialUserAttr('s', 1, 'k', 'v');
+    assert.is((await st.getTrials('s', ['complete']))[1]!.userAttrs.k, 'v');
+    assert.is((await st.getTrials('s'))[1]!.userAttrs.k, 'v');
     await rejects(st.getTrials('nope'), 'ERR_TUNEKIT_STUDY_NOT_FOUND');
   }));
 

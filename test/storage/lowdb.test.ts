@@ -233,10 +233,21 @@ t('checkpoint: past journalLimitBytes the snapshot is rewritten, .bak kept, jour
   }
 });
 
+t('fsync: false still writes every durable op before it resolves', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await populated(file, { fsync: false });
+  const copy = crashImage(file);
+  await st.close();
+  const again = await FileStorage.open(copy);
+  assert.equal((await again.getTrials('s')).map((x) => x.state), ['complete', 'complete', 'complete', 'running', 'waiting']);
+  await again.close();
+});
+
 t('options are validated', async () => {
   const file = path.join(tempDir(), 's.json');
   await rejects(FileStorage.open(file, { flushIntervalMs: -1 }), 'ERR_TUNEKIT_OPTIONS');
   await rejects(FileStorage.open(file, { flushInterval: 5 } as never), 'ERR_TUNEKIT_OPTIONS');
+  await rejects(FileStorage.open(file, { fsync: 'yes' } as never), 'ERR_TUNEKIT_OPTIONS');
   assert.not.ok(fs.existsSync(`${file}.lock`));
 });
 

@@ -16,8 +16,9 @@ import type { TrialRecord } from '../../src/types.js';
 const child = fileURLToPath(new URL('../fixtures/sweep-child.ts', import.meta.url));
 const TRIALS = 60;
 
-function start(file: string): { proc: ChildProcess; finished: number[]; exit: Promise<number | null> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, file, String(TRIALS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(file: string, hangAfter?: number): { proc: ChildProcess; finished: number[]; exit: Promise<number | null> } {
+  const args = ['--import', 'tsx', child, file, String(TRIALS), ...(hangAfter !== undefined ? [String(hangAfter)] : [])];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const finished: number[] = [];
   let buf = '';
   let err = '';
@@ -47,11 +48,13 @@ async function read(file: string): Promise<readonly TrialRecord[]> {
 test('SIGKILL mid-sweep, resume: no finished trial lost or duplicated, budget completes', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-kill-'));
   const file = path.join(dir, 'study.json');
-  const first = start(file);
-  // Kill once a good part of the sweep has been reported finished (durable), with trials certainly in flight.
+  // Trials started after 15 finished hang: the kill then certainly finds trials in flight. Waiting past the storage's 1 s
+  // flush interval puts their creation on disk, so the resume must turn them into interrupted trials and retry them.
+  const first = start(file, 15);
   const deadline = Date.now() + 60_000;
   while (first.finished.length < 15 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   assert.ok(first.finished.length >= 15, 'child made progress');
+  await new Promise((r) => setTimeout(r, 1500));
   first.proc.kill('SIGKILL');
   await first.exit;
   const reported = [...first.finished];
@@ -63,7 +66,7 @@ test('SIGKILL mid-sweep, resume: no finished trial lost or duplicated, budget co
     assert.ok(t && (t.state === 'complete' || t.state === 'pruned' || t.state === 'failed'), `trial ${n} reported finished is on disk as finished`);
   }
   const running = afterKill.filter((t) => t.state === 'running');
-  assert.ok(running.length >= 1, 'some trials were in flight at the kill');
+  assert.is(running.length, 3, 'the 3 trials in flight at the kill are on disk as running');
 
   const second = start(file);
   assert.is(await second.exit, 0);

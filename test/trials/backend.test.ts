@@ -1,7 +1,8 @@
 /**
  * Backend selection: wasm and cpu load and switch; the optional native backends fail with an error that names the package and
  * how to install it (@tensorflow/tfjs-node is not installed on this machine); unknown names list the valid ones. Also checks
- * the wasm kernel patches against the cpu backend: transposed matMuls and Conv2DBackpropFilter (absent from stock wasm).
+ * the wasm kernel patches against the cpu backend: transposed matMuls, MaxPoolGrad, Conv2DBackpropInput (stride 1 takes the
+ * new path, strides 2-3 the stock kernel) and Conv2DBackpropFilter (absent from stock wasm).
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
@@ -98,6 +99,29 @@ test('patched wasm matMul with transposes matches cpu (2D, fused with bias+relu,
     ];
   });
   assert.ok(d < 1e-5, `max relative difference ${d}`);
+});
+
+test('patched wasm MaxPoolGrad matches cpu, ties included (same first-max rule)', async () => {
+  const cases = [
+    { x: [2, 8, 8, 3], f: 2, s: 2, pad: 'same' },
+    { x: [2, 7, 9, 2], f: 3, s: 2, pad: 'valid' },
+    { x: [1, 6, 6, 4], f: 3, s: 1, pad: 'same' }, // overlapping windows: one input can receive several gradients
+  ] as const;
+  for (const c of cases) {
+    const d = await maxDiffCpuVsWasm(() => {
+      const rng = seedrandom(`pool${c.x}`);
+      const n = c.x.reduce((a: number, b: number) => a * b, 1);
+      // Values from {0, 0.5, 1}: most windows hold ties, so the tie rule decides where the gradient goes.
+      const x = tf.tensor4d(Float32Array.from({ length: n }, () => Math.floor(rng() * 3) / 2), [...c.x]);
+      const w = rand([c.x[0], Math.ceil(c.x[1] / c.s), Math.ceil(c.x[2] / c.s), c.x[3]], `w${c.x}`);
+      const g = tf.grad((xx: tf.Tensor) => {
+        const p = tf.maxPool(xx as tf.Tensor4D, c.f, c.s, c.pad);
+        return tf.sum(tf.mul(p, tf.slice(w, [0, 0, 0, 0], p.shape)));
+      });
+      return [g(x)];
+    });
+    assert.ok(d < 1e-6, `${JSON.stringify(c)}: max difference ${d} (a misrouted tie would differ by ~0.1-1)`);
+  }
 });
 
 test('wasm Conv2DBackpropFilter (added) matches cpu for same/valid padding and strides 1-3', async () => {
