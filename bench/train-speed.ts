@@ -6,12 +6,12 @@
  *     cannot train conv models: it has no Conv2DBackpropFilter kernel).
  * Everything is measured in this one run; ratios are printed against PyTorch (if measured) and against model.fit on wasm.
  * Wall time is what a user waits; CPU time (process.cpuUsage) is printed too because the machine is shared and wall time
- * drifts with other load. Not a test: run `node --import tsx bench/train-speed.ts` (about 2 minutes). No assertions.
+ * drifts with other load (expect +-20% between runs). Not a test: run `node --import tsx bench/train-speed.ts` (about 2 minutes). No assertions.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { useBackend, wasmDistDir } from '../trials/backend.js';
 import { loadMnist } from '../trials/data/mnist.js';
 import { runTrial } from '../trials/loop.js';
@@ -23,6 +23,9 @@ const BATCH = 128;
 const MLP: ModelConfig = { type: 'mlp', units: [256, 128] };
 const CNN: ModelConfig = { type: 'cnn', filters: [16, 32] };
 const TORCH_SCRIPT = '/work/shared/anchors/torch_mlp.py';
+/** The anchor README's PyTorch figure (1 thread, same MLP, measured on this kind of machine in another run). */
+const TORCH_ANCHOR_S = 0.67;
+const SYSTEM_BLAS = '/usr/lib/x86_64-linux-gnu/libblas.so.3';
 
 interface Timing {
   /** Seconds per 10,000-sample epoch, wall clock. */
@@ -115,7 +118,19 @@ function timeTorch(): { wall?: number; note: string } {
   }
   if (ms.length === 0) return { note: `could not read epoch times from ${TORCH_SCRIPT}: ${out.slice(0, 200)}` };
   const rest = ms.length > 1 ? ms.slice(1) : ms;
-  return { wall: [...rest].sort((a, b) => a - b)[rest.length >> 1]! / 1000, note: `${ms.length} epochs, median after the first` };
+  // Debian's python3-torch does its dense maths through the system BLAS (libblas.so.3 alternative). With only the reference
+  // netlib BLAS installed it is ~5x slower than with OpenBLAS, which the anchor figure was measured with.
+  let blas = 'unknown BLAS';
+  try {
+    blas = realpathSync(SYSTEM_BLAS);
+  } catch {
+    /* not Debian-style */
+  }
+  const reference = /\/blas\/libblas\.so/.test(blas); // Debian's reference BLAS lives in .../blas/; OpenBLAS in .../openblas-*/
+  const note =
+    `${ms.length} epochs, median after the first; system BLAS ${blas}` +
+    (reference ? ' is the reference netlib BLAS: `apt-get install -y libopenblas0-pthread` makes PyTorch use OpenBLAS (the anchor setup)' : '');
+  return { wall: [...rest].sort((a, b) => a - b)[rest.length >> 1]! / 1000, note };
 }
 
 /** ms per call of `f` (median of 30 after 5 warm-ups). */
@@ -166,8 +181,8 @@ async function main(): Promise<void> {
   console.log(`patched wasm matMul: ${matMulProfile()}`);
   const loopMlp = await timeLoop(MLP, all, 3);
   const fitPatched = await timeFit(MLP, fitData, 2);
-  const loopCnn = await timeLoop(CNN, all, 2);
-  const fitCnn = await timeFit(CNN, fitData, 2);
+  const loopCnn = await timeLoop(CNN, all, 3);
+  const fitCnn = await timeFit(CNN, fitData, 3);
 
   // 3. cpu backend, model.fit (one epoch: it is slow).
   await useBackend('cpu');
@@ -191,6 +206,10 @@ async function main(): Promise<void> {
   }
   if (torch.wall !== undefined) console.log(`${'MLP  PyTorch CPU, 1 thread'.padEnd(40)} ${torch.wall.toFixed(2).padStart(6)} s  (${torch.note})`);
   else console.log(`MLP  PyTorch CPU, 1 thread: skipped. ${torch.note}`);
+  console.log(
+    `MLP  tunekit vs the anchor README's PyTorch figure (${TORCH_ANCHOR_S} s, OpenBLAS, another run): ${ratio(loopMlp.wall, TORCH_ANCHOR_S)}` +
+      ` (goal: within 2x)`,
+  );
   console.log('(CNN ratios are against model.fit on patched wasm: stock wasm cannot train conv layers.)');
 }
 

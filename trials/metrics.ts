@@ -28,7 +28,7 @@ export interface RegressionMetrics {
   readonly r2: number;
 }
 
-/** Metric names (without prefix) each task reports, in report order. */
+/** Classification metric names (without prefix), in report order. */
 export const CLASSIFICATION_METRICS: readonly (keyof ClassificationMetrics)[] = [
   'accuracy',
   'precisionMacro',
@@ -38,6 +38,7 @@ export const CLASSIFICATION_METRICS: readonly (keyof ClassificationMetrics)[] = 
   'recallWeighted',
   'f1Weighted',
 ];
+/** Regression metric names (without prefix), in report order. */
 export const REGRESSION_METRICS: readonly (keyof RegressionMetrics)[] = ['rmse', 'mae', 'r2'];
 
 /**

@@ -66,8 +66,8 @@ export function demoConfig(p: DemoParams, epochs: number, seed: number): TrialCo
 }
 
 export async function demoCommand(args: DemoArgs, out: (line: string) => void): Promise<void> {
-  const trials = args.trials ?? 12;
-  const epochs = args.epochs ?? 3;
+  const trials = args.trials ?? 16;
+  const epochs = args.epochs ?? 4;
   const seed = args.seed ?? 1;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const dir = path.resolve(args.out ?? path.join('runs', `mnist-${stamp}`));

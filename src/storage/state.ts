@@ -142,7 +142,8 @@ export class StorageState {
   /** Sets one user attribute; allowed in every state (it annotates, it does not change the trial's outcome). */
   setUserAttrOp(study: string, number: number, key: string, value: JsonValue): Op {
     if (typeof key !== 'string') throw new TypeError(`a user attribute key must be a string, got ${typeof key}`);
-    this.trial(study, number);
+    const box = this.trial(study, number);
+    if (box.f.state !== 'running' && box.f.state !== 'waiting') throw new TrialStateError(study, number, box.f.state, `set user attribute "${key}"`);
     return { op: 'setTrialUserAttr', study, number, key, value: freezeJson(value, `userAttrs[${JSON.stringify(key)}]`) };
   }
 

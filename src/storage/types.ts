@@ -36,7 +36,7 @@ export interface Storage {
    * Rejects if the trial is not running.
    */
   reportIntermediate(study: string, number: number, step: number, value: number): Promise<void>;
-  /** Sets a user attribute on a trial (any state but finished trials keep their other fields). */
+  /** Sets a user attribute on a waiting or running trial; rejects (TrialStateError) on a finished one. */
   setTrialUserAttr(study: string, number: number, key: string, value: JsonValue): Promise<void>;
   /** running -> finished; durable before resolving. Rejects (TrialStateError) if the trial is not running. */
   finishTrial(study: string, number: number, result: TrialResult): Promise<TrialRecord>;

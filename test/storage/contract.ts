@@ -146,15 +146,16 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
     assert.equal([failed.state, failed.reason, failed.error], ['failed', 'oom', { message: 'boom', stack: 'at x' }]);
   }));
 
-  s('setTrialUserAttr works in any state and keeps the other fields', withStudy(async (st) => {
+  s('setTrialUserAttr works on waiting and running trials, keeps the other fields, and never changes a finished trial', withStudy(async (st) => {
     const t = await st.createTrial('s', { ...running(), userAttrs: { a: 1 } });
     await st.setTrialUserAttr('s', t.number, 'b', { nested: [1, 2] });
+    const w = await st.createTrial('s', { state: 'waiting', params: { w: 1 } });
+    await st.setTrialUserAttr('s', w.number, 'queued', true);
+    assert.equal((await st.getTrial('s', w.number))?.userAttrs, { queued: true });
     const done = await st.finishTrial('s', t.number, { state: 'complete', value: 3 });
-    await st.setTrialUserAttr('s', t.number, 'note', 'after finish');
-    const got = await st.getTrial('s', t.number);
-    assert.equal(got?.userAttrs, { a: 1, b: { nested: [1, 2] }, note: 'after finish' });
-    assert.equal({ ...got, userAttrs: done.userAttrs }, { ...done, userAttrs: done.userAttrs });
     assert.equal(done.userAttrs, { a: 1, b: { nested: [1, 2] } });
+    await rejects(st.setTrialUserAttr('s', t.number, 'note', 'after finish'), 'ERR_TUNEKIT_TRIAL_STATE');
+    assert.equal(await st.getTrial('s', t.number), done);
     await rejects(st.setTrialUserAttr('s', 5, 'k', 1), 'ERR_TUNEKIT_TRIAL_NOT_FOUND');
   }));
 
@@ -182,10 +183,10 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
     await st.finishTrial('s', 0, { state: 'complete', value: 0.1 });
     assert.equal((await st.getTrials('s', ['complete', 'pruned'])).map((t) => t.number), [0, 1, 3]);
     assert.equal((await st.getTrials('s', ['running'])).map((t) => t.number), [2]);
-    assert.is((await st.getTrials('s', ['complete']))[1]!.userAttrs.k, undefined);
-    await st.setTrialUserAttr('s', 1, 'k', 'v');
-    assert.is((await st.getTrials('s', ['complete']))[1]!.userAttrs.k, 'v');
-    assert.is((await st.getTrials('s'))[1]!.userAttrs.k, 'v');
+    assert.is((await st.getTrials('s', ['running']))[0]!.userAttrs.k, undefined);
+    await st.setTrialUserAttr('s', 2, 'k', 'v');
+    assert.is((await st.getTrials('s', ['running']))[0]!.userAttrs.k, 'v');
+    assert.is((await st.getTrials('s'))[2]!.userAttrs.k, 'v');
     await rejects(st.getTrials('nope'), 'ERR_TUNEKIT_STUDY_NOT_FOUND');
   }));
 
