@@ -10,7 +10,7 @@
  */
 import { OptionsError } from '../../src/errors.js';
 import type { RandomSource } from './rng.js';
-import { checkFields, checkKeys, num, prob, record, show } from './validate.js';
+import { checkFields, checkKeys, num, prob, record, show, noiseConfig } from './validate.js';
 
 /** Height, width, channels of one sample (the rank-3 `inputShape`). */
 export interface ImageDims {
@@ -287,14 +287,8 @@ export function compileImage(
     });
   }
   if (cfg.noise !== undefined) {
-    const at = `${path}.noise`;
-    const nz = record(cfg.noise, at, '{ p, std }');
-    checkFields(nz, at, ['p', 'std']);
-    const p = prob(nz.p, `${at}.p`);
-    const std = num(nz.std, `${at}.std`, { min: 0 });
-    if (std > 0) {
-      when(p, (img, rng) => rng.addGaussian(img, std));
-    }
+    const { p, std } = noiseConfig(cfg.noise, `${path}.noise`);
+    if (std > 0) when(p, (img, rng) => rng.addGaussian(img, std));
   }
   if (ops.length === 0) return undefined;
   if (ops.length === 1) return ops[0];

@@ -6,7 +6,7 @@
  */
 import type { Batch } from '../types.js';
 import type { RandomSource } from './rng.js';
-import { checkFields, checkKeys, num, prob, record } from './validate.js';
+import { checkFields, checkKeys, num, prob, record, noiseConfig } from './validate.js';
 
 /** Changes a batch (in place or into new arrays), drawing randomness from `rng`. */
 export type BatchOp = (batch: Batch, rng: RandomSource) => Batch;
@@ -81,14 +81,8 @@ export function compileTabular(
     }
   }
   if (cfg.noise !== undefined) {
-    const at = `${path}.noise`;
-    const nz = record(cfg.noise, at, '{ p, std }');
-    checkFields(nz, at, ['p', 'std']);
-    const p = prob(nz.p, `${at}.p`);
-    const std = num(nz.std, `${at}.std`, { min: 0 });
-    if (std > 0) {
-      perSample(p, (row, rng) => rng.addGaussian(row, std));
-    }
+    const { p, std } = noiseConfig(cfg.noise, `${path}.noise`);
+    if (std > 0) perSample(p, (row, rng) => rng.addGaussian(row, std));
   }
   if (ops.length === 0) return undefined;
   return (batch, rng) => ops.reduce((b, op) => op(b, rng), batch);

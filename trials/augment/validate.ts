@@ -88,3 +88,10 @@ export function num(
   }
   return v;
 }
+
+/** Parses the `noise: { p, std }` entry shared by image and tabular configs. */
+export function noiseConfig(raw: unknown, at: string): { p: number; std: number } {
+  const nz = record(raw, at, '{ p, std }');
+  checkFields(nz, at, ['p', 'std']);
+  return { p: prob(nz.p, `${at}.p`), std: num(nz.std, `${at}.std`, { min: 0 }) };
+}
