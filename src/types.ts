@@ -18,10 +18,14 @@ export type FinishedState = 'complete' | 'pruned' | 'failed';
 /** Named numeric metrics an objective or a trainer reports besides the objective value. */
 export type Metrics = { [name: string]: number };
 
-/** One intermediate report: the step (epoch, batch count...) and the objective value at that step. */
+/**
+ * One intermediate report: the step (epoch, batch count...), the objective value at that step and, when the objective reported
+ * a metrics object, all of its metrics (diagnostic pruners read signals such as gradient norms from them).
+ */
 export interface IntermediateValue {
   readonly step: number;
   readonly value: number;
+  readonly metrics?: Metrics;
 }
 
 /** Everything stored about one trial. Storages return frozen copies; callers never mutate them. */

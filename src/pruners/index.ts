@@ -3,7 +3,7 @@
  * searchers they keep no private state: everything they need is in the stored trials they are handed, so a resumed or
  * multi-process study decides exactly as an uninterrupted one.
  */
-import type { Direction, TrialRecord } from '../types.js';
+import type { Direction, Metrics, TrialRecord } from '../types.js';
 
 /** What the study asks a pruner after storing an intermediate value. */
 export interface PruneRequest {
@@ -14,6 +14,8 @@ export interface PruneRequest {
   /** Every stored trial of the study (read-only). */
   readonly trials: readonly TrialRecord[];
   readonly direction: Direction;
+  /** The metrics object of this report, when the objective reported one (also stored in `trial.intermediate`). */
+  readonly metrics?: Metrics;
 }
 
 export type PruneDecision = { readonly action: 'continue' } | { readonly action: 'prune'; readonly reason: string };

@@ -33,7 +33,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { Low } from 'lowdb';
 import { OptionsError, StorageCorruptError, TunekitError } from '../errors.js';
-import type { JsonValue, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
 import type { NewTrial, Storage } from './types.js';
 import { SnapshotAdapter, type SnapshotDoc, backupOf, emptySnapshot, fsyncDir } from './adapter.js';
 import { ShapeError, checkArray, checkObject } from './codec.js';
@@ -267,9 +267,9 @@ export class FileStorage implements Storage {
   }
 
   /** Buffered (see the file comment). Reporting a step that was already reported keeps the first value, like Optuna. */
-  async reportIntermediate(study: string, number: number, step: number, value: number): Promise<void> {
+  async reportIntermediate(study: string, number: number, step: number, value: number, metrics?: Metrics): Promise<void> {
     const journal = this.writable('reportIntermediate');
-    const op = this.state.reportOp(study, number, step, value);
+    const op = this.state.reportOp(study, number, step, value, metrics);
     if (op === undefined) return;
     this.state.apply(op);
     journal.buffer(this.line(op));

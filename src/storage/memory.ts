@@ -4,7 +4,7 @@
  * records, errors) is identical; only durability differs.
  */
 import { TunekitError } from '../errors.js';
-import type { JsonValue, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
 import type { NewTrial, Storage } from './types.js';
 import { StorageState } from './state.js';
 
@@ -40,9 +40,9 @@ export class InMemoryStorage implements Storage {
   }
 
   /** Reporting a step that was already reported keeps the first value (see `StorageState.reportOp`). */
-  async reportIntermediate(study: string, number: number, step: number, value: number): Promise<void> {
+  async reportIntermediate(study: string, number: number, step: number, value: number, metrics?: Metrics): Promise<void> {
     this.check('reportIntermediate');
-    const op = this.state.reportOp(study, number, step, value);
+    const op = this.state.reportOp(study, number, step, value, metrics);
     if (op !== undefined) this.state.apply(op);
   }
 

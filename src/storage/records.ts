@@ -2,7 +2,7 @@
  * Stored forms of studies, trials and journal operations, and their checked readers. The in-memory state machine
  * (`state.ts`) consumes the decoded {@link Op}s; the file backend writes the encoded forms to its snapshot and journal.
  */
-import type { Direction, FinishedState, JsonValue, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { Direction, FinishedState, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
 import {
   ShapeError,
   checkArray,
@@ -34,6 +34,7 @@ export type Op =
       readonly number: number;
       readonly step: number;
       readonly value: number;
+      readonly metrics?: Metrics;
     }
   | {
       readonly op: 'setTrialUserAttr';
@@ -122,7 +123,7 @@ export function encodeTrial(t: TrialRecord): { [key: string]: unknown } {
   const out: { [key: string]: unknown } = { number: t.number, state: t.state, params: t.params };
   if (t.budget !== undefined) out.budget = encodeNumber(t.budget);
   Object.assign(out, encodeResultFields(t));
-  out.intermediate = t.intermediate.map((iv) => ({ step: iv.step, value: encodeNumber(iv.value) }));
+  out.intermediate = t.intermediate.map((iv) => ({ step: iv.step, value: encodeNumber(iv.value), ...(iv.metrics ? { metrics: encodeMetrics(iv.metrics) } : {}) }));
   out.userAttrs = t.userAttrs;
   out.system = t.system;
   out.created = t.created;
@@ -137,7 +138,9 @@ export function decodeTrial(x: unknown, path: string): TrialRecord {
   const inter = checkArray(o.intermediate ?? [], `${path}.intermediate`).map((iv, i) => {
     const p = `${path}.intermediate[${i}]`;
     const io = checkObject(iv, p);
-    return Object.freeze({ step: decodeNumber(io.step, `${p}.step`), value: decodeNumber(io.value, `${p}.value`) });
+    const step = decodeNumber(io.step, `${p}.step`);
+    const value = decodeNumber(io.value, `${p}.value`);
+    return Object.freeze(io.metrics === undefined ? { step, value } : { step, value, metrics: decodeMetrics(io.metrics, `${p}.metrics`) });
   });
   const out: { -readonly [K in keyof TrialRecord]: TrialRecord[K] } = {
     number: checkIndex(o.number, `${path}.number`),
@@ -170,7 +173,7 @@ export function encodeOp(op: Op, seq: number): string {
     case 'createTrial':
       return JSON.stringify({ seq, op: op.op, study: op.study, trial: encodeTrial(op.trial) });
     case 'reportIntermediate':
-      return JSON.stringify({ seq, ...op, value: encodeNumber(op.value) });
+      return JSON.stringify({ seq, ...op, value: encodeNumber(op.value), ...(op.metrics ? { metrics: encodeMetrics(op.metrics) } : {}) });
     case 'finishTrial':
       return JSON.stringify({
         seq,
@@ -204,7 +207,14 @@ export function decodeOp(x: unknown, path: string): { seq: number; op: Op } {
     case 'reportIntermediate':
       return {
         seq,
-        op: { op: kind, study, number, step: decodeNumber(o.step, `${path}.step`), value: decodeNumber(o.value, `${path}.value`) },
+        op: {
+          op: kind,
+          study,
+          number,
+          step: decodeNumber(o.step, `${path}.step`),
+          value: decodeNumber(o.value, `${path}.value`),
+          ...(o.metrics !== undefined ? { metrics: decodeMetrics(o.metrics, `${path}.metrics`) } : {}),
+        },
       };
     case 'setTrialUserAttr':
       if (o.value === undefined) throw new ShapeError(`${path}.value`, 'expected a JSON value, got undefined');

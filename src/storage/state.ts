@@ -8,9 +8,9 @@
  * read view is a frozen object rebuilt lazily after a change, so reads are cheap and callers cannot alter stored state.
  */
 import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../errors.js';
-import type { IntermediateValue, JsonValue, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { IntermediateValue, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
 import type { NewTrial } from './types.js';
-import { ShapeError, freezeJson, freezeJsonObject, setOwn } from './codec.js';
+import { ShapeError, decodeMetrics, freezeJson, freezeJsonObject, setOwn } from './codec.js';
 import { type Op, decodeResult, decodeStudy, encodeTrial } from './records.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -130,13 +130,18 @@ export class StorageState {
    * The op recording a report, or undefined when `step` was already reported: like Optuna, the first value reported for a
    * step wins and later ones are ignored (a retried epoch must not rewrite history the pruner already acted on).
    */
-  reportOp(study: string, number: number, step: number, value: number): Op | undefined {
+  reportOp(study: string, number: number, step: number, value: number, metrics?: Metrics): Op | undefined {
     if (typeof step !== 'number' || !Number.isFinite(step)) throw new TypeError(`step must be a finite number, got ${String(step)}`);
     if (typeof value !== 'number') throw new TypeError(`an intermediate value must be a number (NaN allowed), got ${typeof value}`);
     const box = this.trial(study, number);
     if (box.f.state !== 'running') throw new TrialStateError(study, number, box.f.state, 'report an intermediate value');
     if (stepsOf(box).has(step)) return undefined;
-    return { op: 'reportIntermediate', study, number, step, value };
+    if (metrics === undefined) return { op: 'reportIntermediate', study, number, step, value };
+    try {
+      return { op: 'reportIntermediate', study, number, step, value, metrics: decodeMetrics(metrics, 'metrics') };
+    } catch (e) {
+      throw asTypeError(e);
+    }
   }
 
   /** Sets one user attribute; allowed in every state (it annotates, it does not change the trial's outcome). */
@@ -194,7 +199,7 @@ export class StorageState {
         if (steps.has(op.step)) return undefined;
         steps.add(op.step);
         invalidate(s, 'running');
-        box.inter.push(Object.freeze({ step: op.step, value: op.value }));
+        box.inter.push(Object.freeze(op.metrics ? { step: op.step, value: op.value, metrics: op.metrics } : { step: op.step, value: op.value }));
         box.interView = undefined;
         return undefined;
       }

@@ -9,7 +9,7 @@
  *   recorded before it (its creation and reports included). Creating a `running` trial and `startWaiting` may be buffered: a
  *   crash can drop a trial that had not finished (it is asked again under the same number), never a finished one.
  */
-import type { JsonValue, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
 
 export interface NewTrial {
   /** `running` for a trial that starts now, `waiting` for enqueued params. */
@@ -35,7 +35,7 @@ export interface Storage {
    * Records an intermediate value of a running trial. May be batched: at most ~1 s of reports can be lost on a crash.
    * Rejects if the trial is not running.
    */
-  reportIntermediate(study: string, number: number, step: number, value: number): Promise<void>;
+  reportIntermediate(study: string, number: number, step: number, value: number, metrics?: Metrics): Promise<void>;
   /** Sets a user attribute on a waiting or running trial; rejects (TrialStateError) on a finished one. */
   setTrialUserAttr(study: string, number: number, key: string, value: JsonValue): Promise<void>;
   /** running -> finished; durable before resolving. Rejects (TrialStateError) if the trial is not running. */

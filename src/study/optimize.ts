@@ -5,7 +5,7 @@
  */
 import type { JsonValue, Metrics, TrialRecord } from '../types.js';
 import { OptionsError, SearchExhaustedError, TooManyFailuresError, TrialPruned } from '../errors.js';
-import type { Study, TellResult } from './study.js';
+import type { AskedTrial, Study, TellResult } from './study.js';
 
 /** What an objective receives besides its params. */
 export interface TrialContext<P> {
@@ -13,6 +13,8 @@ export interface TrialContext<P> {
   readonly params: P;
   /** Steps the trial may run, for budgeted (multi-fidelity) searchers; undefined: no limit. */
   readonly budget?: number;
+  /** Number of an earlier trial (same params, smaller budget) whose checkpoint this one may continue from (promotions). */
+  readonly continueFrom?: number;
   /** Aborted when the trial is pruned, times out, or the sweep is stopped: long objectives should check it. */
   readonly signal: AbortSignal;
   /** Stores an intermediate value (a number, or metrics when the study has a `metric`); answers whether to stop. */
@@ -112,7 +114,7 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = o.timeoutMs !== undefined ? setTimeout(() => (stop ??= 'timeout'), o.timeoutMs) : undefined;
 
-  const runOne = async (number: number, params: P, budget: number | undefined): Promise<TrialRecord | undefined> => {
+  const runOne = async ({ number, params, budget, continueFrom }: AskedTrial<P>): Promise<TrialRecord | undefined> => {
     const trial = new AbortController();
     const onSweepAbort = () => trial.abort(sweep.signal.reason);
     sweep.signal.addEventListener('abort', onSweepAbort, { once: true });
@@ -120,6 +122,7 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
       number,
       params,
       ...(budget !== undefined ? { budget } : {}),
+      ...(continueFrom !== undefined ? { continueFrom } : {}),
       signal: trial.signal,
       report: async (step, value) => {
         const decision = await study.report(number, step, value);
@@ -180,7 +183,7 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
           }
           throw error;
         }
-        record = await runOne(asked.number, asked.params, asked.budget);
+        record = await runOne(asked);
       } finally {
         inFlight--;
       }

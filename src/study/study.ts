@@ -18,6 +18,11 @@ export interface AskedTrial<P = Params> {
   readonly params: P;
   /** Steps the trial may run, for budgeted (multi-fidelity) searchers. */
   readonly budget?: number;
+  /**
+   * Set when a multi-fidelity searcher promotes a configuration: the number of the earlier trial (same params, smaller budget)
+   * whose checkpoint this trial may continue from instead of starting at step 0. Read from the suggestion's `system.continueFrom`.
+   */
+  readonly continueFrom?: number;
 }
 
 /**
@@ -156,8 +161,13 @@ export class Study<P = Params> {
   }
 
   #asked(t: TrialRecord): AskedTrial<P> {
-    const params = t.params as unknown as P;
-    return t.budget !== undefined ? { number: t.number, params, budget: t.budget } : { number: t.number, params };
+    const continueFrom = t.system['continueFrom'];
+    return {
+      number: t.number,
+      params: t.params as unknown as P,
+      ...(t.budget !== undefined ? { budget: t.budget } : {}),
+      ...(typeof continueFrom === 'number' ? { continueFrom } : {}),
+    };
   }
 
   /** Queues params to be tried before the searcher's next proposals (like Optuna's enqueue_trial). Returns the trial number. */
@@ -176,7 +186,8 @@ export class Study<P = Params> {
     this.#checkOpen();
     if (!Number.isInteger(step) || step < 0) throw new OptionsError(`\`step\` must be an integer >= 0, got ${step}`);
     const v = this.#objectiveOf(value, 'report');
-    await this.#storage.reportIntermediate(this.name, number, step, v);
+    // A metrics object is stored whole with the step, so pruners (and resumed pruners) can read diagnostic signals.
+    await this.#storage.reportIntermediate(this.name, number, step, v, typeof value === 'number' ? undefined : value);
     const already = this.#pruneReasons.get(number);
     if (already !== undefined) return 'prune';
     // The default pruner never prunes: skip handing it the history (this is the hot path of report-heavy sweeps).
@@ -184,7 +195,13 @@ export class Study<P = Params> {
     const trials = await this.#storage.getTrials(this.name);
     const trial = trials[number];
     if (!trial) return 'continue';
-    const decision = await this.#pruner.decide({ trial, step, trials, direction: this.direction });
+    const decision = await this.#pruner.decide({
+      trial,
+      step,
+      trials,
+      direction: this.direction,
+      ...(typeof value === 'number' ? {} : { metrics: value }),
+    });
     if (decision.action === 'prune') {
       this.#pruneReasons.set(number, decision.reason || `pruned by ${this.#pruner.type} at step ${step}`);
       return 'prune';

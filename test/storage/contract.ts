@@ -213,12 +213,18 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
     const t = await st.createTrial('s', running());
     await st.reportIntermediate('s', t.number, 1, Number.NaN);
     await st.reportIntermediate('s', t.number, 2, Number.POSITIVE_INFINITY);
+    await st.reportIntermediate('s', t.number, 3, 0.5, { loss: Number.NaN, gradNorm: 3e4, nonFinite: 1 });
+    await rejects(st.reportIntermediate('s', t.number, 4, 0.5, { loss: 'high' } as never), TypeError);
     await st.finishTrial('s', t.number, { state: 'failed', metrics: { loss: Number.NaN, grad: Number.NEGATIVE_INFINITY, acc: 0.5 } });
     const p = await st.createTrial('s', running());
     await st.finishTrial('s', p.number, { state: 'pruned', value: Number.NaN });
     const check = async (storage: Storage) => {
       const got = await storage.getTrial('s', t.number);
-      assert.equal(got?.intermediate, [{ step: 1, value: Number.NaN }, { step: 2, value: Number.POSITIVE_INFINITY }]);
+      assert.equal(got?.intermediate, [
+        { step: 1, value: Number.NaN },
+        { step: 2, value: Number.POSITIVE_INFINITY },
+        { step: 3, value: 0.5, metrics: { loss: Number.NaN, gradNorm: 3e4, nonFinite: 1 } },
+      ]);
       assert.equal(got?.metrics, { loss: Number.NaN, grad: Number.NEGATIVE_INFINITY, acc: 0.5 });
       assert.ok(Number.isNaN((await storage.getTrial('s', p.number))?.value));
     };

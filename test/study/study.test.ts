@@ -146,7 +146,7 @@ test('metrics objects: report and return metrics with createStudy({ metric })', 
   const trials = await study.trials();
   assert.equal(trials.map((t) => t.value), [0.5, 0.6, 0.7]);
   assert.equal(trials[0]?.metrics, { acc: 0.5, loss: 1 });
-  assert.equal(trials[0]?.intermediate, [{ step: 0, value: 0.3 }]);
+  assert.equal(trials[0]?.intermediate, [{ step: 0, value: 0.3, metrics: { acc: 0.3, loss: 2 } }]);
   const noMetric = await createStudy({ name: 'nm', space: sp });
   const t = await noMetric.ask();
   await assert.not.ok(await noMetric.report(t.number, 0, { acc: 1 }).then(() => true, (e: Error) => /createStudy\(\{ metric/.test(e.message) ? false : true));
@@ -247,6 +247,32 @@ test('file storage: create, close, loadStudy, loadIfExists and mismatch errors',
   await s3.close();
   const missing = await loadStudy({ name: 'other', storage: file }).catch((e: Error) => e);
   assert.match((missing as Error).message, /no study named "other".*"fs"/);
+});
+
+
+test('budgets and promotions reach the objective: ctx.budget and ctx.continueFrom come from the suggestion', async () => {
+  const { registerSearcher } = await import('../../searchers/index.js');
+  // A scripted two-rung searcher: trial 0 with budget 1, then its promotion with budget 3 continuing from trial 0.
+  registerSearcher('two-rung-test', (init) => ({
+    type: 'two-rung-test',
+    suggest: ({ number, trials }) => {
+      if (number === 0) return { kind: 'suggest', params: init.space.decode([0.25, 0.25, 1, 0]), budget: 1 };
+      if (number === 1) return trials[0]?.state === 'running' ? { kind: 'wait' } : { kind: 'suggest', params: trials[0]!.params, budget: 3, system: { continueFrom: 0 } };
+      return { kind: 'exhausted' };
+    },
+  }));
+  const study = await createStudy({ name: 'mf', space: sp, searcher: 'two-rung-test', seed: 1 });
+  const seen: { number: number; budget?: number; continueFrom?: number }[] = [];
+  const res = await study.optimize(async (p, ctx) => {
+    seen.push({ number: ctx.number, ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}), ...(ctx.continueFrom !== undefined ? { continueFrom: ctx.continueFrom } : {}) });
+    await sleep(5);
+    return quad(p);
+  }, { trials: 5, concurrency: 2 });
+  assert.is(res.stoppedBy, 'exhausted');
+  assert.equal(seen, [{ number: 0, budget: 1 }, { number: 1, budget: 3, continueFrom: 0 }]);
+  const trials = await study.trials();
+  assert.equal(trials.map((t) => t.budget), [1, 3]);
+  assert.equal(trials[1]?.system, { continueFrom: 0 });
 });
 
 test.run();
