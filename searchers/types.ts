@@ -4,13 +4,15 @@
  * sharing it between processes needs no searcher file.
  */
 import type { SearchSpace } from '../spaces/types.js';
-import type { Direction, JsonValue, Params, TrialRecord } from '../src/types.js';
+import type { Direction, JsonValue, Params, StudyBudget, TrialRecord } from '../src/types.js';
 
 /** What a searcher is built with. All randomness must flow from `seed` (through seedrandom). */
 export interface SearcherInit {
   readonly space: SearchSpace;
   readonly seed: number;
   readonly direction: Direction;
+  /** Budget bounds from `createStudy({ budget })`, for multi-fidelity searchers (their `min`/`max` options override them). */
+  readonly budget?: StudyBudget;
 }
 
 /** The question the controller asks. */

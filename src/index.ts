@@ -46,6 +46,7 @@ export type {
   IntermediateValue,
   Metrics,
   StudyRecord,
+  StudyBudget,
   TrialRecord,
   TrialResult,
   TrialState,

@@ -53,6 +53,12 @@ export interface TrialRecord {
   readonly finished?: string;
 }
 
+/** Smallest and largest budget (steps a trial may run) a multi-fidelity searcher hands out. */
+export interface StudyBudget {
+  readonly min: number;
+  readonly max: number;
+}
+
 /** A study's immutable description, stored once at creation. */
 export interface StudyRecord {
   readonly name: string;
@@ -61,6 +67,8 @@ export interface StudyRecord {
   readonly searcher: JsonValue;
   readonly seed: number;
   readonly space: SpaceJson;
+  /** Budget bounds for multi-fidelity searchers (steps, e.g. epochs), when the study was created with them. */
+  readonly budget?: StudyBudget;
   /** ISO-8601 creation time. */
   readonly created: string;
   readonly userAttrs: { readonly [key: string]: JsonValue };

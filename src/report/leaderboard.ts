@@ -44,6 +44,7 @@ export interface Leaderboard {
     readonly searcherSpec: JsonValue;
     readonly seed: number;
     readonly space: StudyRecord['space'];
+    readonly budget: { readonly min: number; readonly max: number } | null;
     readonly created: string;
     readonly userAttrs: { readonly [key: string]: JsonValue };
   };
@@ -121,6 +122,7 @@ export function buildLeaderboard(study: StudyRecord, trials: readonly TrialRecor
       searcherSpec: spec,
       seed: study.seed,
       space: study.space,
+      budget: study.budget ?? null,
       created: study.created,
       userAttrs: study.userAttrs,
     },

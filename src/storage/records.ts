@@ -66,12 +66,18 @@ export function decodeStudy(x: unknown, path: string): StudyRecord {
     throw new ShapeError(`${path}.seed`, `expected a finite number, got ${describe(o.seed)}`);
   }
   if (o.searcher === undefined) throw new ShapeError(`${path}.searcher`, 'expected a JSON value, got undefined');
+  let budget: StudyRecord['budget'];
+  if (o.budget !== undefined) {
+    const b = checkObject(o.budget, `${path}.budget`);
+    budget = Object.freeze({ min: decodeNumber(b.min, `${path}.budget.min`), max: decodeNumber(b.max, `${path}.budget.max`) });
+  }
   return Object.freeze({
     name,
     direction: oneOf(o.direction, DIRECTIONS, `${path}.direction`),
     searcher: freezeJson(o.searcher, `${path}.searcher`),
     seed: o.seed,
     space: checkJsonObject(o.space, `${path}.space`),
+    ...(budget ? { budget } : {}),
     created: checkString(o.created, `${path}.created`),
     userAttrs: checkJsonObject(o.userAttrs ?? {}, `${path}.userAttrs`),
   });

@@ -9,7 +9,7 @@ import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
 import { nopPruner, type Pruner } from '../pruners/index.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
-import type { Direction, JsonValue, Params, StudyRecord } from '../types.js';
+import type { Direction, JsonValue, Params, StudyBudget, StudyRecord } from '../types.js';
 import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError } from '../errors.js';
 import { Study } from './study.js';
 
@@ -34,6 +34,8 @@ export interface CreateStudyOptions<T> {
   readonly metric?: string;
   /** Free-form JSON stored with the study. */
   readonly userAttrs?: { readonly [key: string]: JsonValue };
+  /** Budget bounds (steps, e.g. epochs) for multi-fidelity searchers such as 'asha', 'hyperband', 'bohb'. */
+  readonly budget?: StudyBudget;
 }
 
 export interface LoadStudyOptions {
@@ -48,7 +50,7 @@ export interface LoadStudyOptions {
 /** Params type of a study created from a space tree (plain `Params` for JSON or compiled spaces). */
 export type ParamsOf<T> = T extends SearchSpace ? Params : T extends SpaceTree ? InferParams<T> : Params;
 
-const CREATE_KEYS = ['name', 'space', 'direction', 'searcher', 'seed', 'storage', 'loadIfExists', 'pruner', 'metric', 'userAttrs'];
+const CREATE_KEYS = ['name', 'space', 'direction', 'searcher', 'seed', 'storage', 'loadIfExists', 'pruner', 'metric', 'userAttrs', 'budget'];
 
 function where(storage: string | Storage | undefined): string {
   return typeof storage === 'string' ? storage : storage ? 'the given storage' : 'memory';
@@ -85,6 +87,14 @@ function checkCreate<T>(o: CreateStudyOptions<T>): void {
   }
   if (o.metric !== undefined && (typeof o.metric !== 'string' || !o.metric)) throw new OptionsError('`metric` must be a non-empty string');
   if (o.pruner !== undefined && typeof o.pruner?.decide !== 'function') throw new OptionsError('`pruner` must have a decide(request) method');
+  if (o.budget !== undefined) {
+    const b = o.budget as { min?: unknown; max?: unknown } | null;
+    const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+    if (b === null || typeof b !== 'object' || !ok(b.min) || !ok(b.max)) {
+      throw new OptionsError(`\`budget\` must be { min, max } with positive finite numbers, got ${JSON.stringify(o.budget)}`);
+    }
+    if ((b.min as number) > (b.max as number)) throw new OptionsError(`\`budget.min <= budget.max\` must hold, got min=${String(b.min)}, max=${String(b.max)}`);
+  }
 }
 
 async function assemble<P>(
@@ -96,7 +106,7 @@ async function assemble<P>(
   metric: string | undefined,
 ): Promise<Study<P>> {
   const space = spaceApi.fromJSON(record.space);
-  const searcher = createSearcher(searcherSpec, { space, seed: record.seed, direction: record.direction });
+  const searcher = createSearcher(searcherSpec, { space, seed: record.seed, direction: record.direction, ...(record.budget ? { budget: record.budget } : {}) });
   const trials = await storage.getTrials(record.name);
   const study = new Study<P>({
     storage,
@@ -122,7 +132,7 @@ export async function createStudy<T>(options: CreateStudyOptions<T>): Promise<St
   const searcherSpec = options.searcher ?? 'random';
   const direction = options.direction ?? 'minimize';
   // Fail on a bad searcher before touching storage.
-  createSearcher(searcherSpec, { space, seed: options.seed ?? 0, direction });
+  createSearcher(searcherSpec, { space, seed: options.seed ?? 0, direction, ...(options.budget ? { budget: options.budget } : {}) });
   const storage = await openStorage(options.storage);
   const owns = typeof options.storage === 'string' || options.storage === undefined;
   try {
@@ -144,6 +154,7 @@ export async function createStudy<T>(options: CreateStudyOptions<T>): Promise<St
         searcher: searcherSpec as JsonValue,
         seed: options.seed ?? randomInt(0, 2 ** 31 - 1),
         space: space.toJSON() as SpaceJson,
+        ...(options.budget ? { budget: { min: options.budget.min, max: options.budget.max } } : {}),
         created: new Date().toISOString(),
         userAttrs: options.userAttrs ?? {},
       };

@@ -275,4 +275,24 @@ test('budgets and promotions reach the objective: ctx.budget and ctx.continueFro
   assert.equal(trials[1]?.system, { continueFrom: 0 });
 });
 
+test('createStudy({ budget }) is validated, stored, and handed to the searcher', async () => {
+  const { registerSearcher } = await import('../../searchers/index.js');
+  const seen: unknown[] = [];
+  registerSearcher('budget-probe-test', (init) => {
+    seen.push(init.budget);
+    return { type: 'budget-probe-test', suggest: () => ({ kind: 'exhausted' }) };
+  });
+  const bad = await createStudy({ name: 'b', space: sp, budget: { min: 9, max: 3 } }).catch((e: Error) => e);
+  assert.match((bad as Error).message, /budget.min <= budget.max/);
+  const file = path.join(tmp(), 'study.json');
+  const study = await createStudy({ name: 'b', space: sp, searcher: 'budget-probe-test', budget: { min: 1, max: 27 }, storage: file });
+  assert.equal(study.record.budget, { min: 1, max: 27 });
+  await study.close();
+  const again = await loadStudy({ name: 'b', storage: file });
+  assert.equal(again.record.budget, { min: 1, max: 27 });
+  assert.equal((await again.leaderboard()).study.budget, { min: 1, max: 27 });
+  await again.close();
+  assert.equal(seen.at(-1), { min: 1, max: 27 });
+});
+
 test.run();
