@@ -28,8 +28,41 @@ export type { CreateStudyOptions, LoadStudyOptions, ParamsOf } from './study/ope
 export { Study } from './study/study.js';
 export type { AskedTrial, TellResult } from './study/study.js';
 export type { Objective, ObjectiveResult, OptimizeOptions, OptimizeResult, TrialContext } from './study/optimize.js';
-export { nopPruner } from './pruners/index.js';
-export type { Pruner, PruneDecision, PruneRequest } from './pruners/index.js';
+export {
+  nopPruner,
+  median as medianPruner,
+  percentile as percentilePruner,
+  threshold as thresholdPruner,
+  patience as patiencePruner,
+  nanGuard,
+  exploding as explodingPruner,
+  vanishing as vanishingPruner,
+  diverging as divergingPruner,
+  overfitting as overfittingPruner,
+  plateau as plateauPruner,
+  any as anyPruner,
+  all as allPruners,
+  createPruner,
+  registerPruner,
+  prunerTypes,
+} from './pruners/index.js';
+export type {
+  Pruner,
+  PruneDecision,
+  PruneRequest,
+  PrunerSpec,
+  PrunerFactory,
+  MedianOptions,
+  PercentileOptions,
+  ThresholdOptions,
+  PatienceOptions,
+  NanGuardOptions,
+  ExplodingOptions,
+  VanishingOptions,
+  DivergingOptions,
+  OverfittingOptions,
+  PlateauOptions,
+} from './pruners/index.js';
 
 // Storage
 export { openStorage, InMemoryStorage, FileStorage } from './storage/index.js';
@@ -94,6 +127,7 @@ export {
   clipByGlobalNorm,
   validateTrialConfig,
 } from '../trials/index.js';
+export { epochSignals } from '../trials/signals.js';
 export type {
   TrialConfig,
   TrialRunResult,

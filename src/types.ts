@@ -67,6 +67,8 @@ export interface StudyRecord {
   readonly searcher: JsonValue;
   readonly seed: number;
   readonly space: SpaceJson;
+  /** The pruner spec (a type name or `{ type, ...options }`) when the study was created with a JSON spec; reused by loadStudy. */
+  readonly pruner?: JsonValue;
   /** Budget bounds for multi-fidelity searchers (steps, e.g. epochs), when the study was created with them. */
   readonly budget?: StudyBudget;
   /** ISO-8601 creation time. */

@@ -35,3 +35,11 @@ export const NOP_PRUNER: Pruner = Object.freeze({ type: 'none', decide: () => CO
 export function nopPruner(): Pruner {
   return NOP_PRUNER;
 }
+
+export { median, percentile, threshold, patience, isFirstInInterval, nanPercentile } from './metric.js';
+export type { MedianOptions, PercentileOptions, ThresholdOptions, PatienceOptions } from './metric.js';
+export { nanGuard, exploding, vanishing, diverging, overfitting, plateau } from './diagnostic.js';
+export type { NanGuardOptions, ExplodingOptions, VanishingOptions, DivergingOptions, OverfittingOptions, PlateauOptions } from './diagnostic.js';
+export { any, all, type AnyOptions } from './compose.js';
+export { createPruner, registerPruner, prunerTypes } from './spec.js';
+export type { PrunerSpec, PrunerSpecOptions, PrunerFactory } from './spec.js';

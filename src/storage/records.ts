@@ -78,6 +78,7 @@ export function decodeStudy(x: unknown, path: string): StudyRecord {
     seed: o.seed,
     space: checkJsonObject(o.space, `${path}.space`),
     ...(budget ? { budget } : {}),
+    ...(o.pruner !== undefined ? { pruner: freezeJson(o.pruner, `${path}.pruner`) } : {}),
     created: checkString(o.created, `${path}.created`),
     userAttrs: checkJsonObject(o.userAttrs ?? {}, `${path}.userAttrs`),
   });

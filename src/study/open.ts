@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { compileSpace, isSearchSpace, space as spaceApi } from '../../spaces/index.js';
 import type { InferParams, SearchSpace, SpaceJson, SpaceTree } from '../../spaces/types.js';
 import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
-import { nopPruner, type Pruner } from '../pruners/index.js';
+import { createPruner, nopPruner, type Pruner, type PrunerSpec } from '../pruners/index.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import type { Direction, JsonValue, Params, StudyBudget, StudyRecord } from '../types.js';
@@ -28,8 +28,12 @@ export interface CreateStudyOptions<T> {
   readonly storage?: string | Storage;
   /** Continue the stored study of that name instead of failing (the stored direction and space must match). */
   readonly loadIfExists?: boolean;
-  /** Decides early stopping after each report (default: never prunes). */
-  readonly pruner?: Pruner;
+  /**
+   * Decides early stopping after each report (default: never prunes): a Pruner object, or a spec such as 'median' or
+   * `{ type: 'any', of: ['nan_guard', { type: 'exploding', maxNorm: 1e4 }] }` (specs are stored with the study and reused by
+   * loadStudy).
+   */
+  readonly pruner?: Pruner | PrunerSpec;
   /** Name of the objective inside metrics objects passed to ctx.report() or returned by the objective. */
   readonly metric?: string;
   /** Free-form JSON stored with the study. */
@@ -43,7 +47,8 @@ export interface LoadStudyOptions {
   readonly storage: string | Storage;
   /** Replaces the stored searcher (e.g. to continue a random study with another algorithm); default: the stored one. */
   readonly searcher?: SearcherSpec;
-  readonly pruner?: Pruner;
+  /** Replaces the stored pruner spec (default: the stored one, else none). */
+  readonly pruner?: Pruner | PrunerSpec;
   readonly metric?: string;
 }
 
@@ -69,6 +74,11 @@ function toSpace(s: unknown): SearchSpace {
   return hasBrandedNode(s) ? compileSpace(s as SpaceTree) : spaceApi.fromJSON(s);
 }
 
+/** A JSON pruner spec (storable), as opposed to a Pruner object. */
+function isSpec(p: Pruner | PrunerSpec | undefined): p is PrunerSpec {
+  return typeof p === 'string' || (p !== undefined && typeof (p as Pruner).decide !== 'function');
+}
+
 function hasBrandedNode(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
   if ((v as { __tunekit?: unknown }).__tunekit === 'param') return true;
@@ -86,7 +96,8 @@ function checkCreate<T>(o: CreateStudyOptions<T>): void {
     throw new OptionsError(`\`seed\` must be a safe integer, got ${String(o.seed)}`);
   }
   if (o.metric !== undefined && (typeof o.metric !== 'string' || !o.metric)) throw new OptionsError('`metric` must be a non-empty string');
-  if (o.pruner !== undefined && typeof o.pruner?.decide !== 'function') throw new OptionsError('`pruner` must have a decide(request) method');
+  // A pruner spec is checked by building it (unknown types/options are TypeErrors naming them).
+  if (o.pruner !== undefined) createPruner(o.pruner);
   if (o.budget !== undefined) {
     const b = o.budget as { min?: unknown; max?: unknown } | null;
     const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -102,7 +113,7 @@ async function assemble<P>(
   ownsStorage: boolean,
   record: StudyRecord,
   searcherSpec: SearcherSpec,
-  pruner: Pruner | undefined,
+  pruner: Pruner | PrunerSpec | undefined,
   metric: string | undefined,
 ): Promise<Study<P>> {
   const space = spaceApi.fromJSON(record.space);
@@ -114,7 +125,7 @@ async function assemble<P>(
     record,
     space,
     searcher,
-    pruner: pruner ?? nopPruner(),
+    pruner: pruner !== undefined ? createPruner(pruner) : record.pruner !== undefined ? createPruner(record.pruner as PrunerSpec) : nopPruner(),
     ...(metric !== undefined ? { metric } : {}),
     trials,
   });
@@ -155,6 +166,7 @@ export async function createStudy<T>(options: CreateStudyOptions<T>): Promise<St
         seed: options.seed ?? randomInt(0, 2 ** 31 - 1),
         space: space.toJSON() as SpaceJson,
         ...(options.budget ? { budget: { min: options.budget.min, max: options.budget.max } } : {}),
+        ...(isSpec(options.pruner) ? { pruner: options.pruner as JsonValue } : {}),
         created: new Date().toISOString(),
         userAttrs: options.userAttrs ?? {},
       };

@@ -295,4 +295,23 @@ test('createStudy({ budget }) is validated, stored, and handed to the searcher',
   assert.equal(seen.at(-1), { min: 1, max: 27 });
 });
 
+test('pruner specs: validated up front, stored with the study, rebuilt by loadStudy', async () => {
+  const bad = await createStudy({ name: 'ps', space: sp, pruner: 'medain' }).catch((e: Error) => e);
+  assert.instance(bad, TypeError);
+  assert.match((bad as Error).message, /unknown pruner "medain"/);
+  const file = path.join(tmp(), 'study.json');
+  const spec = { type: 'threshold', upper: 10 } as const;
+  const s1 = await createStudy({ name: 'ps', space: sp, pruner: spec, storage: file, seed: 2 });
+  assert.equal(s1.record.pruner, spec);
+  await s1.close();
+  const s2 = await loadStudy({ name: 'ps', storage: file });
+  const t = await s2.ask();
+  assert.is(await s2.report(t.number, 0, 5), 'continue');
+  assert.is(await s2.report(t.number, 1, 50), 'prune', 'the stored threshold pruner is back');
+  const rec = await s2.tell(t.number, 50);
+  assert.is(rec.state, 'pruned');
+  assert.match(rec.reason ?? '', /50/);
+  await s2.close();
+});
+
 test.run();
