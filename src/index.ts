@@ -68,6 +68,10 @@ export type {
 export { openStorage, InMemoryStorage, FileStorage } from './storage/index.js';
 export type { Storage, NewTrial } from './storage/types.js';
 
+// Compression
+export { distill, prune, distillationLoss, shrinkModel, measureModel } from './compress/index.js';
+export type { DistillOptions, DistillReport, PruneOptions, PruneReport, ModelMeasure, LayerShapeChange } from './compress/index.js';
+
 // Reports
 export { buildLeaderboard, LEADERBOARD_SCHEMA_VERSION } from './report/leaderboard.js';
 export type { Leaderboard, LeaderboardEntry, LeaderboardOptions } from './report/leaderboard.js';
