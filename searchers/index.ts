@@ -8,11 +8,16 @@ import type { Searcher, SearcherFactory, SearcherInit } from './types.js';
 import { createRandomSearcher } from './random.js';
 import { createGridSearcher } from './grid.js';
 import { createSobolSearcher } from './sobol/index.js';
+import { createAshaSearcher, createBohbSearcher, createHyperbandSearcher } from './multifidelity/index.js';
+import { createGpSearcher } from './gp/index.js';
 
 export type { Searcher, SearcherFactory, SearcherInit, SuggestRequest, Suggestion } from './types.js';
 export { createRandomSearcher } from './random.js';
 export { createGridSearcher, gridSize } from './grid.js';
 export { createSobolSearcher } from './sobol/index.js';
+export { createHyperbandSearcher, createAshaSearcher, createBohbSearcher, hyperbandBrackets } from './multifidelity/index.js';
+export type { HyperbandBracket } from './multifidelity/index.js';
+export { createGpSearcher } from './gp/index.js';
 
 /** A searcher as `createStudy` takes it: a type name, or an object with `type` and that searcher's options. */
 export type SearcherSpec = string | { readonly type: string; readonly [option: string]: JsonValue };
@@ -21,6 +26,10 @@ const registry = new Map<string, SearcherFactory>([
   ['random', createRandomSearcher],
   ['grid', createGridSearcher],
   ['sobol', createSobolSearcher],
+  ['hyperband', createHyperbandSearcher],
+  ['asha', createAshaSearcher],
+  ['bohb', createBohbSearcher],
+  ['gp', createGpSearcher],
 ]);
 
 /** Adds (or replaces) a searcher type. Called once at import time by each algorithm's module. */

@@ -129,3 +129,17 @@ export class TrialPruned extends Error {
     this.name = 'TrialPruned';
   }
 }
+
+/** A model that cannot be exported to ONNX (an unsupported layer, named), or an export whose parity check failed. */
+export class ExportError extends TunekitError {
+  constructor(message: string) {
+    super('ERR_TUNEKIT_EXPORT', message);
+  }
+}
+
+/** A checkpoint directory that cannot be read or written (missing model.json / weights.bin, size mismatch). */
+export class CheckpointError extends TunekitError {
+  constructor(message: string) {
+    super('ERR_TUNEKIT_CHECKPOINT', message);
+  }
+}

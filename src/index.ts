@@ -19,7 +19,8 @@ export type {
 } from '../spaces/types.js';
 
 // Searchers
-export { createSearcher, registerSearcher, searcherTypes, gridSize } from '../searchers/index.js';
+export { createSearcher, registerSearcher, searcherTypes, gridSize, hyperbandBrackets } from '../searchers/index.js';
+export type { HyperbandBracket } from '../searchers/index.js';
 export type { Searcher, SearcherFactory, SearcherInit, SearcherSpec, SuggestRequest, Suggestion } from '../searchers/index.js';
 
 // Study
@@ -72,6 +73,10 @@ export type { Storage, NewTrial } from './storage/types.js';
 export { distill, prune, distillationLoss, shrinkModel, measureModel } from './compress/index.js';
 export type { DistillOptions, DistillReport, PruneOptions, PruneReport, ModelMeasure, LayerShapeChange } from './compress/index.js';
 
+// ONNX export
+export { exportOnnx, OPSET_RANGE, convertModel } from './export/index.js';
+export type { ExportOptions, ExportReport, VerifyOptions, LatencyOptions } from './export/index.js';
+
 // Reports
 export { buildLeaderboard, LEADERBOARD_SCHEMA_VERSION } from './report/leaderboard.js';
 export type { Leaderboard, LeaderboardEntry, LeaderboardOptions } from './report/leaderboard.js';
@@ -102,6 +107,8 @@ export {
   SearchExhaustedError,
   TooManyFailuresError,
   TrialPruned,
+  ExportError,
+  CheckpointError,
 } from './errors.js';
 
 // Trial runtime (TF.js): what runs inside one trial

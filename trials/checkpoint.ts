@@ -7,7 +7,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { TunekitError } from '../src/errors.js';
+import { CheckpointError } from '../src/errors.js';
 // Registers the custom layers (attention, positional embedding, seeded dropout), so any model built by trials/models loads.
 import './models/index.js';
 
@@ -18,8 +18,8 @@ export const WEIGHTS_BIN = 'weights.bin';
 /** An IOHandler that can both save and load (TF.js types both methods as optional). */
 export type FileIOHandler = tf.io.IOHandler & { save: tf.io.SaveHandler; load: tf.io.LoadHandler };
 
-function checkpointError(message: string): TunekitError {
-  return new TunekitError('ERR_TUNEKIT_CHECKPOINT', message);
+function checkpointError(message: string): CheckpointError {
+  return new CheckpointError(message);
 }
 
 let tmpCounter = 0;

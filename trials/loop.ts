@@ -24,17 +24,21 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { makeAugmenter } from './augment.js';
 import { activeBackend, useBackend } from './backend.js';
-import { saveModel } from './checkpoint.js';
+import { loadModel, saveModel } from './checkpoint.js';
 import { clipByGlobalNorm, globalNorm, perTensorNorms } from './clip.js';
 import { allFinite, convFeatureMaps, indexVariables, normsByLayer, weightNormsByLayer, type FeatureMap } from './diagnostics.js';
-import { epochBuffers, evaluateSplit, forward, scoreSplit, shuffledEpoch, targetsFor } from './epoch.js';
+import { epochBuffers, evaluateSplit, forward, permutation, scoreSplit, shuffledEpoch, targetsFor } from './epoch.js';
 import { makeLoss } from './losses.js';
 import { prefixed } from './metrics.js';
 import { buildModel } from './models/index.js';
 import { makeOptimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
 import { validateDataset, validateTrialConfig, type Objective } from './trial-config.js';
+import { OptionsError } from '../src/errors.js';
 import type { Batch, Dataset, EpochReport, LossConfig, RunTrialOptions, TrialConfig, TrialRunResult } from './types.js';
+
+/** The continuation fields of RunTrialOptions (kept as a name for callers that only pass those). */
+export type ContinueOptions = Pick<RunTrialOptions, 'initFrom' | 'startEpoch'>;
 
 /** Inference batches are larger than training ones (no activations kept for backprop), but bounded for conv activations. */
 const MIN_EVAL_BATCH = 256;
@@ -70,10 +74,12 @@ function improves(value: number, best: number, objective: Objective, minDelta: n
  * - Early stopping (`config.earlyStopping`) watches the objective (default valLoss, minimised); the best epoch's weights are
  *   kept (copied) and restored at the end, before test metrics, feature maps and the checkpoint (`options.outDir`).
  * - Every tensor the trial creates is disposed before it returns, also when it throws.
+ * - `options.initFrom` / `options.startEpoch` continue an earlier trial (see ContinueOptions): only the extra epochs run.
  */
 export async function runTrial(config: TrialConfig, data: Dataset, options: RunTrialOptions = {}): Promise<TrialRunResult> {
   const objective = validateTrialConfig(config, data.task);
   const rowSize = validateDataset(data);
+  const startEpoch = checkContinue(options, config.epochs);
   await useBackend(config.backend ?? 'wasm');
   const backend = activeBackend();
 
@@ -102,6 +108,7 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
     const schedule = makeSchedule(config.schedule, { baseLr: config.optimizer.lr, stepsPerEpoch, epochs });
     const built = buildModel(config.model, { inputShape, outputs, auxHead: isCombined(config.loss), seed });
     model = built.model;
+    if (options.initFrom !== undefined) await loadWeightsInto(model, options.initFrom);
     const { paramCount } = built;
     const index = indexVariables(model);
     const history: EpochReport[] = [];
@@ -109,9 +116,11 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
     let best = NaN;
     let bestEpoch = 0;
     let sinceBest = 0;
-    let step = 0;
+    // A continuation resumes the schedule and the shuffle stream where an uninterrupted run would be at epoch startEpoch + 1.
+    let step = startEpoch * stepsPerEpoch;
+    for (let e = 0; e < startEpoch; e++) permutation(data.train.n, shuffleRng);
 
-    epochs: for (let epoch = 1; epoch <= epochs; epoch++) {
+    epochs: for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
       const { x: ex, y: ey } = shuffledEpoch(data.train, rowSize, trainTargets, outputs, shuffleRng, buffers);
       accumulators = [tf.scalar(0), tf.scalar(0), tf.scalar(0)]; // loss sum, grad-norm sum, grad-norm max
@@ -212,13 +221,48 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
       return { history, bestEpoch, test: {}, stopReason, backend, paramCount };
     }
     if (kept) model.setWeights(kept);
-    if (bestEpoch === 0) bestEpoch = history.length; // objective never finite: keep the last weights
+    if (bestEpoch === 0) bestEpoch = startEpoch + history.length; // objective never finite: keep the last weights
     return { ...(await finish(model, config, data, lossFn, outputs, evalBatch, options)), history, bestEpoch, stopReason, backend, paramCount };
   } finally {
     tf.dispose(accumulators);
     tf.dispose(kept);
     optimizer?.dispose();
     model?.dispose();
+  }
+}
+
+/** Validates the continuation options; returns startEpoch. */
+function checkContinue(options: ContinueOptions, epochs: number): number {
+  const start = options.startEpoch ?? 0;
+  if (!Number.isInteger(start) || start < 0 || start >= epochs) {
+    throw new OptionsError(`\`0 <= startEpoch < epochs\` must hold (epochs already trained vs. the total), got startEpoch=${String(start)}, epochs=${epochs}`);
+  }
+  if (options.initFrom !== undefined && (typeof options.initFrom !== 'string' || options.initFrom.length === 0)) {
+    throw new OptionsError(`\`initFrom\` must be a checkpoint directory (written by runTrial's outDir), got ${JSON.stringify(options.initFrom)}`);
+  }
+  return start;
+}
+
+/**
+ * Copies the weights of the checkpoint in `dir` into `model` (built from the same model config). Weights are matched by order
+ * and checked by shape, so a checkpoint of another architecture is refused with an error naming the first mismatch.
+ */
+async function loadWeightsInto(model: tf.LayersModel, dir: string): Promise<void> {
+  const saved = await loadModel(dir);
+  try {
+    const from = saved.weights;
+    const to = model.weights;
+    const mismatch = from.length !== to.length ? -1 : to.findIndex((w, i) => w.shape.join(',') !== from[i]!.shape.join(','));
+    if (from.length !== to.length || mismatch >= 0) {
+      const detail =
+        mismatch < 0
+          ? `it has ${from.length} weight tensors, the model ${to.length}`
+          : `weight ${mismatch} (${to[mismatch]!.name}) is [${to[mismatch]!.shape.join(', ')}] in the model but [${from[mismatch]!.shape.join(', ')}] in the checkpoint`;
+      throw new OptionsError(`initFrom: the checkpoint ${dir} does not fit this trial's model (${detail}); continue only from a trial with the same model config`);
+    }
+    model.setWeights(saved.getWeights());
+  } finally {
+    saved.dispose();
   }
 }
 

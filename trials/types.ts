@@ -243,6 +243,14 @@ export interface RunTrialOptions {
   readonly signal?: AbortSignal;
   /** With a directory: the best epoch's model is saved there (model.json + weights.bin). */
   readonly outDir?: string;
+  /**
+   * Continue an earlier trial (multi-fidelity promotions): a checkpoint directory written by an earlier `runTrial(..., { outDir
+   * })` of the same model config; its weights are loaded before the first batch (the optimiser state starts fresh).
+   */
+  readonly initFrom?: string;
+  /** Epochs already trained (default 0): runs epochs startEpoch+1..epochs, numbering reports from there and resuming the lr
+   * schedule and shuffle stream. 0 <= startEpoch < epochs. */
+  readonly startEpoch?: number;
 }
 
 export interface TrialRunResult {

@@ -7,11 +7,13 @@
  */
 import { parseArgs } from 'node:util';
 import { reportCommand } from './report.js';
+import { EXPORT_USAGE } from './export-usage.js';
 import { OptionsError, TunekitError } from '../errors.js';
 
 const USAGE = `usage:
   tunekit report <storage-file-or-dir> [--study NAME] [--json FILE|-] [--top K]
   tunekit demo [--out DIR] [--trials N] [--epochs N] [--seed N] [--searcher random|sobol|grid]
+${EXPORT_USAGE}
 `;
 
 function intArg(name: string, v: string | undefined): number | undefined {
@@ -56,6 +58,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         },
         out,
       );
+      return 0;
+    }
+    case 'export': {
+      const { exportCommand, parseExportArgs } = await import('./export.js');
+      await exportCommand(parseExportArgs(rest), out);
       return 0;
     }
     case undefined:

@@ -1,0 +1,158 @@
+/**
+ * The `tpe` searcher: Tree-structured Parzen Estimator (Bergstra et al. 2011), behaving like Optuna 3.1's `TPESampler` with
+ * `multivariate=True, group=True, constant_liar=True`, on the unit cube of the search space.
+ *
+ * Per ask: the first `startupTrials` finished trials come from the scrambled Sobol sequence (point n for trial n, as the sobol
+ * searcher). After that the usable trials are ranked (complete, then pruned, then running as the "constant liar"), the best
+ * gamma(n) form the good set and the rest the bad set; coordinates are grouped by which trials they are active on (the root
+ * parameters, each branch body), and per group a Parzen estimator l is fitted to the good rows and g to the bad rows where the
+ * group is active; `candidates` points are drawn from l and the one maximising log l - log g is kept.
+ *
+ * Determinism: the draw for trial n uses `seedrandom.alea(`${seed}/tpe/${n}`)`, so a suggestion depends only on (seed, n, stored
+ * trials) and a resumed study proposes what the uninterrupted one would have. The only state is a cache of encoded params.
+ */
+import seedrandom from 'seedrandom';
+import type { CubeDim } from '../../spaces/types.js';
+import { OptionsError } from '../../src/errors.js';
+import type { Searcher, SearcherInit } from '../types.js';
+import { boolOption, checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
+import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/sequence.js';
+import { fitParzen } from './parzen.js';
+import { activeGroups, collectObservations, EncodeCache, rampWeights } from './history.js';
+
+export { fitParzen, type ParzenEstimator, type ParzenOptions } from './parzen.js';
+export { normalCdf, normalQuantile } from './normal.js';
+
+/** Resolved options of the `tpe` searcher (the defaults are documented on {@link createTpeSearcher}). */
+export interface TpeOptions {
+  readonly startupTrials: number;
+  readonly candidates: number;
+  readonly multivariate: boolean;
+  readonly gamma: number;
+  readonly gammaMax: number;
+  readonly priorWeight: number;
+  readonly considerEndpoints: boolean;
+  readonly constantLiar: boolean;
+  readonly weights: 'ramp' | 'uniform';
+}
+
+const KNOWN = ['startupTrials', 'candidates', 'multivariate', 'gamma', 'gammaMax', 'priorWeight', 'considerEndpoints', 'constantLiar', 'weights'];
+
+function numberOption(options: SearcherOptions, key: string, fallback: number, ok: (v: number) => boolean, what: string): number {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+    throw new OptionsError(`option "${key}" of searcher "tpe" must be ${what}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Validates and fills in the options object (unknown keys and bad values are OptionsErrors naming the key). */
+export function tpeOptions(options: SearcherOptions): TpeOptions {
+  checkKnownOptions('tpe', options, KNOWN);
+  const weights = options.weights ?? 'ramp';
+  if (weights !== 'ramp' && weights !== 'uniform') {
+    throw new OptionsError(`option "weights" of searcher "tpe" must be "ramp" or "uniform", got ${JSON.stringify(weights)}`);
+  }
+  return {
+    startupTrials: intOption('tpe', options, 'startupTrials', 10, 0),
+    candidates: intOption('tpe', options, 'candidates', 24, 1, 100_000),
+    multivariate: boolOption('tpe', options, 'multivariate', true),
+    gamma: numberOption(options, 'gamma', 0.1, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
+    gammaMax: intOption('tpe', options, 'gammaMax', 25, 1),
+    priorWeight: numberOption(options, 'priorWeight', 1, (v) => v > 0, 'a number > 0'),
+    considerEndpoints: boolOption('tpe', options, 'considerEndpoints', false),
+    constantLiar: boolOption('tpe', options, 'constantLiar', true),
+    weights,
+  };
+}
+
+/**
+ * Builds the `tpe` searcher; called by the searcher registry for `searcher: 'tpe'` or `{ type: 'tpe', ...options }`.
+ *
+ * Options (defaults are Optuna 3.1's unless said otherwise):
+ * - `startupTrials` (10): finished trials proposed by the scrambled Sobol sequence before TPE starts (uniform random draws if
+ *   the space has more coordinates than the Sobol table).
+ * - `candidates` (24): points drawn from l per ask (per group); more exploits harder.
+ * - `multivariate` (true; Optuna's default is false): one joint estimator per group of co-active coordinates with Scott's
+ *   bandwidth, which captures interactions; false samples every parameter independently with neighbour-gap bandwidths.
+ * - `gamma` (0.1) and `gammaMax` (25): the good set is the best min(ceil(gamma * n), gammaMax) of n finished trials.
+ * - `priorWeight` (1): weight of the prior kernel (N(0.5, 1) on [0, 1], uniform on choices) in both estimators.
+ * - `considerEndpoints` (false): univariate mode only; see `ParzenOptions.considerEndpoints`.
+ * - `constantLiar` (true; Optuna's default is false): running trials join the bad set, so concurrent asks spread out.
+ * - `weights` ('ramp'): Optuna's default weights (older observations beyond the newest 25 fade linearly); 'uniform': all 1.
+ * @throws OptionsError (a TypeError) naming an unknown key or a bad value.
+ */
+export function createTpeSearcher(init: SearcherInit, options: SearcherOptions): Searcher {
+  const o = tpeOptions(options);
+  const dims: readonly CubeDim[] = init.space.dims;
+  const D = dims.length;
+  const sobol = D > 0 && D <= SOBOL_MAX_DIM ? new SobolSequence(D, { seed: init.seed, scramble: true }) : undefined;
+  const cache = new EncodeCache(init.space);
+  // Scratch rows reused across asks (suggest never runs concurrently with itself: it is synchronous).
+  const point = new Float64Array(D);
+  const cand = new Float64Array(D);
+
+  const startup = (number: number): Float64Array => {
+    if (sobol) return sobol.point(number);
+    const rng = seedrandom.alea(`${init.seed}/tpe/${number}`);
+    for (let i = 0; i < D; i++) point[i] = rng();
+    return point;
+  };
+
+  return {
+    type: 'tpe',
+    suggest({ number, trials }) {
+      if (D === 0) return { kind: 'suggest', params: {} };
+      const obs = collectObservations(trials, cache, init.direction, o.constantLiar);
+      if (obs.finished < o.startupTrials || obs.finished === 0) return { kind: 'suggest', params: init.space.decode(startup(number)) };
+
+      const rng = seedrandom.alea(`${init.seed}/tpe/${number}`);
+      const nBelow = Math.min(Math.ceil(o.gamma * obs.finished), o.gammaMax);
+      // Split, then restore trial order in each set (the ramp weights are chronological).
+      const below = Array.from(obs.ranked.subarray(0, nBelow)).sort((a, b) => a - b);
+      const above = Array.from(obs.ranked.subarray(nBelow)).sort((a, b) => a - b);
+      point.fill(0.5);
+      for (const group of activeGroups(obs.rows, D)) {
+        const lead = group[0]!;
+        const good = below.map((i) => obs.rows[i]!).filter((r) => !Number.isNaN(r[lead]!));
+        const bad = above.map((i) => obs.rows[i]!).filter((r) => !Number.isNaN(r[lead]!));
+        for (const unit of o.multivariate ? [group] : params(group, dims)) choose(unit, good, bad, rng);
+      }
+      return { kind: 'suggest', params: init.space.decode(point) };
+    },
+  };
+
+  /** Fits l and g on `unit`'s coordinates, draws the candidates from l and writes the best one into `point`. */
+  function choose(unit: readonly number[], good: Float64Array[], bad: Float64Array[], rng: () => number): void {
+    const common = {
+      coords: unit,
+      priorWeight: o.priorWeight,
+      bandwidth: o.multivariate ? ('scott' as const) : ('neighbors' as const),
+      considerEndpoints: o.considerEndpoints,
+    };
+    const l = fitParzen(good, dims, { ...common, ...(o.weights === 'ramp' ? { weights: rampWeights(good.length) } : {}) });
+    const g = fitParzen(bad, dims, { ...common, ...(o.weights === 'ramp' ? { weights: rampWeights(bad.length) } : {}) });
+    let best = -Infinity;
+    for (let c = 0; c < o.candidates; c++) {
+      l.sample(rng, cand);
+      const score = l.logpdf(cand) - g.logpdf(cand);
+      // The first candidate is always taken, so a NaN or -Infinity score everywhere still yields a point.
+      if (c === 0 || score > best) {
+        best = score;
+        for (const j of unit) point[j] = cand[j]!;
+      }
+    }
+  }
+}
+
+/** Splits a group into single parameters (one numeric coordinate, or one whole one-hot block) for univariate TPE. */
+function params(group: readonly number[], dims: readonly CubeDim[]): number[][] {
+  const out: number[][] = [];
+  for (const j of group) {
+    const d = dims[j]!;
+    if (d.type === 'onehot' && d.group !== j) out[out.length - 1]!.push(j);
+    else out.push([j]);
+  }
+  return out;
+}

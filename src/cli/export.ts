@@ -1,0 +1,303 @@
+/**
+ * `tunekit export <run-dir | model-dir> [--trial best|N] [--onnx FILE] [flags]`: a sweep's output directory (study.json +
+ * trials/<n>/, the winner by default) or a checkpoint directory (model.json + weights.bin, as runTrial's outDir writes) ->
+ * optional compression (distillation, pruning; src/compress) -> ONNX file, verified against TF.js with onnxruntime-node.
+ * Beside the ONNX file it writes `export-report.json` and the exported TF.js model (`<name>.tfjs/`).
+ *
+ * Data (`--data mnist` or a .csv/.tsv/.json file with `--target`) is loaded with the trial runtime's loaders and split seed,
+ * so the verification samples come from the same test split the trial reported; without `--data` the parity check runs on
+ * seeded random inputs (no accuracy), and int8-static needs data for calibration.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type * as tf from '@tensorflow/tfjs';
+import { loadModel, saveModel } from '../../trials/checkpoint.js';
+import { FileStorage } from '../storage/index.js';
+import { buildLeaderboard } from '../report/leaderboard.js';
+import { loadMnist, loadTabular, useBackend } from '../../trials/index.js';
+import type { BackendName, Dataset, ModelConfig } from '../../trials/types.js';
+import { OptionsError } from '../errors.js';
+import { type ExportOptions, type ExportReport, exportOnnx } from '../export/index.js';
+
+/** Parsed `tunekit export` arguments (see EXPORT_USAGE). */
+export interface ExportArgs {
+  /** A run directory (with study.json) or a model directory (with model.json). */
+  readonly model: string;
+  /** In a run directory: which trial's checkpoint, 'best' (default) or a trial number. */
+  readonly trial?: 'best' | number;
+  readonly out?: string;
+  readonly quantize?: 'int8' | 'int8-static';
+  readonly int8Form?: 'integer' | 'qdq';
+  readonly opset?: number;
+  readonly data?: string;
+  readonly target?: string;
+  readonly seed?: number;
+  readonly limit?: number;
+  readonly samples?: number;
+  readonly tolerance?: number;
+  readonly maxAccuracyDrop?: number;
+  readonly calibrationSamples?: number;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** A JSON file (e.g. the trial config) stored as metadata `tunekit.trial_config`. */
+  readonly config?: string;
+  readonly latency?: boolean;
+  readonly threads?: number;
+  readonly json?: string;
+  readonly backend?: BackendName;
+  /** 'half' or a JSON file holding the student ModelConfig. */
+  readonly distill?: string;
+  readonly distillEpochs?: number;
+  readonly prune?: number;
+  readonly structured?: boolean;
+  readonly pruneEpochs?: number;
+}
+
+/** Usage text of the subcommand (the lead can append it to main.ts's USAGE). */
+export { EXPORT_USAGE } from './export-usage.js';
+import { EXPORT_USAGE } from './export-usage.js';
+
+function num(name: string, v: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new OptionsError(`--${name} must be ${want}, got ${JSON.stringify(v)}`);
+  return n;
+}
+const int = (name: string, v: string | undefined, min = 0): number | undefined => num(name, v, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new OptionsError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+/** Parses the arguments after `export`. Throws OptionsError (a usage error) for unknown flags or bad values. */
+export function parseExportArgs(argv: readonly string[]): ExportArgs {
+  const s = { type: 'string' } as const;
+  const { values: v, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      out: s, onnx: s, trial: s, quantize: s, 'int8-form': s, opset: s, data: s, target: s, seed: s, limit: s, samples: s, tolerance: s,
+      'max-accuracy-drop': s, 'calibration-samples': s, metadata: { type: 'string', multiple: true }, config: s,
+      'skip-latency': { type: 'boolean' }, threads: s, json: s, backend: s, distill: s, 'distill-epochs': s, prune: s,
+      structured: { type: 'boolean' }, 'prune-epochs': s,
+    },
+  });
+  if (positionals.length !== 1) throw new OptionsError(`export takes one run or model directory, got ${positionals.length} positional arguments\n${EXPORT_USAGE}`);
+  const metadata: Record<string, string> = {};
+  for (const kv of v.metadata ?? []) {
+    const at = kv.indexOf('=');
+    if (at <= 0) throw new OptionsError(`--metadata must be key=value, got ${JSON.stringify(kv)}`);
+    metadata[kv.slice(0, at)] = kv.slice(at + 1);
+  }
+  const pos = (n: number): boolean => n > 0;
+  if (v.out !== undefined && v.onnx !== undefined) throw new OptionsError('--onnx and --out name the same file: pass one');
+  const trial = v.trial === undefined || v.trial === 'best' ? undefined : int('trial', v.trial, 0);
+  const args: ExportArgs = {
+    model: positionals[0]!,
+    ...(trial !== undefined ? { trial } : {}),
+    out: v.onnx ?? v.out,
+    quantize: oneOf('quantize', v.quantize, ['int8', 'int8-static'] as const),
+    int8Form: oneOf('int8-form', v['int8-form'], ['integer', 'qdq'] as const),
+    opset: int('opset', v.opset, 1),
+    data: v.data,
+    target: v.target,
+    seed: int('seed', v.seed),
+    limit: int('limit', v.limit, 1),
+    samples: int('samples', v.samples, 1),
+    tolerance: num('tolerance', v.tolerance, pos, 'a number > 0'),
+    maxAccuracyDrop: num('max-accuracy-drop', v['max-accuracy-drop'], (n) => n >= 0 && n <= 1, 'a fraction in [0, 1]'),
+    calibrationSamples: int('calibration-samples', v['calibration-samples'], 1),
+    metadata,
+    config: v.config,
+    latency: !v['skip-latency'],
+    threads: int('threads', v.threads, 1),
+    json: v.json,
+    backend: oneOf('backend', v.backend, ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const),
+    distill: v.distill,
+    distillEpochs: int('distill-epochs', v['distill-epochs'], 1),
+    prune: num('prune', v.prune, (n) => n >= 0 && n < 1, 'a sparsity in [0, 1)'),
+    structured: v.structured ?? false,
+    pruneEpochs: int('prune-epochs', v['prune-epochs'], 0),
+  };
+  if (args.target !== undefined && (args.data === undefined || args.data === 'mnist')) throw new OptionsError('--target is for tabular --data files only');
+  if ((args.distill !== undefined || args.prune !== undefined) && args.data === undefined) {
+    throw new OptionsError('--distill and --prune train on data: pass --data mnist or --data FILE --target COL');
+  }
+  if (args.structured && args.prune === undefined) throw new OptionsError('--structured needs --prune SPARSITY');
+  return args;
+}
+
+/**
+ * Resolves the positional directory to a checkpoint: itself when it holds model.json, else a run directory's
+ * `trials/<n>/` for the best complete trial (or `--trial N`). Returns the trial's params too, stored as metadata.
+ */
+export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'best'): Promise<{ modelDir: string; trial?: number; params?: string }> {
+  if (existsSync(join(dir, 'model.json'))) {
+    if (trial !== 'best') throw new OptionsError(`--trial is for run directories; ${dir} is a model directory (it holds model.json)`);
+    return { modelDir: dir };
+  }
+  const file = join(dir, 'study.json');
+  if (!existsSync(file) && !existsSync(`${file}.wal`)) {
+    throw new OptionsError(`${dir} holds neither model.json (a checkpoint) nor study.json (a run directory); pass one of those`);
+  }
+  const storage = await FileStorage.openReadOnly(file);
+  try {
+    const names = await storage.listStudies();
+    if (names.length !== 1) throw new OptionsError(`${file} holds ${names.length} studies (${names.join(', ')}); export from a checkpoint directory instead`);
+    const record = (await storage.getStudy(names[0]!))!;
+    const trials = await storage.getTrials(record.name);
+    let number: number;
+    if (trial === 'best') {
+      const best = buildLeaderboard(record, trials).summary.best;
+      if (!best) throw new OptionsError(`study "${record.name}" in ${dir} has no complete trial yet, so there is no best model to export`);
+      number = best.number;
+    } else {
+      if (!trials[trial]) throw new OptionsError(`study "${record.name}" has no trial ${trial} (it has ${trials.length})`);
+      number = trial;
+    }
+    const modelDir = join(dir, 'trials', String(number));
+    if (!existsSync(join(modelDir, 'model.json'))) {
+      throw new OptionsError(`trial ${number} has no checkpoint at ${modelDir} (its model.json is missing: it may have been pruned, failed, or not kept among the top checkpoints)`);
+    }
+    return { modelDir, trial: number, params: JSON.stringify(trials[number]!.params) };
+  } finally {
+    await storage.close();
+  }
+}
+
+async function loadData(args: ExportArgs): Promise<Dataset | undefined> {
+  if (args.data === undefined) return undefined;
+  const seed = args.seed ?? 0;
+  if (args.data === 'mnist') return loadMnist({ seed, ...(args.limit ? { limit: args.limit } : {}) });
+  if (!args.target) throw new OptionsError(`--data ${args.data} is a table: name the label column with --target COL`);
+  return loadTabular({ source: args.data, target: args.target, seed });
+}
+
+async function readJson(file: string, flag: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new OptionsError(`--${flag} ${file}: cannot read it as JSON (${(err as Error).message})`);
+  }
+}
+
+/** Distillation then pruning, when asked; returns the model to export (the input one when neither was asked). */
+async function compress(model: tf.LayersModel, data: Dataset, args: ExportArgs, out: (line: string) => void, backend: BackendName): Promise<tf.LayersModel> {
+  if (args.distill === undefined && args.prune === undefined) return model;
+  let compress: typeof import('../compress/index.js');
+  try {
+    compress = await import('../compress/index.js');
+  } catch (err) {
+    throw new OptionsError(`--distill / --prune are not available in this build (src/compress failed to load: ${(err as Error).message})`);
+  }
+  let current = model;
+  if (args.distill !== undefined) {
+    const student = args.distill === 'half' ? 'half' : ((await readJson(args.distill, 'distill')) as ModelConfig);
+    const r = await compress.distill(current, data, {
+      student, backend, latency: false, compareWithoutTeacher: false, ...(args.distillEpochs ? { epochs: args.distillEpochs } : {}),
+    });
+    out(`distilled: params ${r.params.teacher} -> ${r.params.student}, accuracy ${pct(r.accuracy.teacher)} -> ${pct(r.accuracy.student)}`);
+    current = r.student;
+  }
+  if (args.prune !== undefined) {
+    const r = await compress.prune(current, data, {
+      sparsity: args.prune, structured: args.structured ?? false, backend, latency: false,
+      ...(args.pruneEpochs !== undefined ? { fineTuneEpochs: args.pruneEpochs } : {}),
+    });
+    out(`pruned (${r.mode}): sparsity ${r.sparsity.toFixed(3)}`);
+    if (current !== model) current.dispose();
+    current = r.model;
+  }
+  return current;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+const kb = (b: number): string => `${(b / 1024).toFixed(1)} kB`;
+
+/** One line per figure of the report, for the terminal. */
+export function formatExportReport(r: ExportReport): string[] {
+  const lines = [`wrote ${r.path}: ${kb(r.bytes)} (${r.quantize}${r.int8Form ? `/${r.int8Form}` : ''}, opset ${r.opset}, ${r.nodes} nodes)`];
+  if (r.quantize !== 'none') lines.push(`  size vs fp32: ${kb(r.bytes)} / ${kb(r.fp32Bytes)} = ${r.sizeRatio.toFixed(3)}x`);
+  if (r.foldedBatchNorms.length) lines.push(`  batch norms folded into the preceding layer: ${r.foldedBatchNorms.length}`);
+  if (r.parity) {
+    const p = r.parity;
+    lines.push(`  parity (${p.fp32.samples} ${p.data} samples): fp32 max |diff| ${p.fp32.maxAbsDiff.toExponential(2)} (tolerance ${p.tolerance}), argmax agreement ${pct(p.fp32.argmaxAgreement)}`);
+    if (p.int8) lines.push(`  int8: max |diff| ${p.int8.maxAbsDiff.toExponential(2)}, argmax agreement ${pct(p.int8.argmaxAgreement)}`);
+  }
+  if (r.accuracy) {
+    const a = r.accuracy;
+    lines.push(`  accuracy: TF.js ${pct(a.tfjs)}, ONNX fp32 ${pct(a.onnx)}` + (a.int8 !== undefined ? `, int8 ${pct(a.int8)} (drop ${((a.drop ?? 0) * 100).toFixed(2)} points)` : ''));
+  }
+  if (r.latency) {
+    lines.push(`  latency (median ms; TF.js ${r.latency.tfjsBackend}, onnxruntime ${r.latency.threads} thread(s)):`);
+    for (const row of r.latency.rows) {
+      lines.push(`    batch ${String(row.batch).padStart(4)}: TF.js ${row.tfjsMs.toFixed(3)}  onnx ${row.onnxMs.toFixed(3)}` +
+        (row.int8Ms !== undefined ? `  int8 ${row.int8Ms.toFixed(3)}` : '') + `  (onnx ${row.speedup.toFixed(1)}x faster)`);
+    }
+  }
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  return lines;
+}
+
+/**
+ * Runs `tunekit export`. Prints the report through `out` and returns it. Throws OptionsError for usage problems and
+ * ExportError (from exportOnnx) for an unsupported model or a failed parity check.
+ */
+export async function exportCommand(args: ExportArgs, out: (line: string) => void): Promise<ExportReport> {
+  const backend = args.backend ?? 'wasm';
+  await useBackend(backend);
+  const data = await loadData(args);
+  if (args.quantize === 'int8-static' && !data) throw new OptionsError('--quantize int8-static calibrates on data: pass --data mnist or --data FILE --target COL');
+  const source = await resolveCheckpoint(args.model, args.trial ?? 'best');
+  if (source.trial !== undefined) out(`exporting trial ${source.trial} (${source.modelDir})`);
+  const metadata: Record<string, string> = { ...(args.metadata ?? {}) };
+  if (source.trial !== undefined) metadata['tunekit.trial'] = String(source.trial);
+  if (source.params !== undefined) metadata['tunekit.trial_params'] = source.params;
+  if (args.config) metadata['tunekit.trial_config'] = JSON.stringify(await readJson(args.config, 'config'));
+  if (data) metadata['tunekit.dataset'] = data.name;
+  const loaded = await loadModel(source.modelDir);
+  let model = loaded;
+  try {
+    if (data) {
+      const want = loaded.inputs[0]!.shape.slice(1).join('x');
+      if (want !== data.inputShape.join('x')) {
+        throw new OptionsError(`the model takes inputs of shape [${want.replaceAll('x', ', ')}] but --data ${args.data} has [${data.inputShape.join(', ')}]; pass the dataset the model was trained on`);
+      }
+      model = await compress(loaded, data, args, out, backend);
+    }
+    const verifySplit = data ? (data.test.n > 0 ? data.test : data.val) : undefined;
+    const opts: ExportOptions = {
+      ...(args.quantize ? { quantize: args.quantize } : {}),
+      ...(args.int8Form ? { int8Form: args.int8Form } : {}),
+      ...(args.opset ? { opset: args.opset } : {}),
+      ...(data ? { calibration: data.train } : {}),
+      ...(args.calibrationSamples ? { calibrationSamples: args.calibrationSamples } : {}),
+      metadata,
+      verify: {
+        ...(verifySplit ? { data: verifySplit } : {}),
+        ...(args.samples ? { samples: args.samples } : {}),
+        ...(args.tolerance ? { tolerance: args.tolerance } : {}),
+        ...(args.maxAccuracyDrop !== undefined ? { maxAccuracyDrop: args.maxAccuracyDrop } : {}),
+      },
+      latency: args.latency === false ? false : { ...(args.threads ? { threads: args.threads } : {}) },
+    };
+    const onnxPath = args.out ?? join(source.modelDir, 'model.onnx');
+    const report = await exportOnnx(model, onnxPath, opts);
+    // Beside the ONNX file: the exported TF.js model (after any compression) and the report, for other tools.
+    const tfjsDir = onnxPath.replace(/\.onnx$/i, '') + '.tfjs';
+    await mkdir(dirname(onnxPath), { recursive: true });
+    await saveModel(model, tfjsDir);
+    await writeFile(join(dirname(onnxPath), 'export-report.json'), JSON.stringify(report, null, 2));
+    for (const line of formatExportReport(report)) out(line);
+    out(`  TF.js model: ${tfjsDir}; report: ${join(dirname(onnxPath), 'export-report.json')}`);
+    if (args.json === '-') out(JSON.stringify(report, null, 2));
+    else if (args.json) await writeFile(args.json, JSON.stringify(report, null, 2));
+    return report;
+  } finally {
+    if (model !== loaded) model.dispose();
+    loaded.dispose();
+  }
+}

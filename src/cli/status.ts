@@ -1,0 +1,128 @@
+/**
+ * `tunekit status <dir> [--json]`: where a sweep stands, read from its output directory without locking anything, so it works
+ * while the sweep runs in another process (FileStorage.openReadOnly: a point-in-time view; reports are at most ~1 s old).
+ * Says whether the sweep is running (the storage lock names a live process), finished, or stopped and resumable.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { OptionsError } from '../errors.js';
+import { FileStorage } from '../storage/index.js';
+import { isProcessAlive, readLock } from '../storage/lock.js';
+import { countsTowardBudget } from '../study/optimize.js';
+import { formatDuration } from '../sweep/progress.js';
+import type { TrialRecord } from '../types.js';
+
+export const STATUS_USAGE = '  tunekit status <dir> [--json]';
+
+export interface StatusArgs {
+  readonly dir: string;
+  readonly json?: boolean;
+}
+
+/** The status as `--json` prints it. */
+export interface SweepStatus {
+  readonly name: string;
+  readonly dir: string;
+  /** running: a live process holds the study lock; finished: the budget is met; stopped: neither (resumable). */
+  readonly state: 'running' | 'finished' | 'stopped';
+  readonly pid?: number;
+  readonly budget: number | null;
+  /** Trials counting toward the budget. */
+  readonly finished: number;
+  readonly states: { readonly complete: number; readonly pruned: number; readonly failed: number; readonly interrupted: number; readonly running: number; readonly waiting: number };
+  readonly metric: string | null;
+  readonly best: { readonly number: number; readonly value: number; readonly params: unknown } | null;
+  readonly running: readonly { readonly number: number; readonly step: number | null; readonly value: number | null; readonly startedAgoMs: number | null }[];
+}
+
+export function parseStatusArgs(argv: readonly string[]): StatusArgs {
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new OptionsError(`status takes one sweep output directory\nusage:\n${STATUS_USAGE}`);
+  return { dir: positionals[0] as string, ...(values.json ? { json: true } : {}) };
+}
+
+/** Reads the status of the sweep in `dir` (read-only). */
+export async function readStatus(dirArg: string): Promise<SweepStatus> {
+  const dir = path.resolve(dirArg);
+  const file = path.join(dir, 'study.json');
+  if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`${dir} holds no study.json; pass the output directory of a \`tunekit run\``);
+  let sweep: { name?: unknown; budget?: { trials?: unknown }; objective?: { metric?: unknown; direction?: unknown } } = {};
+  try {
+    sweep = JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as typeof sweep;
+  } catch {
+    // a study directory without sweep.json (e.g. written by the demo): no budget known
+  }
+  const storage = await FileStorage.openReadOnly(file);
+  let trials: readonly TrialRecord[];
+  let name: string;
+  let direction: string;
+  try {
+    const names = await storage.listStudies();
+    name = typeof sweep.name === 'string' && names.includes(sweep.name) ? sweep.name : (names[0] ?? '');
+    if (!name) throw new OptionsError(`${file} holds no study yet (the sweep may still be starting)`);
+    trials = await storage.getTrials(name);
+    direction = (await storage.getStudy(name))?.direction ?? 'minimize';
+  } finally {
+    await storage.close();
+  }
+  const lock = readLock(`${file}.lock`);
+  const live = lock !== undefined && lock !== 'unreadable' && lock.host === os.hostname() && isProcessAlive(lock.pid) ? lock.pid : undefined;
+  const budget = typeof sweep.budget?.trials === 'number' ? sweep.budget.trials : null;
+  const finished = trials.filter(countsTowardBudget).length;
+  const count = (f: (t: TrialRecord) => boolean) => trials.filter(f).length;
+  let best: TrialRecord | undefined;
+  for (const t of trials) {
+    if (t.state !== 'complete' || t.value === undefined || !Number.isFinite(t.value)) continue;
+    if (!best || (direction === 'maximize' ? t.value > (best.value as number) : t.value < (best.value as number))) best = t;
+  }
+  const now = Date.now();
+  return {
+    name,
+    dir,
+    state: live !== undefined ? 'running' : budget !== null && finished >= budget ? 'finished' : 'stopped',
+    ...(live !== undefined ? { pid: live } : {}),
+    budget,
+    finished,
+    states: {
+      complete: count((t) => t.state === 'complete'),
+      pruned: count((t) => t.state === 'pruned'),
+      failed: count((t) => t.state === 'failed' && t.reason !== 'interrupted'),
+      interrupted: count((t) => t.state === 'failed' && t.reason === 'interrupted'),
+      running: count((t) => t.state === 'running'),
+      waiting: count((t) => t.state === 'waiting'),
+    },
+    metric: typeof sweep.objective?.metric === 'string' ? sweep.objective.metric : null,
+    best: best ? { number: best.number, value: best.value as number, params: best.params } : null,
+    running: trials
+      .filter((t) => t.state === 'running')
+      .map((t) => {
+        const last = t.intermediate[t.intermediate.length - 1];
+        return { number: t.number, step: last?.step ?? null, value: last?.value ?? null, startedAgoMs: t.started ? now - Date.parse(t.started) : null };
+      }),
+  };
+}
+
+/** `tunekit status`: prints the status (a few lines, or JSON with --json). */
+export async function statusCommand(args: StatusArgs, out: (line: string) => void): Promise<void> {
+  const s = await readStatus(args.dir);
+  if (args.json) {
+    out(JSON.stringify(s, null, 2));
+    return;
+  }
+  const rel = path.relative(process.cwd(), s.dir) || '.';
+  const state =
+    s.state === 'running' ? `running (pid ${s.pid})` : s.state === 'finished' ? 'finished' : `stopped${s.budget !== null ? `, resumable: tunekit resume ${rel}` : ''}`;
+  const metric = s.metric ?? 'value';
+  out(`sweep ${s.name} in ${rel}: ${state}`);
+  const st = s.states;
+  out(
+    `trials: ${s.finished}${s.budget !== null ? `/${s.budget}` : ''} finished (${st.complete} complete, ${st.pruned} pruned, ${st.failed} failed), ` +
+      `${st.running} running, ${st.waiting} waiting, ${st.interrupted} interrupted`,
+  );
+  out(s.best ? `best: #${s.best.number} ${metric} ${s.best.value}  ${JSON.stringify(s.best.params)}` : 'best: none yet');
+  for (const r of s.running) {
+    out(`  running #${r.number}: step ${r.step ?? '-'} ${metric} ${r.value ?? '-'}${r.startedAgoMs !== null ? `, started ${formatDuration(r.startedAgoMs)} ago` : ''}`);
+  }
+}

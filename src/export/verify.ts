@@ -1,0 +1,165 @@
+/**
+ * Running the same inputs through TF.js and onnxruntime-node and comparing: `exportOnnx` uses these for the built-in parity
+ * check (fp32 must match TF.js within a tolerance or the export fails), the int8 accuracy report and the latency figures;
+ * bench/export.ts uses them for its table.
+ *
+ * Inputs are row-major float32 samples of the model's input shape (a `Split.x`); outputs come back per model output as one
+ * flat Float32Array of n × width values, in the order of `model.outputs`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { argmaxRows } from '../../trials/metrics.js';
+
+/** Parity between two sets of outputs (TF.js vs ONNX). */
+export interface ParityStats {
+  readonly samples: number;
+  /** Max |a − b| over every value of every output. */
+  readonly maxAbsDiff: number;
+  readonly meanAbsDiff: number;
+  /** Fraction of samples whose first output has the same argmax (1 for single-value outputs, where it is meaningless). */
+  readonly argmaxAgreement: number;
+}
+
+const prod = (dims: readonly (number | null)[]): number => dims.reduce<number>((a, b) => a * (b ?? 1), 1);
+
+/** Size of one sample of the model input (product of the non-batch dimensions). */
+export function sampleSize(model: tf.LayersModel): number {
+  return prod(model.inputs[0]!.shape.slice(1));
+}
+
+/** TF.js predictions in batches of `batch` (inference mode: dropout off, batch norm on moving statistics). */
+export function predictTf(model: tf.LayersModel, x: Float32Array, n: number, batch = 256): Float32Array[] {
+  const shape = model.inputs[0]!.shape.slice(1) as number[];
+  const size = prod(shape);
+  const parts: Float32Array[][] = model.outputs.map(() => []);
+  for (let s = 0; s < n; s += batch) {
+    const m = Math.min(batch, n - s);
+    tf.tidy(() => {
+      const y = model.predict(tf.tensor(x.subarray(s * size, (s + m) * size), [m, ...shape]), { batchSize: m });
+      (Array.isArray(y) ? y : [y]).forEach((t, i) => parts[i]!.push(Float32Array.from(t.dataSync() as Float32Array)));
+    });
+  }
+  return parts.map(concat);
+}
+
+function concat(chunks: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(chunks.reduce((a, b) => a + b.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** An onnxruntime CPU session; `threads` bounds intra-op threads (1 = comparable with single-threaded TF.js wasm). */
+export async function createSession(bytes: Uint8Array, threads?: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+  });
+}
+
+/** onnxruntime predictions for input `input`, in batches; returns the outputs named in `outputs`, in that order. */
+export async function predictOrt(
+  session: ort.InferenceSession,
+  x: Float32Array,
+  n: number,
+  sampleShape: readonly number[],
+  outputs: readonly string[],
+  batch = 256,
+): Promise<Float32Array[]> {
+  const size = prod(sampleShape);
+  const parts: Float32Array[][] = outputs.map(() => []);
+  for (let s = 0; s < n; s += batch) {
+    const m = Math.min(batch, n - s);
+    const feed = { input: new ort.Tensor('float32', x.slice(s * size, (s + m) * size), [m, ...sampleShape]) };
+    const res = await session.run(feed, [...outputs]);
+    outputs.forEach((o, i) => parts[i]!.push(Float32Array.from(res[o]!.data as Float32Array)));
+  }
+  return parts.map(concat);
+}
+
+/** Compares output sets `a` and `b` (same shapes); the argmax agreement uses the first output of width `width`. */
+export function compareOutputs(a: readonly Float32Array[], b: readonly Float32Array[], width: number): ParityStats {
+  let max = 0;
+  let sum = 0;
+  let count = 0;
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    if (x.length !== y.length) throw new Error(`output ${i}: ${x.length} values from TF.js but ${y.length} from ONNX`);
+    for (let k = 0; k < x.length; k++) {
+      const d = Math.abs(x[k]! - y[k]!);
+      // NaN must fail parity, and Math.max(NaN, …) would hide nothing but compare falsely; make it explicit.
+      max = Number.isNaN(d) ? Infinity : Math.max(max, d);
+      sum += d;
+      count++;
+    }
+  });
+  const samples = a[0]!.length / width;
+  let agree = samples;
+  if (width > 1) {
+    const pa = argmaxRows(a[0]!, width);
+    const pb = argmaxRows(b[0]!, width);
+    agree = pa.reduce((acc, p, r) => acc + (p === pb[r] ? 1 : 0), 0);
+  }
+  return { samples, maxAbsDiff: max, meanAbsDiff: count ? sum / count : 0, argmaxAgreement: samples ? agree / samples : 1 };
+}
+
+/** Classification accuracy of [n, width] logits against integer labels. */
+export function accuracyOf(logits: Float32Array, width: number, labels: Float32Array): number {
+  const pred = argmaxRows(logits, width);
+  let ok = 0;
+  pred.forEach((p, r) => (ok += p === labels[r] ? 1 : 0));
+  return pred.length ? ok / pred.length : 0;
+}
+
+/**
+ * Median wall time of `fn` in milliseconds: one warm-up call, then at least `minRuns` and at most `maxRuns` timed calls, stopping
+ * once `budgetMs` has been spent. The median resists the noise of a shared machine better than the mean.
+ */
+export async function medianMs(fn: () => unknown, opts: { minRuns?: number; maxRuns?: number; budgetMs?: number } = {}): Promise<number> {
+  const { minRuns = 3, maxRuns = 50, budgetMs = 1500 } = opts;
+  await fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || (times.length < maxRuns && performance.now() - start < budgetMs)) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+/** `batch` rows cycled from the `n` samples of `x` (so a batch of 256 can be built from fewer samples). */
+export function cycleRows(x: Float32Array, n: number, size: number, batch: number): Float32Array {
+  const out = new Float32Array(batch * size);
+  for (let r = 0; r < batch; r++) out.set(x.subarray((r % n) * size, ((r % n) + 1) * size), r * size);
+  return out;
+}
+
+/** Latency of one TF.js forward pass on a [batch, ...] input (reading the outputs back included, as a caller would). */
+export async function tfLatency(model: tf.LayersModel, x: Float32Array, batch: number): Promise<number> {
+  const shape = model.inputs[0]!.shape.slice(1) as number[];
+  const input = tf.tensor(x, [batch, ...shape]);
+  try {
+    return await medianMs(() =>
+      tf.tidy(() => {
+        // batchSize = the whole batch: predict's default (32) would split it and add slicing and concatenation.
+        const y = model.predict(input, { batchSize: batch });
+        for (const t of Array.isArray(y) ? y : [y]) t.dataSync();
+      }),
+    );
+  } finally {
+    input.dispose();
+  }
+}
+
+/** Latency of one onnxruntime run on a [batch, ...] input. */
+export async function ortLatency(session: ort.InferenceSession, x: Float32Array, sampleShape: readonly number[], batch: number): Promise<number> {
+  const feed = { input: new ort.Tensor('float32', x, [batch, ...sampleShape]) };
+  return medianMs(() => session.run(feed));
+}
