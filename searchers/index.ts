@@ -10,6 +10,7 @@ import { createGridSearcher } from './grid.js';
 import { createSobolSearcher } from './sobol/index.js';
 import { createAshaSearcher, createBohbSearcher, createHyperbandSearcher } from './multifidelity/index.js';
 import { createGpSearcher } from './gp/index.js';
+import { createTpeSearcher } from './tpe/index.js';
 
 export type { Searcher, SearcherFactory, SearcherInit, SuggestRequest, Suggestion } from './types.js';
 export { createRandomSearcher } from './random.js';
@@ -18,6 +19,8 @@ export { createSobolSearcher } from './sobol/index.js';
 export { createHyperbandSearcher, createAshaSearcher, createBohbSearcher, hyperbandBrackets } from './multifidelity/index.js';
 export type { HyperbandBracket } from './multifidelity/index.js';
 export { createGpSearcher } from './gp/index.js';
+export { createTpeSearcher, tpeOptions, type TpeOptions } from './tpe/index.js';
+export { fitParzen, type ParzenEstimator, type ParzenOptions } from './tpe/parzen.js';
 
 /** A searcher as `createStudy` takes it: a type name, or an object with `type` and that searcher's options. */
 export type SearcherSpec = string | { readonly type: string; readonly [option: string]: JsonValue };
@@ -30,6 +33,7 @@ const registry = new Map<string, SearcherFactory>([
   ['asha', createAshaSearcher],
   ['bohb', createBohbSearcher],
   ['gp', createGpSearcher],
+  ['tpe', createTpeSearcher],
 ]);
 
 /** Adds (or replaces) a searcher type. Called once at import time by each algorithm's module. */

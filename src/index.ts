@@ -19,8 +19,17 @@ export type {
 } from '../spaces/types.js';
 
 // Searchers
-export { createSearcher, registerSearcher, searcherTypes, gridSize, hyperbandBrackets } from '../searchers/index.js';
-export type { HyperbandBracket } from '../searchers/index.js';
+export {
+  createSearcher,
+  registerSearcher,
+  searcherTypes,
+  gridSize,
+  hyperbandBrackets,
+  createTpeSearcher,
+  createGpSearcher,
+  fitParzen,
+} from '../searchers/index.js';
+export type { HyperbandBracket, TpeOptions, ParzenEstimator, ParzenOptions } from '../searchers/index.js';
 export type { Searcher, SearcherFactory, SearcherInit, SearcherSpec, SuggestRequest, Suggestion } from '../searchers/index.js';
 
 // Study

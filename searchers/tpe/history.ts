@@ -21,20 +21,29 @@ export interface Observations {
  * with the row so that a record reusing a number (another study fed to the same searcher) is re-encoded, never mixed up.
  */
 export class EncodeCache {
-  readonly #rows = new Map<number, { created: string; row: Float64Array }>();
+  readonly #rows = new Map<number, { created: string; row: Float64Array | undefined }>();
   constructor(private readonly space: SearchSpace) {}
-  /** The trial's unit-cube row (cached). */
-  row(t: TrialRecord): Float64Array {
+  /**
+   * The trial's unit-cube row (cached), or undefined when its params are not a point of this space (e.g. a trial stored
+   * before the space was changed): such a trial cannot inform the model and is left out rather than failing every ask.
+   */
+  row(t: TrialRecord): Float64Array | undefined {
     const hit = this.#rows.get(t.number);
     if (hit && hit.created === t.created) return hit.row;
-    const row = Float64Array.from(this.space.encode(t.params));
+    let row: Float64Array | undefined;
+    try {
+      row = Float64Array.from(this.space.encode(t.params));
+    } catch {
+      row = undefined;
+    }
     this.#rows.set(t.number, { created: t.created, row });
     return row;
   }
 }
 
 /**
- * Collects the rows and ranking TPE splits. Called once per ask. Failed and waiting trials are ignored; running ones are kept
+ * Collects the rows and ranking TPE splits. Called once per ask. Failed and waiting trials are ignored, and so are trials whose
+ * params are not a point of the space (see {@link EncodeCache.row}); running ones are kept
  * (ranked worst, as Optuna's constant liar) only when `constantLiar`. Pruned trials rank after every complete one, by their
  * deepest intermediate step (deeper is better) and then its value, like Optuna's `(-step, value)` key; a pruned trial without
  * reports ranks after those. NaN values rank last within their class. `direction` flips the sign for maximisation.
@@ -42,10 +51,13 @@ export class EncodeCache {
 export function collectObservations(trials: readonly TrialRecord[], cache: EncodeCache, direction: Direction, constantLiar: boolean): Observations {
   const sign = direction === 'maximize' ? -1 : 1;
   const rows: Float64Array[] = [];
-  const k1: number[] = [];
-  const k2: number[] = [];
+  const k1 = new Float64Array(trials.length);
+  const k2 = new Float64Array(trials.length);
   let finished = 0;
   for (const t of trials) {
+    if (t.state !== 'complete' && t.state !== 'pruned' && !(t.state === 'running' && constantLiar)) continue;
+    const row = cache.row(t);
+    if (!row) continue;
     let a: number;
     let b: number;
     if (t.state === 'complete') {
@@ -70,24 +82,35 @@ export function collectObservations(trials: readonly TrialRecord[], cache: Encod
         b = sign * value;
       }
       finished++;
-    } else if (t.state === 'running' && constantLiar) {
-      a = Infinity;
-      b = Infinity;
     } else {
-      continue;
+      a = Infinity; // running, with the constant liar: worst of all
+      b = Infinity;
     }
-    rows.push(cache.row(t));
-    k1.push(a);
-    k2.push(Number.isNaN(b) ? Infinity : b);
+    k1[rows.length] = a;
+    k2[rows.length] = Number.isNaN(b) ? Infinity : b;
+    rows.push(row);
   }
   const ranked = Int32Array.from(rows.keys());
   // Stable on trial order for equal keys (Int32Array#sort with a comparator is not guaranteed stable: the index breaks ties).
-  ranked.sort((i, j) => cmp(k1[i]!, k1[j]!) || cmp(k2[i]!, k2[j]!) || i - j);
+  ranked.sort((i, j) => (k1[i]! < k1[j]! ? -1 : k1[i]! > k1[j]! ? 1 : k2[i]! < k2[j]! ? -1 : k2[i]! > k2[j]! ? 1 : i - j));
   return { rows, ranked, finished };
 }
 
-function cmp(a: number, b: number): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * Splits the observations into the good set (the best `nBelow` of the ranking) and the bad set (the rest), each in trial order
+ * (the ramp weights are chronological), keeping only rows where coordinate `lead` is active (a group's rows). Called per group.
+ */
+export function splitRows(obs: Observations, nBelow: number, lead: number): { good: Float64Array[]; bad: Float64Array[] } {
+  const isGood = new Uint8Array(obs.rows.length);
+  for (let r = 0; r < nBelow && r < obs.ranked.length; r++) isGood[obs.ranked[r]!] = 1;
+  const good: Float64Array[] = [];
+  const bad: Float64Array[] = [];
+  for (let i = 0; i < obs.rows.length; i++) {
+    const row = obs.rows[i]!;
+    if (Number.isNaN(row[lead]!)) continue;
+    (isGood[i] ? good : bad).push(row);
+  }
+  return { good, bad };
 }
 
 /**

@@ -58,3 +58,26 @@ export function normalQuantile(p: number): number {
   return ((((((A[0]! * r + A[1]!) * r + A[2]!) * r + A[3]!) * r + A[4]!) * r + A[5]!) * q) /
     (((((B[0]! * r + B[1]!) * r + B[2]!) * r + B[3]!) * r + B[4]!) * r + 1);
 }
+
+// Phi tabulated on [-TABLE_LIMIT, TABLE_LIMIT] in steps of 1/TABLE_STEPS, read by linear interpolation.
+const TABLE_LIMIT = 8;
+const TABLE_STEPS = 128;
+let table: Float64Array | undefined;
+
+/**
+ * Phi(x) from a table (2,049 points, built once on first use) by linear interpolation: absolute error < 2e-6, about 10x faster
+ * than {@link normalCdf}. The Parzen estimator calls it twice per kernel at fit time (the kernel's mass on [0, 1], >= 0.34, so
+ * its log is off by < 1e-5), which dominates fitting 1,000 observations.
+ */
+export function normalCdfFast(x: number): number {
+  if (!(x > -TABLE_LIMIT)) return x !== x ? NaN : 0;
+  if (x >= TABLE_LIMIT) return 1;
+  if (!table) {
+    table = new Float64Array(2 * TABLE_LIMIT * TABLE_STEPS + 1);
+    for (let i = 0; i < table.length; i++) table[i] = normalCdf(i / TABLE_STEPS - TABLE_LIMIT);
+  }
+  const t = (x + TABLE_LIMIT) * TABLE_STEPS;
+  const i = t | 0;
+  const f = t - i;
+  return table[i]! + f * (table[i + 1]! - table[i]!);
+}

@@ -11,9 +11,16 @@
  * An observation that is inactive (NaN) on some coordinate uses the prior kernel there, so its component stays a proper density.
  *
  * Everything is stored in flat typed arrays at fit time; `logpdf` and `sample` allocate nothing.
+ *
+ * Use (as TPE does):
+ *   const l = fitParzen(goodRows, space.dims, { priorWeight: 1 });   // rows from space.encode(params)
+ *   const g = fitParzen(badRows, space.dims, { priorWeight: 1 });
+ *   const x = new Float64Array(space.dims.length);
+ *   l.sample(rng, x);                                                // then score l.logpdf(x) - g.logpdf(x)
+ *   space.decode(x);
  */
 import type { CubeDim } from '../../spaces/types.js';
-import { normalCdf, normalQuantile } from './normal.js';
+import { normalCdfFast, normalQuantile } from './normal.js';
 
 /** Options of {@link fitParzen}. All bandwidths are in unit-cube units (the coordinate range is 1). */
 export interface ParzenOptions {
@@ -22,11 +29,18 @@ export interface ParzenOptions {
   /** One non-negative weight per point (default all 1), e.g. Optuna's ramp that fades old observations. */
   readonly weights?: ArrayLike<number>;
   /**
-   * `scott` (default; Optuna's multivariate rule, from BOHB): every kernel of a coordinate gets 0.2 * n^(-1/(p+4)), p = number of
-   * parameters modelled (a one-hot block counts once). `neighbors`: each kernel's width is the larger gap to its neighbouring
-   * means (Optuna's univariate rule); best when the estimator models a single parameter.
+   * How wide the observation kernels are (n = active observations of the coordinate, p = parameters modelled, a one-hot block
+   * counting once):
+   * - `scott` (default): Scott's rule on the data, `bandwidthFactor * std * n^(-1/(p+4))` per coordinate, std being the weighted
+   *   spread of the observations (statsmodels' normal-reference rule, as BOHB's KDE uses): kernels shrink as the points cluster;
+   * - `optuna`: Optuna's multivariate rule `0.2 * n^(-1/(p+4))`, blind to the spread (always a fixed share of the range);
+   * - `neighbors`: each kernel spans the larger gap to its neighbouring means (Optuna's univariate rule); meant for estimators
+   *   of a single parameter.
+   * Every width is then clipped to [max(1 / min(100, n + 2), floors), 1] (Optuna's "magic clip").
    */
-  readonly bandwidth?: 'scott' | 'neighbors';
+  readonly bandwidth?: 'scott' | 'optuna' | 'neighbors';
+  /** `scott` rule only: the constant in front (default 1.06, the normal-reference value). */
+  readonly bandwidthFactor?: number;
   /** `neighbors` rule only: let the outermost kernels stretch to the cube's faces (default false, as Optuna). */
   readonly considerEndpoints?: boolean;
   /** Ordinal kernels are at least `ordinalFloor / levels` wide (default 1: about one level). */
@@ -54,21 +68,22 @@ export interface ParzenEstimator {
   readonly size: number;
   /**
    * Log density at `x` (a full unit-cube row). A one-hot block counts as one categorical variable whose value is the block's
-   * arg-max (as `decode` reads it), so over numeric coordinates this integrates to 1 and over a block it sums to 1.
-   * NaN coordinates of `x` (inactive) are marginalised out.
+   * arg-max (as `decode` reads it), so over numeric coordinates this integrates to 1 and over a block it sums to 1 (with
+   * `normalize: false`, the log of the peak-scaled kernel sum instead). NaN coordinates of `x` (inactive) are marginalised out.
+   * Allocation-free (not re-entrant: it uses scratch arrays of the estimator).
    */
   logpdf(x: ArrayLike<number>): number;
   /** Draws one point into `out` (a full row; other coordinates untouched). One-hot blocks get exactly one 1. */
   sample(rng: () => number, out: Float64Array): void;
 }
 
-const EXP = process.env.TPE_EXP ?? ''; // TEMP experiment knobs
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
  * Fits a Parzen estimator to `points` (unit-cube rows, NaN = inactive coordinate) over `dims`. Called by the TPE searcher once
  * per ask for its good and bad sets (per group of co-active coordinates), and by BOHB. With no points it is the prior alone.
- * @throws RangeError when `weights` has the wrong length or a negative/non-finite entry, or `coords` splits a one-hot block.
+ * @throws RangeError when `weights` has the wrong length or a negative/non-finite entry, `priorWeight` is negative, or `coords`
+ * names a coordinate outside `dims` or splits a one-hot block.
  */
 export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly CubeDim[], opts: ParzenOptions = {}): ParzenEstimator {
   const coords = opts.coords ? [...opts.coords].sort((a, b) => a - b) : dims.map((_, i) => i);
@@ -76,8 +91,9 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
   const priorWeight = opts.priorWeight ?? 1;
   const bandwidth = opts.bandwidth ?? 'scott';
   const ordinalFloor = opts.ordinalFloor ?? 1;
+  const factor = opts.bandwidthFactor ?? 1.06;
   const extraFloor = opts.bandwidthFloor ?? 0;
-  const normalize = (opts.normalize ?? true) && !EXP.includes('bug');
+  const normalize = opts.normalize ?? true;
 
   // Split the modelled coordinates into numeric ones and one-hot blocks (first coordinate + size).
   const num: number[] = [];
@@ -106,13 +122,14 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
   const K = n + 1; // component n is the prior
 
   // Mixture weights (log and cumulative for sampling). With no observations the prior carries everything.
+  if (opts.weights && opts.weights.length !== n) throw new RangeError(`weights must have one entry per point (${n}), got ${opts.weights.length}`);
+  if (!(priorWeight >= 0) || !Number.isFinite(priorWeight)) throw new RangeError(`priorWeight must be a finite number >= 0, got ${priorWeight}`);
   const w = new Float64Array(K);
   for (let i = 0; i < n; i++) {
     const v = opts.weights ? opts.weights[i]! : 1;
     if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`weights[${i}] must be a finite number >= 0, got ${v}`);
     w[i] = v;
   }
-  if (opts.weights && opts.weights.length !== n) throw new RangeError(`weights must have one entry per point (${n}), got ${opts.weights.length}`);
   w[n] = n === 0 ? 1 : priorWeight;
   let total = 0;
   for (let i = 0; i < K; i++) total += w[i]!;
@@ -129,54 +146,32 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
   // Numeric kernels, component-major: index k * M + m.
   const mu = new Float64Array(K * M);
   const sigma = new Float64Array(K * M);
-  const inv = new Float64Array(K * M);
-  const lnorm = new Float64Array(K * M); // -log(sigma sqrt(2 pi)) - log(mass on [0, 1])
+  const half = new Float64Array(K * M); // 0.5 / sigma^2
+  const lnorm = new Float64Array(K * M); // -log(sigma sqrt(2 pi)) - log(mass on [0, 1]), or without log(sigma) (normalize: false)
   const cdfLo = new Float64Array(K * M);
   const cdfHi = new Float64Array(K * M);
   const params = M + G;
-  const scott = Number(/s0=([\d.]+)/.exec(EXP)?.[1] ?? 0.2) * Math.max(n, 1) ** (-1 / (params + 4));
   const order: number[] = [];
   for (let m = 0; m < M; m++) {
     const j = num[m]!;
     const d = dims[j]!;
     let active = 0;
-    for (let i = 0; i < n; i++) if (!Number.isNaN(points[i]![j]!)) active++;
-    // Optuna's magic clip (len(mus) counts the prior), plus the ordinal floor and the caller's.
-    let floor = Math.max(1 / Math.min(100, active + 2), extraFloor);
-    if (d.type === 'ordinal' && Number.isFinite(d.levels)) floor = Math.max(floor, Math.min(1, ordinalFloor / d.levels));
     for (let i = 0; i < n; i++) {
       const x = points[i]![j]!;
-      mu[i * M + m] = Number.isNaN(x) ? NaN : Math.min(1, Math.max(0, x));
+      if (Number.isNaN(x)) mu[i * M + m] = NaN;
+      else {
+        mu[i * M + m] = Math.min(1, Math.max(0, x));
+        active++;
+      }
     }
-    if (bandwidth === 'neighbors' || EXP.includes('nb')) {
-      // Sort the active means with the prior's 0.5; each kernel spans the larger gap to its neighbours (0 and 1 at the ends).
-      order.length = 0;
-      for (let i = 0; i < n; i++) if (!Number.isNaN(mu[i * M + m]!)) order.push(i);
-      order.push(n);
-      mu[n * M + m] = 0.5;
-      order.sort((a, b) => mu[a * M + m]! - mu[b * M + m]! || a - b);
-      const L = order.length;
-      for (let r = 0; r < L; r++) {
-        const here = mu[order[r]! * M + m]!;
-        const left = r > 0 ? mu[order[r - 1]! * M + m]! : 0;
-        const right = r < L - 1 ? mu[order[r + 1]! * M + m]! : 1;
-        let s = Math.max(here - left, right - here);
-        if (!opts.considerEndpoints && L >= 2) {
-          if (r === 0) s = right - here;
-          else if (r === L - 1) s = here - left;
-        }
-        sigma[order[r]! * M + m] = s;
-      }
-    } else {
-      let sc = scott;
-      const ad = /ad=([\d.]+)/.exec(EXP);
-      if (ad) {
-        let sw = 0, s1 = 0, s2 = 0;
-        for (let i = 0; i < n; i++) { const v = mu[i * M + m]!; if (v === v) { sw += w[i]!; s1 += w[i]! * v; s2 += w[i]! * v * v; } }
-        const sd = sw > 0 ? Math.sqrt(Math.max(0, s2 / sw - (s1 / sw) ** 2)) : 1;
-        sc = Number(ad[1]) * sd * Math.max(n, 1) ** (-1 / (params + 4));
-      }
-      for (let i = 0; i < n; i++) sigma[i * M + m] = sc;
+    // Optuna's magic clip (its len(mus) counts the prior), plus the ordinal floor and the caller's.
+    let floor = Math.max(1 / Math.min(100, active + 2), extraFloor);
+    if (d.type === 'ordinal' && Number.isFinite(d.levels)) floor = Math.max(floor, Math.min(1, ordinalFloor / d.levels));
+    if (bandwidth === 'neighbors') neighborWidths(mu, sigma, m, M, n, order, opts.considerEndpoints ?? false);
+    else {
+      const decay = Math.max(active, 1) ** (-1 / (params + 4));
+      const s = bandwidth === 'optuna' ? 0.2 * decay : factor * weightedStd(mu, w, m, M, n) * decay;
+      for (let i = 0; i < n; i++) sigma[i * M + m] = s;
     }
     for (let i = 0; i < K; i++) {
       const at = i * M + m;
@@ -188,14 +183,21 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
       }
       mu[at] = u;
       sigma[at] = s;
-      inv[at] = 1 / s;
-      const lo = normalCdf(-u / s);
-      const hi = normalCdf((1 - u) / s);
+      half[at] = 0.5 / (s * s);
+      const lo = normalCdfFast(-u / s);
+      const hi = normalCdfFast((1 - u) / s);
       cdfLo[at] = lo;
       cdfHi[at] = hi;
       // The mass on [0, 1] is >= ~0.34 (0 <= u <= 1, s <= 1), so this log never meets a cancelled difference.
       lnorm[at] = (normalize ? -Math.log(s) : 0) - LOG_SQRT_2PI - Math.log(hi - lo);
     }
+  }
+  // Per-component constant of the common case (no NaN in the query): log weight + every numeric kernel's log normaliser.
+  const cst = new Float64Array(K);
+  for (let i = 0; i < K; i++) {
+    let c = logW[i]!;
+    for (let m = 0; m < M; m++) c += lnorm[i * M + m]!;
+    cst[i] = c;
   }
 
   // Categorical kernels: the observed category per component (-1: uniform) and the hit/miss log-probabilities per block.
@@ -220,26 +222,37 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
     pHit[g] = (1 + a) / (1 + k * a);
   }
 
-  // Per-call scratch, allocated once: the query's numeric values and categories.
+  // Per-call scratch, allocated once: the query's numeric values and categories, and per-component log terms.
   const xs = new Float64Array(M);
   const xcat = new Int32Array(G);
+  const terms = new Float64Array(K);
   return {
     coords,
     size: n,
     logpdf(x) {
-      for (let m = 0; m < M; m++) xs[m] = x[num[m]!]!;
+      let nan = false;
+      for (let m = 0; m < M; m++) {
+        const v = x[num[m]!]!;
+        xs[m] = v;
+        if (v !== v) nan = true;
+      }
       for (let g = 0; g < G; g++) xcat[g] = argmax(x, blockStart[g]!, blockSize[g]!);
       let best = -Infinity;
-      let sum = 0;
       for (let i = 0; i < K; i++) {
-        let s = logW[i]!;
-        if (s === -Infinity) continue;
         const base = i * M;
-        for (let m = 0; m < M; m++) {
-          const v = xs[m]!;
-          if (v !== v) continue; // NaN: marginalised
-          const z = (v - mu[base + m]!) * inv[base + m]!;
-          s += lnorm[base + m]! - 0.5 * z * z;
+        let s = cst[i]!;
+        if (!nan) {
+          for (let m = 0; m < M; m++) {
+            const d = xs[m]! - mu[base + m]!;
+            s -= d * d * half[base + m]!;
+          }
+        } else {
+          // NaN coordinates are marginalised: their kernel factor integrates to 1, so drop its normaliser too.
+          for (let m = 0; m < M; m++) {
+            const v = xs[m]!;
+            if (v !== v) s -= lnorm[base + m]!;
+            else s -= (v - mu[base + m]!) ** 2 * half[base + m]!;
+          }
         }
         for (let g = 0; g < G; g++) {
           const xc = xcat[g]!;
@@ -247,14 +260,12 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
           const c = cat[i * G + g]!;
           s += c < 0 ? logUniform[g]! : c === xc ? logHit[g]! : logMiss[g]!;
         }
-        // Streaming log-sum-exp: rescale the running sum when a larger term arrives.
-        if (s > best) {
-          sum = sum * Math.exp(best - s) + 1;
-          best = s;
-        } else {
-          sum += Math.exp(s - best);
-        }
+        terms[i] = s;
+        if (s > best) best = s;
       }
+      if (best === -Infinity) return -Infinity;
+      let sum = 0;
+      for (let i = 0; i < K; i++) sum += Math.exp(terms[i]! - best);
       return best + Math.log(sum);
     },
     sample(rng, out) {
@@ -285,6 +296,52 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
       }
     },
   };
+}
+
+/**
+ * Optuna's univariate widths for numeric column m: the active means and the prior's 0.5 sorted; each kernel spans the larger
+ * gap to its neighbours (the cube's faces 0 and 1 bound the ends), except that without `considerEndpoints` the outermost
+ * kernels take their inner gap. Writes sigma for every active row (clipping happens later).
+ */
+function neighborWidths(mu: Float64Array, sigma: Float64Array, m: number, M: number, n: number, order: number[], considerEndpoints: boolean): void {
+  order.length = 0;
+  for (let i = 0; i < n; i++) if (!Number.isNaN(mu[i * M + m]!)) order.push(i);
+  order.push(n);
+  mu[n * M + m] = 0.5;
+  order.sort((a, b) => mu[a * M + m]! - mu[b * M + m]! || a - b);
+  const L = order.length;
+  for (let r = 0; r < L; r++) {
+    const here = mu[order[r]! * M + m]!;
+    const left = r > 0 ? mu[order[r - 1]! * M + m]! : 0;
+    const right = r < L - 1 ? mu[order[r + 1]! * M + m]! : 1;
+    let s = Math.max(here - left, right - here);
+    if (!considerEndpoints && L >= 2) {
+      if (r === 0) s = right - here;
+      else if (r === L - 1) s = here - left;
+    }
+    sigma[order[r]! * M + m] = s;
+  }
+}
+
+/** Weighted standard deviation of the active (non-NaN) means of column m; 0 for fewer than two. */
+function weightedStd(mu: Float64Array, w: Float64Array, m: number, M: number, n: number): number {
+  let sw = 0;
+  let s1 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = mu[i * M + m]!;
+    if (v === v) {
+      sw += w[i]!;
+      s1 += w[i]! * v;
+    }
+  }
+  if (!(sw > 0)) return 0;
+  const mean = s1 / sw;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = mu[i * M + m]!;
+    if (v === v) s2 += w[i]! * (v - mean) ** 2;
+  }
+  return Math.sqrt(s2 / sw);
 }
 
 /** Index (0..k-1) of the largest coordinate of block [o, o+k) as `decode` picks it (first on ties), or -1 if inactive (NaN). */

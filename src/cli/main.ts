@@ -12,7 +12,7 @@ import { OptionsError, TunekitError } from '../errors.js';
 
 const USAGE = `usage:
   tunekit report <storage-file-or-dir> [--study NAME] [--json FILE|-] [--top K]
-  tunekit demo [--out DIR] [--trials N] [--epochs N] [--seed N] [--searcher random|sobol|grid]
+  tunekit demo [--out DIR] [--trials N] [--epochs N] [--seed N] [--searcher tpe|gp|sobol|random|...]
 ${EXPORT_USAGE}
 `;
 
