@@ -134,7 +134,7 @@ export function parseExportArgs(argv: readonly string[]): ExportArgs {
  * Resolves the positional directory to a checkpoint: itself when it holds model.json, else a run directory's
  * `trials/<n>/` for the best complete trial (or `--trial N`). Returns the trial's params too, stored as metadata.
  */
-export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'best'): Promise<{ modelDir: string; trial?: number; params?: string }> {
+export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'best'): Promise<{ modelDir: string; trial?: number; params?: string; seed?: number }> {
   if (existsSync(join(dir, 'model.json'))) {
     if (trial !== 'best') throw new OptionsError(`--trial is for run directories; ${dir} is a model directory (it holds model.json)`);
     return { modelDir: dir };
@@ -162,7 +162,7 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
     if (!existsSync(join(modelDir, 'model.json'))) {
       throw new OptionsError(`trial ${number} has no checkpoint at ${modelDir} (its model.json is missing: it may have been pruned, failed, or not kept among the top checkpoints)`);
     }
-    return { modelDir, trial: number, params: JSON.stringify(trials[number]!.params) };
+    return { modelDir, trial: number, params: JSON.stringify(trials[number]!.params), seed: record.seed };
   } finally {
     await storage.close();
   }
@@ -249,9 +249,10 @@ export function formatExportReport(r: ExportReport): string[] {
 export async function exportCommand(args: ExportArgs, out: (line: string) => void): Promise<ExportReport> {
   const backend = args.backend ?? 'wasm';
   await useBackend(backend);
-  const data = await loadData(args);
-  if (args.quantize === 'int8-static' && !data) throw new OptionsError('--quantize int8-static calibrates on data: pass --data mnist or --data FILE --target COL');
   const source = await resolveCheckpoint(args.model, args.trial ?? 'best');
+  // A run directory's trials were evaluated on splits made with the study seed: verify on that same test split (no leakage).
+  const data = await loadData(args.seed === undefined && source.seed !== undefined ? { ...args, seed: source.seed } : args);
+  if (args.quantize === 'int8-static' && !data) throw new OptionsError('--quantize int8-static calibrates on data: pass --data mnist or --data FILE --target COL');
   if (source.trial !== undefined) out(`exporting trial ${source.trial} (${source.modelDir})`);
   const metadata: Record<string, string> = { ...(args.metadata ?? {}) };
   if (source.trial !== undefined) metadata['tunekit.trial'] = String(source.trial);
