@@ -143,3 +143,16 @@ export class CheckpointError extends TunekitError {
     super('ERR_TUNEKIT_CHECKPOINT', message);
   }
 }
+
+/** A sweep file with problems; every problem is listed with its JSON path, and nothing was run. */
+export class SweepFileError extends TunekitError {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      'ERR_TUNEKIT_SWEEP_FILE',
+      `${file} is not a valid sweep (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was run:\n` + problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+}

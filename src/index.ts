@@ -78,6 +78,12 @@ export type {
 export { openStorage, InMemoryStorage, FileStorage } from './storage/index.js';
 export type { Storage, NewTrial } from './storage/types.js';
 
+// Worker pool and sweeps
+export { runPool } from './pool/index.js';
+export type { PoolOptions, PoolResult, TrainableSpec, TrainContext, TrainFunction } from './pool/index.js';
+export { loadSweepFile, validateSweep, runSweep } from './sweep/index.js';
+export type { SweepFile, ResolvedSweep } from './sweep/index.js';
+
 // Compression
 export { distill, prune, distillationLoss, shrinkModel, measureModel } from './compress/index.js';
 export type { DistillOptions, DistillReport, PruneOptions, PruneReport, ModelMeasure, LayerShapeChange } from './compress/index.js';
@@ -118,6 +124,7 @@ export {
   TrialPruned,
   ExportError,
   CheckpointError,
+  SweepFileError,
 } from './errors.js';
 
 // Trial runtime (TF.js): what runs inside one trial

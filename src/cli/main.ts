@@ -11,6 +11,9 @@ import { EXPORT_USAGE } from './export-usage.js';
 import { OptionsError, TunekitError } from '../errors.js';
 
 const USAGE = `usage:
+  tunekit run <sweep.json|.ts|.js> [--out DIR] [--trials N] [--workers N] [--seed N]
+  tunekit resume <dir> [--trials N] [--workers N]
+  tunekit status <dir> [--json]
   tunekit report <storage-file-or-dir> [--study NAME] [--json FILE|-] [--top K]
   tunekit demo [--out DIR] [--trials N] [--epochs N] [--seed N] [--searcher tpe|gp|sobol|random|...]
 ${EXPORT_USAGE}
@@ -58,6 +61,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         },
         out,
       );
+      return 0;
+    }
+    case 'run': {
+      const m = await import('./run.js');
+      return m.runCommand(m.parseRunArgs(rest), out);
+    }
+    case 'resume': {
+      const m = await import('./run.js');
+      return m.resumeCommand(m.parseResumeArgs(rest), out);
+    }
+    case 'status': {
+      const m = await import('./status.js');
+      await m.statusCommand(m.parseStatusArgs(rest), out);
       return 0;
     }
     case 'export': {

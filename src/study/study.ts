@@ -11,6 +11,7 @@ import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, T
 import { OptionsError, SearchExhaustedError, SearcherError } from '../errors.js';
 import { buildLeaderboard, type Leaderboard, type LeaderboardOptions } from '../report/leaderboard.js';
 import { runOptimize, type Objective, type OptimizeOptions, type OptimizeResult } from './optimize.js';
+import type { PoolOptions, TrainableSpec } from '../pool/pool.js';
 
 /** A trial handed out by `ask()`. */
 export interface AskedTrial<P = Params> {
@@ -318,11 +319,17 @@ export class Study<P = Params> {
 
   /**
    * Runs the objective on `trials` trials in total (finished trials already stored count; interrupted ones do not), with up to
-   * `concurrency` in flight. See OptimizeOptions.
+   * `concurrency` in flight. See OptimizeOptions. Given a trainable instead of a function (`'builtin'`, `{ module:
+   * './train.ts' }`), trials run in the worker-thread pool (src/pool) with PoolOptions (`workers`, `devices`, `data`, ...).
    */
-  optimize(objective: Objective<P>, options: OptimizeOptions<P>): Promise<OptimizeResult> {
+  optimize(objective: Objective<P>, options: OptimizeOptions<P>): Promise<OptimizeResult>;
+  optimize(trainable: TrainableSpec, options: PoolOptions): Promise<OptimizeResult>;
+  async optimize(objective: Objective<P> | TrainableSpec, options: OptimizeOptions<P> | PoolOptions): Promise<OptimizeResult> {
     this.#checkOpen();
-    return runOptimize(this, objective, options);
+    if (typeof objective === 'function') return runOptimize(this, objective, options as OptimizeOptions<P>);
+    // Loaded on demand: in-process studies never pay for piscina and the worker machinery.
+    const { runPool } = await import('../pool/pool.js');
+    return runPool(this, objective, options as PoolOptions);
   }
 
   /** Flushes and releases the storage if the study opened it itself (from a path). */

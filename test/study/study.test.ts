@@ -314,4 +314,16 @@ test('pruner specs: validated up front, stored with the study, rebuilt by loadSt
   await s2.close();
 });
 
+test("study.optimize({ module }, { workers }) runs a user module's trials in the worker pool", async () => {
+  const module = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/pool/trainable.ts');
+  const study = await createStudy({ name: 'pooled', space: { x: space.float(-1, 1), steps: space.int(1, 3) }, metric: 'loss', seed: 4 });
+  const res = await study.optimize({ module }, { trials: 4, workers: 2 });
+  assert.is(res.stoppedBy, 'budget');
+  const trials = await study.trials();
+  assert.is(trials.length, 4);
+  assert.ok(trials.every((t) => t.state === 'complete' && typeof t.value === 'number'), JSON.stringify(trials.map((t) => [t.state, t.error?.message])));
+  assert.ok(trials.every((t) => t.intermediate.length === (t.params as { steps: number }).steps), 'per-step reports streamed back');
+  await study.close();
+});
+
 test.run();

@@ -1,0 +1,149 @@
+/**
+ * bench/pool: the worker pool's figures (issue 4). Not a test: it prints numbers, asserts nothing.
+ *
+ *   node --expose-gc --import tsx bench/pool.ts   # full: 12 MNIST trials x 3 epochs per worker count, 500-trial RSS run
+ *   node --import tsx bench/pool.ts --quick    # 6 trials x 1 epoch on 4,000 digits, 200-trial RSS run
+ *   ... --rss-trials=5000                      # a longer RSS run;  --only=reports|rss|scaling  runs one part
+ *
+ * 1. Scaling: the default MNIST sweep (examples/mnist-sweep.json: its space, defaults and seed, with the Sobol searcher and no
+ *    pruner so both runs train exactly the same configurations) with workers 1 and 2, a fixed number of trials, no time budget. Prints trials per hour of each
+ *    and the ratio (goal >= 1.7x on 2 cores), plus the CPU time of the whole process, which shows whether the 2 workers got
+ *    2 cores: other processes on a shared machine distort the wall-clock ratio, not the CPU figures.
+ * 2. Controller overhead per epoch report: one worker, a trainable that only reports (3,000 reports per trial, file storage,
+ *    no pruner); the controller times the interval between consecutive reports of a trial = one round trip worker ->
+ *    controller -> study.report -> decision -> worker.
+ * 3. Controller RSS over a long sweep of a tiny trainable (runSweep with the output writer, 2 workers): RSS sampled every 50
+ *    trials; goal: flat (last / first sample near 1 once warm).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSweepFile } from '../src/sweep/load.js';
+import { runSweep } from '../src/sweep/runner.js';
+import type { ResolvedSweep } from '../src/sweep/spec.js';
+import { createStudy } from '../src/study/open.js';
+import { runPool } from '../src/pool/pool.js';
+import { space } from '../spaces/index.js';
+
+const quick = process.argv.includes('--quick');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FIXTURE = path.join(root, 'test/fixtures/pool/trainable.ts');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-pool-'));
+const quiet = { write: () => undefined, isTTY: false };
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+
+
+async function scaling(): Promise<void> {
+  const trials = quick ? 6 : 12;
+  const { sweep: base } = await loadSweepFile(path.join(root, 'examples/mnist-sweep.json'));
+  const sweep = (workers: number): ResolvedSweep => ({
+    ...base,
+    ...(quick ? { dataset: { type: 'mnist', val: 0.15, test: 0.15, seed: 1, limit: 4000 } } : {}),
+    budget: { trials, epochs: quick ? 1 : 3 },
+    workers,
+    // Identical work for both worker counts: pruning decisions and model-based proposals (the example's 'gp') depend on the
+    // finish order, which differs between 1 and 2 workers; Sobol trial n is a pure function of n.
+    searcher: 'sobol',
+    pruner: 'none',
+  });
+  console.log(`1. scaling: examples/mnist-sweep.json (searcher sobol, no pruner), ${trials} trials x ${quick ? '1 epoch on 4,000 digits' : '3 epochs on 10,000 digits'}, same configurations for each worker count`);
+  const rates: number[] = [];
+  const steady: number[] = [];
+  for (const workers of [1, 2]) {
+    const t0 = performance.now();
+    const c0 = cpu();
+    const load0 = os.loadavg()[0] ?? 0;
+    const r = await runSweep(sweep(workers), { out: path.join(tmp, `mnist-${workers}`), sink: quiet });
+    const wall = (performance.now() - t0) / 1000;
+    const used = cpu() - c0;
+    rates.push((trials / wall) * 3600);
+    // First trial start -> last trial end: excludes loading MNIST and validating the sweep, not the workers' start-up.
+    const span = (r.leaderboard.summary.wallTimeMs ?? wall * 1000) / 1000;
+    steady.push((trials / span) * 3600);
+    const best = r.leaderboard.summary.best;
+    console.log(
+      `   workers ${workers}: ${wall.toFixed(1)} s wall (${span.toFixed(1)} s first start -> last finish), ${(rates[rates.length - 1] as number).toFixed(0)} trials/h ` +
+        `(${(steady[steady.length - 1] as number).toFixed(0)} over the trials' span), CPU ${used.toFixed(1)} s (${(used / wall).toFixed(2)} cores busy), ` +
+        `load average before ${load0.toFixed(1)}, best valAccuracy ${best ? best.value.toFixed(4) : '-'}`,
+    );
+  }
+  const ratio = (a: number[]) => ((a[1] as number) / (a[0] as number)).toFixed(2);
+  console.log(`   scaling ratio, 2 workers / 1 worker: ${ratio(rates)}x on wall time, ${ratio(steady)}x over the trials' span  (goal >= 1.7x on 2 idle cores)`);
+}
+
+async function reportOverhead(): Promise<void> {
+  const reports = quick ? 1000 : 3000;
+  const study = await createStudy({ name: 'reports', space: { x: space.float(0, 1) }, metric: 'loss', seed: 1, storage: path.join(tmp, 'reports.json') });
+  // The trainable does nothing but report, so the time between two reports seen by the controller is one full round trip:
+  // worker postMessage -> controller -> study.report (file storage, no pruner) -> decision -> worker. Timed inside each trial,
+  // so pool start-up and module loading are excluded; the first trial warms the worker up and is not counted.
+  const perTrial: number[][] = [];
+  await runPool(study, { module: FIXTURE, defaults: { mode: 'fast', steps: reports } }, {
+    trials: 4,
+    workers: 1,
+    onReport: (e) => {
+      (perTrial[e.number] ??= []).push(performance.now());
+    },
+  });
+  await study.close();
+  const us = perTrial.slice(1).map((t) => (((t[t.length - 1] as number) - (t[0] as number)) / (t.length - 1)) * 1000);
+  console.log(`2. controller overhead per epoch report: ${us.map((u) => u.toFixed(1)).join(', ')} us per report round trip ` +
+    `(3 timed trials x ${reports} reports, file storage, no pruner, 1 worker)`);
+}
+
+async function rss(): Promise<void> {
+  const trials = Number(process.argv.find((a) => a.startsWith('--rss-trials='))?.slice('--rss-trials='.length) ?? (quick ? 200 : 500));
+  const sweep: ResolvedSweep = {
+    version: 1,
+    name: 'rss',
+    trainable: { module: FIXTURE },
+    defaults: { mode: 'fast', steps: 5 },
+    space: { x: { _type: 'float', low: 0, high: 1 } },
+    searcher: 'random',
+    pruner: 'none',
+    objective: { metric: 'loss', direction: 'minimize' },
+    budget: { trials },
+    workers: 2,
+    devices: ['cpu'],
+    trialsPerDevice: 1,
+    maxConsecutiveFailures: 0,
+    seed: 1,
+    keepCheckpoints: 3,
+  };
+  // Sampled from the progress lines: one per finished trial.
+  const samples: { trial: number; rss: number; heap: number }[] = [];
+  let finished = 0;
+  const sink = {
+    isTTY: false,
+    write: (line: string) => {
+      if (!line.startsWith('[')) return;
+      finished++;
+      if (finished % Math.max(1, Math.round(trials / 10)) === 0) {
+        // With --expose-gc: collect first, so heapUsed is what is really retained (RSS also holds GC slack and worker heaps).
+        (globalThis as { gc?: () => void }).gc?.();
+        const m = process.memoryUsage();
+        samples.push({ trial: finished, rss: m.rss, heap: m.heapUsed });
+      }
+    },
+  };
+  const t0 = performance.now();
+  await runSweep(sweep, { out: path.join(tmp, 'rss'), sink });
+  const wall = (performance.now() - t0) / 1000;
+  console.log(`3. process RSS over a ${trials}-trial sweep of a tiny trainable (2 workers, file storage, output files): ${wall.toFixed(1)} s, ` +
+    `${((wall * 1000) / trials).toFixed(1)} ms/trial`);
+  const first = samples[0]?.rss ?? 1;
+  console.log(`   RSS MB after ${samples.map((x) => `${x.trial}: ${mb(x.rss)}`).join(', ')} trials; last / first = ${((samples[samples.length - 1]?.rss ?? 0) / first).toFixed(2)} (goal: flat, ~1)`);
+  console.log(`   controller heap used MB at the same points${'gc' in globalThis ? ' (after a forced GC)' : ' (run with node --expose-gc for post-GC figures)'}: ${samples.map((x) => mb(x.heap)).join(' ')}`);
+}
+
+console.log(`bench/pool${quick ? ' --quick' : ''}: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared machine: wall-clock figures are noisy)`);
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+if (!only || only === 'reports') await reportOverhead();
+if (!only || only === 'rss') await rss();
+if (!only || only === 'scaling') await scaling();
+fs.rmSync(tmp, { recursive: true, force: true });
