@@ -158,13 +158,25 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
       if (!trials[trial]) throw new OptionsError(`study "${record.name}" has no trial ${trial} (it has ${trials.length})`);
       number = trial;
     }
-    const modelDir = join(dir, 'trials', String(number));
+    // Sweeps (`tunekit run`) keep the checkpoint in trials/<n>/model/, the in-process demo in trials/<n>/.
+    const trialDir = join(dir, 'trials', String(number));
+    const modelDir = existsSync(join(trialDir, 'model', 'model.json')) ? join(trialDir, 'model') : trialDir;
     if (!existsSync(join(modelDir, 'model.json'))) {
       throw new OptionsError(`trial ${number} has no checkpoint at ${modelDir} (its model.json is missing: it may have been pruned, failed, or not kept among the top checkpoints)`);
     }
-    return { modelDir, trial: number, params: JSON.stringify(trials[number]!.params), seed: record.seed };
+    return { modelDir, trial: number, params: JSON.stringify(trials[number]!.params), seed: (await sweepDataSeed(dir)) ?? record.seed };
   } finally {
     await storage.close();
+  }
+}
+
+/** The data-split seed a sweep directory's `sweep.json` recorded (`dataset.seed`), if any. */
+async function sweepDataSeed(dir: string): Promise<number | undefined> {
+  try {
+    const sweep = JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')) as { dataset?: { seed?: unknown } };
+    return typeof sweep.dataset?.seed === 'number' ? sweep.dataset.seed : undefined;
+  } catch {
+    return undefined;
   }
 }
 
