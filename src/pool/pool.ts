@@ -15,10 +15,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SearchExhaustedError, TooManyFailuresError, OptionsError } from '../errors.js';
+import { SearchExhaustedError, OptionsError } from '../errors.js';
 import type { Dataset } from '../../trials/types.js';
 import type { AskedTrial, Study, TellResult } from '../study/study.js';
-import { countsTowardBudget, type OptimizeResult } from '../study/optimize.js';
+import type { OptimizeResult } from '../study/optimize.js';
+import { SweepLedger } from '../study/ledger.js';
 import type { Metrics, TrialRecord } from '../types.js';
 import { builtinConfig, mergeConfig } from './config.js';
 import { createDevices, type Device, type RunHandle } from './devices.js';
@@ -171,16 +172,12 @@ export async function runPool<P>(study: Study<P>, trainable: TrainableSpec, opti
   const maxFailures = o.maxConsecutiveFailures ?? 3;
   const objective = { metric: study.metric ?? 'valLoss', direction: study.direction };
 
-  let finished = (await study.trials()).filter(countsTowardBudget).length;
-  let finishedHere = 0;
-  let inFlight = 0;
-  let consecutiveFailures = 0;
+  const ledger = new SweepLedger(o.trials, maxFailures, await study.trials());
   let stop: PoolResult['stoppedBy'] | undefined;
-  let fatal: { error: unknown } | undefined;
   let hard = false;
   const running = new Map<number, RunHandle>();
 
-  if (finished >= o.trials) return { stoppedBy: 'budget', finished: 0, ...(study.best ? { best: study.best } : {}) };
+  if (ledger.finished >= o.trials) return { stoppedBy: 'budget', finished: 0, ...(study.best ? { best: study.best } : {}) };
   const devices: Device[] = createDevices(o.devices ?? ['cpu'], {
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.trialsPerDevice !== undefined ? { trialsPerDevice: o.trialsPerDevice } : {}),
@@ -306,8 +303,8 @@ export async function runPool<P>(study: Study<P>, trainable: TrainableSpec, opti
   };
 
   const lane = async (device: Device, slot: number): Promise<void> => {
-    while (!stop && !fatal && finished + inFlight < o.trials) {
-      inFlight++;
+    while (!stop && ledger.canStart()) {
+      ledger.inFlight++;
       let record: TrialRecord | undefined;
       try {
         let asked: AskedTrial<P>;
@@ -326,15 +323,10 @@ export async function runPool<P>(study: Study<P>, trainable: TrainableSpec, opti
         }
         record = await runOne(asked, device, slot);
       } finally {
-        inFlight--;
+        ledger.inFlight--;
       }
       if (!record) continue; // interrupted: it does not count, and its retry is enqueued.
-      finished++;
-      finishedHere++;
-      consecutiveFailures = record.state === 'failed' ? consecutiveFailures + 1 : 0;
-      if (maxFailures > 0 && consecutiveFailures >= maxFailures && !fatal) {
-        fatal = { error: new TooManyFailuresError(maxFailures, record.error?.message ?? record.reason ?? 'unknown error') };
-      }
+      ledger.finish(record);
       await o.onTrialFinished?.(record, { slot, device: device.name });
     }
   };
@@ -345,9 +337,7 @@ export async function runPool<P>(study: Study<P>, trainable: TrainableSpec, opti
     for (const device of devices) {
       for (let i = 0; i < device.capacity; i++) {
         lanes.push(
-          lane(device, slot++).catch((error: unknown) => {
-            fatal ??= { error };
-          }),
+          lane(device, slot++).catch((error: unknown) => ledger.fail(error)),
         );
       }
     }
@@ -358,7 +348,7 @@ export async function runPool<P>(study: Study<P>, trainable: TrainableSpec, opti
     o.killSignal?.removeEventListener('abort', onKill);
     await Promise.all(devices.map((d) => (hard ? d.destroy() : d.close()).catch(() => undefined)));
   }
-  if (fatal) throw fatal.error;
+  if (ledger.fatal) throw ledger.fatal.error;
   const best = study.best;
-  return { stoppedBy: stop ?? 'budget', finished: finishedHere, ...(best ? { best } : {}) };
+  return { stoppedBy: stop ?? 'budget', finished: ledger.finishedHere, ...(best ? { best } : {}) };
 }

@@ -4,7 +4,8 @@
  * builds on the same ask/report/tell calls.
  */
 import type { JsonValue, Metrics, TrialRecord } from '../types.js';
-import { OptionsError, SearchExhaustedError, TooManyFailuresError, TrialPruned } from '../errors.js';
+import { OptionsError, SearchExhaustedError, TrialPruned } from '../errors.js';
+import { SweepLedger } from './ledger.js';
 import type { AskedTrial, Study, TellResult } from './study.js';
 
 /** What an objective receives besides its params. */
@@ -60,10 +61,7 @@ export interface OptimizeResult {
   readonly best?: TrialRecord;
 }
 
-/** Finished trials that count toward the budget. */
-export function countsTowardBudget(t: TrialRecord): boolean {
-  return t.state === 'complete' || t.state === 'pruned' || (t.state === 'failed' && t.reason !== 'interrupted');
-}
+export { countsTowardBudget } from './ledger.js';
 
 function checkOptions<P>(o: OptimizeOptions<P>): void {
   if (o === null || typeof o !== 'object') throw new OptionsError('optimize() needs options, e.g. { trials: 100 }');
@@ -98,12 +96,8 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
   const maxFailures = o.maxConsecutiveFailures ?? 3;
   const catches = (err: unknown) => (typeof o.catch === 'function' ? o.catch(err) : o.catch !== false);
 
-  let finished = (await study.trials()).filter(countsTowardBudget).length;
-  let finishedHere = 0;
-  let inFlight = 0;
-  let consecutiveFailures = 0;
+  const ledger = new SweepLedger(o.trials, maxFailures, await study.trials());
   let stop: OptimizeResult['stoppedBy'] | undefined;
-  let fatal: { error: unknown } | undefined;
 
   const sweep = new AbortController();
   const onAbort = () => {
@@ -159,7 +153,7 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
         outcome = { state: 'failed', reason: 'timeout', error };
       } else {
         outcome = { state: 'failed', error };
-        if (!catches(error)) fatal ??= { error };
+        if (!catches(error)) ledger.fail(error);
       }
     } finally {
       clearTimeout(timeout);
@@ -169,8 +163,8 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
   };
 
   const lane = async (): Promise<void> => {
-    while (!stop && !fatal && finished + inFlight < o.trials) {
-      inFlight++;
+    while (!stop && ledger.canStart()) {
+      ledger.inFlight++;
       let record: TrialRecord | undefined;
       try {
         let asked;
@@ -185,33 +179,26 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
         }
         record = await runOne(asked);
       } finally {
-        inFlight--;
+        ledger.inFlight--;
       }
       if (!record) continue; // interrupted: it does not count, and its retry is enqueued.
-      finished++;
-      finishedHere++;
-      consecutiveFailures = record.state === 'failed' ? consecutiveFailures + 1 : 0;
-      if (maxFailures > 0 && consecutiveFailures >= maxFailures && !fatal) {
-        fatal = { error: new TooManyFailuresError(maxFailures, record.error?.message ?? record.reason ?? 'unknown error') };
-      }
+      ledger.finish(record);
       o.onTrialFinished?.(record, study);
     }
   };
 
   try {
     const lanes = Array.from({ length: concurrency }, () =>
-      lane().catch((error: unknown) => {
-        fatal ??= { error };
-      }),
+      lane().catch((error: unknown) => ledger.fail(error)),
     );
     await Promise.all(lanes);
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
   }
-  if (fatal) throw fatal.error;
+  if (ledger.fatal) throw ledger.fatal.error;
   const best = study.best;
-  return { stoppedBy: stop ?? 'budget', finished: finishedHere, ...(best ? { best } : {}) };
+  return { stoppedBy: stop ?? 'budget', finished: ledger.finishedHere, ...(best ? { best } : {}) };
 }
 
 /** Turns what an objective returned into a tell() outcome; malformed returns fail the trial with a message saying the fix. */

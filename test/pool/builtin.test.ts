@@ -14,16 +14,9 @@ import { builtinConfig, mergeConfig } from '../../src/pool/config.js';
 import { toPlain, toShared } from '../../src/pool/shared-data.js';
 import { space } from '../../spaces/index.js';
 import { loadMnist } from '../../trials/data/mnist.js';
+import { tempDirs } from '../helpers/tmp.js';
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-test.after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirs(test);
 
 test('mergeConfig: nested objects merge, a different `type` replaces, arrays replace', () => {
   const base = { optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 0.01 }, model: { type: 'mlp', units: [64], dropout: 0.1 }, batchSize: 64 };

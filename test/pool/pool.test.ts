@@ -13,6 +13,7 @@ import { runPool } from '../../src/pool/pool.js';
 import { space } from '../../spaces/index.js';
 import type { Pruner } from '../../src/pruners/index.js';
 import { registerSearcher } from '../../searchers/index.js';
+import { tempDirs } from '../helpers/tmp.js';
 
 const MODULE = fileURLToPath(new URL('../fixtures/pool/trainable.ts', import.meta.url));
 const MODES = ['ok', 'throw', 'exit', 'oom', 'hang', 'crash'];
@@ -27,15 +28,7 @@ async function rejects(run: () => Promise<unknown>, pattern: RegExp): Promise<vo
   assert.unreachable(`expected a rejection matching ${pattern}`);
 }
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-test.after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirs(test);
 
 /** A study whose trials are exactly the given modes, in order (enqueued). */
 async function studyOf(modes: readonly string[], extra: { pruner?: Pruner } = {}) {

@@ -14,19 +14,12 @@ import { FileStorage } from '../../src/storage/index.js';
 import { readStatus, statusCommand } from '../../src/cli/status.js';
 import { countsTowardBudget } from '../../src/study/optimize.js';
 import type { TrialRecord } from '../../src/types.js';
+import { tempDirs } from '../helpers/tmp.js';
 
 const CLI = fileURLToPath(new URL('../fixtures/pool/cli.ts', import.meta.url));
 const MODULE = fileURLToPath(new URL('../fixtures/pool/trainable.ts', import.meta.url));
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-test.after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirs(test);
 
 interface Run {
   readonly proc: ChildProcess;

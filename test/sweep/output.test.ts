@@ -10,16 +10,9 @@ import path from 'node:path';
 import { checkpointDir, SweepOutput, trialDir } from '../../src/sweep/output.js';
 import { formatDuration, Progress } from '../../src/sweep/progress.js';
 import type { TrialRecord } from '../../src/types.js';
+import { tempDirs } from '../helpers/tmp.js';
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-test.after(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tmp = tempDirs(test);
 
 function record(number: number, state: TrialRecord['state'], value?: number): TrialRecord {
   return {
