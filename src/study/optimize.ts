@@ -82,6 +82,16 @@ function checkOptions<P>(o: OptimizeOptions<P>): void {
   }
 }
 
+/** Finished trials per lane that may wait for their fsync while the next trial runs. */
+const MAX_UNSYNCED = 8;
+
+/** A told trial: the tell's two stages, and whether the trial failed. */
+interface Staged {
+  readonly applied: Promise<void>;
+  readonly durable: Promise<TrialRecord>;
+  readonly failed: boolean;
+}
+
 class TrialTimeout extends Error {
   constructor(ms: number) {
     super(`the trial ran longer than trialTimeoutMs = ${ms} ms`);
@@ -108,7 +118,8 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
   o.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = o.timeoutMs !== undefined ? setTimeout(() => (stop ??= 'timeout'), o.timeoutMs) : undefined;
 
-  const runOne = async ({ number, params, budget, continueFrom }: AskedTrial<P>): Promise<TrialRecord | undefined> => {
+  /** Runs one trial's objective and issues its tell; undefined when the trial was interrupted (and its retry enqueued). */
+  const runOne = async ({ number, params, budget, continueFrom }: AskedTrial<P>): Promise<Staged | undefined> => {
     const trial = new AbortController();
     const onSweepAbort = () => trial.abort(sweep.signal.reason);
     sweep.signal.addEventListener('abort', onSweepAbort, { once: true });
@@ -159,31 +170,56 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
       clearTimeout(timeout);
       sweep.signal.removeEventListener('abort', onSweepAbort);
     }
-    return study.tell(number, outcome);
+    const staged = study.tellStaged(number, outcome);
+    return { ...staged, failed: typeof outcome === 'object' && outcome.state === 'failed' };
   };
 
   const lane = async (): Promise<void> => {
-    while (!stop && ledger.canStart()) {
-      ledger.inFlight++;
-      let record: TrialRecord | undefined;
-      try {
-        let asked;
+    // Finished trials whose tell is applied but not yet durable: the next trial starts while the storage syncs them (group
+    // commit across sequential trials). Each counts as in flight, and is reported finished, only once durable.
+    const unsynced: Promise<void>[] = [];
+    try {
+      while (!stop && ledger.canStart()) {
+        ledger.inFlight++;
+        let staged: Staged | undefined;
         try {
-          asked = await study.ask();
-        } catch (error) {
-          if (error instanceof SearchExhaustedError) {
+          let asked;
+          try {
+            asked = await study.ask();
+          } catch (error) {
+            if (!(error instanceof SearchExhaustedError)) throw error;
             stop ??= 'exhausted';
-            return;
+            ledger.inFlight--;
+            break;
           }
+          staged = await runOne(asked);
+        } catch (error) {
+          ledger.inFlight--;
           throw error;
         }
-        record = await runOne(asked);
-      } finally {
-        ledger.inFlight--;
+        if (!staged) {
+          ledger.inFlight--; // interrupted: it does not count, and its retry is enqueued.
+          continue;
+        }
+        await staged.applied;
+        const settled = staged.durable.then(
+          (record) => {
+            ledger.inFlight--;
+            ledger.finish(record);
+            o.onTrialFinished?.(record, study);
+          },
+          (error: unknown) => {
+            ledger.inFlight--;
+            ledger.fail(error);
+          },
+        );
+        unsynced.push(settled);
+        // A failure is accounted before the next start (maxConsecutiveFailures stays exact); otherwise a few may overlap.
+        if (staged.failed) await Promise.all(unsynced.splice(0));
+        else if (unsynced.length >= MAX_UNSYNCED) await unsynced.shift();
       }
-      if (!record) continue; // interrupted: it does not count, and its retry is enqueued.
-      ledger.finish(record);
-      o.onTrialFinished?.(record, study);
+    } finally {
+      await Promise.all(unsynced);
     }
   };
 

@@ -256,16 +256,36 @@ export class Study<P = Params> {
    * Finishes a running trial. Resolves once the finished trial is durable in storage; from then on it never changes.
    * A trial that report() marked for pruning is stored as pruned even when told a value.
    */
-  async tell(number: number, result: TellResult): Promise<TrialRecord> {
+  tell(number: number, result: TellResult): Promise<TrialRecord> {
+    return this.tellStaged(number, result).durable;
+  }
+
+  /**
+   * @internal tell() in two stages, for optimize's pipelining: `applied` resolves once the storage has recorded the finish (later
+   * reads and suggestions see it), `durable` once it is on disk — only then is the trial reported finished. Storages apply a
+   * change when the call is made and resolve when it is durable, so the next trial can start while the fsync runs.
+   */
+  tellStaged(number: number, result: TellResult): { readonly applied: Promise<void>; readonly durable: Promise<TrialRecord> } {
     this.#checkOpen();
-    const current = await this.#storage.getTrial(this.name, number);
-    const record = await this.#storage.finishTrial(this.name, number, this.#toResult(number, result, current));
-    this.#pruneReasons.delete(number);
-    this.#noteFinished(record);
-    const waiters = this.#finishWaiters;
-    this.#finishWaiters = [];
-    for (const w of waiters) w();
-    return record;
+    let markApplied!: () => void;
+    const applied = new Promise<void>((resolve) => (markApplied = resolve));
+    const durable = (async () => {
+      try {
+        const current = await this.#storage.getTrial(this.name, number);
+        const finishing = this.#storage.finishTrial(this.name, number, this.#toResult(number, result, current));
+        markApplied();
+        const record = await finishing;
+        this.#pruneReasons.delete(number);
+        this.#noteFinished(record);
+        const waiters = this.#finishWaiters;
+        this.#finishWaiters = [];
+        for (const w of waiters) w();
+        return record;
+      } finally {
+        markApplied();
+      }
+    })();
+    return { applied, durable };
   }
 
   #toResult(number: number, result: TellResult, current: TrialRecord | undefined): TrialResult {
