@@ -326,4 +326,26 @@ test("study.optimize({ module }, { workers }) runs a user module's trials in the
   await study.close();
 });
 
+test('a trial is on disk before it is reported finished, even while the next trial runs during its fsync', async () => {
+  const file = path.join(tmp(), 'study.json');
+  const study = await createStudy({ name: 'durable', space: sp, seed: 6, storage: file });
+  const problems: string[] = [];
+  let reported = 0;
+  await study.optimize(async (p, ctx) => {
+    await ctx.report(0, p.x);
+    return quad(p);
+  }, {
+    trials: 40,
+    onTrialFinished: (t) => {
+      reported++;
+      // Read the journal synchronously at the moment of the report: the finish line must already be there.
+      const journal = fs.readFileSync(`${file}.wal`, 'utf8');
+      if (!journal.includes(`"op":"finishTrial","study":"durable","number":${t.number},`)) problems.push(`trial ${t.number} reported before its finish was written`);
+    },
+  });
+  assert.is(reported, 40);
+  assert.equal(problems, []);
+  await study.close();
+});
+
 test.run();
