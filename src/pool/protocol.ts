@@ -15,7 +15,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { JsonValue, Metrics } from '../types.js';
-import type { Task } from '../../trials/types.js';
+import type { Dataset } from '../../trials/types.js';
 
 /** A JSON object (trial configs, params, defaults). */
 export type JsonObject = { readonly [key: string]: JsonValue };
@@ -30,13 +30,7 @@ export interface SharedSplit {
 }
 
 /** A `Dataset` (trials/types.ts) whose split arrays live in shared memory; structurally a Dataset. */
-export interface SharedDataset {
-  readonly name: string;
-  readonly task: Task;
-  readonly inputShape: readonly number[];
-  readonly numClasses: number;
-  readonly classNames?: readonly string[];
-  readonly featureNames?: readonly string[];
+export interface SharedDataset extends Omit<Dataset, 'train' | 'val' | 'test'> {
   readonly train: SharedSplit;
   readonly val: SharedSplit;
   readonly test: SharedSplit;
