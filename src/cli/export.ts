@@ -9,11 +9,11 @@
  * seeded random inputs (no accuracy), and int8-static needs data for calibration.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as tf from '@tensorflow/tfjs';
-import { loadModel, saveModel } from '../../trials/checkpoint.js';
+import { loadModel } from '../../trials/checkpoint.js';
 import { FileStorage } from '../storage/index.js';
 import { buildLeaderboard } from '../report/leaderboard.js';
 import { loadMnist, loadTabular, useBackend } from '../../trials/index.js';
@@ -298,14 +298,10 @@ export async function exportCommand(args: ExportArgs, out: (line: string) => voi
       latency: args.latency === false ? false : { ...(args.threads ? { threads: args.threads } : {}) },
     };
     const onnxPath = args.out ?? join(source.modelDir, 'model.onnx');
+    // exportOnnx also writes the exported TF.js model (after any compression) and export-report.json beside the ONNX file.
     const report = await exportOnnx(model, onnxPath, opts);
-    // Beside the ONNX file: the exported TF.js model (after any compression) and the report, for other tools.
-    const tfjsDir = onnxPath.replace(/\.onnx$/i, '') + '.tfjs';
-    await mkdir(dirname(onnxPath), { recursive: true });
-    await saveModel(model, tfjsDir);
-    await writeFile(join(dirname(onnxPath), 'export-report.json'), JSON.stringify(report, null, 2));
     for (const line of formatExportReport(report)) out(line);
-    out(`  TF.js model: ${tfjsDir}; report: ${join(dirname(onnxPath), 'export-report.json')}`);
+    out(`  TF.js model: ${report.tfjsModel}; report: ${report.reportPath}`);
     if (args.json === '-') out(JSON.stringify(report, null, 2));
     else if (args.json) await writeFile(args.json, JSON.stringify(report, null, 2));
     return report;

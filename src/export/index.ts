@@ -9,10 +9,10 @@
  * `input` (same layout as the TF.js input, NHWC for images, dynamic batch), `logits` and, with an aux head, `aux`.
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { loadModel } from '../../trials/checkpoint.js';
+import { loadModel, saveModel } from '../../trials/checkpoint.js';
 import type { Split } from '../../trials/types.js';
 import { OptionsError } from '../errors.js';
 import { ExportError } from './context.js';
@@ -87,6 +87,10 @@ export interface LatencyRow {
 
 /** What `exportOnnx` did and measured. */
 export interface ExportReport {
+  /** The exported TF.js model directory written beside the ONNX file (`<name>.tfjs/`). */
+  readonly tfjsModel: string;
+  /** `export-report.json` beside the ONNX file: this report as JSON. */
+  readonly reportPath: string;
   readonly path: string;
   readonly opset: number;
   readonly quantize: 'none' | 'int8' | 'int8-static';
@@ -311,8 +315,14 @@ async function exportLoaded(model: tf.LayersModel, outPath: string, opts: Export
   await writeAtomic(outPath, bytes);
   const opTypes = readOpTypes(bytes);
   const latency = opts.latency ? await measureLatency(model, fp32Bytes, quantize !== 'none' ? bytes : undefined, data, sampleShape, opts.latency) : undefined;
-  return {
+  // Beside the ONNX file: the exported TF.js model and the report, so other tools find all three together.
+  const tfjsModel = `${outPath.replace(/\.onnx$/i, '')}.tfjs`;
+  await saveModel(model, tfjsModel);
+  const reportPath = join(dirname(outPath), 'export-report.json');
+  const report: ExportReport = {
     path: outPath,
+    tfjsModel,
+    reportPath,
     opset,
     quantize,
     ...(quantize === 'int8' ? { int8Form } : {}),
@@ -331,6 +341,8 @@ async function exportLoaded(model: tf.LayersModel, outPath: string, opts: Export
     metadata,
     warnings,
   };
+  await writeAtomic(reportPath, new TextEncoder().encode(JSON.stringify(report, null, 2)));
+  return report;
 }
 
 async function measureLatency(
