@@ -14,6 +14,7 @@ import type { BranchParam, JsonValue, Params, ParamNode, SearchSpace, SpaceTree 
 import type { Searcher, SearcherInit } from './types.js';
 import { checkKnownOptions, type SearcherOptions } from './options.js';
 import { SearcherError } from '../src/errors.js';
+import { canonical } from '../spaces/builders.js';
 
 /** Grids larger than this are refused: a shuffled permutation of them would not fit comfortably in memory. */
 const MAX_GRID = 10_000_000;
@@ -106,12 +107,12 @@ function nodeGrid(path: string, node: SpaceTree): GridNode {
   }
 }
 
-/** Deterministic key of a params object (sorted keys), used to tell visited points apart. */
+/**
+ * Deterministic key of a params object (canonical JSON, sorted keys — the same comparison the space uses for choice values),
+ * used to tell visited points apart.
+ */
 export function paramsKey(value: JsonValue): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(paramsKey).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${paramsKey((value as Params)[k] as JsonValue)}`).join(',')}}`;
+  return canonical(value) ?? JSON.stringify(value);
 }
 
 /** Number of points of a space's grid (throws SearcherError if a float has no step). */
