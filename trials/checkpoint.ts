@@ -5,7 +5,7 @@
  * reload it with `loadModel`.
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError } from '../src/errors.js';
 // Registers the custom layers (attention, positional embedding, seeded dropout), so any model built by trials/models loads.
@@ -24,8 +24,12 @@ function checkpointError(message: string): CheckpointError {
 
 let tmpCounter = 0;
 
-/** Writes `data` to `file` via a temp file and rename, so a crash never leaves a half-written file under the real name. */
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `file` via a temp file and rename, so a crash never leaves a half-written file under the real name. Creates
+ * the directory. Also used by the ONNX exporter (src/export).
+ */
+export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
   // pid + counter: unique even for two saves to the same directory in the same millisecond.
   const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
   try {

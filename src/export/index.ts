@@ -8,11 +8,10 @@
  * argmax agreement) rather than held to the fp32 tolerance, unless `verify.maxAccuracyDrop` is set. Inputs/outputs are
  * `input` (same layout as the TF.js input, NHWC for images, dynamic batch), `logits` and, with an aux head, `aux`.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { loadModel, saveModel } from '../../trials/checkpoint.js';
+import { loadModel, saveModel, writeAtomic } from '../../trials/checkpoint.js';
 import type { Split } from '../../trials/types.js';
 import { OptionsError } from '../errors.js';
 import { ExportError } from './context.js';
@@ -169,17 +168,6 @@ function checkOptions(opts: ExportOptions): number {
   return opset;
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** Min/max of each target tensor over the calibration batches, read as extra outputs of the fp32 model. */
 async function calibrate(model: tf.LayersModel, opset: number, info: ModelInfo, data: Samples): Promise<Map<string, Range>> {
