@@ -14,19 +14,11 @@ import { space } from '../../spaces/index.js';
 import type { Pruner } from '../../src/pruners/index.js';
 import { registerSearcher } from '../../searchers/index.js';
 import { tempDirs } from '../helpers/tmp.js';
+import { rejects } from '../helpers/rejects.js';
 
 const MODULE = fileURLToPath(new URL('../fixtures/pool/trainable.ts', import.meta.url));
 const MODES = ['ok', 'throw', 'exit', 'oom', 'hang', 'crash'];
 
-async function rejects(run: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    assert.match((error as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-}
 
 const tmp = tempDirs(test);
 

@@ -8,6 +8,7 @@ import seedrandom from 'seedrandom';
 import { fileHandler, loadModel, saveModel } from '../../trials/checkpoint.js';
 import { buildModel } from '../../trials/models/index.js';
 import type { ModelConfig, ModelSpec } from '../../trials/types.js';
+import { rejects } from '../helpers/rejects.js';
 
 let root = '';
 test.before(async () => {
@@ -32,16 +33,6 @@ function maxAbsDiff(a: tf.Tensor | tf.Tensor[], b: tf.Tensor | tf.Tensor[]): num
   return Math.max(...as.map((t, i) => tf.max(tf.abs(tf.sub(t, bs[i]))).dataSync()[0]));
 }
 
-/** uvu/assert has no async `rejects`: awaits `fn` and checks the error message. */
-async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-}
 
 const IMAGE: ModelSpec = { inputShape: [28, 28, 1], outputs: 10, seed: 3 };
 const CASES: [string, ModelConfig, ModelSpec][] = [

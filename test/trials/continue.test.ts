@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { loadMnist, loadModel, makeLoss, runTrial, useBackend } from '../../trials/index.js';
 import { evaluateSplit, targetsFor } from '../../trials/epoch.js';
 import type { Dataset, TrialConfig } from '../../trials/types.js';
+import { rejects } from '../helpers/rejects.js';
 
 const base: TrialConfig = {
   model: { type: 'mlp', units: [64] },
@@ -41,15 +42,6 @@ async function trainLossOf(dir: string): Promise<number> {
   }
 }
 
-async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-}
 
 test('continuing 2 more epochs from a 1-epoch checkpoint starts from the saved weights', async () => {
   const dir = join(root, 'first');
