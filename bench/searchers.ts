@@ -1,8 +1,8 @@
 /**
  * bench/searchers: sample efficiency and cost of the model-based searchers beside Optuna 3.1 measured in the same run.
  *
- *   node --import tsx bench/searchers.ts [--seeds 20] [--searchers random,sobol,tpe,gp] [--funcs branin,hartmann6,...]
- *                                        [--trials 100] [--no-optuna] [--no-timing] [--no-regret]
+ *   node --import tsx bench/searchers.ts [--seeds 20] [--seed-offset 0] [--searchers random,sobol,tpe,gp]
+ *                                        [--funcs branin,hartmann6,...] [--trials 100] [--no-optuna] [--no-timing] [--no-regret]
  *
  * Regret: for every function of bench/functions.ts, searcher and seed 0..seeds-1, a study (`createStudy` + `optimize`, in
  * memory) runs `trials` trials; the table shows the median simple regret (best value - f*) over seeds after 25, 50 and 100
@@ -38,6 +38,7 @@ import { createTpeSearcher } from '../searchers/tpe/index.js';
 import type { Params, SpaceTree } from '../spaces/types.js';
 import type { TrialRecord } from '../src/types.js';
 import { FUNCTIONS, type BenchFunction } from './functions.js';
+import { bootstrapRatioCi, mannWhitneyGreater, median } from './stats.js';
 
 const anchors = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/anchors');
 const CHECK = [25, 50, 100, 200];
@@ -48,11 +49,16 @@ function arg(name: string, fallback: string): string {
 }
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 const SEEDS = Number(arg('seeds', '20'));
+const SEED0 = Number(arg('seed-offset', '0'));
 const TRIALS = Number(arg('trials', '100'));
 const FUNCS = arg('funcs', FUNCTIONS.map((f) => f.name).join(',')).split(',');
 let SEARCHERS = arg('searchers', 'random,sobol,tpe,gp').split(',');
 
+/** Per function and sampler: `median_regret@n` and `ms_per_trial`. */
 type Summary = { [func: string]: { [sampler: string]: { [k: string]: number } } };
+/** Per function and sampler and checkpoint n: the per-seed regrets behind each median (for the confidence table). */
+type PerSeed = { [func: string]: { [sampler: string]: { [n: string]: number[] } } };
+const perSeed: PerSeed = {};
 
 // ---------------------------------------------------------------- Optuna (Python) side
 const PY_EXTRA = String.raw`
@@ -110,7 +116,8 @@ if __name__ == "__main__":
     if cfg.get("timing"):
         print(json.dumps({str(n): timing(n) for n in cfg["timing"]}))
         sys.exit(0)
-    jobs = [(f, s, seed) for f in FN for s in ("tpe", "tpe_mv") for seed in range(cfg["seeds"])]
+    seeds = range(cfg["seed0"], cfg["seed0"] + cfg["seeds"])
+    jobs = [(f, s, seed) for f in FN for s in ("tpe", "tpe_mv") for seed in seeds]
     res = {}
     with ProcessPoolExecutor(2) as ex:
         for name, sampler, out, per in ex.map(run, jobs):
@@ -118,7 +125,8 @@ if __name__ == "__main__":
             for n, v in out.items(): r["regret"].setdefault(n, []).append(v)
             r["sec"].append(per)
     print(json.dumps({f: {s: {**{"median_regret@%d" % n: statistics.median(v) for n, v in r["regret"].items()},
-                              "ms_per_trial": 1000 * statistics.median(r["sec"])} for s, r in d.items()} for f, d in res.items()}))
+                              "ms_per_trial": 1000 * statistics.median(r["sec"]),
+                              "regrets": {str(n): v for n, v in r["regret"].items()}} for s, r in d.items()} for f, d in res.items()}))
 `;
 
 function python(args: string[], stdin?: string): Promise<string> {
@@ -134,30 +142,27 @@ function python(args: string[], stdin?: string): Promise<string> {
   });
 }
 
+/**
+ * Optuna's TPE (univariate and multivariate) on every function, seeds SEED0..SEED0+SEEDS-1, per-seed regrets included. This
+ * is the anchor's procedure (`optuna_anchor.py`: `TPESampler(seed=seed[, multivariate=True])`, `suggest_float` per
+ * coordinate, best-so-far regret at the checkpoints) run inline, because the anchor prints medians only and always starts at
+ * seed 0; branin and hartmann6 still come from the anchor's `functions.py`.
+ */
 async function optunaRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
-  let extra = funcs.filter((f) => !f.inAnchor);
-  const anchored = funcs.filter((f) => f.inAnchor);
+  const cfg = {
+    n: TRIALS,
+    seeds: SEEDS,
+    seed0: SEED0,
+    anchors,
+    funcs: funcs.map((f) => ({ name: f.name, py: f.py, fStar: f.fStar, anchor: f.inAnchor, space: compileSpace(f.space).toJSON() })),
+  };
+  const out = JSON.parse(await python(['-c', PY_EXTRA], JSON.stringify(cfg))) as { [f: string]: { [s: string]: { [k: string]: number } & { regrets: { [n: string]: number[] } } } };
   const summary: Summary = {};
-  // One after the other: each uses both cores.
-  if (anchored.length) {
-    try {
-      const args = [path.join(anchors, 'optuna_anchor.py'), String(TRIALS), String(SEEDS), anchored.map((f) => f.name).join(',')];
-      Object.assign(summary, JSON.parse(await python(args)));
-    } catch (e) {
-      // The anchor also runs Optuna's QMCSampler, which needs scipy; without it, run the same TPE procedure inline.
-      const why = /\w*Error: .*/.exec((e as Error).message)?.[0] ?? (e as Error).message.slice(0, 200);
-      console.log(`(optuna_anchor.py failed: ${why}; running its TPE / multivariate TPE procedure inline with functions.py)`);
-      extra = [...anchored, ...extra];
+  for (const [f, bySampler] of Object.entries(out)) {
+    for (const [s, { regrets, ...row }] of Object.entries(bySampler)) {
+      (summary[f] ??= {})[s] = row;
+      (perSeed[f] ??= {})[`optuna ${s}`] = regrets;
     }
-  }
-  if (extra.length) {
-    const cfg = {
-      n: TRIALS,
-      seeds: SEEDS,
-      anchors,
-      funcs: extra.map((f) => ({ name: f.name, py: f.py, fStar: f.fStar, anchor: f.inAnchor, space: compileSpace(f.space).toJSON() })),
-    };
-    Object.assign(summary, JSON.parse(await python(['-c', PY_EXTRA], JSON.stringify(cfg))));
   }
   return summary;
 }
@@ -178,12 +183,6 @@ async function runStudy(f: BenchFunction, searcher: string, seed: number): Promi
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 async function ourRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
   const summary: Summary = {};
   for (const f of funcs) {
@@ -191,7 +190,7 @@ async function ourRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
       const per = new Map<number, number[]>();
       const t0 = performance.now();
       try {
-        for (let seed = 0; seed < SEEDS; seed++) {
+        for (let seed = SEED0; seed < SEED0 + SEEDS; seed++) {
           for (const [n, r] of await runStudy(f, s, seed)) per.set(n, [...(per.get(n) ?? []), r]);
         }
       } catch (e) {
@@ -200,7 +199,12 @@ async function ourRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
         continue;
       }
       const row: { [k: string]: number } = { ms_per_trial: (performance.now() - t0) / (SEEDS * TRIALS) };
-      for (const [n, rs] of per) row[`median_regret@${n}`] = median(rs);
+      const seeds: { [n: string]: number[] } = {};
+      for (const [n, rs] of per) {
+        row[`median_regret@${n}`] = median(rs);
+        seeds[String(n)] = rs;
+      }
+      (perSeed[f.name] ??= {})[s] = seeds;
       (summary[f.name] ??= {})[s] = row;
     }
   }
@@ -255,6 +259,43 @@ async function loadGp(): Promise<SearcherFactory | undefined> {
   }
 }
 
+// ---------------------------------------------------------------- confidence
+/**
+ * How sure each ratio is: per model-based searcher, function and checkpoint, the ratio of medians against each Optuna TPE
+ * variant with its 95% bootstrap interval and the one-sided Mann-Whitney p-value of "tunekit's regrets are larger" (p < 0.05:
+ * credibly worse). Printed after the median table; then a count of cells by verdict.
+ */
+function confidence(): void {
+  const ns = CHECK.filter((n) => n <= TRIALS).map(String);
+  const models = SEARCHERS.filter((s) => s !== 'random' && s !== 'sobol');
+  console.log(`ratio of medians with 95% bootstrap interval and p = P(Mann-Whitney U this large | tunekit no worse), ${SEEDS} seeds from ${SEED0}`);
+  const tally = { better: 0, worse: 0, credibleWorse: 0, cells: 0 };
+  for (const [fname, bySampler] of Object.entries(perSeed)) {
+    for (const s of models) {
+      const mine = bySampler[s];
+      if (!mine) continue;
+      for (const ref of ['tpe', 'tpe_mv']) {
+        const theirs = bySampler[`optuna ${ref}`];
+        if (!theirs) continue;
+        const cells = ns.filter((n) => mine[n] && theirs[n]).map((n) => {
+          const a = mine[n]!;
+          const b = theirs[n]!;
+          const r = median(a) / median(b);
+          const [lo, hi] = bootstrapRatioCi(a, b, 0.95, 2000, `bench/ci/${fname}/${s}/${ref}/${n}`);
+          const p = mannWhitneyGreater(a, b);
+          tally.cells++;
+          if (r <= 1) tally.better++;
+          else tally.worse++;
+          if (p < 0.05) tally.credibleWorse++;
+          return `@${n} ${ratio(r)} [${ratio(lo)}, ${ratio(hi)}] p=${p.toFixed(2)}`.padEnd(31);
+        });
+        console.log(`${fname.padEnd(12)} ${s.padEnd(4)} vs optuna ${ref.padEnd(7)} ${cells.join(' ')}`);
+      }
+    }
+  }
+  console.log(`cells: ${tally.cells}; ratio <= 1 in ${tally.better}, > 1 in ${tally.worse}; credibly worse (p < 0.05) in ${tally.credibleWorse}\n`);
+}
+
 // ---------------------------------------------------------------- main
 const fmt = (v: number | undefined): string => (v === undefined ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(1));
 
@@ -270,7 +311,7 @@ async function main(): Promise<void> {
     return ok;
   });
   const funcs = FUNCTIONS.filter((f) => FUNCS.includes(f.name));
-  console.log(`searchers bench: ${funcs.map((f) => f.name).join(', ')} x ${SEARCHERS.join(', ')}; ${SEEDS} seeds x ${TRIALS} trials`);
+  console.log(`searchers bench: ${funcs.map((f) => f.name).join(', ')} x ${SEARCHERS.join(', ')}; ${SEEDS} seeds (${SEED0}..${SEED0 + SEEDS - 1}) x ${TRIALS} trials`);
   console.log('(2 shared cores: the Optuna anchor runs at the same time; regret figures are deterministic, times are noisy)\n');
 
   if (!flag('no-regret')) {
@@ -301,6 +342,8 @@ async function main(): Promise<void> {
     }
     console.log();
   }
+
+  if (!flag('no-regret') && !flag('no-optuna')) confidence();
 
   if (!flag('no-timing')) {
     const sizes = [100, 1000];
