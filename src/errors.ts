@@ -59,11 +59,14 @@ export class StudyNotFoundError extends TunekitError {
 
 /** Another live process holds the write lock of a storage file. */
 export class StorageLockedError extends TunekitError {
-  constructor(file: string, pid: number, host: string) {
+  /** `sameHost`: the holder runs on this machine, so its death would be detected and its lock taken over. */
+  constructor(file: string, pid: number, host: string, sameHost = true) {
     super(
       'ERR_TUNEKIT_STORAGE_LOCKED',
       `${file} is open for writing by process ${pid} on ${host}; only one process may write a study file. ` +
-        `Stop that process first (a lock left by a dead process is taken over automatically)`,
+        (sameHost
+          ? `Stop that process first (a lock left by a dead process is taken over automatically)`
+          : `A process on another host cannot be checked from here: once it is known to be gone, delete ${file}.lock`),
     );
   }
 }

@@ -11,7 +11,8 @@ import type { InferParams } from '../../spaces/types.js';
 import { loadMnist, runTrial, useBackend } from '../../trials/index.js';
 import type { EpochReport, TrialConfig } from '../../trials/types.js';
 import { createStudy } from '../study/open.js';
-import { formatLeaderboard, writeJsonAtomic } from './report.js';
+import { formatLeaderboard } from './report.js';
+import { writeJsonAtomic } from '../json-file.js';
 
 export interface DemoArgs {
   readonly out?: string;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { FileStorage } from '../storage/index.js';
 import { buildLeaderboard, type Leaderboard } from '../report/leaderboard.js';
 import { StudyNotFoundError, OptionsError } from '../errors.js';
+import { writeJsonAtomic } from '../json-file.js';
 
 export interface ReportArgs {
   readonly storage: string;
@@ -59,14 +60,6 @@ export function formatLeaderboard(lb: Leaderboard, width = 120): string {
     lines.push(row.length > width ? `${row.slice(0, width - 1)}…` : row);
   }
   return lines.join('\n');
-}
-
-/** Writes JSON atomically (temp file + rename) so readers never see half a document. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
 }
 
 export async function reportCommand(args: ReportArgs, out: (line: string) => void): Promise<void> {

@@ -58,6 +58,10 @@ export function readLock(lockPath: string): LockInfo | 'unreadable' | undefined 
   return 'unreadable';
 }
 
+function lockedError(file: string, info: LockInfo): StorageLockedError {
+  return new StorageLockedError(file, info.pid, info.host, info.host === os.hostname());
+}
+
 function holderIsLive(info: LockInfo): boolean {
   return info.host !== os.hostname() || isProcessAlive(info.pid);
 }
@@ -68,7 +72,7 @@ function holderIsLive(info: LockInfo): boolean {
  */
 export function checkNotLocked(file: string): void {
   const info = readLock(`${file}.lock`);
-  if (info !== undefined && info !== 'unreadable' && holderIsLive(info)) throw new StorageLockedError(file, info.pid, info.host);
+  if (info !== undefined && info !== 'unreadable' && holderIsLive(info)) throw lockedError(file, info);
 }
 
 /**
@@ -88,7 +92,7 @@ export function acquireLock(file: string): LockHandle {
     }
     const info = readLock(path);
     if (info === undefined) continue; // released between our attempts: try the exclusive create again
-    if (info !== 'unreadable' && holderIsLive(info)) throw new StorageLockedError(file, info.pid, info.host);
+    if (info !== 'unreadable' && holderIsLive(info)) throw lockedError(file, info);
     const tmp = `${path}.${process.pid}.${++tempCounter}.tmp`;
     writeSynced(tmp, text, 'w');
     fs.renameSync(tmp, path);

@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeJsonAtomic } from '../cli/report.js';
+import { writeJsonAtomic } from '../json-file.js';
 import type { Direction, Metrics, TrialRecord } from '../types.js';
 import type { TrialReportEvent, TrialStartEvent } from '../pool/pool.js';
 

@@ -11,7 +11,7 @@ import { countsTowardBudget } from '../study/optimize.js';
 import { createPruner } from '../pruners/spec.js';
 import { runPool, type PoolResult, type TrainableSpec } from '../pool/pool.js';
 import { defaultWorkers } from '../pool/devices.js';
-import { writeJsonAtomic } from '../cli/report.js';
+import { writeJsonAtomic } from '../json-file.js';
 import type { Leaderboard } from '../report/leaderboard.js';
 import type { TrialRecord } from '../types.js';
 import { loadSweepDataset } from './dataset.js';

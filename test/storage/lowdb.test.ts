@@ -180,6 +180,16 @@ t('lock: a live foreign process is refused; once it is dead its lock is taken ov
   assert.not.ok(fs.existsSync(`${file}.lock`));
 });
 
+t('lock: a lock from another host is refused with the manual fix, never taken over', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const foreign = JSON.stringify({ pid: 12345, host: `not-${os.hostname()}`, started: new Date().toISOString() }) + '\n';
+  fs.writeFileSync(`${file}.lock`, foreign);
+  const err = await rejects(FileStorage.open(file), StorageLockedError);
+  assert.match(err.message, `delete ${file}.lock`);
+  assert.not.match(err.message, 'taken over automatically');
+  assert.is(fs.readFileSync(`${file}.lock`, 'utf8'), foreign);
+});
+
 t('read-only open works while a writer holds the lock, and refuses writes', async () => {
   const file = path.join(tempDir(), 's.json');
   const st = await populated(file);
