@@ -269,7 +269,7 @@ function confidence(): void {
   const ns = CHECK.filter((n) => n <= TRIALS).map(String);
   const models = SEARCHERS.filter((s) => s !== 'random' && s !== 'sobol');
   console.log(`ratio of medians with 95% bootstrap interval and p = P(Mann-Whitney U this large | tunekit no worse), ${SEEDS} seeds from ${SEED0}`);
-  const tally = { better: 0, worse: 0, credibleWorse: 0, cells: 0 };
+  const tally = { better: 0, worse: 0, credibleWorse: 0, credibleBetter: 0, cells: 0 };
   for (const [fname, bySampler] of Object.entries(perSeed)) {
     for (const s of models) {
       const mine = bySampler[s];
@@ -287,13 +287,14 @@ function confidence(): void {
           if (r <= 1) tally.better++;
           else tally.worse++;
           if (p < 0.05) tally.credibleWorse++;
+          if (mannWhitneyGreater(b, a) < 0.05) tally.credibleBetter++;
           return `@${n} ${ratio(r)} [${ratio(lo)}, ${ratio(hi)}] p=${p.toFixed(2)}`.padEnd(31);
         });
         console.log(`${fname.padEnd(12)} ${s.padEnd(4)} vs optuna ${ref.padEnd(7)} ${cells.join(' ')}`);
       }
     }
   }
-  console.log(`cells: ${tally.cells}; ratio <= 1 in ${tally.better}, > 1 in ${tally.worse}; credibly worse (p < 0.05) in ${tally.credibleWorse}\n`);
+  console.log(`cells: ${tally.cells}; ratio <= 1 in ${tally.better}, > 1 in ${tally.worse}; credibly worse (p < 0.05) in ${tally.credibleWorse}, credibly better in ${tally.credibleBetter}\n`);
 }
 
 // ---------------------------------------------------------------- main

@@ -8,7 +8,8 @@
  * searcher). After that the usable trials are ranked (complete, then pruned, then running as the "constant liar"), the best
  * gamma(n) form the good set and the rest the bad set; coordinates are grouped by which trials they are active on (the root
  * parameters, each branch body), and per group a Parzen estimator l is fitted to the good rows and g to the bad rows where the
- * group is active; `candidates` points are drawn from l and the one maximising log l - log g is kept.
+ * group is active; `candidates` points are drawn from l (and, once 2 x `startupTrials` trials have finished,
+ * `incumbentCandidates` more from the kernel of the best trial of the good set) and the one maximising log l - log g is kept.
  *
  * Determinism: the draw for trial n uses `seedrandom.alea(`${seed}/tpe/${n}`)`, so a suggestion depends only on (seed, n, stored
  * trials) and a resumed study proposes what the uninterrupted one would have. The only state is a cache of encoded params.
@@ -20,7 +21,7 @@ import type { Searcher, SearcherInit } from '../types.js';
 import { boolOption, checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/sequence.js';
 import { fitParzen } from './parzen.js';
-import { activeGroups, collectObservations, EncodeCache, rampWeights, splitRows } from './history.js';
+import { activeGroups, collectObservations, EncodeCache, rampWeights, splitRows, type Observations } from './history.js';
 
 export { fitParzen, type ParzenEstimator, type ParzenOptions } from './parzen.js';
 export { normalCdf, normalQuantile } from './normal.js';
@@ -29,6 +30,7 @@ export { normalCdf, normalQuantile } from './normal.js';
 export interface TpeOptions {
   readonly startupTrials: number;
   readonly candidates: number;
+  readonly incumbentCandidates: number;
   readonly multivariate: boolean;
   readonly gamma: number;
   readonly gammaMax: number;
@@ -40,7 +42,7 @@ export interface TpeOptions {
 }
 
 const KNOWN = [
-  'startupTrials', 'candidates', 'multivariate', 'gamma', 'gammaMax', 'priorWeight', 'considerEndpoints', 'constantLiar', 'weights',
+  'startupTrials', 'candidates', 'incumbentCandidates', 'multivariate', 'gamma', 'gammaMax', 'priorWeight', 'considerEndpoints', 'constantLiar', 'weights',
   'bandwidthFactor',
 ];
 
@@ -63,6 +65,7 @@ export function tpeOptions(options: SearcherOptions): TpeOptions {
   return {
     startupTrials: intOption('tpe', options, 'startupTrials', 10, 0),
     candidates: intOption('tpe', options, 'candidates', 24, 1, 100_000),
+    incumbentCandidates: intOption('tpe', options, 'incumbentCandidates', 24, 0, 100_000),
     multivariate: boolOption('tpe', options, 'multivariate', true),
     gamma: numberOption(options, 'gamma', 0.15, (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
     gammaMax: intOption('tpe', options, 'gammaMax', 25, 1),
@@ -81,6 +84,11 @@ export function tpeOptions(options: SearcherOptions): TpeOptions {
  * - `startupTrials` (10): finished trials proposed by the scrambled Sobol sequence before TPE starts (uniform random draws if
  *   the space has more coordinates than the Sobol table).
  * - `candidates` (24): points drawn from l per ask (per group); more exploits harder (48 measured no better).
+ * - `incumbentCandidates` (24; not in Optuna): once 2 x `startupTrials` trials have finished, this many more candidates are
+ *   drawn from the kernel of the best trial in the good set (a local search around the incumbent, as SMAC's acquisition
+ *   optimiser does) and compete under the same l/g score. Measured on 200 fresh seeds (100-299, bench functions): mean log10
+ *   regret at 100 trials hartmann6 -0.85 -> -0.97, styblinski5 1.40 -> 1.35, mixed -2.02 -> -2.06, branin and rosenbrock4
+ *   within noise. Starting it at once instead cost rosenbrock4 at 25 trials (2.73 -> 2.80). 0 turns it off.
  * - `multivariate` (true; Optuna's default is false): one joint estimator per group of co-active coordinates, which captures
  *   interactions; false samples every parameter independently with neighbour-gap bandwidths (Optuna's univariate TPE;
  *   measured worse on hartmann6, rosenbrock4 and mixed by 0.1-0.4 in mean log10 regret, about equal on branin/styblinski).
@@ -130,14 +138,18 @@ export function createTpeSearcher(init: SearcherInit, options: SearcherOptions):
       for (const group of activeGroups(obs.rows, D)) {
         // Optuna's group mode: one global split, then each group sees the rows where it is active.
         const { good, bad } = splitRows(obs, nBelow, group[0]!);
-        for (const unit of o.multivariate ? [group] : params(group, dims)) choose(unit, good, bad, rng);
+        const anchor = obs.finished >= 2 * o.startupTrials && o.incumbentCandidates > 0 ? incumbent(obs, good) : -1;
+        for (const unit of o.multivariate ? [group] : params(group, dims)) choose(unit, good, bad, rng, anchor);
       }
       return { kind: 'suggest', params: init.space.decode(point) };
     },
   };
 
-  /** Fits l and g on `unit`'s coordinates, draws the candidates from l and writes the best one into `point`. */
-  function choose(unit: readonly number[], good: Float64Array[], bad: Float64Array[], rng: () => number): void {
+  /**
+   * Fits l and g on `unit`'s coordinates, draws the candidates from l (plus `incumbentCandidates` from the kernel of good row
+   * `anchor`, unless it is -1) and writes the best one into `point`.
+   */
+  function choose(unit: readonly number[], good: Float64Array[], bad: Float64Array[], rng: () => number, anchor: number): void {
     const common = {
       coords: unit,
       priorWeight: o.priorWeight,
@@ -149,8 +161,9 @@ export function createTpeSearcher(init: SearcherInit, options: SearcherOptions):
     const l = fitParzen(good, dims, { ...common, ...(o.weights === 'ramp' ? { weights: rampWeights(good.length) } : {}) });
     const g = fitParzen(bad, dims, { ...common, ...(o.weights === 'ramp' ? { weights: rampWeights(bad.length) } : {}) });
     let best = -Infinity;
-    for (let c = 0; c < o.candidates; c++) {
-      l.sample(rng, cand);
+    const total = o.candidates + (anchor >= 0 ? o.incumbentCandidates : 0);
+    for (let c = 0; c < total; c++) {
+      l.sample(rng, cand, c < o.candidates ? undefined : anchor);
       const score = l.logpdf(cand) - g.logpdf(cand);
       // The first candidate is always taken, so a NaN or -Infinity score everywhere still yields a point.
       if (c === 0 || score > best) {
@@ -159,6 +172,19 @@ export function createTpeSearcher(init: SearcherInit, options: SearcherOptions):
       }
     }
   }
+}
+
+/**
+ * Index in `good` (a group's good rows, trial order) of the best-ranked one: the incumbent among the trials where the group
+ * is active. -1 when the good set is empty.
+ */
+function incumbent(obs: Observations, good: readonly Float64Array[]): number {
+  if (good.length === 0) return -1;
+  for (const r of obs.ranked) {
+    const k = good.indexOf(obs.rows[r]!);
+    if (k >= 0) return k;
+  }
+  return -1;
 }
 
 /** Splits a group into single parameters (one numeric coordinate, or one whole one-hot block) for univariate TPE. */

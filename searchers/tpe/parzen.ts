@@ -73,8 +73,13 @@ export interface ParzenEstimator {
    * Allocation-free (not re-entrant: it uses scratch arrays of the estimator).
    */
   logpdf(x: ArrayLike<number>): number;
-  /** Draws one point into `out` (a full row; other coordinates untouched). One-hot blocks get exactly one 1. */
-  sample(rng: () => number, out: Float64Array): void;
+  /**
+   * Draws one point into `out` (a full row; other coordinates untouched). One-hot blocks get exactly one 1. `component`
+   * (an index into the fitted points) draws from that observation's kernel instead of a weighted random component: TPE uses
+   * it for candidates around its incumbent.
+   * @throws RangeError when `component` is not an integer in [0, size).
+   */
+  sample(rng: () => number, out: Float64Array, component?: number): void;
 }
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -268,10 +273,16 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
       for (let i = 0; i < K; i++) sum += Math.exp(terms[i]! - best);
       return best + Math.log(sum);
     },
-    sample(rng, out) {
-      const u = rng();
+    sample(rng, out, component) {
       let i = 0;
-      while (i < K - 1 && cum[i]! <= u) i++; // linear scan: cheaper than bisection for the small good sets TPE samples
+      if (component === undefined) {
+        const u = rng();
+        while (i < K - 1 && cum[i]! <= u) i++; // linear scan: cheaper than bisection for the small good sets TPE samples
+      } else if (Number.isInteger(component) && component >= 0 && component < n) {
+        i = component;
+      } else {
+        throw new RangeError(`component must be an integer in [0, ${n}), got ${component}`);
+      }
       const base = i * M;
       for (let m = 0; m < M; m++) {
         const at = base + m;

@@ -237,6 +237,45 @@ test('categorical weights favour the good category (estimator and searcher)', as
   for (const a of ['relu', 'gelu', 'elu']) assert.ok(count('tanh') > count(a), `${a}: ${count(a)}`);
 });
 
+test('Parzen sample(component) draws from that observation kernel only; a bad index is a RangeError', () => {
+  const est = fitParzen([[0.1], [0.5], [0.9]], cont, { bandwidthFloor: 0 });
+  const out = new Float64Array(1);
+  let r = 0.321;
+  const rng = (): number => (r = (r * 9301 + 49297) % 233280 / 233280);
+  for (let i = 0; i < 300; i++) {
+    est.sample(rng, out, 2);
+    // Widths are clipped to >= 1/(3+2) = 0.2, so 0.9 +- 0.45 (2.25 sigma) holds all but ~1% of draws; none near 0.1's kernel.
+    assert.ok(out[0]! > 0.3, `draw ${out[0]} from component 2`);
+  }
+  assert.throws(() => est.sample(rng, out, 3), /component must be an integer in \[0, 3\)/);
+  assert.throws(() => est.sample(rng, out, 0.5), RangeError);
+});
+
+test('incumbent candidates: no effect before 2 x start-up trials, then drawn around the best trial', async () => {
+  const dist = (a: Params, b: Params): number => Math.hypot((a.x as number) - (b.x as number), (a.y as number) - (b.y as number));
+  const median = (xs: number[]): number => [...xs].sort((u, v) => u - v)[xs.length >> 1]!;
+  for (let seed = 0; seed < 4; seed++) {
+    const a = await run(tpe(quad, seed), quadF, 30);
+    const b = await run(tpe(quad, seed, { incumbentCandidates: 0 }), quadF, 30);
+    // Same history up to trial 19: the extra candidates only exist once 20 trials have finished.
+    assert.equal(a.slice(0, 20).map((t) => t.params), b.slice(0, 20).map((t) => t.params));
+    assert.not.equal(a.slice(20).map((t) => t.params), b.slice(20).map((t) => t.params));
+  }
+  // The mechanism in isolation: one draw from l against 50 from the incumbent's kernel, versus that one draw alone.
+  const near: number[] = [];
+  const far: number[] = [];
+  for (let seed = 0; seed < 4; seed++) {
+    for (const [incumbentCandidates, out] of [[50, near], [0, far]] as const) {
+      const trials = await run(tpe(quad, seed, { candidates: 1, incumbentCandidates }), quadF, 40);
+      for (let i = 20; i < 40; i++) {
+        const best = trials.slice(0, i).reduce((x, y) => ((y.value as number) < (x.value as number) ? y : x));
+        out.push(dist(trials[i]!.params, best.params));
+      }
+    }
+  }
+  assert.ok(median(near) < 0.7 * median(far), `median distance to the incumbent ${median(near)} vs ${median(far)}`);
+});
+
 test('start-up trials come from the Sobol sequence (same as the sobol searcher)', async () => {
   const a = await drive({ type: 'tpe' }, 8, 10, quad);
   const b = await drive('sobol', 8, 10, quad);
@@ -249,6 +288,7 @@ test('bad option values are rejected naming the option', () => {
   assert.throws(() => createTpeSearcher(init, { priorWeight: 0 }), /"priorWeight"/);
   assert.throws(() => createTpeSearcher(init, { weights: 'flat' }), /"weights"/);
   assert.throws(() => createTpeSearcher(init, { candidates: 0 }), /"candidates"/);
+  assert.throws(() => createTpeSearcher(init, { incumbentCandidates: -1 }), /"incumbentCandidates"/);
   assert.throws(() => createTpeSearcher(init, { multivariate: 'yes' }), /"multivariate"/);
 });
 
