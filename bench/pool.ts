@@ -4,6 +4,7 @@
  *   node --expose-gc --import tsx bench/pool.ts   # full: 12 MNIST trials x 3 epochs per worker count, 500-trial RSS run
  *   node --import tsx bench/pool.ts --quick    # 6 trials x 1 epoch on 4,000 digits, 200-trial RSS run
  *   ... --rss-trials=5000                      # a longer RSS run;  --only=reports|rss|scaling  runs one part
+ *   ... --scaling-trials=36                    # a longer scaling run (the 12-trial default ends on one long trial alone)
  *
  * 1. Scaling: the default MNIST sweep (examples/mnist-sweep.json: its space, defaults and seed, with the Sobol searcher and no
  *    pruner so both runs train exactly the same configurations) with workers 1 and 2, a fixed number of trials, no time budget. Prints trials per hour of each
@@ -39,7 +40,7 @@ const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 
 
 async function scaling(): Promise<void> {
-  const trials = quick ? 6 : 12;
+  const trials = Number(process.argv.find((a) => a.startsWith('--scaling-trials='))?.slice('--scaling-trials='.length) ?? (quick ? 6 : 12));
   const { sweep: base } = await loadSweepFile(path.join(root, 'examples/mnist-sweep.json'));
   const sweep = (workers: number): ResolvedSweep => ({
     ...base,

@@ -42,8 +42,8 @@ export interface TpeOptions {
 }
 
 const KNOWN = [
-  'startupTrials', 'candidates', 'incumbentCandidates', 'multivariate', 'gamma', 'gammaMax', 'priorWeight', 'considerEndpoints', 'constantLiar', 'weights',
-  'bandwidthFactor',
+  'startupTrials', 'candidates', 'incumbentCandidates', 'multivariate', 'gamma', 'gammaMax', 'priorWeight', 'considerEndpoints',
+  'constantLiar', 'weights', 'bandwidthFactor',
 ];
 
 function numberOption(options: SearcherOptions, key: string, fallback: number, ok: (v: number) => boolean, what: string): number {
@@ -86,9 +86,10 @@ export function tpeOptions(options: SearcherOptions): TpeOptions {
  * - `candidates` (24): points drawn from l per ask (per group); more exploits harder (48 measured no better).
  * - `incumbentCandidates` (24; not in Optuna): once 2 x `startupTrials` trials have finished, this many more candidates are
  *   drawn from the kernel of the best trial in the good set (a local search around the incumbent, as SMAC's acquisition
- *   optimiser does) and compete under the same l/g score. Measured on 200 fresh seeds (100-299, bench functions): mean log10
- *   regret at 100 trials hartmann6 -0.85 -> -0.97, styblinski5 1.40 -> 1.35, mixed -2.02 -> -2.06, branin and rosenbrock4
- *   within noise. Starting it at once instead cost rosenbrock4 at 25 trials (2.73 -> 2.80). 0 turns it off.
+ *   optimiser does) and compete under the same l/g score. Chosen on seeds 100-299 of bench/searchers.ts, mean log10 regret at
+ *   100 trials without -> with: hartmann6 -0.85 -> -0.98, styblinski5 1.40 -> 1.36, rosenbrock4 1.20 -> 1.15, branin -1.90 ->
+ *   -1.87, mixed -2.02 -> -1.97 (and -0.03 -> -0.09 at 25 trials). Starting it at once instead cost rosenbrock4 at 25 trials
+ *   (2.73 -> 2.80). 0 turns it off.
  * - `multivariate` (true; Optuna's default is false): one joint estimator per group of co-active coordinates, which captures
  *   interactions; false samples every parameter independently with neighbour-gap bandwidths (Optuna's univariate TPE;
  *   measured worse on hartmann6, rosenbrock4 and mixed by 0.1-0.4 in mean log10 regret, about equal on branin/styblinski).
