@@ -12,12 +12,11 @@
  * are read back from the stored trials on every ask (no searcher state), so resumed studies decide identically.
  */
 import type { Direction, TrialRecord } from '../../src/types.js';
-import { checkKnownOptions, type SearcherOptions } from '../options.js';
+import type { SearcherOptions } from '../options.js';
 import type { Searcher, SearcherInit, Suggestion } from '../types.js';
 import {
   askRng,
   fidelityOptions,
-  FIDELITY_KEYS,
   maxRungIndex,
   promotable,
   rankFinished,
@@ -52,14 +51,12 @@ export function planAsha(trials: readonly TrialRecord[], top: number, eta: numbe
   return { kind: 'new' };
 }
 
-const KEYS = [...FIDELITY_KEYS];
 
 /**
  * Builds the `asha` searcher: `{ type: 'asha', min, max, eta = 3 }` (min/max default to the study's `budget`). New
  * configurations are uniform random draws from `alea(`${seed}/asha/${number}`)`.
  */
 export function createAshaSearcher(init: SearcherInit, options: SearcherOptions): Searcher {
-  checkKnownOptions('asha', options, KEYS);
   const f = fidelityOptions('asha', options, init);
   const top = maxRungIndex(f.max / f.min, f.eta);
   return {

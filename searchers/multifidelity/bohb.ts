@@ -21,10 +21,10 @@
 import type { CubeDim } from '../../spaces/types.js';
 import { OptionsError } from '../../src/errors.js';
 import type { Direction, Params, TrialRecord } from '../../src/types.js';
-import { checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
+import { intOption, type SearcherOptions } from '../options.js';
 import { fitParzen } from '../tpe/parzen.js';
 import type { Searcher, SearcherInit } from '../types.js';
-import { askRng, fidelityOptions, FIDELITY_KEYS, isPending, randomParams } from './common.js';
+import { askRng, fidelityOptions, isPending, randomParams } from './common.js';
 import { hyperbandBrackets, planHyperband, planToSuggestion } from './hyperband.js';
 
 /** BOHB's model settings (besides min/max/eta). */
@@ -39,7 +39,8 @@ export interface BohbOptions {
   readonly candidates: number;
 }
 
-const KEYS = [...FIDELITY_KEYS, 'randomFraction', 'topFraction', 'minPoints', 'candidates'];
+/** BOHB's own option names (besides the fidelity options `min`, `max`, `eta`). */
+const MODEL_KEYS = ['randomFraction', 'topFraction', 'minPoints', 'candidates'];
 
 /** Number of parameters of a space as BOHB counts them: each numeric coordinate once, each one-hot block (a choice) once. */
 export function parameterCount(dims: readonly CubeDim[]): number {
@@ -55,9 +56,11 @@ function fraction(options: SearcherOptions, key: string, fallback: number, lowOp
   return v;
 }
 
-/** Validates BOHB's model options (unknown keys and bad values are OptionsErrors naming the key). */
+/**
+ * Validates BOHB's model options (bad values are OptionsErrors naming the key; unknown keys are rejected by `fidelityOptions`,
+ * which `createBohbSearcher` calls first).
+ */
 export function bohbOptions(options: SearcherOptions, dims: readonly CubeDim[]): BohbOptions {
-  checkKnownOptions('bohb', options, KEYS);
   return {
     randomFraction: fraction(options, 'randomFraction', 1 / 3, false),
     topFraction: fraction(options, 'topFraction', 0.15, true),
@@ -90,8 +93,8 @@ function lossOf(t: TrialRecord, direction: Direction): number {
  * for model proposals, `system.modelBudget` (the budget the model was fitted on).
  */
 export function createBohbSearcher(init: SearcherInit, options: SearcherOptions): Searcher {
+  const f = fidelityOptions('bohb', options, init, MODEL_KEYS);
   const o = bohbOptions(options, init.space.dims);
-  const f = fidelityOptions('bohb', options, init);
   const table = hyperbandBrackets(f.max / f.min, f.eta);
   const { space } = init;
   const dims = space.dims;

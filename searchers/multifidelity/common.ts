@@ -10,7 +10,7 @@ import type { SearchSpace } from '../../spaces/types.js';
 import { OptionsError } from '../../src/errors.js';
 import type { Direction, Params, StudyBudget, TrialRecord } from '../../src/types.js';
 import type { SearcherInit } from '../types.js';
-import type { SearcherOptions } from '../options.js';
+import { checkKnownOptions, type SearcherOptions } from '../options.js';
 
 /** Budget ladder settings every multi-fidelity searcher takes (options `min`, `max`, `eta`). */
 export interface FidelityOptions {
@@ -22,8 +22,8 @@ export interface FidelityOptions {
   readonly eta: number;
 }
 
-/** Option names the fidelity options use (merged into each searcher's known-option list). */
-export const FIDELITY_KEYS = ['min', 'max', 'eta'] as const;
+/** Option names the fidelity options use. */
+const FIDELITY_KEYS = ['min', 'max', 'eta'] as const;
 
 function numberOption(searcher: string, options: SearcherOptions, key: string): number | undefined {
   const v = options[key];
@@ -35,10 +35,12 @@ function numberOption(searcher: string, options: SearcherOptions, key: string): 
 }
 
 /**
- * Reads and checks `min`, `max` (searcher options, falling back to the study's `budget`) and `eta` (default 3). Called by each
- * searcher factory, so a bad spec fails in `createStudy` before anything is stored.
+ * Rejects option keys other than `min`, `max`, `eta` and the searcher's own `extraKeys`, then reads and checks `min`, `max`
+ * (searcher options, falling back to the study's `budget`) and `eta` (default 3). Called by each searcher factory, so a bad
+ * spec fails in `createStudy` before anything is stored.
  */
-export function fidelityOptions(searcher: string, options: SearcherOptions, init: SearcherInit): FidelityOptions {
+export function fidelityOptions(searcher: string, options: SearcherOptions, init: SearcherInit, extraKeys: readonly string[] = []): FidelityOptions {
+  checkKnownOptions(searcher, options, [...FIDELITY_KEYS, ...extraKeys]);
   const studyBudget: StudyBudget | undefined = init.budget;
   const min = numberOption(searcher, options, 'min') ?? studyBudget?.min;
   const max = numberOption(searcher, options, 'max') ?? studyBudget?.max;

@@ -12,12 +12,11 @@
  * The decision logic (`planHyperband`) is shared with BOHB, which only replaces how new configurations are drawn.
  */
 import type { Direction, JsonValue, Params, TrialRecord } from '../../src/types.js';
-import { checkKnownOptions, type SearcherOptions } from '../options.js';
+import type { SearcherOptions } from '../options.js';
 import type { Searcher, SearcherInit, Suggestion } from '../types.js';
 import {
   askRng,
   fidelityOptions,
-  FIDELITY_KEYS,
   isPending,
   maxRungIndex,
   promotable,
@@ -125,15 +124,12 @@ export async function planToSuggestion(
   };
 }
 
-/** Option names of the hyperband searcher. */
-const KEYS = [...FIDELITY_KEYS];
 
 /**
  * Builds the `hyperband` searcher: `{ type: 'hyperband', min, max, eta = 3 }` (min/max default to the study's `budget`).
  * New configurations are uniform random draws from `alea(`${seed}/hyperband/${number}`)`.
  */
 export function createHyperbandSearcher(init: SearcherInit, options: SearcherOptions): Searcher {
-  checkKnownOptions('hyperband', options, KEYS);
   const f = fidelityOptions('hyperband', options, init);
   const table = hyperbandBrackets(f.max / f.min, f.eta);
   return {
