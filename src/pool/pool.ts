@@ -18,7 +18,7 @@ import path from 'node:path';
 import { SearchExhaustedError, OptionsError } from '../errors.js';
 import type { Dataset } from '../../trials/types.js';
 import type { AskedTrial, Study, TellResult } from '../study/study.js';
-import type { OptimizeResult } from '../study/optimize.js';
+import { interpretResult, type OptimizeResult } from '../study/optimize.js';
 import { SweepLedger } from '../study/ledger.js';
 import type { Metrics, TrialRecord } from '../types.js';
 import { builtinConfig, mergeConfig } from './config.js';
@@ -137,26 +137,6 @@ function asError(outcome: { readonly message: string; readonly stack?: string })
   const e = new Error(outcome.message);
   e.stack = outcome.stack ?? outcome.message;
   return e;
-}
-
-/** Turns what a trainable returned into a tell() outcome, as study.optimize does for objectives. */
-function interpret<P>(study: Study<P>, result: unknown): TellResult {
-  if (typeof result === 'number') return { state: 'complete', value: result };
-  if (result !== null && typeof result === 'object') {
-    const r = result as { value?: unknown; metrics?: Metrics };
-    if (typeof r.value === 'number') return { state: 'complete', value: r.value, ...(r.metrics ? { metrics: r.metrics } : {}) };
-    if (study.metric !== undefined) {
-      try {
-        return { state: 'complete', value: study.objectiveOf(result as Metrics, 'trainable result'), metrics: result as Metrics };
-      } catch (error) {
-        return { state: 'failed', error };
-      }
-    }
-  }
-  return {
-    state: 'failed',
-    error: new OptionsError(`the trainable returned ${JSON.stringify(result)}; return a number, { value, metrics }, or a metrics object holding the objective metric`),
-  };
 }
 
 /**
@@ -280,7 +260,13 @@ export async function runPool<P>(study: Study<P>, trainable: TrainableSpec, opti
     if (outcome.type === 'result') {
       if (stopping() && (outcome.stopped === 'abort' || outcome.stopReason === 'aborted')) result = 'interrupted';
       else if (pruned) result = { state: 'pruned' };
-      else result = interpret(study, outcome.result);
+      else {
+        try {
+          result = interpretResult(study, outcome.result, 'trainable');
+        } catch (error) {
+          result = { state: 'failed', error }; // the pool turns every trainable error into a failed trial
+        }
+      }
     } else if (outcome.kind === 'killed') {
       result = timedOut && !hard
         ? { state: 'failed', reason: 'timeout', error: new Error(`the trial ran longer than trialTimeout = ${(o.trialTimeoutMs as number) / 1000} s; its worker was terminated and replaced`) }

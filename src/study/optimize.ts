@@ -153,7 +153,7 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
                 }, o.trialTimeoutMs);
               }),
             ]);
-      outcome = interpret(study, result);
+      outcome = interpretResult(study, result, 'objective');
     } catch (error) {
       if (error instanceof TrialPruned || study.pruneReason(number) !== undefined) {
         outcome = { state: 'pruned', ...(error instanceof TrialPruned && study.pruneReason(number) === undefined ? { reason: error.reason } : {}) };
@@ -237,20 +237,25 @@ export async function runOptimize<P>(study: Study<P>, objective: Objective<P>, o
   return { stoppedBy: stop ?? 'budget', finished: ledger.finishedHere, ...(best ? { best } : {}) };
 }
 
-/** Turns what an objective returned into a tell() outcome; malformed returns fail the trial with a message saying the fix. */
-function interpret<P>(study: Study<P>, result: ObjectiveResult): TellResult {
+/**
+ * Turns what an objective (`study.optimize`) or a pool trainable (`runPool`) returned into a tell() outcome: a number, `{ value,
+ * metrics }`, or a metrics object holding the study's `metric`. Anything else fails the trial with a message saying the fix; a
+ * metrics object without the objective metric throws (study.objectiveOf), which each caller handles as its trial errors.
+ */
+export function interpretResult<P>(study: Study<P>, result: unknown, what: 'objective' | 'trainable'): TellResult {
   if (typeof result === 'number') return { state: 'complete', value: result };
   if (result !== null && typeof result === 'object') {
     const r = result as { value?: unknown; metrics?: Metrics };
     if (typeof r.value === 'number') return { state: 'complete', value: r.value, ...(r.metrics ? { metrics: r.metrics } : {}) };
     if (study.metric !== undefined) {
-      return { state: 'complete', value: study.objectiveOf(result as Metrics, 'objective result'), metrics: result as Metrics };
+      return { state: 'complete', value: study.objectiveOf(result as Metrics, `${what} result`), metrics: result as Metrics };
     }
   }
   return {
     state: 'failed',
     error: new OptionsError(
-      `the objective returned ${JSON.stringify(result)}; return a number, { value, metrics }, or a metrics object with createStudy({ metric })`,
+      `the ${what} returned ${JSON.stringify(result)}; return a number, { value, metrics }, or a metrics object holding the ` +
+        'objective metric of createStudy({ metric })',
     ),
   };
 }
