@@ -67,9 +67,21 @@ export interface PlateauOptions {
   readonly minDelta?: number;
 }
 
-function freeze(type: string, decide: (req: PruneRequest) => PruneDecision): Pruner {
-  return Object.freeze({ type, decide });
+/**
+ * A diagnostic pruner: `decide` sees the reported step's point and the history up to it, and is not consulted (continue) when
+ * that step is not stored.
+ */
+function diagnostic(type: string, decide: (cur: Current, req: PruneRequest) => PruneDecision): Pruner {
+  return Object.freeze({
+    type,
+    decide: (req: PruneRequest): PruneDecision => {
+      const cur = current(req);
+      return cur ? decide(cur, req) : CONTINUE;
+    },
+  });
 }
+
+type Current = NonNullable<ReturnType<typeof current>>;
 
 /** The last `n` points, if there are that many and every one has metric `name`. */
 function lastWith(history: readonly IntermediateValue[], n: number, names: readonly string[]): IntermediateValue[] | undefined {
@@ -87,9 +99,7 @@ export function nanGuard(options: NanGuardOptions = {}): Pruner {
   const losses = r.strList('losses', ['trainLoss', 'valLoss']);
   const flag = r.str('flag', 'nonFinite');
   const objective = r.bool('objective', true);
-  return freeze('nan_guard', (req) => {
-    const cur = current(req);
-    if (!cur) return CONTINUE;
+  return diagnostic('nan_guard', (cur) => {
     const p = cur.point;
     const bad = losses.filter((l) => {
       const v = signal(p, l);
@@ -125,9 +135,7 @@ export function exploding(options: ExplodingOptions = {}): Pruner {
   const window = r.int('window', 2, 1);
   const metric = r.str('metric', 'gradNorm');
   const name = metric === 'gradNorm' ? 'global norm' : metric;
-  return freeze('exploding', (req) => {
-    const cur = current(req);
-    if (!cur) return CONTINUE;
+  return diagnostic('exploding', (cur) => {
     const g = signal(cur.point, metric);
     if (g === undefined || Number.isNaN(g)) return CONTINUE;
     const last = cur.history.length - 1;
@@ -153,9 +161,7 @@ export function vanishing(options: VanishingOptions = {}): Pruner {
   const patience = r.int('patience', 2, 1);
   const metric = r.str('metric', 'gradNorm');
   const name = metric === 'gradNorm' ? 'global norm' : metric;
-  return freeze('vanishing', (req) => {
-    const cur = current(req);
-    if (!cur) return CONTINUE;
+  return diagnostic('vanishing', (cur) => {
     const pts = lastWith(cur.history, patience, [metric]);
     if (!pts || !pts.every((p) => (signal(p, metric) as number) < minNorm)) return CONTINUE;
     const read = (p: IntermediateValue) => signal(p, metric) as number;
@@ -172,9 +178,7 @@ export function diverging(options: DivergingOptions = {}): Pruner {
   const k = r.int('epochs', 3, 1);
   const metric = r.str('metric', 'trainLoss');
   const minDelta = r.num('minDelta', 0, { min: 0 });
-  return freeze('diverging', (req) => {
-    const cur = current(req);
-    if (!cur) return CONTINUE;
+  return diagnostic('diverging', (cur) => {
     const pts = lastWith(cur.history, k + 1, [metric]);
     if (!pts) return CONTINUE;
     const read = (p: IntermediateValue) => signal(p, metric) as number;
@@ -196,9 +200,7 @@ export function overfitting(options: OverfittingOptions = {}): Pruner {
   const relative = r.bool('relative', false);
   const train = r.str('train', 'trainLoss');
   const val = r.str('val', 'valLoss');
-  return freeze('overfitting', (req) => {
-    const cur = current(req);
-    if (!cur) return CONTINUE;
+  return diagnostic('overfitting', (cur) => {
     const pts = lastWith(cur.history, k + 1, [train, val]);
     if (!pts) return CONTINUE;
     const tr = (p: IntermediateValue) => signal(p, train) as number;
@@ -225,9 +227,8 @@ export function plateau(options: PlateauOptions = {}): Pruner {
   const r = new OptionReader('plateau', options, ['patience', 'minDelta']);
   const p = r.int('patience', 3, 1);
   const minDelta = r.num('minDelta', 0, { min: 0 });
-  return freeze('plateau', (req) => {
-    const cur = current(req);
-    if (!cur || cur.history.length <= p) return CONTINUE;
+  return diagnostic('plateau', (cur, req) => {
+    if (cur.history.length <= p) return CONTINUE;
     const before = cur.history.slice(0, -p);
     const after = cur.history.slice(-p);
     const best = bestOf(req.direction, before.map((x) => x.value));

@@ -4,6 +4,7 @@
  * multi-process study decides exactly as an uninterrupted one.
  */
 import type { Direction, Metrics, TrialRecord } from '../types.js';
+import { CONTINUE } from './history.js';
 
 /** What the study asks a pruner after storing an intermediate value. */
 export interface PruneRequest {
@@ -26,7 +27,6 @@ export interface Pruner {
   decide(req: PruneRequest): PruneDecision | Promise<PruneDecision>;
 }
 
-const CONTINUE: PruneDecision = Object.freeze({ action: 'continue' });
 
 /** The one never-pruning pruner; the study recognises it and skips consulting it. */
 export const NOP_PRUNER: Pruner = Object.freeze({ type: 'none', decide: () => CONTINUE });
