@@ -59,6 +59,15 @@ async function populated(file: string, options?: Parameters<typeof FileStorage.o
   return st;
 }
 
+/** Two crash images of a populated study whose journal was flushed (the study is closed afterwards): one to damage per case. */
+async function flushedCrashImages(file: string): Promise<[string, string]> {
+  const st = await populated(file);
+  await st.flush();
+  const images: [string, string] = [crashImage(file), crashImage(file)];
+  await st.close();
+  return images;
+}
+
 const files = (file: string) => fs.readdirSync(path.dirname(file)).sort();
 
 const t = suite('FileStorage durability, corruption and locking');
@@ -84,11 +93,7 @@ t('journal replay after a crash: every finished trial is back, the stale lock is
 
 t('a torn final journal line is ignored and cut off', async () => {
   const file = path.join(tempDir(), 's.json');
-  const st = await populated(file);
-  await st.flush();
-  const copy = crashImage(file);
-  const copy2 = crashImage(file);
-  await st.close();
+  const [copy, copy2] = await flushedCrashImages(file);
   const whole = fs.statSync(`${copy}.wal`).size;
   fs.appendFileSync(`${copy}.wal`, '{"seq":999,"op":"finishTrial","study":"s","num');
   const ro = await FileStorage.openReadOnly(copy);
@@ -130,11 +135,7 @@ t('a corrupt snapshot is refused, named with its .bak, and left byte-for-byte un
 
 t('a bad line in the middle of the journal, or a replay breaking the state machine, is corruption', async () => {
   const file = path.join(tempDir(), 's.json');
-  const st = await populated(file);
-  await st.flush();
-  const copy = crashImage(file);
-  const copy2 = crashImage(file);
-  await st.close();
+  const [copy, copy2] = await flushedCrashImages(file);
   const lines = fs.readFileSync(`${copy}.wal`, 'utf8').split('\n');
   lines[2] = '{"seq": oops';
   fs.writeFileSync(`${copy}.wal`, lines.join('\n'));
