@@ -98,19 +98,26 @@ export function collectObservations(trials: readonly TrialRecord[], cache: Encod
 
 /**
  * Splits the observations into the good set (the best `nBelow` of the ranking) and the bad set (the rest), each in trial order
- * (the ramp weights are chronological), keeping only rows where coordinate `lead` is active (a group's rows). Called per group.
+ * (the ramp weights are chronological), keeping only rows where coordinate `lead` is active (a group's rows). `best` is the
+ * index in `good` of the best-ranked of them (the group's incumbent; -1 when `good` is empty). Called per group.
  */
-export function splitRows(obs: Observations, nBelow: number, lead: number): { good: Float64Array[]; bad: Float64Array[] } {
+export function splitRows(obs: Observations, nBelow: number, lead: number): { good: Float64Array[]; bad: Float64Array[]; best: number } {
   const isGood = new Uint8Array(obs.rows.length);
   for (let r = 0; r < nBelow && r < obs.ranked.length; r++) isGood[obs.ranked[r]!] = 1;
   const good: Float64Array[] = [];
   const bad: Float64Array[] = [];
+  const inGood = new Int32Array(obs.rows.length).fill(-1);
   for (let i = 0; i < obs.rows.length; i++) {
     const row = obs.rows[i]!;
     if (Number.isNaN(row[lead]!)) continue;
-    (isGood[i] ? good : bad).push(row);
+    if (isGood[i]) {
+      inGood[i] = good.length;
+      good.push(row);
+    } else bad.push(row);
   }
-  return { good, bad };
+  let best = -1;
+  for (let r = 0; r < nBelow && r < obs.ranked.length && best < 0; r++) best = inGood[obs.ranked[r]!]!;
+  return { good, bad, best };
 }
 
 /**

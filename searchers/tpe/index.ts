@@ -21,7 +21,7 @@ import type { Searcher, SearcherInit } from '../types.js';
 import { boolOption, checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/sequence.js';
 import { fitParzen } from './parzen.js';
-import { activeGroups, collectObservations, EncodeCache, rampWeights, splitRows, type Observations } from './history.js';
+import { activeGroups, collectObservations, EncodeCache, rampWeights, splitRows } from './history.js';
 
 export { fitParzen, type ParzenEstimator, type ParzenOptions } from './parzen.js';
 export { normalCdf, normalQuantile } from './normal.js';
@@ -138,8 +138,8 @@ export function createTpeSearcher(init: SearcherInit, options: SearcherOptions):
       point.fill(0.5);
       for (const group of activeGroups(obs.rows, D)) {
         // Optuna's group mode: one global split, then each group sees the rows where it is active.
-        const { good, bad } = splitRows(obs, nBelow, group[0]!);
-        const anchor = obs.finished >= 2 * o.startupTrials && o.incumbentCandidates > 0 ? incumbent(obs, good) : -1;
+        const { good, bad, best } = splitRows(obs, nBelow, group[0]!);
+        const anchor = obs.finished >= 2 * o.startupTrials && o.incumbentCandidates > 0 ? best : -1;
         for (const unit of o.multivariate ? [group] : params(group, dims)) choose(unit, good, bad, rng, anchor);
       }
       return { kind: 'suggest', params: init.space.decode(point) };
@@ -173,19 +173,6 @@ export function createTpeSearcher(init: SearcherInit, options: SearcherOptions):
       }
     }
   }
-}
-
-/**
- * Index in `good` (a group's good rows, trial order) of the best-ranked one: the incumbent among the trials where the group
- * is active. -1 when the good set is empty.
- */
-function incumbent(obs: Observations, good: readonly Float64Array[]): number {
-  if (good.length === 0) return -1;
-  for (const r of obs.ranked) {
-    const k = good.indexOf(obs.rows[r]!);
-    if (k >= 0) return k;
-  }
-  return -1;
 }
 
 /** Splits a group into single parameters (one numeric coordinate, or one whole one-hot block) for univariate TPE. */
