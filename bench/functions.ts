@@ -5,6 +5,8 @@
  * ones with exactly the same definition.
  */
 import { space } from '../spaces/index.js';
+import type { SearcherSpec } from '../searchers/index.js';
+import { createStudy } from '../src/study/open.js';
 import type { Params, SpaceTree } from '../spaces/types.js';
 
 /** One benchmark problem. `fn` takes the params the study's space produces. */
@@ -141,3 +143,21 @@ def f(p):
     return (p['x'] - 1.5) ** 2 + (math.log10(p['lr']) + 2) ** 2 + ((p['units'] - 13) / 4) ** 2 + ${JSON.stringify(MIXED_OFFSET)}[p['act']]`,
   },
 ];
+
+/**
+ * Runs one in-memory study of `f` (`createStudy` + `optimize`, `trials` trials) and returns the simple regret (best value so
+ * far - f*) after each of the `checkpoints` trial counts it reaches. Used by bench/searchers.ts and bench/tpe-tune.ts.
+ */
+export async function simpleRegret(f: BenchFunction, searcher: SearcherSpec, seed: number, trials: number, checkpoints: readonly number[]): Promise<Map<number, number>> {
+  const study = await createStudy({ name: `${f.name}-${seed}`, space: f.space, searcher, seed });
+  await study.optimize((p) => f.fn(p as Params), { trials });
+  const done = await study.trials(['complete']);
+  await study.close();
+  const out = new Map<number, number>();
+  let best = Infinity;
+  done.forEach((t, i) => {
+    best = Math.min(best, t.value as number);
+    if (checkpoints.includes(i + 1)) out.set(i + 1, best - f.fStar);
+  });
+  return out;
+}

@@ -48,13 +48,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
 import { compileSpace, space } from '../spaces/index.js';
-import { createStudy } from '../src/study/open.js';
 import { registerSearcher, searcherTypes } from '../searchers/index.js';
 import type { SearcherFactory } from '../searchers/types.js';
 import { createTpeSearcher } from '../searchers/tpe/index.js';
-import type { Params, SpaceTree } from '../spaces/types.js';
+import type { SpaceTree } from '../spaces/types.js';
 import type { TrialRecord } from '../src/types.js';
-import { FUNCTIONS, type BenchFunction } from './functions.js';
+import { FUNCTIONS, simpleRegret, type BenchFunction } from './functions.js';
 import { bootstrapRatioCi, mannWhitneyGreater, median } from './stats.js';
 
 const anchors = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/anchors');
@@ -185,21 +184,6 @@ async function optunaRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
 }
 
 // ---------------------------------------------------------------- tunekit side
-/** Best-so-far regret after each checkpoint for one (function, searcher, seed) study run through createStudy + optimize. */
-async function runStudy(f: BenchFunction, searcher: string, seed: number): Promise<Map<number, number>> {
-  const study = await createStudy({ name: `${f.name}-${searcher}-${seed}`, space: f.space, searcher, seed });
-  await study.optimize((p) => f.fn(p as Params), { trials: TRIALS });
-  const trials = await study.trials(['complete']);
-  await study.close();
-  const out = new Map<number, number>();
-  let best = Infinity;
-  trials.forEach((t, i) => {
-    best = Math.min(best, t.value as number);
-    if (CHECK.includes(i + 1)) out.set(i + 1, best - f.fStar);
-  });
-  return out;
-}
-
 async function ourRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
   const summary: Summary = {};
   for (const f of funcs) {
@@ -208,7 +192,7 @@ async function ourRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
       const t0 = performance.now();
       try {
         for (let seed = SEED0; seed < SEED0 + SEEDS; seed++) {
-          for (const [n, r] of await runStudy(f, s, seed)) per.set(n, [...(per.get(n) ?? []), r]);
+          for (const [n, r] of await simpleRegret(f, s, seed, TRIALS, CHECK)) per.set(n, [...(per.get(n) ?? []), r]);
         }
       } catch (e) {
         // Another searcher may be mid-development: report and carry on with the rest of the table.

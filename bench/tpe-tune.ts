@@ -10,10 +10,8 @@
  * clusters. `out.json` gets the per-seed regrets ({function: {variant: [[@25 by seed], [@50], [@100]]}}).
  */
 import fs from 'node:fs';
-import { createStudy } from '../src/study/open.js';
 import type { SearcherSpec } from '../searchers/index.js';
-import type { Params } from '../spaces/types.js';
-import { FUNCTIONS } from './functions.js';
+import { FUNCTIONS, simpleRegret } from './functions.js';
 import { median } from './stats.js';
 
 const [variantsArg, seedsArg, funcsArg, out] = process.argv.slice(2);
@@ -34,17 +32,8 @@ for (const name of funcs) {
   for (const [variant, options] of Object.entries(variants)) {
     const per = CHECK.map((): number[] => []);
     for (let seed = first; seed <= last; seed++) {
-      const searcher = { type: 'tpe', ...options } as SearcherSpec;
-      const study = await createStudy({ name: `${name}-${seed}`, space: f.space, searcher, seed });
-      await study.optimize((p) => f.fn(p as Params), { trials: 100 });
-      const trials = await study.trials(['complete']);
-      await study.close();
-      let best = Infinity;
-      trials.forEach((t, i) => {
-        best = Math.min(best, t.value as number);
-        const k = CHECK.indexOf(i + 1);
-        if (k >= 0) per[k]!.push(best - f.fStar);
-      });
+      const regret = await simpleRegret(f, { type: 'tpe', ...options } as SearcherSpec, seed, 100, CHECK);
+      CHECK.forEach((n, k) => per[k]!.push(regret.get(n)!));
     }
     (results[name] ??= {})[variant] = per;
     const med = per.map((p) => median(p).toPrecision(3).padStart(9)).join('');
