@@ -17,7 +17,7 @@ import { useBackend } from '../trials/backend.js';
 import { loadMnist } from '../trials/data/mnist.js';
 import { runTrial } from '../trials/loop.js';
 import type { Dataset, ModelConfig } from '../trials/types.js';
-import { distill, prune, type Latency, type ModelMeasure, type PruneReport } from '../src/compress/index.js';
+import { distill, prune, type Latency, type ModelMeasure, type PruneReport } from '../src/deploy/compress/index.js';
 
 const LATENCY = { runs: 60 };
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;

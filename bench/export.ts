@@ -17,8 +17,8 @@ import { useBackend } from '../trials/backend.js';
 import { loadMnist } from '../trials/data/mnist.js';
 import { buildModel } from '../trials/models/index.js';
 import type { Dataset, ModelConfig } from '../trials/types.js';
-import { type ExportOptions, type ExportReport, exportOnnx } from '../src/export/index.js';
-import { createSession, cycleRows, ortLatency } from '../src/export/verify.js';
+import { type ExportOptions, type ExportReport, exportOnnx } from '../src/deploy/export/index.js';
+import { createSession, cycleRows, ortLatency } from '../src/deploy/export/verify.js';
 import { readFileSync } from 'node:fs';
 
 const ARCHS: Record<string, ModelConfig> = {

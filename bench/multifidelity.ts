@@ -29,7 +29,7 @@ import { createSearcher, registerSearcher, searcherTypes } from '../searchers/in
 import { createAshaSearcher, createBohbSearcher, createHyperbandSearcher } from '../searchers/multifidelity/index.js';
 import type { Searcher } from '../searchers/types.js';
 import { createStudy } from '../src/study/open.js';
-import type { Params, TrialRecord } from '../src/types.js';
+import type { Params, TrialRecord } from '../src/core/types.js';
 import { demoConfig, demoSpace } from '../src/cli/demo.js';
 import { loadMnist, runTrial, useBackend } from '../trials/index.js';
 import type { Dataset } from '../trials/types.js';

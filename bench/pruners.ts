@@ -28,7 +28,7 @@ import {
   vanishing,
   type Pruner,
 } from '../src/pruners/index.js';
-import type { Direction, IntermediateValue, Metrics, TrialRecord } from '../src/types.js';
+import type { Direction, IntermediateValue, Metrics, TrialRecord } from '../src/core/types.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

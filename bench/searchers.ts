@@ -52,7 +52,7 @@ import { registerSearcher, searcherTypes } from '../searchers/index.js';
 import type { SearcherFactory } from '../searchers/types.js';
 import { createTpeSearcher } from '../searchers/tpe/index.js';
 import type { SpaceTree } from '../spaces/types.js';
-import type { TrialRecord } from '../src/types.js';
+import type { TrialRecord } from '../src/core/types.js';
 import { FUNCTIONS, simpleRegret, type BenchFunction } from './functions.js';
 import { bootstrapRatioCi, mannWhitneyGreater, median } from './stats.js';
 

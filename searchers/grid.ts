@@ -13,7 +13,7 @@ import seedrandom from 'seedrandom';
 import type { BranchParam, JsonValue, Params, ParamNode, SearchSpace, SpaceTree } from '../spaces/types.js';
 import type { Searcher, SearcherInit } from './types.js';
 import { checkKnownOptions, type SearcherOptions } from './options.js';
-import { SearcherError } from '../src/errors.js';
+import { SearcherError } from '../src/core/errors.js';
 import { canonical } from '../spaces/builders.js';
 
 /** Grids larger than this are refused: a shuffled permutation of them would not fit comfortably in memory. */

@@ -2,8 +2,8 @@
  * The searcher registry. `createStudy` resolves its `searcher` option here; later algorithms (TPE, GP, Hyperband...) add
  * themselves with `registerSearcher`, so the controller never names an algorithm.
  */
-import type { JsonValue } from '../src/types.js';
-import { SearcherError } from '../src/errors.js';
+import type { JsonValue } from '../src/core/types.js';
+import { SearcherError } from '../src/core/errors.js';
 import type { Searcher, SearcherFactory, SearcherInit } from './types.js';
 import { createRandomSearcher } from './random.js';
 import { createGridSearcher } from './grid.js';

@@ -1,6 +1,6 @@
 /** Option checking shared by every searcher factory: unknown keys and wrong types are `TypeError`s naming the key. */
-import type { JsonValue } from '../src/types.js';
-import { OptionsError } from '../src/errors.js';
+import type { JsonValue } from '../src/core/types.js';
+import { OptionsError } from '../src/core/errors.js';
 
 export type SearcherOptions = { readonly [key: string]: JsonValue };
 

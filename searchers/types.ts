@@ -4,7 +4,7 @@
  * sharing it between processes needs no searcher file.
  */
 import type { SearchSpace } from '../spaces/types.js';
-import type { Direction, JsonValue, Params, StudyBudget, TrialRecord } from '../src/types.js';
+import type { Direction, JsonValue, Params, StudyBudget, TrialRecord } from '../src/core/types.js';
 
 /** What a searcher is built with. All randomness must flow from `seed` (through seedrandom). */
 export interface SearcherInit {

@@ -85,12 +85,12 @@ export { loadSweepFile, validateSweep, runSweep } from './sweep/index.js';
 export type { SweepFile, ResolvedSweep } from './sweep/index.js';
 
 // Compression
-export { distill, prune, distillationLoss, shrinkModel, measureModel } from './compress/index.js';
-export type { DistillOptions, DistillReport, PruneOptions, PruneReport, ModelMeasure, LayerShapeChange } from './compress/index.js';
+export { distill, prune, distillationLoss, shrinkModel, measureModel } from './deploy/compress/index.js';
+export type { DistillOptions, DistillReport, PruneOptions, PruneReport, ModelMeasure, LayerShapeChange } from './deploy/compress/index.js';
 
 // ONNX export
-export { exportOnnx, OPSET_RANGE, convertModel } from './export/index.js';
-export type { ExportOptions, ExportReport, VerifyOptions, LatencyOptions } from './export/index.js';
+export { exportOnnx, OPSET_RANGE, convertModel } from './deploy/export/index.js';
+export type { ExportOptions, ExportReport, VerifyOptions, LatencyOptions } from './deploy/export/index.js';
 
 // Reports
 export { buildLeaderboard, LEADERBOARD_SCHEMA_VERSION } from './report/leaderboard.js';
@@ -107,7 +107,7 @@ export type {
   TrialRecord,
   TrialResult,
   TrialState,
-} from './types.js';
+} from './core/types.js';
 export {
   TunekitError,
   OptionsError,
@@ -125,7 +125,7 @@ export {
   ExportError,
   CheckpointError,
   SweepFileError,
-} from './errors.js';
+} from './core/errors.js';
 
 // Trial runtime (TF.js): what runs inside one trial
 export {

@@ -24,7 +24,7 @@
  *   - noise { p, std }: add N(0, std^2) to every feature of a chosen sample.
  * Labels are only ever changed by mixup.
  */
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 import { compileImage, type ImageOp } from './augment/image.js';
 import { RandomSource } from './augment/rng.js';
 import { compileTabular } from './augment/tabular.js';

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 import type { BackendName } from './types.js';
 import { patchWasmKernels } from './wasm-kernels.js';
 

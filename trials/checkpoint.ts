@@ -7,7 +7,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError } from '../src/errors.js';
+import { CheckpointError } from '../src/core/errors.js';
 // Registers the custom layers (attention, positional embedding, seeded dropout), so any model built by trials/models loads.
 import './models/index.js';
 
@@ -26,7 +26,7 @@ let tmpCounter = 0;
 
 /**
  * Writes `data` to `file` via a temp file and rename, so a crash never leaves a half-written file under the real name. Creates
- * the directory. Also used by the ONNX exporter (src/export).
+ * the directory. Also used by the ONNX exporter (src/deploy/export).
  */
 export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(file), { recursive: true });

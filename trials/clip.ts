@@ -4,7 +4,7 @@
  * CPU sync per batch is expensive on wasm). `perTensorNorms` syncs once and is meant for per-epoch diagnostics.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 
 /**
  * sqrt(sum over every tensor of sum(g^2)), as a new scalar the caller disposes. An empty map gives 0.

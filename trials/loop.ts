@@ -34,7 +34,7 @@ import { buildModel } from './models/index.js';
 import { makeOptimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
 import { validateDataset, validateTrialConfig, type Objective } from './trial-config.js';
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 import type { Batch, Dataset, EpochReport, LossConfig, RunTrialOptions, TrialConfig, TrialRunResult } from './types.js';
 
 /** The continuation fields of RunTrialOptions (kept as a name for callers that only pass those). */

@@ -11,7 +11,7 @@
  *   robust variant; on regression they compare the raw values.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 import type { LossConfig, LossFn, Task } from './types.js';
 
 /** Every loss `type` `makeLoss` accepts (the string forms 'crossentropy' | 'mse' | 'huber' are shorthands). */

@@ -12,7 +12,7 @@
  *   sight of each name), with absent gradients left `undefined`, which the TF.js optimisers skip.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 import type { OptimizerConfig, TrainOptimizer } from './types.js';
 
 /** Every optimiser `type` `makeOptimizer` accepts. */

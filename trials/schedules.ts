@@ -8,7 +8,7 @@
  * lr); from step = warmupSteps on, the schedule runs on its own clock `t = step - warmupSteps`, so it starts at lr0.
  * `one_cycle` rejects `warmupSteps`: its first phase already is a warm-up.
  */
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 import type { Schedule, ScheduleConfig } from './types.js';
 
 /** Every schedule `type` `makeSchedule` accepts. */

@@ -3,7 +3,7 @@
  * (`ctx.report(e.epoch, epochSignals(e))`). Diagnostic pruners (src/pruners/diagnostic.ts) read these names by default, and
  * the study stores the object with the step, so a resumed study's pruners see the same signals.
  */
-import type { Metrics } from '../src/types.js';
+import type { Metrics } from '../src/core/types.js';
 import type { EpochReport } from './types.js';
 
 /**

@@ -3,7 +3,7 @@
  * The per-piece configs (model, loss, optimiser, schedule, augmentation) are validated by their own factories, which
  * `runTrial` calls before it builds the model, so a bad trial fails fast and leaves no tensors behind.
  */
-import { OptionsError } from '../src/errors.js';
+import { OptionsError } from '../src/core/errors.js';
 import { BACKEND_NAMES } from './backend.js';
 import { epochMetricNames } from './metrics.js';
 import type { Dataset, Split, TrialConfig } from './types.js';

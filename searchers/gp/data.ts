@@ -18,7 +18,7 @@
  *   variance 1.
  */
 import type { SearchSpace } from '../../spaces/types.js';
-import type { Direction, TrialRecord } from '../../src/types.js';
+import type { Direction, TrialRecord } from '../../src/core/types.js';
 import { INACTIVE, pointKey } from './candidates.js';
 
 /** Training data for one suggestion. */

@@ -11,7 +11,7 @@
 import seedrandom from 'seedrandom';
 import type { Searcher, SearcherInit, Suggestion } from '../types.js';
 import { checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/index.js';
 import { type Acquisition, logEiAcquisition, ucbAcquisition } from './acquisition.js';
 import { canonicalize, cubeLayout, maximizeAcquisition } from './candidates.js';

@@ -11,7 +11,7 @@
  * A promotion is a new trial with the same params, the next rung's budget and `system: { rung, continueFrom }`; rung members
  * are read back from the stored trials on every ask (no searcher state), so resumed studies decide identically.
  */
-import type { Direction, TrialRecord } from '../../src/types.js';
+import type { Direction, TrialRecord } from '../../src/core/types.js';
 import type { SearcherOptions } from '../options.js';
 import type { Searcher, SearcherInit, Suggestion } from '../types.js';
 import {

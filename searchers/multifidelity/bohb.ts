@@ -19,8 +19,8 @@
  * resumed study proposes exactly what the uninterrupted one would have.
  */
 import type { CubeDim } from '../../spaces/types.js';
-import { OptionsError } from '../../src/errors.js';
-import type { Direction, Params, TrialRecord } from '../../src/types.js';
+import { OptionsError } from '../../src/core/errors.js';
+import type { Direction, Params, TrialRecord } from '../../src/core/types.js';
 import { intOption, type SearcherOptions } from '../options.js';
 import { fitParzen } from '../tpe/parzen.js';
 import type { Searcher, SearcherInit } from '../types.js';

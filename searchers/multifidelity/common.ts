@@ -7,8 +7,8 @@
  */
 import seedrandom from 'seedrandom';
 import type { SearchSpace } from '../../spaces/types.js';
-import { OptionsError } from '../../src/errors.js';
-import type { Direction, Params, StudyBudget, TrialRecord } from '../../src/types.js';
+import { OptionsError } from '../../src/core/errors.js';
+import type { Direction, Params, StudyBudget, TrialRecord } from '../../src/core/types.js';
 import type { SearcherInit } from '../types.js';
 import { checkKnownOptions, type SearcherOptions } from '../options.js';
 

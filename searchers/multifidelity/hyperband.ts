@@ -11,7 +11,7 @@
  *
  * The decision logic (`planHyperband`) is shared with BOHB, which only replaces how new configurations are drawn.
  */
-import type { Direction, JsonValue, Params, TrialRecord } from '../../src/types.js';
+import type { Direction, JsonValue, Params, TrialRecord } from '../../src/core/types.js';
 import type { SearcherOptions } from '../options.js';
 import type { Searcher, SearcherInit, Suggestion } from '../types.js';
 import {

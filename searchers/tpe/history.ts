@@ -4,7 +4,7 @@
  * encode cache, which only memoises `space.encode` per trial and so never changes a result.
  */
 import type { SearchSpace } from '../../spaces/types.js';
-import type { Direction, TrialRecord } from '../../src/types.js';
+import type { Direction, TrialRecord } from '../../src/core/types.js';
 
 /** The usable trials of one ask, in trial order, and their ranking. */
 export interface Observations {

@@ -16,7 +16,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { CubeDim } from '../../spaces/types.js';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { Searcher, SearcherInit } from '../types.js';
 import { boolOption, checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/sequence.js';

@@ -12,7 +12,7 @@ import { loadMnist, runTrial, useBackend } from '../../trials/index.js';
 import type { EpochReport, TrialConfig } from '../../trials/types.js';
 import { createStudy } from '../study/open.js';
 import { formatLeaderboard } from './report.js';
-import { writeJsonAtomic } from '../json-file.js';
+import { writeJsonAtomic } from '../core/json-file.js';
 
 export interface DemoArgs {
   readonly out?: string;

@@ -1,7 +1,7 @@
 /**
  * `tunekit export <run-dir | model-dir> [--trial best|N] [--onnx FILE] [flags]`: a sweep's output directory (study.json +
  * trials/<n>/, the winner by default) or a checkpoint directory (model.json + weights.bin, as runTrial's outDir writes) ->
- * optional compression (distillation, pruning; src/compress) -> ONNX file, verified against TF.js with onnxruntime-node.
+ * optional compression (distillation, pruning; src/deploy/compress) -> ONNX file, verified against TF.js with onnxruntime-node.
  * Beside the ONNX file it writes `export-report.json` and the exported TF.js model (`<name>.tfjs/`).
  *
  * Data (`--data mnist` or a .csv/.tsv/.json file with `--target`) is loaded with the trial runtime's loaders and split seed,
@@ -18,8 +18,8 @@ import { FileStorage } from '../storage/index.js';
 import { buildLeaderboard } from '../report/leaderboard.js';
 import { loadMnist, loadTabular, useBackend } from '../../trials/index.js';
 import type { BackendName, Dataset, ModelConfig } from '../../trials/types.js';
-import { OptionsError } from '../errors.js';
-import { type ExportOptions, type ExportReport, exportOnnx } from '../export/index.js';
+import { OptionsError } from '../core/errors.js';
+import { type ExportOptions, type ExportReport, exportOnnx } from '../deploy/export/index.js';
 
 /** Parsed `tunekit export` arguments (see EXPORT_USAGE). */
 export interface ExportArgs {
@@ -199,11 +199,11 @@ async function readJson(file: string, flag: string): Promise<unknown> {
 /** Distillation then pruning, when asked; returns the model to export (the input one when neither was asked). */
 async function compress(model: tf.LayersModel, data: Dataset, args: ExportArgs, out: (line: string) => void, backend: BackendName): Promise<tf.LayersModel> {
   if (args.distill === undefined && args.prune === undefined) return model;
-  let compress: typeof import('../compress/index.js');
+  let compress: typeof import('../deploy/compress/index.js');
   try {
-    compress = await import('../compress/index.js');
+    compress = await import('../deploy/compress/index.js');
   } catch (err) {
-    throw new OptionsError(`--distill / --prune are not available in this build (src/compress failed to load: ${(err as Error).message})`);
+    throw new OptionsError(`--distill / --prune are not available in this build (src/deploy/compress failed to load: ${(err as Error).message})`);
   }
   let current = model;
   if (args.distill !== undefined) {

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { reportCommand } from './report.js';
 import { EXPORT_USAGE } from './export-usage.js';
-import { OptionsError, TunekitError } from '../errors.js';
+import { OptionsError, TunekitError } from '../core/errors.js';
 
 const USAGE = `usage:
   tunekit run <sweep.json|.ts|.js> [--out DIR] [--trials N] [--workers N] [--seed N]

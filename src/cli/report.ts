@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FileStorage } from '../storage/index.js';
 import { buildLeaderboard, type Leaderboard } from '../report/leaderboard.js';
-import { StudyNotFoundError, OptionsError } from '../errors.js';
-import { writeJsonAtomic } from '../json-file.js';
+import { StudyNotFoundError, OptionsError } from '../core/errors.js';
+import { writeJsonAtomic } from '../core/json-file.js';
 
 export interface ReportArgs {
   readonly storage: string;

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../core/errors.js';
 import { applyOverrides, readSweepFile, resolveSweep } from '../sweep/load.js';
 import type { ResolvedSweep } from '../sweep/spec.js';
 import { runSweep } from '../sweep/runner.js';

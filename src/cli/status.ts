@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../core/errors.js';
 import { FileStorage } from '../storage/index.js';
 import { isProcessAlive, readLock } from '../storage/lock.js';
 import { countsTowardBudget } from '../study/optimize.js';
 import { formatDuration } from '../sweep/progress.js';
-import type { TrialRecord } from '../types.js';
+import type { TrialRecord } from '../core/types.js';
 
 export const STATUS_USAGE = '  tunekit status <dir> [--json]';
 

@@ -3,7 +3,7 @@
  * optimizer, loss, schedule, augment, batchSize...), merged over the sweep's `defaults`; the controller fills in epochs (the
  * trial's budget / the sweep's max epochs), the seed and the objective. User modules get the merged object as it is.
  */
-import type { JsonValue } from '../types.js';
+import type { JsonValue } from '../core/types.js';
 import type { JsonObject } from './protocol.js';
 
 function isPlainObject(v: unknown): v is { readonly [key: string]: JsonValue } {

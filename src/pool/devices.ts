@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../core/errors.js';
 import {
   errorOutcome,
   isTrialOutcome,

@@ -15,12 +15,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SearchExhaustedError, OptionsError } from '../errors.js';
+import { SearchExhaustedError, OptionsError } from '../core/errors.js';
 import type { Dataset } from '../../trials/types.js';
 import type { AskedTrial, Study, TellResult } from '../study/study.js';
 import { interpretResult, type OptimizeResult } from '../study/optimize.js';
 import { SweepLedger } from '../study/ledger.js';
-import type { Metrics, TrialRecord } from '../types.js';
+import type { Metrics, TrialRecord } from '../core/types.js';
 import { builtinConfig, mergeConfig } from './config.js';
 import { createDevices, type Device, type RunHandle } from './devices.js';
 import type { ControllerReply, JsonObject, RunTrialTask, TrainableRef, TrialOutcome, WorkerRequest } from './protocol.js';

@@ -14,7 +14,7 @@
  * Everything here is structured-clone data (plain objects, typed arrays, SharedArrayBuffers, ports): no classes, no functions.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { JsonValue, Metrics } from '../types.js';
+import type { JsonValue, Metrics } from '../core/types.js';
 import type { Dataset } from '../../trials/types.js';
 
 /** A JSON object (trial configs, params, defaults). */

@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Dataset, EpochReport, TrialConfig } from '../../trials/types.js';
-import type { JsonValue, Metrics } from '../types.js';
+import type { JsonValue, Metrics } from '../core/types.js';
 import type { JsonObject, ResultOutcome, SharedDataset, WorkerTask } from './protocol.js';
 import type { TaskChannel } from './worker.js';
 

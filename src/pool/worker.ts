@@ -9,7 +9,7 @@
  * tunekit load a user's `.ts` trainable.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
-import type { Metrics } from '../types.js';
+import type { Metrics } from '../core/types.js';
 import { errorOutcome, isControllerReply, type ControllerReply, type Decision, type AttrRequest, type ReportRequest, type StartedRequest, type TrialOutcome, type WorkerRequest, type WorkerTask } from './protocol.js';
 
 /** Registers tsx's ESM hooks once per thread, when this thread will import TypeScript. */

@@ -6,7 +6,7 @@
  * `nanGuard()` first); with `{ reasons: 'all' }` it asks every member and joins the reasons of all pruning members with "; ".
  * `all` stops at the first member that does not prune; when every member prunes, their reasons are joined with "; ".
  */
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../core/errors.js';
 import type { Pruner, PruneDecision, PruneRequest } from './index.js';
 import { CONTINUE, prune } from './history.js';
 import { describe, OptionReader } from './options.js';

@@ -7,7 +7,7 @@
  * diagnostics is safe on objectives that report plain numbers). Windows (`window`, `patience`, `epochs`) count reports, not
  * step numbers. Losses are always minimised; only `plateau` follows the study's direction.
  */
-import type { IntermediateValue } from '../types.js';
+import type { IntermediateValue } from '../core/types.js';
 import type { Pruner, PruneDecision, PruneRequest } from './index.js';
 import { at, bestOf, better, CONTINUE, count, current, fmt, prune, signal, span, trail, unitOf } from './history.js';
 import { OptionReader } from './options.js';

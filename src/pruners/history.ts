@@ -3,7 +3,7 @@
  * sorted by step, plus number formatting for reasons. Everything here is a pure function of stored records, which is what
  * makes pruner decisions reproducible after a restart.
  */
-import type { IntermediateValue, Metrics, TrialRecord } from '../types.js';
+import type { IntermediateValue, Metrics, TrialRecord } from '../core/types.js';
 import type { PruneDecision, PruneRequest } from './index.js';
 
 /** The shared "go on" answer (frozen: callers never mutate decisions). */

@@ -3,7 +3,7 @@
  * searchers they keep no private state: everything they need is in the stored trials they are handed, so a resumed or
  * multi-process study decides exactly as an uninterrupted one.
  */
-import type { Direction, Metrics, TrialRecord } from '../types.js';
+import type { Direction, Metrics, TrialRecord } from '../core/types.js';
 import { CONTINUE } from './history.js';
 
 /** What the study asks a pruner after storing an intermediate value. */

@@ -6,8 +6,8 @@
  * median/percentile of completed trials' values *at the same step*; steps other trials never reported do not count.
  * `bench/pruners.ts` checks these decisions against Optuna itself on random histories.
  */
-import { OptionsError } from '../errors.js';
-import type { Direction, TrialRecord } from '../types.js';
+import { OptionsError } from '../core/errors.js';
+import type { Direction, TrialRecord } from '../core/types.js';
 import type { Pruner, PruneDecision, PruneRequest } from './index.js';
 import { bestOf, CONTINUE, current, fmt, prune, span } from './history.js';
 import { OptionReader } from './options.js';

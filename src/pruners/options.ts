@@ -3,7 +3,7 @@
  * sweep file (`createPruner({ type: 'median', ... })`), so a typo fails the same way in both: an `OptionsError` (a TypeError)
  * naming the pruner and the option, and listing the known options.
  */
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../core/errors.js';
 
 /** Options as a factory receives them: plain JSON values for sweep files, or what TS callers pass. */
 export type PrunerOptions = { readonly [key: string]: unknown };

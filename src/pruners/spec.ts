@@ -3,8 +3,8 @@
  * `{ type: 'any', of: ['nan_guard', { type: 'exploding', maxNorm: 1e4 }] }`. Type names are snake_case; options have the same
  * names as in code (`median({ startupTrials })`). New pruners add themselves with `registerPruner`, like searchers do.
  */
-import type { JsonValue } from '../types.js';
-import { OptionsError } from '../errors.js';
+import type { JsonValue } from '../core/types.js';
+import { OptionsError } from '../core/errors.js';
 import { nopPruner, type Pruner } from './index.js';
 import { all, any, type AnyOptions } from './compose.js';
 import { diverging, exploding, nanGuard, overfitting, plateau, vanishing } from './diagnostic.js';

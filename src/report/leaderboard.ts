@@ -5,7 +5,7 @@
  * Order of `trials`: complete trials ranked by value (best first, rank 1..), then pruned trials by their last value, then failed,
  * running and waiting trials by number (rank null). Non-finite numbers are written as null (JSON has no NaN).
  */
-import type { FinishedState, JsonValue, Params, StudyRecord, TrialRecord, TrialState } from '../types.js';
+import type { FinishedState, JsonValue, Params, StudyRecord, TrialRecord, TrialState } from '../core/types.js';
 
 /** Bumped on any incompatible change of the document's shape; additions of optional fields keep it. */
 export const LEADERBOARD_SCHEMA_VERSION = 1;

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Adapter } from 'lowdb';
-import { StorageCorruptError } from '../errors.js';
+import { StorageCorruptError } from '../core/errors.js';
 import { checkIndex, checkObject, describe } from './codec.js';
 
 /** The snapshot document (see the format comment in `lowdb.ts`). Study contents stay `unknown` until loaded and checked. */

@@ -3,7 +3,7 @@
  * numbers, and the shape checks used when a stored file is read back. Kept apart from the state machine so the file backend can
  * validate a snapshot or journal line before anything is applied.
  */
-import type { JsonValue } from '../types.js';
+import type { JsonValue } from '../core/types.js';
 
 /**
  * Thrown by the `check*` readers when stored data has the wrong shape. The file backend turns it into a StorageCorruptError

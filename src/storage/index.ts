@@ -5,7 +5,7 @@
 import type { Storage } from './types.js';
 import { InMemoryStorage } from './memory.js';
 import { FileStorage } from './lowdb.js';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../core/errors.js';
 
 export type { NewTrial, Storage } from './types.js';
 export { InMemoryStorage } from './memory.js';

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { StorageLockedError } from '../errors.js';
+import { StorageLockedError } from '../core/errors.js';
 
 /** Contents of a lock file. */
 export interface LockInfo {

@@ -32,8 +32,8 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { Low } from 'lowdb';
-import { OptionsError, StorageCorruptError, TunekitError } from '../errors.js';
-import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import { OptionsError, StorageCorruptError, TunekitError } from '../core/errors.js';
+import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial, Storage } from './types.js';
 import { SnapshotAdapter, type SnapshotDoc, backupOf, emptySnapshot, fsyncDir } from './adapter.js';
 import { ShapeError, checkArray, checkObject } from './codec.js';

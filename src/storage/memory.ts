@@ -3,8 +3,8 @@
  * It runs the same state machine as the file backend (`state.ts`), so behaviour (numbering, guarded transitions, frozen
  * records, errors) is identical; only durability differs.
  */
-import { TunekitError } from '../errors.js';
-import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import { TunekitError } from '../core/errors.js';
+import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial, Storage } from './types.js';
 import { StorageState } from './state.js';
 

@@ -2,7 +2,7 @@
  * Stored forms of studies, trials and journal operations, and their checked readers. The in-memory state machine
  * (`state.ts`) consumes the decoded {@link Op}s; the file backend writes the encoded forms to its snapshot and journal.
  */
-import type { Direction, FinishedState, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { Direction, FinishedState, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import {
   ShapeError,
   checkArray,

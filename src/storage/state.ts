@@ -7,8 +7,8 @@
  * Stored records are never handed out mutable: params/attrs are deep-frozen copies made on the way in, and each trial's
  * read view is a frozen object rebuilt lazily after a change, so reads are cheap and callers cannot alter stored state.
  */
-import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../errors.js';
-import type { IntermediateValue, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../core/errors.js';
+import type { IntermediateValue, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial } from './types.js';
 import { ShapeError, decodeMetrics, freezeJson, freezeJsonObject, setOwn } from './codec.js';
 import { type Op, decodeResult, decodeStudy, encodeTrial } from './records.js';

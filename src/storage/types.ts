@@ -9,7 +9,7 @@
  *   recorded before it (its creation and reports included). Creating a `running` trial and `startWaiting` may be buffered: a
  *   crash can drop a trial that had not finished (it is asked again under the same number), never a finished one.
  */
-import type { JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../types.js';
+import type { JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 
 export interface NewTrial {
   /** `running` for a trial that starts now, `waiting` for enqueued params. */

@@ -8,7 +8,7 @@
  * the journal; lines queued meanwhile are written after the truncation and are skipped on replay if the snapshot has them.
  */
 import fs from 'node:fs';
-import { StorageCorruptError, TunekitError } from '../errors.js';
+import { StorageCorruptError, TunekitError } from '../core/errors.js';
 import { ShapeError } from './codec.js';
 import { type Op, decodeOp } from './records.js';
 

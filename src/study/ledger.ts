@@ -3,8 +3,8 @@
  * trials count toward `trials`, how many are in flight, the run of consecutive failures, and the first fatal error. Lanes ask
  * `canStart()` before taking a trial, bump `inFlight` while it runs, and hand every durably finished trial to `finish()`.
  */
-import type { TrialRecord } from '../types.js';
-import { TooManyFailuresError } from '../errors.js';
+import type { TrialRecord } from '../core/types.js';
+import { TooManyFailuresError } from '../core/errors.js';
 
 /** Finished trials that count toward the budget: interrupted ones do not (their retries do). */
 export function countsTowardBudget(t: TrialRecord): boolean {

@@ -9,8 +9,8 @@ import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
 import { createPruner, nopPruner, type Pruner, type PrunerSpec } from '../pruners/index.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
-import type { Direction, JsonValue, Params, StudyBudget, StudyRecord } from '../types.js';
-import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError } from '../errors.js';
+import type { Direction, JsonValue, Params, StudyBudget, StudyRecord } from '../core/types.js';
+import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError } from '../core/errors.js';
 import { Study } from './study.js';
 
 export interface CreateStudyOptions<T> {

@@ -3,8 +3,8 @@
  * budget) and telling the outcome, until the study holds `trials` finished trials. Used by `Study.optimize`; the worker pool
  * builds on the same ask/report/tell calls.
  */
-import type { JsonValue, Metrics, TrialRecord } from '../types.js';
-import { OptionsError, SearchExhaustedError, TrialPruned } from '../errors.js';
+import type { JsonValue, Metrics, TrialRecord } from '../core/types.js';
+import { OptionsError, SearchExhaustedError, TrialPruned } from '../core/errors.js';
 import { SweepLedger } from './ledger.js';
 import type { AskedTrial, Study, TellResult } from './study.js';
 

@@ -5,14 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SweepFileError } from '../errors.js';
+import { SweepFileError } from '../core/errors.js';
 import { builtinProblems } from './check-builtin.js';
 import { jsonProblems, validateSweep, type ResolvedSweep } from './spec.js';
 import type { SearchSpace, SpaceTree } from '../../spaces/types.js';
 import { compileSpace, isSearchSpace } from '../../spaces/compile.js';
 
 /** A sweep file that cannot be used; the message lists every problem, one per line, each with its JSON path. */
-export { SweepFileError } from '../errors.js';
+export { SweepFileError } from '../core/errors.js';
 
 /** Values given on the command line; each replaces the file's. */
 export interface SweepOverrides {

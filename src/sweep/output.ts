@@ -13,8 +13,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeJsonAtomic } from '../json-file.js';
-import type { Direction, Metrics, TrialRecord } from '../types.js';
+import { writeJsonAtomic } from '../core/json-file.js';
+import type { Direction, Metrics, TrialRecord } from '../core/types.js';
 import type { TrialReportEvent, TrialStartEvent } from '../pool/pool.js';
 
 /** Where a trial's files go. */

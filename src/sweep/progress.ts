@@ -3,7 +3,7 @@
  * bar, elapsed, ETA, best so far) and one line per worker slot (trial, epoch, current metric); trial results scroll above it.
  * Elsewhere (a log file, CI): one line per finished trial and a summary line every `logIntervalMs`.
  */
-import type { Direction, Metrics, TrialRecord } from '../types.js';
+import type { Direction, Metrics, TrialRecord } from '../core/types.js';
 import type { TrialReportEvent, TrialStartEvent } from '../pool/pool.js';
 
 /** Where progress goes: process.stdout, or a fake in tests. */

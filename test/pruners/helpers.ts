@@ -2,7 +2,7 @@
  * Fake stored trials for pruner tests (like `fakeTrial` in test/searchers/contract.ts, with intermediate values) and a replay
  * that feeds a scripted curve to a pruner one report at a time, as the study does.
  */
-import type { Direction, IntermediateValue, Metrics, TrialRecord } from '../../src/types.js';
+import type { Direction, IntermediateValue, Metrics, TrialRecord } from '../../src/core/types.js';
 import type { Pruner, PruneDecision } from '../../src/pruners/index.js';
 
 /** One report: the objective value, or a metrics object (its objective is `metric`, default valLoss). */

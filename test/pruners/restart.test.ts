@@ -12,7 +12,7 @@ import { space } from '../../spaces/index.js';
 import { createPruner, type PrunerSpec } from '../../src/pruners/index.js';
 import { FileStorage } from '../../src/storage/index.js';
 import { createStudy } from '../../src/study/open.js';
-import type { Metrics, TrialRecord } from '../../src/types.js';
+import type { Metrics, TrialRecord } from '../../src/core/types.js';
 import { sig } from './helpers.js';
 
 const SPEC: PrunerSpec = { type: 'any', of: ['nan_guard', { type: 'median', startupTrials: 2 }, 'exploding', 'diverging'] };

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSpace, space } from '../../spaces/index.js';
 import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
-import type { Params, TrialRecord } from '../../src/types.js';
+import type { Params, TrialRecord } from '../../src/core/types.js';
 
 /** A space with every kind: stepped and log floats, ints (plain, stepped, log), bool, choice, nested group, branches. */
 export const everyKind = compileSpace({

@@ -8,7 +8,7 @@ import {
 } from '../../searchers/gp/index.js';
 import { compileSpace, space } from '../../spaces/index.js';
 import type { SearchSpace } from '../../spaces/types.js';
-import type { Params, TrialRecord } from '../../src/types.js';
+import type { Params, TrialRecord } from '../../src/core/types.js';
 import type { SearcherSpec } from '../../searchers/index.js';
 
 registerSearcher('gp', createGpSearcher);

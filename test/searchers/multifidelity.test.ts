@@ -10,7 +10,7 @@ import { createSearcher, registerSearcher } from '../../searchers/index.js';
 import { createAshaSearcher, createBohbSearcher, createHyperbandSearcher, hyperbandBrackets } from '../../searchers/multifidelity/index.js';
 import type { Searcher, Suggestion } from '../../searchers/types.js';
 import { createStudy } from '../../src/study/open.js';
-import type { Direction, Params, TrialRecord } from '../../src/types.js';
+import type { Direction, Params, TrialRecord } from '../../src/core/types.js';
 import { everyKind, searcherContract } from './contract.js';
 
 registerSearcher('hyperband', createHyperbandSearcher);

@@ -4,7 +4,7 @@ import { searcherContract, discrete, drive, everyKind, fakeTrial } from './contr
 import { createSearcher, gridSize, registerSearcher, searcherTypes } from '../../searchers/index.js';
 import { paramsKey } from '../../searchers/grid.js';
 import { compileSpace, space } from '../../spaces/index.js';
-import type { Params, TrialRecord } from '../../src/types.js';
+import type { Params, TrialRecord } from '../../src/core/types.js';
 
 searcherContract('random');
 searcherContract('sobol');

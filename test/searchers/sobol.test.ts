@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CubeDim, SearchSpace } from '../../spaces/types.js';
-import type { Params } from '../../src/types.js';
+import type { Params } from '../../src/core/types.js';
 import type { Suggestion } from '../../searchers/types.js';
 import { createSobolSearcher, SOBOL_MAX_DIM, SOBOL_MAX_INDEX, SobolSequence } from '../../searchers/sobol/index.js';
 import { readDirectionTable, sobolDirections } from '../../searchers/sobol/sequence.js';

@@ -8,7 +8,7 @@ import { collectObservations, EncodeCache, rampWeights } from '../../searchers/t
 import { compileSpace, space } from '../../spaces/index.js';
 import type { CubeDim, SearchSpace } from '../../spaces/types.js';
 import type { Searcher, Suggestion } from '../../searchers/types.js';
-import type { Direction, Params, TrialRecord } from '../../src/types.js';
+import type { Direction, Params, TrialRecord } from '../../src/core/types.js';
 
 registerSearcher('tpe', createTpeSearcher);
 

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NewTrial, Storage } from '../../src/storage/types.js';
-import type { StudyRecord, TrialRecord } from '../../src/types.js';
+import type { StudyRecord, TrialRecord } from '../../src/core/types.js';
 
 /** What a backend factory returns: a fresh, empty storage, and optionally a way to open the same data again after close(). */
 export interface ContractSubject {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileStorage } from '../../src/storage/lowdb.js';
-import { StorageCorruptError, StorageLockedError } from '../../src/errors.js';
+import { StorageCorruptError, StorageLockedError } from '../../src/core/errors.js';
 import { rejects, storageContract, studyRecord } from './contract.js';
 
 const dirs: string[] = [];

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStorage } from '../../src/storage/index.js';
-import type { TrialRecord } from '../../src/types.js';
+import type { TrialRecord } from '../../src/core/types.js';
 
 const child = fileURLToPath(new URL('../fixtures/sweep-child.ts', import.meta.url));
 const TRIALS = 60;

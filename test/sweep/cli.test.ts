@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { FileStorage } from '../../src/storage/index.js';
 import { readStatus, statusCommand } from '../../src/cli/status.js';
 import { countsTowardBudget } from '../../src/study/optimize.js';
-import type { TrialRecord } from '../../src/types.js';
+import type { TrialRecord } from '../../src/core/types.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const CLI = fileURLToPath(new URL('../fixtures/pool/cli.ts', import.meta.url));

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkpointDir, SweepOutput, trialDir } from '../../src/sweep/output.js';
 import { formatDuration, Progress } from '../../src/sweep/progress.js';
-import type { TrialRecord } from '../../src/types.js';
+import type { TrialRecord } from '../../src/core/types.js';
 import { tempDirs } from '../helpers/tmp.js';
 
 const tmp = tempDirs(test);

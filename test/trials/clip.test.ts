@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { clipByGlobalNorm, globalNorm, perTensorNorms } from '../../trials/clip.js';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 
 test.before(async () => {
   await tf.setBackend('cpu');

@@ -5,7 +5,7 @@ import { makeOptimizer } from '../../trials/optimizers.js';
 import { makeLoss } from '../../trials/losses.js';
 import { makeSchedule } from '../../trials/schedules.js';
 import { clipByGlobalNorm } from '../../trials/clip.js';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { OptimizerConfig } from '../../trials/types.js';
 
 test.before(async () => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeSchedule } from '../../trials/schedules.js';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { ScheduleConfig } from '../../trials/types.js';
 
 function close(actual: number, expected: number, what = '', tol = 1e-12): void {

@@ -8,7 +8,7 @@
  * blurred or warped away. A oneOf member is itself a full image config applied with its own probabilities, in this same order:
  * `{ flipH: 1 }` always flips once chosen, `{ flipH: 0.5 }` flips half the times it is chosen.
  */
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { RandomSource } from './rng.js';
 import { checkFields, checkKeys, num, prob, record, show, noiseConfig } from './validate.js';
 

@@ -2,7 +2,7 @@
  * Field checks shared by the image and tabular compilers. Each takes the config path (e.g. `augment.oneOf[0].of[1].affine`) so
  * errors name exactly the field to fix. All throw `OptionsError` (augmentation configs are options validated up front).
  */
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 
 /** Keys an image input (`inputShape` [h, w, c]) accepts, in application order (see `image.ts`). */
 export const IMAGE_KEYS = ['flipH', 'flipV', 'rotate90', 'transpose', 'affine', 'blur', 'oneOf', 'cutout', 'noise'] as const;

@@ -6,7 +6,7 @@
  * - nothing is mutated: appliers return new arrays.
  * Categorical columns are stored as codes (index into the sorted category list), so `most_frequent` works on them too.
  */
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 
 /** How missing feature values are filled; 'drop' removes rows with any missing feature (in every split). */
 export type ImputeStrategy = 'mean' | 'median' | 'most_frequent' | 'drop';

@@ -4,7 +4,7 @@
  * `code` (or the class), never on message text. Bad *options* (fractions out of range, k < 2...) are `OptionsError`s from
  * `src/errors.ts` instead: those are programming mistakes, not bad data.
  */
-import { TunekitError } from '../../src/errors.js';
+import { TunekitError } from '../../src/core/errors.js';
 
 /** Stable machine-readable codes of `DataError`. */
 export type DataErrorCode =

@@ -4,7 +4,7 @@
  * seedrandom `alea` stream with a prefix of its own, so the split never depends on (or disturbs) other seeded streams.
  */
 import seedrandom from 'seedrandom';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { Dataset, Split } from '../types.js';
 
 /** Row indices of the three splits. Disjoint; together they cover 0..n-1 (each split in shuffled order). */

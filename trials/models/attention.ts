@@ -3,7 +3,7 @@
  * vit.ts; registered on import so saved attention models reload with `tf.loadLayersModel` / `loadModel`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { BaseLayerArgs } from './layers.js';
 
 /** Constructor / config of MultiHeadSelfAttention (round-trips through `getConfig` for serialisation). */

@@ -3,7 +3,7 @@
  * Conv layers keep TF.js's `conv2d` class name so the trial loop can find them for feature maps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { CnnConfig, ConvBlockConfig, ModelSpec } from '../types.js';
 import { type SeedStream, type Sym, activate, dropout, finish, kernelInit } from './common.js';
 

@@ -3,7 +3,7 @@
  * config sampled by a searcher fails fast with a message naming the field and the fix, and never leaves half-built variables
  * behind. Configs may come from JSON, so every field is checked at run time even though the types already constrain them.
  */
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { Activation, ModelConfig, ModelSpec } from '../types.js';
 
 /** Every model `type` buildModel knows. */

@@ -5,7 +5,7 @@
  * tokens, and the head.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../../src/errors.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { AttentionConfig, ModelSpec } from '../types.js';
 import { MultiHeadSelfAttention } from './attention.js';
 import { type SeedStream, type Sym, dropout, finish, kernelInit } from './common.js';

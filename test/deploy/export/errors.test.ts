@@ -4,12 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { saveModel } from '../../trials/checkpoint.js';
-import { buildModel } from '../../trials/models/index.js';
-import { OptionsError } from '../../src/errors.js';
-import { CONVERTERS, ExportError, exportOnnx } from '../../src/export/index.js';
-import type { LayerConverter } from '../../src/export/context.js';
-import { exportCommand, parseExportArgs } from '../../src/cli/export.js';
+import { saveModel } from '../../../trials/checkpoint.js';
+import { buildModel } from '../../../trials/models/index.js';
+import { OptionsError } from '../../../src/core/errors.js';
+import { CONVERTERS, ExportError, exportOnnx } from '../../../src/deploy/export/index.js';
+import type { LayerConverter } from '../../../src/deploy/export/context.js';
+import { exportCommand, parseExportArgs } from '../../../src/cli/export.js';
 import { oneLayer, randomizeWeights, setup } from './helpers.js';
 
 async function rejects(p: Promise<unknown>, cls: new (...a: never[]) => Error, pattern: RegExp): Promise<Error> {
@@ -129,8 +129,8 @@ cli('exports a checkpoint directory, prints the figures and writes the JSON repo
 cli('exports the best trial of a run directory (study.json + trials/<n>/), with --trial N and --onnx', async () => {
   const root = mkdtempSync(join(tmpdir(), 'tunekit-export-run-'));
   try {
-    const { createStudy } = await import('../../src/study/open.js');
-    const { space } = await import('../../spaces/index.js');
+    const { createStudy } = await import('../../../src/study/open.js');
+    const { space } = await import('../../../spaces/index.js');
     const study = await createStudy({ name: 'run', space: { units: space.choice([4, 8, 12]) }, searcher: 'grid', direction: 'maximize', seed: 1, storage: join(root, 'study.json') });
     // Trial value = units, so the best trial is the one with 12 units; each trial saves its checkpoint as sweeps do.
     await study.optimize(async (p, ctx) => {

@@ -12,9 +12,9 @@
  * The caller's model is never modified: the work happens on a copy (or on the model loaded from `dir`).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../errors.js';
-import { useBackend } from '../../trials/backend.js';
-import type { BackendName, Dataset, OptimizerConfig, ScheduleConfig } from '../../trials/types.js';
+import { OptionsError } from '../../core/errors.js';
+import { useBackend } from '../../../trials/backend.js';
+import type { BackendName, Dataset, OptimizerConfig, ScheduleConfig } from '../../../trials/types.js';
 import { DEFAULT_OPTIMIZER, checkKnown, checkNumber, cloneModel, intOr, resolveModel } from './common.js';
 import { magnitudeMasks, polynomialSparsity, type MaskSet } from './magnitude.js';
 import { measureModel, measureSplit, withLatency, type LatencyOption, type ModelMeasure } from './measure.js';

@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist } from '../../trials/data/mnist.js';
-import { buildModel } from '../../trials/models/index.js';
-import type { Dataset } from '../../trials/types.js';
-import { exportOnnx, readOpTypes } from '../../src/export/index.js';
-import { quantizePerChannel, uint8Params } from '../../src/export/quantize.js';
+import { loadMnist } from '../../../trials/data/mnist.js';
+import { buildModel } from '../../../trials/models/index.js';
+import type { Dataset } from '../../../trials/types.js';
+import { exportOnnx, readOpTypes } from '../../../src/deploy/export/index.js';
+import { quantizePerChannel, uint8Params } from '../../../src/deploy/export/quantize.js';
 import { setup } from './helpers.js';
 
 const unit = suite('export: int8 arithmetic');

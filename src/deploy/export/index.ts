@@ -11,9 +11,9 @@
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { loadModel, saveModel, writeAtomic } from '../../trials/checkpoint.js';
-import type { Split } from '../../trials/types.js';
-import { OptionsError } from '../errors.js';
+import { loadModel, saveModel, writeAtomic } from '../../../trials/checkpoint.js';
+import type { Split } from '../../../trials/types.js';
+import { OptionsError } from '../../core/errors.js';
 import { ExportError } from './context.js';
 import { convertModel } from './convert.js';
 import { type ModelInfo, encodeModel, readOpTypes } from './onnx.js';

@@ -21,7 +21,7 @@
  * incoming weights and bias before a ReLU; tests construct that case.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../../core/errors.js';
 import { modelFromTopology, topologyOf, type LayerJson, type TopologyJson } from './common.js';
 
 /** Layers a channel subset passes through unchanged (per-channel or elementwise on the last axis). BatchNormalization is

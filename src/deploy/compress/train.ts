@@ -13,12 +13,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { indexVariables } from '../../trials/diagnostics.js';
-import { epochBuffers, evaluateSplit, forward, scoreSplit, shuffledEpoch, targetsFor } from '../../trials/epoch.js';
-import { makeLoss } from '../../trials/losses.js';
-import { makeOptimizer } from '../../trials/optimizers.js';
-import { makeSchedule } from '../../trials/schedules.js';
-import type { Dataset, LossFn, OptimizerConfig, ScheduleConfig, Split } from '../../trials/types.js';
+import { indexVariables } from '../../../trials/diagnostics.js';
+import { epochBuffers, evaluateSplit, forward, scoreSplit, shuffledEpoch, targetsFor } from '../../../trials/epoch.js';
+import { makeLoss } from '../../../trials/losses.js';
+import { makeOptimizer } from '../../../trials/optimizers.js';
+import { makeSchedule } from '../../../trials/schedules.js';
+import type { Dataset, LossFn, OptimizerConfig, ScheduleConfig, Split } from '../../../trials/types.js';
 import { rowSizeOf } from './common.js';
 
 /** Evaluation batch: large (no activations kept for backprop) but bounded for conv activations. */

@@ -4,8 +4,8 @@
  * config down to about half the width, the `student: 'half'` of `distill`.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../errors.js';
-import type { Activation, AttentionConfig, CnnConfig, ConvBlockConfig, MlpConfig, ModelConfig, ResidualMlpConfig } from '../../trials/types.js';
+import { OptionsError } from '../../core/errors.js';
+import type { Activation, AttentionConfig, CnnConfig, ConvBlockConfig, MlpConfig, ModelConfig, ResidualMlpConfig } from '../../../trials/types.js';
 import { topologyOf, type LayerJson } from './common.js';
 
 const HEADS = new Set(['logits', 'aux']);

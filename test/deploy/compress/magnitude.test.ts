@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../trials/backend.js';
-import { loadMnist } from '../../trials/data/mnist.js';
-import { makeLoss } from '../../trials/losses.js';
-import { buildModel } from '../../trials/models/index.js';
-import type { Dataset } from '../../trials/types.js';
-import { countSparsity, magnitudeMask, magnitudeMasks, polynomialSparsity, prunableKernels, prune, trainCompact } from '../../src/compress/index.js';
+import { useBackend } from '../../../trials/backend.js';
+import { loadMnist } from '../../../trials/data/mnist.js';
+import { makeLoss } from '../../../trials/losses.js';
+import { buildModel } from '../../../trials/models/index.js';
+import type { Dataset } from '../../../trials/types.js';
+import { countSparsity, magnitudeMask, magnitudeMasks, polynomialSparsity, prunableKernels, prune, trainCompact } from '../../../src/deploy/compress/index.js';
 
 let data: Dataset;
 test.before(async () => {

@@ -31,8 +31,8 @@ export interface Fold {
 }
 
 /** Thrown for a model the exporter cannot represent faithfully (unsupported layer, data format, shape...). */
-export { ExportError } from '../errors.js';
-import { ExportError } from '../errors.js';
+export { ExportError } from '../../core/errors.js';
+import { ExportError } from '../../core/errors.js';
 
 /** Names the layer in an error: `layer "conv2d_1" (class Conv2D)`. */
 export function describe(layer: tf.layers.Layer): string {

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { buildModel } from '../../trials/models/index.js';
-import type { ModelConfig, ModelSpec } from '../../trials/types.js';
-import { exportOnnx, readMetadata } from '../../src/export/index.js';
-import { predictTf } from '../../src/export/verify.js';
+import { buildModel } from '../../../trials/models/index.js';
+import type { ModelConfig, ModelSpec } from '../../../trials/types.js';
+import { exportOnnx, readMetadata } from '../../../src/deploy/export/index.js';
+import { predictTf } from '../../../src/deploy/export/verify.js';
 import { parity, randomInputs, randomizeWeights, setup } from './helpers.js';
 
 const IMAGE: ModelSpec = { inputShape: [28, 28, 1], outputs: 10, seed: 1, auxHead: true };
@@ -112,7 +112,7 @@ file('writes named inputs/outputs, metadata and producer; the batch dimension is
 });
 
 file('a checkpoint directory exports like the model itself (opset 20 uses the Gelu op)', async () => {
-  const { saveModel } = await import('../../trials/checkpoint.js');
+  const { saveModel } = await import('../../../trials/checkpoint.js');
   const { model } = buildModel({ type: 'attention', dim: 8, heads: 2 }, TABULAR);
   randomizeWeights(model);
   await saveModel(model, join(dir, 'ckpt'));

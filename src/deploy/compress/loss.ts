@@ -8,7 +8,7 @@
  * Called by `distill` inside `tf.variableGrads` for every batch, and by tests with hand-worked values.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../errors.js';
+import { OptionsError } from '../../core/errors.js';
 import { checkNumber } from './common.js';
 
 /** Options of `distillationLoss` (and the same fields of `distill`). */

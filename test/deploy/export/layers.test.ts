@@ -1,8 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { LayerNorm, MultiHeadSelfAttention, PositionalEmbedding, SeededDropout } from '../../trials/models/index.js';
-import { SUPPORTED_ACTIVATIONS } from '../../src/export/activations.js';
+import { LayerNorm, MultiHeadSelfAttention, PositionalEmbedding, SeededDropout } from '../../../trials/models/index.js';
+import { SUPPORTED_ACTIVATIONS } from '../../../src/deploy/export/activations.js';
 import { oneLayer, parity, randomInputs, randomizeWeights, setup } from './helpers.js';
 
 type Sym = tf.SymbolicTensor;

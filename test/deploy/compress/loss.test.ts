@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../trials/backend.js';
-import { distillationLoss } from '../../src/compress/index.js';
+import { useBackend } from '../../../trials/backend.js';
+import { distillationLoss } from '../../../src/deploy/compress/index.js';
 
 test.before(async () => {
   await useBackend('wasm');

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
-import { MODEL_JSON, WEIGHTS_BIN, saveModel } from '../../trials/checkpoint.js';
-import type { Dataset, Split } from '../../trials/types.js';
+import { MODEL_JSON, WEIGHTS_BIN, saveModel } from '../../../trials/checkpoint.js';
+import type { Dataset, Split } from '../../../trials/types.js';
 import { prunableKernels, rowSizeOf } from './common.js';
 import { evaluateModel } from './train.js';
 

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { argmaxRows } from '../../trials/metrics.js';
+import { argmaxRows } from '../../../trials/metrics.js';
 
 /** Parity between two sets of outputs (TF.js vs ONNX). */
 export interface ParityStats {

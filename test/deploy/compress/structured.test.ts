@@ -2,10 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { useBackend } from '../../trials/backend.js';
-import { buildModel } from '../../trials/models/index.js';
-import type { Dataset, ModelConfig, Split } from '../../trials/types.js';
-import { channelScores, keepIndices, prune, shrinkModel } from '../../src/compress/index.js';
+import { useBackend } from '../../../trials/backend.js';
+import { buildModel } from '../../../trials/models/index.js';
+import type { Dataset, ModelConfig, Split } from '../../../trials/types.js';
+import { channelScores, keepIndices, prune, shrinkModel } from '../../../src/deploy/compress/index.js';
 
 test.before(async () => {
   await useBackend('wasm');

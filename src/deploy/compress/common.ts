@@ -3,9 +3,9 @@
  * checkpoint directory", cloning a model without touching the caller's copy, and the kernels that magnitude pruning may zero.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../errors.js';
-import { loadModel } from '../../trials/checkpoint.js';
-import type { OptimizerConfig } from '../../trials/types.js';
+import { OptionsError } from '../../core/errors.js';
+import { loadModel } from '../../../trials/checkpoint.js';
+import type { OptimizerConfig } from '../../../trials/types.js';
 
 /** Fine-tuning / distillation optimiser when none is given: Adam at 1e-3, what the demo sweeps centre on. */
 export const DEFAULT_OPTIMIZER: OptimizerConfig = { type: 'adam', lr: 1e-3 };

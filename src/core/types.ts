@@ -1,9 +1,9 @@
 /**
  * Records shared by the study controller, searchers, pruners and storages. Kept free of behaviour so every layer can import it.
  */
-import type { JsonValue, Params, SpaceJson } from '../spaces/types.js';
+import type { JsonValue, Params, SpaceJson } from '../../spaces/types.js';
 
-export type { JsonValue, Params } from '../spaces/types.js';
+export type { JsonValue, Params } from '../../spaces/types.js';
 
 /** Optimisation direction of a study's objective value. */
 export type Direction = 'minimize' | 'maximize';

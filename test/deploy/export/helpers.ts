@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { useBackend } from '../../trials/backend.js';
-import { convertModel } from '../../src/export/convert.js';
-import { encodeModel } from '../../src/export/onnx.js';
-import { compareOutputs, createSession, predictOrt, predictTf, type ParityStats } from '../../src/export/verify.js';
+import { useBackend } from '../../../trials/backend.js';
+import { convertModel } from '../../../src/deploy/export/convert.js';
+import { encodeModel } from '../../../src/deploy/export/onnx.js';
+import { compareOutputs, createSession, predictOrt, predictTf, type ParityStats } from '../../../src/deploy/export/verify.js';
 
 /** The reference backend of every export test (what `tunekit export` uses). */
 export async function setup(): Promise<void> {

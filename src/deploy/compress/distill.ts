@@ -10,10 +10,10 @@
  * plain cross-entropy, through the same loop, initial weights and batch order.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { OptionsError } from '../errors.js';
-import { useBackend } from '../../trials/backend.js';
-import { buildModel } from '../../trials/models/index.js';
-import type { BackendName, Dataset, ModelConfig, OptimizerConfig, ScheduleConfig } from '../../trials/types.js';
+import { OptionsError } from '../../core/errors.js';
+import { useBackend } from '../../../trials/backend.js';
+import { buildModel } from '../../../trials/models/index.js';
+import type { BackendName, Dataset, ModelConfig, OptimizerConfig, ScheduleConfig } from '../../../trials/types.js';
 import { DEFAULT_OPTIMIZER, checkKnown, checkNumber, intOr, resolveModel } from './common.js';
 import { halfConfig, inferModelConfig } from './config.js';
 import { distillationLoss, distillationParams } from './loss.js';
