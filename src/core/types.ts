@@ -36,8 +36,12 @@ export interface TrialRecord {
   readonly params: Params;
   /** Budget granted by a multi-fidelity searcher (steps the objective may run); absent for plain searchers. */
   readonly budget?: number;
-  /** Objective value: set for `complete`, and for `pruned` trials (their last intermediate value). */
+  /** Objective value: set for `complete`, and for `pruned` trials (their last intermediate value). Multi-objective: `values[0]`. */
   readonly value?: number;
+  /** Multi-objective studies: one value per objective, in the order of `StudyRecord.directions`. */
+  readonly values?: readonly number[];
+  /** Constraint values of a constrained study (each <= 0 means satisfied), as Optuna's `constraints_func` returns them. */
+  readonly constraints?: readonly number[];
   readonly metrics?: Metrics;
   readonly intermediate: readonly IntermediateValue[];
   /** Why a trial was pruned, or failed (`interrupted` for trials left running by a killed process). */
@@ -62,7 +66,12 @@ export interface StudyBudget {
 /** A study's immutable description, stored once at creation. */
 export interface StudyRecord {
   readonly name: string;
+  /** The (first) objective's direction; multi-objective studies also store `directions`. */
   readonly direction: Direction;
+  /** Multi-objective studies: one direction per objective (`direction` is `directions[0]`, for older readers). */
+  readonly directions?: readonly Direction[];
+  /** Multi-objective studies: the metric name of each objective, in the order of `directions`. */
+  readonly metrics?: readonly string[];
   /** The searcher spec as given (a type name or an options object), JSON only. */
   readonly searcher: JsonValue;
   readonly seed: number;
@@ -80,6 +89,8 @@ export interface StudyRecord {
 export interface TrialResult {
   readonly state: FinishedState;
   readonly value?: number;
+  readonly values?: readonly number[];
+  readonly constraints?: readonly number[];
   readonly metrics?: Metrics;
   readonly reason?: string;
   readonly error?: { readonly message: string; readonly stack?: string };
