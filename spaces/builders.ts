@@ -21,6 +21,39 @@ export const pathAt = (path: string): Where => ({ path, label: `"${path}"` });
 /** Joins path segments; the root group has the empty path. */
 export const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
+/**
+ * How deep groups and branch bodies may nest (the root group is level 1). Real spaces use a handful of levels; the bound turns
+ * a generated or malicious space (thousands of levels) into a SpaceError instead of a stack overflow in the recursive checks.
+ */
+export const MAX_SPACE_DEPTH = 64;
+
+/** Throws a SpaceError once a group at `path` would be level `depth` > MAX_SPACE_DEPTH. The path is shortened for the message. */
+export function checkDepth(depth: number, path: string): void {
+  if (depth <= MAX_SPACE_DEPTH) return;
+  const shown = path.length > 160 ? `${path.slice(0, 157)}...` : path;
+  throw new SpaceError(
+    `space nesting deeper than ${MAX_SPACE_DEPTH} levels at "${shown}"; \`depth <= ${MAX_SPACE_DEPTH}\` must hold ` +
+      `(groups and branch bodies count, the root is level 1): flatten the space`,
+    path,
+  );
+}
+
+/**
+ * Keys that would reach Object.prototype machinery: `out[key] = v` with `__proto__` replaces an object's prototype (and
+ * JSON.parse does create an own `__proto__` key), and `constructor`/`prototype` in decoded params mislead every consumer.
+ */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Throws a SpaceError naming `key` when it is `__proto__`, `constructor` or `prototype` (parameter, group or branch name). */
+export function checkReservedKey(key: string, path: string): void {
+  if (!RESERVED_KEYS.has(key)) return;
+  throw new SpaceError(
+    `the key "${key}" is not allowed ${path ? `in "${path}"` : 'at the root'} (\`__proto__\`, \`constructor\` and ` +
+      `\`prototype\` would reach the object prototype); rename it`,
+    path,
+  );
+}
+
 /** True for `{}`-style objects (not arrays, class instances, null): the only objects that may be groups or JSON objects. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;

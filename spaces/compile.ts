@@ -7,7 +7,7 @@
  */
 import { SpaceError, show } from './errors.js';
 import {
-  cloneJson, isParamNode, isPlainObject, join, makeBool, makeBranch, makeChoice, makeFloat, makeInt, pathAt,
+  checkDepth, checkReservedKey, cloneJson, isParamNode, isPlainObject, join, makeBool, makeBranch, makeChoice, makeFloat, makeInt, pathAt,
 } from './builders.js';
 import { boolNode, branchNode, choiceNode, floatNode, Group, intNode, type Node } from './nodes.js';
 import type { BranchParam, CubeDim, Params, SearchSpace, SpaceJson, SpaceTree } from './types.js';
@@ -19,6 +19,7 @@ function checkKey(key: string, path: string): void {
     throw new SpaceError(`keys may not contain "." (it separates path segments), got "${key}" ${where}; rename it`, path);
   }
   if (key === '_type') throw new SpaceError(`the key "_type" is reserved for the JSON form, ${where}; rename it`, path);
+  checkReservedKey(key, path);
 }
 
 interface Built<N extends Node = Node> {
@@ -26,7 +27,9 @@ interface Built<N extends Node = Node> {
   node: N;
 }
 
-function buildGroup(g: Record<string, unknown>, path: string, dims: CubeDim[], role: 'root' | 'group' | 'body'): Built<Group> {
+/** `depth`: the group's level (root 1), bounded by MAX_SPACE_DEPTH so hostile nesting cannot overflow the stack. */
+function buildGroup(g: Record<string, unknown>, path: string, dims: CubeDim[], role: 'root' | 'group' | 'body', depth: number): Built<Group> {
+  checkDepth(depth, path);
   const keys = Object.keys(g);
   if (keys.length === 0 && role === 'group') {
     throw new SpaceError(
@@ -38,14 +41,14 @@ function buildGroup(g: Record<string, unknown>, path: string, dims: CubeDim[], r
   const kids: Node[] = [];
   for (const key of keys) {
     checkKey(key, path);
-    const built = buildAny(g[key], join(path, key), dims);
+    const built = buildAny(g[key], join(path, key), dims, depth);
     tree[key] = built.tree;
     kids.push(built.node);
   }
   return { tree: Object.freeze(tree), node: new Group(path, keys, kids, role === 'body') };
 }
 
-function buildAny(v: unknown, path: string, dims: CubeDim[]): Built {
+function buildAny(v: unknown, path: string, dims: CubeDim[], depth: number): Built {
   if (!isPlainObject(v)) {
     throw new SpaceError(
       `"${path}" must be a parameter (space.float/int/choice/bool) or a group object, got ${show(v)}; ` +
@@ -53,7 +56,7 @@ function buildAny(v: unknown, path: string, dims: CubeDim[]): Built {
       path,
     );
   }
-  if (!isParamNode(v)) return buildGroup(v, path, dims, 'group');
+  if (!isParamNode(v)) return buildGroup(v, path, dims, 'group', depth + 1);
   const at = pathAt(path);
   const p = v as unknown as Record<string, unknown>; // re-validate every field: hand-built nodes skip the builders
   const o = dims.length;
@@ -81,7 +84,7 @@ function buildAny(v: unknown, path: string, dims: CubeDim[]): Built {
       }
       const bodies: Record<string, SpaceTree> = {};
       const nodes = names.map((name) => {
-        const built = buildGroup(given.branches[name] as Record<string, unknown>, join(path, name), dims, 'body');
+        const built = buildGroup(given.branches[name] as Record<string, unknown>, join(path, name), dims, 'body', depth + 1);
         bodies[name] = built.tree;
         return built.node;
       });
@@ -170,7 +173,7 @@ export function compileSpace(tree: SpaceTree): SearchSpace {
     );
   }
   const dims: CubeDim[] = [];
-  const built = buildGroup(tree, '', dims, 'root');
+  const built = buildGroup(tree, '', dims, 'root', 1);
   return new CompiledSpace(built.tree, Object.freeze(dims.map((d) => Object.freeze(d))), built.node);
 }
 

@@ -15,6 +15,7 @@ import type { SearchSpace, SpaceTree } from './types.js';
 export type * from './types.js';
 export type { NumOptions } from './builders.js';
 export { SpaceError } from './errors.js';
+export { MAX_SPACE_DEPTH } from './builders.js';
 export { compileSpace, isSearchSpace } from './compile.js';
 export { spaceFromJSON } from './json.js';
 

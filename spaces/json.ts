@@ -4,7 +4,7 @@
  * errors name the JSON path (branch bodies sit under `<param>.branches.<name>`).
  */
 import { SpaceError, show } from './errors.js';
-import { isPlainObject, join, makeBool, makeBranch, makeChoice, makeFloat, makeInt, pathAt } from './builders.js';
+import { checkDepth, checkReservedKey, isPlainObject, join, makeBool, makeBranch, makeChoice, makeFloat, makeInt, pathAt } from './builders.js';
 import { compileSpace } from './compile.js';
 import type { SearchSpace, SpaceTree } from './types.js';
 
@@ -17,17 +17,22 @@ const FIELDS: Readonly<Record<string, readonly string[]>> = {
   branch: ['branches'],
 };
 
-function groupFromJson(g: Record<string, unknown>, path: string): Record<string, SpaceTree> {
+/** `depth`: the group's level (root 1), bounded by MAX_SPACE_DEPTH so hostile nesting cannot overflow the stack. */
+function groupFromJson(g: Record<string, unknown>, path: string, depth: number): Record<string, SpaceTree> {
+  checkDepth(depth, path);
   const out: Record<string, SpaceTree> = {};
-  for (const key of Object.keys(g)) out[key] = nodeFromJson(g[key], join(path, key));
+  for (const key of Object.keys(g)) {
+    checkReservedKey(key, path); // before `out[key] =`, which for "__proto__" would set out's prototype
+    out[key] = nodeFromJson(g[key], join(path, key), depth);
+  }
   return out;
 }
 
-function nodeFromJson(v: unknown, path: string): SpaceTree {
+function nodeFromJson(v: unknown, path: string, depth: number): SpaceTree {
   if (!isPlainObject(v)) {
     throw new SpaceError(`"${path}" must be a parameter object (with "_type") or a group object, got ${show(v)}`, path);
   }
-  if (!Object.hasOwn(v, '_type')) return groupFromJson(v, path);
+  if (!Object.hasOwn(v, '_type')) return groupFromJson(v, path, depth + 1);
   const type = v._type;
   const fields = typeof type === 'string' && Object.hasOwn(FIELDS, type) ? FIELDS[type] : undefined;
   if (fields === undefined) {
@@ -58,12 +63,13 @@ function nodeFromJson(v: unknown, path: string): SpaceTree {
       }
       const bodies: Record<string, SpaceTree> = {};
       for (const name of Object.keys(branches)) {
+        checkReservedKey(name, `${path}.branches`);
         const body = branches[name];
         const bodyPath = `${path}.branches.${name}`;
         if (!isPlainObject(body) || Object.hasOwn(body, '_type')) {
           throw new SpaceError(`"${bodyPath}" must be a group object (a branch body, possibly {}), got ${show(body)}`, bodyPath);
         }
-        bodies[name] = groupFromJson(body, bodyPath);
+        bodies[name] = groupFromJson(body, bodyPath, depth + 1);
       }
       return makeBranch(bodies, at);
     }
@@ -86,5 +92,5 @@ export function spaceFromJSON(json: unknown): SearchSpace {
   if (!isPlainObject(j) || Object.hasOwn(j, '_type')) {
     throw new SpaceError(`the root of space JSON must be a group object (parameters by name, no "_type"), got ${show(j)}`, '');
   }
-  return compileSpace(groupFromJson(j, ''));
+  return compileSpace(groupFromJson(j, '', 1));
 }
