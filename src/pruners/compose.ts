@@ -7,7 +7,7 @@
  * `all` stops at the first member that does not prune; when every member prunes, their reasons are joined with "; ".
  */
 import { OptionsError } from '../core/errors.js';
-import type { Pruner, PruneDecision, PruneRequest } from './index.js';
+import type { Pruner, PruneDecision, PruneRequest } from './types.js';
 import { CONTINUE, prune } from './history.js';
 import { describe, OptionReader } from './options.js';
 

@@ -8,7 +8,7 @@
  * step numbers. Losses are always minimised; only `plateau` follows the study's direction.
  */
 import type { IntermediateValue } from '../core/types.js';
-import type { Pruner, PruneDecision, PruneRequest } from './index.js';
+import type { Pruner, PruneDecision, PruneRequest } from './types.js';
 import { at, bestOf, better, CONTINUE, count, current, fmt, prune, signal, span, trail, unitOf } from './history.js';
 import { OptionReader } from './options.js';
 

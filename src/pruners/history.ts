@@ -4,7 +4,7 @@
  * makes pruner decisions reproducible after a restart.
  */
 import type { IntermediateValue, Metrics, TrialRecord } from '../core/types.js';
-import type { PruneDecision, PruneRequest } from './index.js';
+import type { PruneDecision, PruneRequest } from './types.js';
 
 /** The shared "go on" answer (frozen: callers never mutate decisions). */
 export const CONTINUE: PruneDecision = Object.freeze({ action: 'continue' });

@@ -8,7 +8,7 @@
  */
 import { OptionsError } from '../core/errors.js';
 import type { Direction, TrialRecord } from '../core/types.js';
-import type { Pruner, PruneDecision, PruneRequest } from './index.js';
+import type { Pruner, PruneDecision, PruneRequest } from './types.js';
 import { bestOf, CONTINUE, current, fmt, prune, span } from './history.js';
 import { OptionReader } from './options.js';
 

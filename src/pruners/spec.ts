@@ -1,11 +1,13 @@
 /**
  * The pruner registry: builds pruners from JSON specs in sweep files, e.g. `'median'`, `{ type: 'median', startupTrials: 5 }` or
  * `{ type: 'any', of: ['nan_guard', { type: 'exploding', maxNorm: 1e4 }] }`. Type names are snake_case; options have the same
- * names as in code (`median({ startupTrials })`). New pruners add themselves with `registerPruner`, like searchers do.
+ * names as in code (`median({ startupTrials })`). The built-in types are listed in the registry below; code outside this package
+ * adds its own with `registerPruner` before building specs that name them.
  */
 import type { JsonValue } from '../core/types.js';
 import { OptionsError } from '../core/errors.js';
-import { nopPruner, type Pruner } from './index.js';
+import type { Pruner } from './types.js';
+import { CONTINUE } from './history.js';
 import { all, any, type AnyOptions } from './compose.js';
 import { diverging, exploding, nanGuard, overfitting, plateau, vanishing } from './diagnostic.js';
 import type { DivergingOptions, ExplodingOptions, NanGuardOptions, OverfittingOptions, PlateauOptions, VanishingOptions } from './diagnostic.js';
@@ -15,6 +17,14 @@ import { describe, OptionReader } from './options.js';
 
 /** A pruner as a sweep file gives it: a type name, or an object with `type` and that pruner's options. */
 export type PrunerSpec = string | { readonly type: string; readonly [option: string]: JsonValue };
+
+/** The one never-pruning pruner; the study recognises it and skips consulting it. */
+export const NOP_PRUNER: Pruner = Object.freeze({ type: 'none', decide: () => CONTINUE });
+
+/** The default: never prunes. */
+export function nopPruner(): Pruner {
+  return NOP_PRUNER;
+}
 
 /** Options of a spec (everything but `type`), as JSON. */
 export type PrunerSpecOptions = { readonly [option: string]: JsonValue };
@@ -81,7 +91,7 @@ const registry = new Map<string, PrunerFactory>([
   ],
 ]);
 
-/** Adds (or replaces) a pruner type. Called once at import time by a module defining a pruner. */
+/** Adds (or replaces) a pruner type, e.g. a user's own pruner before `createPruner` reads a sweep file naming it. */
 export function registerPruner(type: string, factory: PrunerFactory): void {
   if (typeof type !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(type)) {
     throw new OptionsError(`pruner type must match /^[a-z][a-z0-9_-]*$/, got ${JSON.stringify(type)}`);
