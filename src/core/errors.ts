@@ -159,3 +159,27 @@ export class SweepFileError extends TunekitError {
     );
   }
 }
+
+/**
+ * A worker's claim on a running trial is gone: the trial was failed as stale (no heartbeat within the grace period) and
+ * retried elsewhere, finished, or belongs to another worker. The worker must stop the trial; anything it records is refused.
+ */
+export class StaleTrialError extends TunekitError {
+  constructor(study: string, number: number, detail: string) {
+    super(
+      'ERR_TUNEKIT_STALE_TRIAL',
+      `trial ${number} of study "${study}" no longer belongs to this worker (${detail}); stop running it: its reports and ` +
+        `result would be refused. If this happens to live workers, raise the heartbeat grace period`,
+    );
+  }
+}
+
+/**
+ * A storage server that cannot be used: unreachable after retrying, refusing the credentials, missing the database. The message
+ * names the server with its password removed and says what to check; the driver's raw error is not attached.
+ */
+export class StorageUnavailableError extends TunekitError {
+  constructor(where: string, detail: string, fix: string) {
+    super('ERR_TUNEKIT_STORAGE_UNAVAILABLE', `the storage ${where} cannot be used: ${detail}; ${fix}`);
+  }
+}

@@ -6,24 +6,29 @@ import type { Storage } from './types.js';
 import { InMemoryStorage } from './memory.js';
 import { FileStorage } from './lowdb.js';
 import { OptionsError } from '../core/errors.js';
+import { PostgresStorage } from './postgres.js';
+import { isPostgresUrl } from './postgres-connect.js';
 
-export type { NewTrial, Storage } from './types.js';
+export type { NewTrial, StartWaitingOptions, Storage, TrialOwner } from './types.js';
 export { InMemoryStorage } from './memory.js';
 export { FileStorage, type FileStorageOptions } from './lowdb.js';
+export { PostgresStorage, type PostgresStorageOptions, type PostgresStorageStats, redactUrl } from './postgres.js';
 
 /**
- * `undefined` -> a new {@link InMemoryStorage}; a string -> `FileStorage.open(path)` with default options (locked,
- * 1 s report flush); an object -> used as is (any {@link Storage} implementation, e.g. an already opened FileStorage).
+ * `undefined` -> a new {@link InMemoryStorage}; a `postgresql://` or `postgres://` URL -> `PostgresStorage.open(url)` (shared by
+ * any number of processes and machines; `postgresql://` alone reads the PG* environment variables); any other string ->
+ * `FileStorage.open(path)` with default options (locked, 1 s report flush); an object -> used as is (any {@link Storage}
+ * implementation, e.g. an already opened FileStorage).
  * The caller owns the result and must `close()` it (for a file storage that writes the final snapshot and frees the lock).
  */
 export async function openStorage(spec?: string | Storage): Promise<Storage> {
   if (spec === undefined) return new InMemoryStorage();
   if (typeof spec === 'string') {
     if (spec.length === 0) throw new OptionsError('storage must be a file path, a Storage object or undefined, got an empty string');
-    return FileStorage.open(spec);
+    return isPostgresUrl(spec) ? PostgresStorage.open(spec) : FileStorage.open(spec);
   }
   if (spec !== null && typeof spec === 'object' && typeof (spec as Partial<Storage>).createTrial === 'function') return spec;
   throw new OptionsError(
-    `storage must be a file path, a Storage object (with createTrial, finishTrial, ...) or undefined, got ${spec === null ? 'null' : typeof spec}`,
+    `storage must be a file path, a postgresql:// URL, a Storage object (with createTrial, finishTrial, ...) or undefined, got ${spec === null ? 'null' : typeof spec}`,
   );
 }

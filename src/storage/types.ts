@@ -18,6 +18,29 @@ export interface NewTrial {
   readonly budget?: number;
   readonly system?: { readonly [key: string]: JsonValue };
   readonly userAttrs?: { readonly [key: string]: JsonValue };
+  /**
+   * The worker that runs a `running` trial. Storages that support heartbeats ({@link Storage.heartbeat}) record it with a first
+   * heartbeat time, so {@link Storage.failStale} can retry the trial if the worker dies; others ignore it.
+   */
+  readonly owner?: TrialOwner;
+}
+
+/** Identifies one worker process, for heartbeats and fencing. `id` is unique per process run (e.g. a random UUID). */
+export interface TrialOwner {
+  readonly host: string;
+  readonly pid: number;
+  readonly id: string;
+}
+
+/** Options of {@link Storage.startWaiting}. */
+export interface StartWaitingOptions {
+  /** Recorded as the started trial's owner, with a first heartbeat (storages with heartbeats only). */
+  readonly owner?: TrialOwner;
+  /**
+   * Start nothing (resolve undefined) unless the study's counted finished trials plus its running ones are below this number
+   * (storages that implement {@link Storage.createTrialIfBelow} only; see there for what counts).
+   */
+  readonly maxCounted?: number;
 }
 
 export interface Storage {
@@ -30,7 +53,7 @@ export interface Storage {
   /** Adds a trial; the storage assigns its number (previous max + 1). Durable before resolving for `waiting` trials. */
   createTrial(study: string, trial: NewTrial): Promise<TrialRecord>;
   /** Atomically moves the oldest `waiting` trial to `running` and returns it; undefined if none waits. */
-  startWaiting(study: string): Promise<TrialRecord | undefined>;
+  startWaiting(study: string, options?: StartWaitingOptions): Promise<TrialRecord | undefined>;
   /**
    * Records an intermediate value of a running trial. May be batched: at most ~1 s of reports can be lost on a crash.
    * Rejects if the trial is not running.
@@ -49,4 +72,27 @@ export interface Storage {
   getTrials(study: string, states?: readonly TrialState[]): Promise<readonly TrialRecord[]>;
   /** Writes anything batched, releases locks. The storage is unusable afterwards. */
   close(): Promise<void>;
+
+  /* ---- optional: shared storages used by several processes or machines at once (PostgreSQL) ---- */
+
+  /**
+   * Records that `owner` is still running trial `number` (the storage's clock, so machines need not agree on time). The first
+   * heartbeat of a trial created without an owner claims it. Rejects with StaleTrialError when the trial is no longer running
+   * (e.g. {@link failStale} failed it) or belongs to another owner: the caller must stop the trial (fencing).
+   */
+  heartbeat?(study: string, number: number, owner: TrialOwner): Promise<void>;
+  /**
+   * Atomically fails every running trial whose last heartbeat is older than `graceMs` (trials that never had one are left
+   * alone), with reason `stale: no heartbeat since <ISO time> from <host>/<pid>`, and enqueues for each exactly one `waiting`
+   * retry with the same params, budget, user attributes and system data plus `system.retryOf` = the stale trial's number.
+   * Exactly once even when several processes call it at the same time. Returns the trials it failed.
+   */
+  failStale?(study: string, graceMs: number): Promise<readonly TrialRecord[]>;
+  /**
+   * Global budget: creates the trial only if the study's counted finished trials plus its running trials are below
+   * `maxCounted`, atomically with respect to every other process; resolves undefined (and creates nothing) otherwise.
+   * Counted finished trials are `complete`, `pruned`, and `failed` unless the reason is `interrupted` or starts with `stale:`
+   * (those are retried, so they must not use up the budget).
+   */
+  createTrialIfBelow?(study: string, trial: NewTrial, maxCounted: number): Promise<TrialRecord | undefined>;
 }

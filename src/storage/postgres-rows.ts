@@ -1,0 +1,111 @@
+/**
+ * PostgreSQL rows to frozen TrialRecords, and the per-study cache that makes reads incremental: the storage keeps every trial it
+ * has read and asks the server only for rows whose change counter is above the highest one seen (see postgres-schema.ts for
+ * why that read is complete). Read views are cached per state filter like the in-memory state (state.ts), so an unchanged study
+ * returns the same frozen array and a report to a running trial keeps the cached list of finished trials.
+ */
+import type { TrialRecord, TrialState } from '../core/types.js';
+import { decodeTrial } from './records.js';
+
+/** One row of `tunekit_trials` as the driver returns it (timestamps as Date, bigints as strings, jsonb parsed). */
+export interface TrialRow {
+  readonly study_id: string;
+  readonly number: number;
+  readonly state: string;
+  readonly params: unknown;
+  readonly budget: number | null;
+  readonly value: number | null;
+  readonly metrics: unknown;
+  readonly intermediate: unknown;
+  readonly reason: string | null;
+  readonly error: unknown;
+  readonly user_attrs: unknown;
+  readonly system: unknown;
+  readonly created: Date;
+  readonly started: Date | null;
+  readonly finished: Date | null;
+  readonly owner: unknown;
+  readonly heartbeat: Date | null;
+  readonly last_req: string | null;
+  readonly seq: string;
+}
+
+/** The frozen TrialRecord of a row (the jsonb columns hold the same encoded forms as the file storage's snapshot). */
+export function rowToTrial(r: TrialRow): TrialRecord {
+  const encoded: { [key: string]: unknown } = {
+    number: r.number,
+    state: r.state,
+    params: r.params,
+    intermediate: r.intermediate,
+    userAttrs: r.user_attrs,
+    system: r.system,
+    created: r.created.toISOString(),
+  };
+  if (r.budget !== null) encoded.budget = r.budget;
+  if (r.value !== null) encoded.value = r.value;
+  if (r.metrics !== null) encoded.metrics = r.metrics;
+  if (r.reason !== null) encoded.reason = r.reason;
+  if (r.error !== null) encoded.error = r.error;
+  if (r.started !== null) encoded.started = r.started.toISOString();
+  if (r.finished !== null) encoded.finished = r.finished.toISOString();
+  return Object.freeze(decodeTrial(encoded, `trial ${r.number}`));
+}
+
+type Filtered = { readonly states: readonly TrialState[] | undefined; readonly trials: readonly TrialRecord[] };
+
+/** Every trial of one study this storage has read, the highest change counter seen, and read views per state filter. */
+export class StudyCache {
+  /** Indexed by trial number. */
+  private trials: TrialRecord[] = [];
+  /** The `seq` of each cached trial: a response that raced a newer one must not put an older version back. */
+  private seqs: number[] = [];
+  private readonly views = new Map<string, Filtered>();
+  /** Highest `seq` among the rows read (as a number: 2^53 changes are out of reach). */
+  lastSeq = 0;
+
+  /** Applies changed rows; drops the views whose filter covers a changed trial's old or new state. */
+  apply(rows: readonly TrialRow[]): void {
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq > this.lastSeq) this.lastSeq = seq;
+      if (seq <= (this.seqs[row.number] ?? -1)) continue;
+      const t = rowToTrial(row);
+      const old = this.trials[t.number];
+      this.invalidate(t.state, old?.state);
+      this.trials[t.number] = t;
+      this.seqs[t.number] = seq;
+    }
+  }
+
+  /** Forgets everything (after a server restart that may have lost unflushed commits, counters can repeat). */
+  reset(): void {
+    this.trials = [];
+    this.seqs = [];
+    this.views.clear();
+    this.lastSeq = 0;
+  }
+
+  get(number: number): TrialRecord | undefined {
+    return Number.isInteger(number) ? this.trials[number] : undefined;
+  }
+
+  /** Frozen array in number order, cached per filter until a trial it covers changes. */
+  list(states?: readonly TrialState[]): readonly TrialRecord[] {
+    const key = states === undefined ? '*' : states.join(',');
+    let hit = this.views.get(key);
+    if (hit === undefined) {
+      const filter = states === undefined ? undefined : [...states];
+      // A hole (a number whose row was never read) cannot happen with counter-ordered reads; skip one rather than hand out undefined.
+      const dense = this.trials.filter((t): t is TrialRecord => t !== undefined);
+      hit = { states: filter, trials: Object.freeze(filter === undefined ? dense : dense.filter((t) => filter.includes(t.state))) };
+      this.views.set(key, hit);
+    }
+    return hit.trials;
+  }
+
+  private invalidate(state: TrialState, old: TrialState | undefined): void {
+    for (const [key, hit] of this.views) {
+      if (hit.states === undefined || hit.states.includes(state) || (old !== undefined && hit.states.includes(old))) this.views.delete(key);
+    }
+  }
+}
