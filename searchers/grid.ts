@@ -137,23 +137,36 @@ export function createGridSearcher(init: SearcherInit, options: SearcherOptions)
   // Canonical params of grid point i: through the space's own encode/decode so rounding matches every other searcher.
   const pointAt = (i: number): Params => space.decode(space.encode(grid.at(i) as Params));
 
+  // A cache of what the last asks read, never a source of truth: `seen` holds the params objects of the trials folded into
+  // `visited`, and each ask checks that its history starts with exactly those (same objects, or equal params); otherwise (a
+  // different or rewritten history) everything is rebuilt, so the answer is a pure function of the trials given.
   const visited = new Set<string>();
-  let seenTrials = 0;
+  const seen: Params[] = [];
   // Positions of `order` before the cursor are known visited. The cursor is not moved past the point it returns: that point
   // becomes visited once the study stores its trial, and if storing failed the same point is offered again.
   let cursor = 0;
+  const samePrefix = (trials: readonly { params: Params }[]): boolean => {
+    if (trials.length < seen.length) return false;
+    for (let i = 0; i < seen.length; i++) {
+      const p = trials[i]!.params;
+      if (p !== seen[i] && paramsKey(p) !== paramsKey(seen[i]!)) return false;
+    }
+    return true;
+  };
 
   return {
     type: 'grid',
     suggest({ trials }) {
-      // Stored trials only ever grow and their params never change, so the visited set is extended incrementally; a shorter
-      // history means another study's trials: start over.
-      if (trials.length < seenTrials) {
+      if (!samePrefix(trials)) {
         visited.clear();
-        seenTrials = 0;
+        seen.length = 0;
         cursor = 0;
       }
-      for (; seenTrials < trials.length; seenTrials++) visited.add(paramsKey((trials[seenTrials] as { params: Params }).params));
+      for (let i = seen.length; i < trials.length; i++) {
+        const p = (trials[i] as { params: Params }).params;
+        seen.push(p);
+        visited.add(paramsKey(p));
+      }
       for (; cursor < order.length; cursor++) {
         const index = order[cursor] as number;
         const params = pointAt(index);

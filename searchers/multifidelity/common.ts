@@ -25,11 +25,11 @@ export interface FidelityOptions {
 /** Option names the fidelity options use. */
 const FIDELITY_KEYS = ['min', 'max', 'eta'] as const;
 
-function numberOption(searcher: string, options: SearcherOptions, key: string): number | undefined {
+function numberOption(who: string, options: SearcherOptions, key: string): number | undefined {
   const v = options[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new OptionsError(`option "${key}" of searcher "${searcher}" must be a finite number, got ${JSON.stringify(v)}`);
+    throw new OptionsError(`option "${key}" of ${who} must be a finite number, got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -37,23 +37,36 @@ function numberOption(searcher: string, options: SearcherOptions, key: string): 
 /**
  * Rejects option keys other than `min`, `max`, `eta` and the searcher's own `extraKeys`, then reads and checks `min`, `max`
  * (searcher options, falling back to the study's `budget`) and `eta` (default 3). Called by each searcher factory, so a bad
- * spec fails in `createStudy` before anything is stored.
+ * spec fails in `createStudy` before anything is stored. `role` 'scheduler' words the errors for a `scheduler` spec.
  */
-export function fidelityOptions(searcher: string, options: SearcherOptions, init: SearcherInit, extraKeys: readonly string[] = []): FidelityOptions {
-  checkKnownOptions(searcher, options, [...FIDELITY_KEYS, ...extraKeys]);
+export function fidelityOptions(
+  searcher: string,
+  options: SearcherOptions,
+  init: SearcherInit,
+  extraKeys: readonly string[] = [],
+  role: 'searcher' | 'scheduler' = 'searcher',
+): FidelityOptions {
+  const who = `${role} "${searcher}"`;
+  if (role === 'searcher') checkKnownOptions(searcher, options, [...FIDELITY_KEYS, ...extraKeys]);
+  else {
+    const known = [...FIDELITY_KEYS, ...extraKeys];
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key)) throw new OptionsError(`unknown option "${key}" for ${who}; known options: ${known.join(', ')}`);
+    }
+  }
   const studyBudget: StudyBudget | undefined = init.budget;
-  const min = numberOption(searcher, options, 'min') ?? studyBudget?.min;
-  const max = numberOption(searcher, options, 'max') ?? studyBudget?.max;
-  const eta = numberOption(searcher, options, 'eta') ?? 3;
+  const min = numberOption(who, options, 'min') ?? studyBudget?.min;
+  const max = numberOption(who, options, 'max') ?? studyBudget?.max;
+  const eta = numberOption(who, options, 'eta') ?? 3;
   if (min === undefined || max === undefined) {
     throw new OptionsError(
-      `searcher "${searcher}" needs budget bounds: pass { type: '${searcher}', min: 1, max: 27 } ` +
+      `${who} needs budget bounds: pass { type: '${searcher}', min: 1, max: 27 } ` +
         `or createStudy({ budget: { min: 1, max: 27 } }) (steps a trial may run, e.g. epochs); got min=${String(min)}, max=${String(max)}`,
     );
   }
-  if (!(min >= 1)) throw new OptionsError(`\`min >= 1\` must hold for searcher "${searcher}" (the smallest budget, in steps), got min=${min}`);
-  if (!(max >= min)) throw new OptionsError(`\`max >= min\` must hold for searcher "${searcher}", got min=${min}, max=${max}`);
-  if (!(eta >= 2)) throw new OptionsError(`\`eta >= 2\` must hold for searcher "${searcher}" (each rung keeps 1/eta of the configurations), got eta=${eta}`);
+  if (!(min >= 1)) throw new OptionsError(`\`min >= 1\` must hold for ${who} (the smallest budget, in steps), got min=${min}`);
+  if (!(max >= min)) throw new OptionsError(`\`max >= min\` must hold for ${who}, got min=${min}, max=${max}`);
+  if (!(eta >= 2)) throw new OptionsError(`\`eta >= 2\` must hold for ${who} (each rung keeps 1/eta of the configurations), got eta=${eta}`);
   return { min, max, eta };
 }
 

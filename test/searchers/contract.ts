@@ -6,6 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSpace, space } from '../../spaces/index.js';
 import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
+import type { Searcher, Suggestion } from '../../searchers/types.js';
+import type { SearchSpace } from '../../spaces/types.js';
 import type { Params, TrialRecord } from '../../src/core/types.js';
 
 /** A space with every kind: stepped and log floats, ints (plain, stepped, log), bool, choice, nested group, branches. */
@@ -94,5 +96,83 @@ export function searcherContract(spec: SearcherSpec, opts: { sp?: typeof everyKi
     assert.throws(() => createSearcher({ type: name, bogusOption: 1 }, { space: sp, seed: 1, direction: 'minimize' }), /bogusOption/);
   });
 
+  t.run();
+}
+
+/**
+ * Per-trial determinism, for every registered searcher and every registered scheduler (composed with every plain searcher):
+ * the suggestion for trial k depends only on (seed, k, the trials given), never on call order, earlier unrelated calls or
+ * process-local caches. A history is grown by the searcher itself (budgets and system fields stored as the study stores them,
+ * up to 3 trials in flight, values from a fixed function of the params and budget); then the answer at several k is compared
+ * between two fresh instances, and an instance that first served another study's history and later k's.
+ */
+export interface DeterminismCase {
+  readonly name: string;
+  /** Builds a fresh instance (same seed every time). */
+  readonly make: () => Searcher;
+  readonly sp: SearchSpace;
+}
+
+/** A smooth objective of the unit-cube point (inactive coordinates ignored) that improves with the budget. */
+function valueOf(sp: SearchSpace, params: Params, budget: number | undefined, shift: number): number {
+  const x = sp.encode(params);
+  let v = 0;
+  x.forEach((u, i) => {
+    if (!Number.isNaN(u)) v += (u - 0.3 - 0.05 * ((i + shift) % 3)) ** 2;
+  });
+  return v + (budget === undefined ? 0 : 1 / Math.sqrt(budget));
+}
+
+/** Grows a history of up to `count` trials with `s` (concurrency 3; a 'wait' finishes the oldest running trial). */
+export async function grow(s: Searcher, sp: SearchSpace, count: number, shift = 0): Promise<TrialRecord[]> {
+  const trials: TrialRecord[] = [];
+  const running: number[] = [];
+  const finishOldest = (): boolean => {
+    const n = running.shift();
+    if (n === undefined) return false;
+    const t = trials[n]!;
+    // Every 7th trial fails, to exercise failed-trial handling.
+    trials[n] = n % 7 === 6 ? { ...t, state: 'failed' } : { ...t, state: 'complete', value: valueOf(sp, t.params, t.budget, shift) };
+    return true;
+  };
+  let guard = 0;
+  while (trials.length < count && guard++ < count * 4) {
+    if (running.length >= 3) finishOldest();
+    const r = await s.suggest({ number: trials.length, trials: trials.slice() });
+    if (r.kind === 'exhausted') break;
+    if (r.kind === 'wait') {
+      if (!finishOldest()) break;
+      continue;
+    }
+    const t = fakeTrial(trials.length, r.params, 'running');
+    trials.push({ ...t, ...(r.budget !== undefined ? { budget: r.budget } : {}), system: r.system ?? {} });
+    running.push(t.number);
+  }
+  return trials;
+}
+
+export function determinismContract(cases: readonly DeterminismCase[], count = 36): void {
+  const t = suite('determinism per trial: every registered searcher and scheduler');
+  for (const c of cases) {
+    t(`${c.name}: the suggestion for trial k depends only on (seed, k, trials)`, async () => {
+      const history = await grow(c.make(), c.sp, count);
+      const other = await grow(c.make(), c.sp, count, 1); // another study's history (other values, so other decisions)
+      assert.ok(history.length >= 8, `${c.name} grew only ${history.length} trials`);
+      const ks = [...new Set([history.length, Math.floor(history.length / 2), Math.floor(history.length / 4), 1])];
+      const ask = (s: Searcher, k: number) => s.suggest({ number: k, trials: history.slice(0, k) });
+      const fresh: Suggestion[] = [];
+      for (const k of ks) fresh.push(await ask(c.make(), k));
+      for (const [i, k] of ks.entries()) assert.equal(await ask(c.make(), k), fresh[i], `${c.name}: two fresh instances differ at k=${k}`);
+      // One instance: another study first, then the ks in decreasing order (a resume sees shorter histories later).
+      const used = c.make();
+      for (let k = 0; k < other.length; k += 5) await used.suggest({ number: k, trials: other.slice(0, k) });
+      for (const [i, k] of ks.entries()) assert.equal(await ask(used, k), fresh[i], `${c.name}: after unrelated calls, k=${k} differs`);
+      // And in increasing order interleaved with the other study (concurrent studies in one process).
+      for (let i = ks.length - 1; i >= 0; i--) {
+        await used.suggest({ number: other.length, trials: other });
+        assert.equal(await ask(used, ks[i]!), fresh[i], `${c.name}: interleaved with another study, k=${ks[i]} differs`);
+      }
+    });
+  }
   t.run();
 }

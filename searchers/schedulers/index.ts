@@ -1,0 +1,95 @@
+/**
+ * The scheduler registry and the one entry point `createStudy` uses: `composeSearcher({ searcher, scheduler }, init)`.
+ *
+ *   createStudy({ searcher: 'tpe', scheduler: 'asha', budget: { min: 1, max: 27 } })
+ *   createStudy({ searcher: 'gp', scheduler: { type: 'hyperband', eta: 3 }, budget: { min: 1, max: 81 } })
+ *   createStudy({ searcher: 'random', scheduler: { type: 'pbt', interval: 3, population: 8 }, budget: { min: 3, max: 30 } })
+ *
+ * The searcher says what to try, the scheduler at which budget and whether to promote, exploit or stop (see compose.ts for
+ * what the searcher learns from). `searcher: 'asha' | 'hyperband' | 'bohb'` without a scheduler keep working as before
+ * (bohb = its own TPE-like model + Hyperband).
+ */
+import { OptionsError, SearcherError } from '../../src/core/errors.js';
+import type { JsonValue } from '../../src/core/types.js';
+import { createSearcher, type SearcherSpec } from '../index.js';
+import type { Searcher, SearcherInit } from '../types.js';
+import { withScheduler } from './compose.js';
+import { createPbtScheduler } from './pbt.js';
+import { createAshaScheduler, createHyperbandScheduler } from './rungs.js';
+import type { Scheduler, SchedulerFactory, SchedulerSpec } from './types.js';
+
+export type { Scheduler, SchedulerFactory, SchedulerPlan, SchedulerSpec, SystemFields } from './types.js';
+export { withScheduler, learningHistory, continuedFrom } from './compose.js';
+export { createAshaScheduler, createHyperbandScheduler } from './rungs.js';
+export { createPbtScheduler, pbtOptions, perturbTree, sampleTree, quantileSize, type PbtOptions } from './pbt.js';
+export { ashaStopPruner, stopRungs } from './stop.js';
+
+const registry = new Map<string, SchedulerFactory>([
+  ['asha', createAshaScheduler],
+  ['hyperband', createHyperbandScheduler],
+  ['pbt', createPbtScheduler],
+]);
+
+/** Searchers that schedule budgets themselves: they take no `scheduler`. */
+const SELF_SCHEDULED = ['asha', 'hyperband', 'bohb'];
+
+/** Adds (or replaces) a scheduler type. */
+export function registerScheduler(type: string, factory: SchedulerFactory): void {
+  if (typeof type !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(type)) {
+    throw new TypeError(`scheduler type must match /^[a-z][a-z0-9_-]*$/, got ${JSON.stringify(type)}`);
+  }
+  registry.set(type, factory);
+}
+
+/** Registered scheduler type names, sorted. */
+export function schedulerTypes(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** Builds the scheduler a spec names; unknown types and malformed specs get an error listing the known types. */
+export function createScheduler(spec: SchedulerSpec, init: SearcherInit): Scheduler {
+  const known = schedulerTypes().join(', ');
+  let type: string;
+  let options: { [key: string]: JsonValue } = {};
+  if (typeof spec === 'string') type = spec;
+  else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec) && typeof spec.type === 'string') ({ type, ...options } = spec);
+  else throw new SearcherError(`scheduler must be a type name or { type, ...options }, got ${JSON.stringify(spec)}; known types: ${known}`);
+  const factory = registry.get(type);
+  if (!factory) throw new SearcherError(`unknown scheduler "${type}"; known types: ${known}`);
+  return factory(init, options);
+}
+
+/** What `createStudy` passes: its `searcher` and `scheduler` options (both as stored in the study record). */
+export interface ComposeSpec {
+  /** What to try; default 'random'. */
+  readonly searcher?: SearcherSpec;
+  /** At which budget, and whether to promote, exploit or stop; absent: the searcher alone. */
+  readonly scheduler?: SchedulerSpec;
+}
+
+/**
+ * The searcher a study uses: `searcher` alone, or `withScheduler(searcher, scheduler)`. Validates both up front (unknown
+ * types, bad options, a scheduler without budget bounds, a self-scheduling searcher given a scheduler), so `createStudy`
+ * fails before anything is stored. A stop-rule scheduler's pruner is `createScheduler(...).pruner`; see `schedulerPruner`.
+ */
+export function composeSearcher(spec: ComposeSpec, init: SearcherInit): Searcher {
+  const searcherSpec = spec.searcher ?? 'random';
+  if (spec.scheduler === undefined) return createSearcher(searcherSpec, init);
+  const searcherType = typeof searcherSpec === 'string' ? searcherSpec : searcherSpec.type;
+  if (SELF_SCHEDULED.includes(searcherType)) {
+    throw new OptionsError(
+      `searcher "${searcherType}" schedules budgets itself, so it takes no \`scheduler\`; ` +
+        `pass searcher: 'tpe' (or any other) with scheduler: ${JSON.stringify(spec.scheduler)}, or drop \`scheduler\``,
+    );
+  }
+  const scheduler = createScheduler(spec.scheduler, init);
+  return withScheduler(createSearcher(searcherSpec, init), scheduler);
+}
+
+/**
+ * The pruner a study created with `scheduler` must consult on each report, besides its own (stop-rule schedulers such as
+ * `{ type: 'asha', mode: 'stop' }`), or undefined.
+ */
+export function schedulerPruner(spec: ComposeSpec, init: SearcherInit): Scheduler['pruner'] {
+  return spec.scheduler === undefined ? undefined : createScheduler(spec.scheduler, init).pruner;
+}
