@@ -1,0 +1,76 @@
+/**
+ * Importance of a study's parameters for its objective: fANOVA over a random forest (./fanova.ts) on the complete trials.
+ */
+import seedrandom from 'seedrandom';
+import type { TrialRecord } from '../../core/types.js';
+import { flattenParams, type FlatParam } from '../flatten.js';
+import { fanova, type FanovaOptions, type ParamImportance } from './fanova.js';
+
+export { fanova, treeFractions, type FanovaOptions, type ParamImportance } from './fanova.js';
+export { fitForest, type Leaf, type ForestOptions } from './forest.js';
+
+/** What the report shows about importance. */
+export interface ImportanceResult {
+  readonly method: string;
+  /** Largest first; empty when fewer than 2 usable trials or no parameter varies. */
+  readonly params: readonly ParamImportance[];
+  /** Complete trials the forests were fitted on (at most `maxTrials`, a seeded sample when there are more). */
+  readonly trials: number;
+  /** Conditional parameters left out (not set in every trial used), as Optuna's evaluator does. */
+  readonly excluded: readonly string[];
+}
+
+/** Options of {@link computeImportance}. */
+export interface ImportanceOptions extends FanovaOptions {
+  /** Fit on at most this many complete trials (a seeded sample): bounds the work for 10,000-trial studies (default 1000). */
+  readonly maxTrials?: number;
+}
+
+/** The feature range fANOVA integrates over: log-scaled bounds for log parameters, one unit per choice for categorical ones. */
+export function featureDomain(p: FlatParam): [number, number] {
+  if (p.kind === 'categorical') return [-0.5, (p.choices?.length ?? 1) - 0.5];
+  return p.log ? [Math.log(p.low as number), Math.log(p.high as number)] : [p.low as number, p.high as number];
+}
+
+/** fANOVA importances of `flat`'s parameters over the complete trials with a finite value. */
+export function computeImportance(trials: readonly TrialRecord[], flat: readonly FlatParam[], options: ImportanceOptions = {}): ImportanceResult {
+  const method = `fANOVA (random forest, ${options.trees ?? 64} trees, ${options.refits ?? 5} refits)`;
+  let usable = trials.filter((t) => t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value));
+  const maxTrials = options.maxTrials ?? 1000;
+  if (usable.length > maxTrials) {
+    const rng = seedrandom(`${options.seed ?? 0}:importance-sample`);
+    const picked = [...usable];
+    for (let i = picked.length - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [picked[i], picked[j]] = [picked[j]!, picked[i]!];
+    }
+    usable = picked.slice(0, maxTrials).sort((a, b) => a.number - b.number);
+  }
+  const rows = usable.map((t) => flattenParams(t.params, flat));
+  const inAll = flat.filter((p) => rows.length > 0 && rows.every((r) => r.has(p.name)));
+  const excluded = flat.filter((p) => !inAll.includes(p)).map((p) => p.name);
+  // A parameter with one value in every trial used cannot explain anything; leaving it out avoids a 0/0.
+  const varying = inAll.filter((p) => new Set(rows.map((r) => r.get(p.name))).size > 1);
+  if (usable.length < 2 || varying.length === 0) return { method, params: [], trials: usable.length, excluded };
+  const d = varying.length;
+  const domain = varying.map(featureDomain);
+  const x = new Float64Array(usable.length * d);
+  const y = new Float64Array(usable.length);
+  usable.forEach((t, i) => {
+    y[i] = t.value as number;
+    varying.forEach((p, j) => {
+      const v = rows[i]!.get(p.name) as number;
+      const [lo, hi] = domain[j]!;
+      const u = p.kind !== 'categorical' && p.log ? Math.log(v) : v;
+      x[i * d + j] = Math.min(hi, Math.max(lo, u));
+    });
+  });
+  const params = fanova(
+    varying.map((p) => p.name),
+    x,
+    y,
+    domain,
+    options,
+  );
+  return { method, params, trials: usable.length, excluded };
+}

@@ -1,0 +1,63 @@
+/**
+ * Reads what a sweep writes beside the study (src/sweep/output.ts): trials/<n>/config.json (device, slot, budget, config),
+ * curves.json (one entry per report: step, metrics, t) and, when present, files written by later steps:
+ *   trials/<n>/diagnostics.json   { confusion?: number[][], classNames?: string[], featureMaps?: { [layer]: { shape, data } },
+ *                                   layerGradNorms?: { [layer]: number[] } (one value per epoch) }
+ *   trials/<n>/model/export-report.json or trials/<n>/export-report.json   what `tunekit export` measured (src/deploy/export)
+ * Every file is optional: a missing or unreadable file is skipped (the report says what it could not show), never fatal.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JsonValue } from '../core/types.js';
+
+/** The part of trials/<n>/config.json the timeline needs. */
+export interface TrialPlacement {
+  readonly device?: string;
+  readonly slot?: number;
+}
+
+/** The per-trial files of one trial, as far as they exist. */
+export interface TrialFiles {
+  readonly config?: { readonly [key: string]: JsonValue };
+  readonly curves?: readonly { readonly [key: string]: number }[];
+  readonly diagnostics?: { readonly [key: string]: JsonValue };
+  readonly exportReport?: { readonly [key: string]: JsonValue };
+}
+
+function readJson(file: string): JsonValue | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as JsonValue;
+  } catch {
+    return undefined; // absent, being written or not JSON: the report shows what it has
+  }
+}
+
+const isRecord = (v: JsonValue | undefined): v is { [key: string]: JsonValue } => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Device and worker slot of a trial (for the timeline lanes), or {} when config.json is missing. */
+export function readPlacement(dir: string, number: number): TrialPlacement {
+  const c = readJson(path.join(dir, 'trials', String(number), 'config.json'));
+  if (!isRecord(c)) return {};
+  return { ...(typeof c['device'] === 'string' ? { device: c['device'] } : {}), ...(typeof c['slot'] === 'number' ? { slot: c['slot'] } : {}) };
+}
+
+/** Every per-trial file of trial `number` under the run directory `dir`. */
+export function readTrialFiles(dir: string, number: number): TrialFiles {
+  const base = path.join(dir, 'trials', String(number));
+  const config = readJson(path.join(base, 'config.json'));
+  const curves = readJson(path.join(base, 'curves.json'));
+  const diagnostics = readJson(path.join(base, 'diagnostics.json'));
+  const exportReport = readJson(path.join(base, 'model', 'export-report.json')) ?? readJson(path.join(base, 'export-report.json'));
+  return {
+    ...(isRecord(config) ? { config } : {}),
+    ...(Array.isArray(curves) ? { curves: curves.filter(isRecord).map(numbersOnly) } : {}),
+    ...(isRecord(diagnostics) ? { diagnostics } : {}),
+    ...(isRecord(exportReport) ? { exportReport } : {}),
+  };
+}
+
+function numbersOnly(o: { [key: string]: JsonValue }): { [key: string]: number } {
+  const out: { [key: string]: number } = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
