@@ -19,8 +19,11 @@ import { spaceFromJSON } from '../../spaces/json.js';
 import type { SearchSpace, SpaceJson } from '../../spaces/types.js';
 import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
 import { createPruner, type PrunerSpec } from '../pruners/spec.js';
-import { deviceProblems } from '../pool/devices.js';
+import { deviceProblems } from '../pool/slots.js';
 import type { JsonObject } from '../pool/protocol.js';
+import { limitProblem, nameProblem, type LimitedField } from './limits.js';
+
+export { LIMITS, limitProblem, nameProblem, type LimitedField, type Range } from './limits.js';
 
 /** MNIST from the `mnist` package (10,000 digits): `loadMnist` options. */
 export interface MnistDatasetSpec {
@@ -122,7 +125,17 @@ class Problems {
   }
 }
 
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+/** A value for a message: JSON, clipped (a sweep may hold megabytes), and never a throw (BigInt, cycles, deep nesting). */
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v;
+  }
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
 
 function isObject(v: unknown): v is { readonly [key: string]: unknown } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -141,13 +154,12 @@ function int(p: Problems, at: string, v: unknown, min: number, what = ''): v is 
   return true;
 }
 
-function positive(p: Problems, at: string, v: unknown, what = ''): v is number {
+/** Adds the LIMITS problem of `v` for `field` (when given); true when `v` is given and within the limits. */
+function limited(p: Problems, at: string, v: unknown, field: LimitedField): v is number {
   if (v === undefined) return false;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    p.add(at, `must be a number > 0${what}, got ${show(v)}`);
-    return false;
-  }
-  return true;
+  const problem = limitProblem(field, v, at);
+  if (problem) p.add(at, problem);
+  return problem === undefined;
 }
 
 function fraction(p: Problems, at: string, v: unknown): void {
@@ -224,7 +236,8 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   if (!isObject(raw)) return { ok: false, problems: [`(root): a sweep must be an object with at least name, space and budget, got ${show(raw)}`] };
   unknownKeys(p, '', raw, TOP_KEYS);
   const name = raw['name'];
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) p.add('name', `must be a non-empty name of letters, digits, '.', '_' or '-' (it names the study and the default output directory), got ${show(name)}`);
+  const badName = nameProblem(name);
+  if (badName) p.add('name', badName);
   const dataset = checkDataset(p, raw['dataset'], options.baseDir);
   const trainable = checkTrainable(p, raw['trainable'], options.baseDir);
   if (trainable === 'builtin' && raw['dataset'] === undefined) p.add('dataset', 'is required with the built-in trainer (e.g. { "type": "mnist" })');
@@ -253,10 +266,10 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   else {
     unknownKeys(p, 'budget', budget, ['trials', 'epochs', 'minEpochs', 'seconds']);
     if (budget['trials'] === undefined) p.add('budget.trials', 'is required: the number of finished trials the sweep runs');
-    else if (int(p, 'budget.trials', budget['trials'], 1)) trials = budget['trials'];
-    if (int(p, 'budget.epochs', budget['epochs'], 1, ' (max epochs per trial)')) epochs = budget['epochs'];
-    if (int(p, 'budget.minEpochs', budget['minEpochs'], 1, ' (the smallest budget multi-fidelity searchers hand out)')) minEpochs = budget['minEpochs'];
-    if (positive(p, 'budget.seconds', budget['seconds'], ' (total time; no trial starts after it)')) seconds = budget['seconds'];
+    else if (limited(p, 'budget.trials', budget['trials'], 'trials')) trials = budget['trials'];
+    if (limited(p, 'budget.epochs', budget['epochs'], 'epochs')) epochs = budget['epochs'];
+    if (limited(p, 'budget.minEpochs', budget['minEpochs'], 'epochs')) minEpochs = budget['minEpochs'];
+    if (limited(p, 'budget.seconds', budget['seconds'], 'seconds')) seconds = budget['seconds'];
     if (minEpochs !== undefined && epochs === undefined) p.add('budget.minEpochs', 'needs budget.epochs (the largest budget) too');
     if (minEpochs !== undefined && epochs !== undefined && minEpochs > epochs) p.add('budget.minEpochs', `\`minEpochs <= epochs\` must hold, got minEpochs=${minEpochs}, epochs=${epochs}`);
   }
@@ -264,12 +277,12 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
     p.add('budget.epochs', 'is required with the built-in trainer (or set defaults.epochs): the max epochs per trial');
   }
 
-  int(p, 'workers', raw['workers'], 1, ' (worker threads of the cpu device)');
+  limited(p, 'workers', raw['workers'], 'workers');
   const devices = raw['devices'] ?? ['cpu'];
   for (const problem of deviceProblems(devices)) p.add(problem.startsWith('[') ? `devices${problem.slice(0, problem.indexOf(']') + 1)}` : 'devices', problem.startsWith('[') ? problem.slice(problem.indexOf(']') + 2) : problem);
-  int(p, 'trialsPerDevice', raw['trialsPerDevice'], 1, ' (trials each GPU runs at once)');
-  positive(p, 'trialTimeout', raw['trialTimeout'], ' (seconds)');
-  positive(p, 'workerMemoryMb', raw['workerMemoryMb']);
+  limited(p, 'trialsPerDevice', raw['trialsPerDevice'], 'trialsPerDevice');
+  limited(p, 'trialTimeout', raw['trialTimeout'], 'seconds');
+  limited(p, 'workerMemoryMb', raw['workerMemoryMb'], 'workerMemoryMb');
   int(p, 'maxConsecutiveFailures', raw['maxConsecutiveFailures'], 0, ' (0 = never stop)');
   const seed = raw['seed'] ?? randomInt(0, 2 ** 31 - 1);
   if (!Number.isSafeInteger(seed)) p.add('seed', `must be an integer, got ${show(seed)}`);
@@ -323,12 +336,28 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   return { ok: true, sweep, space };
 }
 
-/** JSON values only (a .ts sweep module might export functions or class instances by mistake). */
-export function jsonProblems(v: unknown, at = ''): string[] {
+/**
+ * How deep a sweep's JSON may nest. The deepest legitimate part is the space (64 levels, each branch level 3 JSON objects);
+ * beyond this the recursive checks would overflow the stack, so it is a listed problem instead.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** JSON values only (a .ts sweep module might export functions or class instances by mistake), at most MAX_JSON_DEPTH deep. */
+export function jsonProblems(v: unknown, at = '', depth = 0): string[] {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return [];
   if (typeof v === 'number') return Number.isFinite(v) ? [] : [`${at || '(root)'}: must be a finite number, got ${String(v)}`];
-  if (Array.isArray(v)) return v.flatMap((x, i) => jsonProblems(x, `${at}[${i}]`));
-  if (isObject(v) && Object.getPrototypeOf(v) === Object.prototype) return Object.entries(v).flatMap(([k, x]) => jsonProblems(x, at ? `${at}.${k}` : k));
-  return [`${at || '(root)'}: must be JSON (objects, arrays, strings, numbers, booleans, null), got ${typeof v === 'function' ? 'a function' : String(v)}`];
+  if (depth >= MAX_JSON_DEPTH && typeof v === 'object') {
+    const shown = at.length > 160 ? `${at.slice(0, 157)}...` : at;
+    return [`${shown}: nests deeper than ${MAX_JSON_DEPTH} levels; \`depth <= ${MAX_JSON_DEPTH}\` must hold for a sweep file: flatten it`];
+  }
+  if (Array.isArray(v)) return v.flatMap((x, i) => jsonProblems(x, `${at}[${i}]`, depth + 1));
+  if (isObject(v) && Object.getPrototypeOf(v) === Object.prototype) return Object.entries(v).flatMap(([k, x]) => jsonProblems(x, at ? `${at}.${k}` : k, depth + 1));
+  let what: string;
+  try {
+    what = typeof v === 'function' ? 'a function' : typeof v === 'symbol' || typeof v === 'bigint' ? `the ${typeof v} ${String(v)}` : Object.prototype.toString.call(v);
+  } catch {
+    what = typeof v;
+  }
+  return [`${at || '(root)'}: must be JSON (objects, arrays, strings, numbers, booleans, null), got ${what}`];
 }
 

@@ -140,7 +140,7 @@ test('tunekit run rejects a bad file before creating anything', async () => {
     assert.unreachable('should reject');
   } catch (error) {
     assert.instance(error, SweepFileError);
-    assert.match((error as Error).message, /budget\.trials: must be an integer >= 1, got -1/);
+    assert.match((error as Error).message, /budget\.trials: `1 <= budget\.trials <= 1000000` must hold, got -1; use at least 1/);
   }
   assert.not.ok(fs.existsSync(out), 'no output directory');
 });
