@@ -13,6 +13,16 @@ export interface SearcherInit {
   readonly direction: Direction;
   /** Budget bounds from `createStudy({ budget })`, for multi-fidelity searchers (their `min`/`max` options override them). */
   readonly budget?: StudyBudget;
+  /**
+   * Multi-objective studies: one direction per objective (`direction` is `directions[0]`). Absent (or one entry): a single
+   * objective. Trials then carry `values` in this order (`value` is `values[0]`, for older code).
+   */
+  readonly directions?: readonly Direction[];
+  /**
+   * True when the study has constraints: finished trials may carry `constraints` (each <= 0 means satisfied, as Optuna's
+   * `constraints_func`). Searchers that support it prefer feasible regions; the others ignore it.
+   */
+  readonly constraints?: boolean;
 }
 
 /** The question the controller asks. */
@@ -47,3 +57,14 @@ export interface Searcher {
 
 /** Builds a searcher from its options object (the object form of `searcher` in `createStudy`, minus `type`). */
 export type SearcherFactory = (init: SearcherInit, options: { readonly [key: string]: JsonValue }) => Searcher;
+
+/** What a registered searcher type can handle, declared with `registerSearcher(type, factory, capabilities)`. */
+export interface SearcherCapabilities {
+  /**
+   * True when the searcher optimises several objectives (reads `values`, honours `SearcherInit.directions`). `createSearcher`
+   * refuses a study with 2+ directions for a searcher without it. Default false.
+   */
+  readonly multiObjective?: boolean;
+  /** True when the searcher uses trials' `constraints` to prefer feasible regions (others still run, ignoring them). */
+  readonly constraints?: boolean;
+}
