@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SweepFileError } from '../core/errors.js';
 import { builtinProblems } from './check-builtin.js';
+import { locateJsonError } from './json-error.js';
 import { jsonProblems, validateSweep, type ResolvedSweep } from './spec.js';
 import type { SearchSpace, SpaceTree } from '../../spaces/types.js';
 import { compileSpace, isSearchSpace } from '../../spaces/compile.js';
@@ -41,10 +42,12 @@ export async function readSweepFile(file: string): Promise<unknown> {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) throw new SweepFileError(abs, ['(file): does not exist; pass the path of a sweep .json/.ts/.js file']);
   if (abs.endsWith('.json')) {
+    const text = fs.readFileSync(abs, 'utf8');
     try {
-      return JSON.parse(fs.readFileSync(abs, 'utf8')) as unknown;
-    } catch (error) {
-      throw new SweepFileError(abs, [`(file): is not valid JSON: ${(error as Error).message}`]);
+      return JSON.parse(text) as unknown;
+    } catch {
+      const at = locateJsonError(text);
+      throw new SweepFileError(abs, [`(file): is not valid JSON at line ${at.line}, column ${at.column} (${at.detail}); fix it there`]);
     }
   }
   if (!/\.(m?js|[cm]?ts)$/.test(abs)) throw new SweepFileError(abs, ['(file): must end in .json, .js, .mjs or .ts']);
@@ -59,10 +62,11 @@ export async function readSweepFile(file: string): Promise<unknown> {
   return normalizeSpace(value, abs);
 }
 
-function hasBrandedNode(v: unknown): boolean {
-  if (v === null || typeof v !== 'object') return false;
+/** Depth-bounded (the space itself allows 64 levels; deeper trees are left for the space validator to reject by name). */
+function hasBrandedNode(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v !== 'object' || depth > 256) return false;
   if ((v as { __tunekit?: unknown }).__tunekit === 'param') return true;
-  return Object.values(v as object).some(hasBrandedNode);
+  return Object.values(v as object).some((x) => hasBrandedNode(x, depth + 1));
 }
 
 /**
@@ -78,6 +82,48 @@ function normalizeSpace(raw: unknown, file: string): unknown {
   } catch (error) {
     throw new SweepFileError(file, [`space: ${(error as Error).message}`]);
   }
+}
+
+/** A sweep output directory's stored sweep: its path and parsed (not yet validated) content. */
+export interface StoredSweep {
+  /** Absolute path of `<dir>/sweep.json`. */
+  readonly file: string;
+  /** The parsed JSON object; validate it with `resolveSweep(raw, file, dir)`. */
+  readonly raw: { readonly [key: string]: unknown };
+}
+
+/**
+ * Reads `<dir>/sweep.json`, the resolved sweep `tunekit run` stored there. Returns undefined when the directory has none.
+ * Throws SweepFileError naming the file, the line and column of a syntax error and the fix, for an empty, corrupt or
+ * non-object file; the file is never written. Called by `tunekit resume <dir>` and by `tunekit run --out <dir>` (a directory
+ * that already holds a sweep).
+ */
+export function readStoredSweep(dir: string): StoredSweep | undefined {
+  const file = path.join(path.resolve(dir), 'sweep.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT') return undefined;
+    throw new SweepFileError(file, [`(file): cannot be read (${typeof code === 'string' ? code : 'unknown error'}); check its permissions`]);
+  }
+  const fix =
+    `it was left untouched. Restore it from a backup (the trials are in ${path.join(path.dirname(file), 'study.json')}), or move ` +
+    `it aside and run \`tunekit run <the original sweep file> --out ${path.dirname(file)}\` to write it again and continue the ` +
+    `stored study (pass the original --seed if that file sets none)`;
+  if (text.trim() === '') throw new SweepFileError(file, [`(file): is empty (truncated by a crash or a full disk?); ${fix}`]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    const at = locateJsonError(text);
+    throw new SweepFileError(file, [`(file): is not valid JSON at line ${at.line}, column ${at.column} (${at.detail}); ${fix}`]);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SweepFileError(file, [`(file): must hold a JSON object (a resolved sweep), got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}; ${fix}`]);
+  }
+  return { file, raw: raw as StoredSweep['raw'] };
 }
 
 /** Applies command-line overrides to a raw sweep object (a copy; the input is not changed). */
