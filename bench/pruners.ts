@@ -159,7 +159,7 @@ function runPython(input: string): Promise<string | undefined> {
     py.stderr.on('data', (d: Buffer) => (err += d.toString()));
     py.on('error', () => resolve(undefined));
     py.on('close', (code) => {
-      if (code !== 0) process.stderr.write(`optuna side failed (${code}): ${err.slice(-2000)}\n`);
+      if (code !== 0) process.stderr.write(`optuna side failed (${code ?? 'killed by a signal'}): ${err.slice(-2000)}\n`);
       resolve(code === 0 ? out : undefined);
     });
     py.stdin.end(input);

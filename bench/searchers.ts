@@ -150,10 +150,10 @@ function python(args: string[], stdin?: string): Promise<string> {
     const p = spawn('/usr/bin/python3', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d));
-    p.stderr.on('data', (d: Buffer) => (err += d));
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`python3 ${args.join(' ')} exited ${code}: ${err.slice(-500)}`))));
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`python3 ${args.join(' ')} exited ${code ?? 'by a signal'}: ${err.slice(-500)}`))));
     p.stdin.end(stdin ?? '');
   });
 }

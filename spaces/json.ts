@@ -41,7 +41,7 @@ function nodeFromJson(v: unknown, path: string, depth: number): SpaceTree {
   for (const k of Object.keys(v)) {
     if (k !== '_type' && !fields.includes(k)) {
       throw new SpaceError(
-        `unknown key "${k}" in the ${type} parameter at "${path}"; known keys: ${['_type', ...fields].join(', ')}`,
+        `unknown key "${k}" in the ${String(type)} parameter at "${path}"; known keys: ${['_type', ...fields].join(', ')}`,
         path,
       );
     }

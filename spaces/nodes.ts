@@ -146,7 +146,10 @@ function argmax(x: X, o: number, k: number): number {
   let bv = clamp01(x[o]);
   for (let i = 1; i < k; i++) {
     const c = clamp01(x[o + i]);
-    if (c > bv) (bv = c), (best = i);
+    if (c > bv) {
+      bv = c;
+      best = i;
+    }
   }
   return best;
 }

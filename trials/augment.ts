@@ -82,7 +82,8 @@ export function makeAugmenter(config: AugmentConfig | undefined, ctx: AugmentCon
   if (!Number.isFinite(seed)) throw new OptionsError(`augment: seed must be a finite number, got ${seed}`);
   if (config === undefined) return identity;
   const cfg = record(config, 'augment', 'an image or tabular augmentation config');
-  const size = inputShape.reduce((a, b) => a * b, 1);
+  // Array.isArray above widened the readonly tuple to any[]; read it back as numbers.
+  const size = (inputShape as readonly number[]).reduce((a, b) => a * b, 1);
   const rng = new RandomSource(seed);
 
   const checkBatch = (b: Batch): void => {

@@ -149,7 +149,8 @@ export function validateDataset(data: Dataset): number {
       `dataset.numClasses must be ${data.task === 'classification' ? 'an integer >= 2 for classification' : '1 for regression'}, got ${show(data.numClasses)}`,
     );
   }
-  const rowSize = shape.reduce((a, b) => a * b, 1);
+  // Array.isArray above widened the readonly array to any[]; read it back as numbers.
+  const rowSize = (shape as readonly number[]).reduce((a, b) => a * b, 1);
   checkSplit(data.train, 'train', rowSize, data, 1);
   checkSplit(data.val, 'val', rowSize, data, 1);
   checkSplit(data.test, 'test', rowSize, data, 0);

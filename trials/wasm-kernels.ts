@@ -94,7 +94,7 @@ function conv2dBackpropFilter(conv2d: tf.KernelFunc, transpose: tf.KernelFunc, s
     const dy = inputs['dy'];
     if (!isInfo(x) || !isInfo(dy)) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
     const dataFormat = attrs['dataFormat'] ?? 'NHWC';
-    if (dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got '${String(dataFormat)}'`);
+    if (dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got ${JSON.stringify(dataFormat)}`);
     const filterShape = attrs['filterShape'] as [number, number, number, number];
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],

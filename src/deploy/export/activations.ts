@@ -17,9 +17,12 @@ export const SUPPORTED_ACTIVATIONS = [
   'softmax', 'logSoftmax', 'swish', 'mish', 'gelu', 'gelu_new',
 ] as const;
 
-/** TF's SELU constants (tfjs-core selu_util): y = scale·x for x > 0, scaleAlpha·(eˣ − 1) otherwise. */
-const SELU_SCALE = 1.0507009873554804934193349852946;
-const SELU_SCALE_ALPHA = 1.7580993408473768599402175208123;
+/**
+ * TF's SELU constants (tfjs-core selu_util, written here as the doubles they round to): y = scale·x for x > 0,
+ * scaleAlpha·(eˣ − 1) otherwise.
+ */
+const SELU_SCALE = 1.0507009873554805;
+const SELU_SCALE_ALPHA = 1.7580993408473768;
 
 /**
  * Applies activation `name` to `v` and returns the result (the same Value for 'linear'). Softmax-like activations work on
@@ -93,5 +96,5 @@ export function activationOf(config: tf.serialization.ConfigDict): string {
   if (a === undefined || a === null) return 'linear';
   if (typeof a === 'string') return a;
   const cls = (a as { className?: unknown }).className;
-  return typeof cls === 'string' ? cls : String(a);
+  return typeof cls === 'string' ? cls : JSON.stringify(a);
 }

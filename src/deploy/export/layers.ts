@@ -37,7 +37,7 @@ function samePads(size: number, k: number, s: number, d: number): [number, numbe
 function pads(layer: tf.layers.Layer, cfg: Config, shape: readonly (number | null)[], k: [number, number], s: [number, number], d: [number, number]): number[] {
   const padding = cfg['padding'] ?? 'valid';
   if (padding === 'valid') return [0, 0, 0, 0];
-  if (padding !== 'same') throw new ExportError(`${describe(layer)} uses padding "${String(padding)}"; only 'valid' and 'same' export`);
+  if (padding !== 'same') throw new ExportError(`${describe(layer)} uses padding "${typeof padding === 'string' ? padding : JSON.stringify(padding)}"; only 'valid' and 'same' export`);
   const [h, w] = [shape[1], shape[2]];
   if (typeof h !== 'number' || typeof w !== 'number') {
     throw new ExportError(`${describe(layer)}: 'same' padding needs static height and width, got input [${shape.map(String).join(', ')}]`);
@@ -50,7 +50,7 @@ function pads(layer: tf.layers.Layer, cfg: Config, shape: readonly (number | nul
 function channelsLast(layer: tf.layers.Layer, cfg: Config): void {
   const df = cfg['dataFormat'];
   if (df !== undefined && df !== null && df !== 'channelsLast') {
-    throw new ExportError(`${describe(layer)} uses dataFormat "${String(df)}"; only channelsLast (TF.js's default) exports`);
+    throw new ExportError(`${describe(layer)} uses dataFormat "${typeof df === 'string' ? df : JSON.stringify(df)}"; only channelsLast (TF.js's default) exports`);
   }
 }
 

@@ -214,7 +214,7 @@ export function encodeModel(graph: OnnxGraph, info: ModelInfo): Uint8Array {
 /** Reads back the metadata_props of an encoded model (tests and `tunekit export` use it to show what was written). */
 export function readMetadata(bytes: Uint8Array): Record<string, string> {
   const model = onnx.ModelProto.decode(bytes);
-  return Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
+  return Object.fromEntries(model.metadataProps.map((p): [string, string] => [p.key ?? '', p.value ?? '']));
 }
 
 /** Op types of an encoded model's nodes, in order (tests check e.g. that BN was folded or DequantizeLinear was inserted). */
