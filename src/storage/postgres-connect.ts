@@ -140,8 +140,10 @@ export async function withRetry<T>(retryMs: number, attempt: (retry: boolean) =>
     try {
       return await attempt(retry);
     } catch (e) {
-      if (!isRetryable(e) || Date.now() + delay > deadline) throw e;
-      await new Promise((resolve) => setTimeout(resolve, delay * (0.75 + Math.random() / 2)));
+      const left = deadline - Date.now();
+      if (!isRetryable(e) || left <= 0) throw e;
+      // The last wait is cut to the deadline, so the final attempt happens at retryMs, not up to one backoff step earlier.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, delay * (0.75 + Math.random() / 2))));
       delay = Math.min(delay * 2, 2000);
     }
   }

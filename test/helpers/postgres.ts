@@ -6,7 +6,8 @@
  *
  * Isolation: {@link freshSchema} hands each storage its own schema (cheap), {@link freshDatabase} its own database.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +19,18 @@ const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..
 export interface TestServer {
   readonly url: string;
   readonly dir: string;
-  /** `pg_ctl restart -m fast`: every connection is dropped, the server is back when this returns. */
-  restart(): void;
-  /** `pg_ctl stop -m <mode>` without removing the data (see {@link TestServer.start}). */
-  stopOnly(mode?: 'fast' | 'immediate'): void;
-  start(): void;
+  /** `pg_ctl stop -m <mode>` without removing the data; async, so the test's own calls keep running meanwhile. */
+  stopOnly(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts the stopped server again on the same port. */
+  start(): Promise<void>;
   /** Stops the server and removes its directory. */
   destroy(): void;
 }
 
-function asPostgres(cmd: string, args: string[]): void {
+async function asPostgres(cmd: string, args: string[]): Promise<void> {
   const bin = `${process.env.TUNEKIT_PG_BIN ?? '/usr/lib/postgresql/15/bin'}/${cmd}`;
   const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  execFileSync(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  await promisify(execFile)(file, argv);
 }
 
 /** Starts a new private server with `.ci/postgres.sh start`; throws with the script's reason when it cannot. */
@@ -51,7 +51,6 @@ export function startServer(): TestServer {
   const server: TestServer = {
     url,
     dir,
-    restart: () => ctl(['-m', 'fast', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, '-l', `${dir}/server.log`, 'restart']),
     stopOnly: (mode = 'fast') => ctl(['-m', mode, 'stop']),
     start: () => ctl(['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, '-l', `${dir}/server.log`, 'start']),
     destroy: () => {
