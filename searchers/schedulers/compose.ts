@@ -70,6 +70,51 @@ export function learningHistory(trials: readonly TrialRecord[], max: number): Tr
   });
 }
 
+/**
+ * BOHB's rule (`learnFrom: 'budget'`): the configurations that finished the largest budget with at least `minPoints`
+ * complete results, each as `complete` with its value at that budget, plus configurations whose first trial still runs (as
+ * `running`). Every value the searcher compares was measured after the same number of steps. Before any budget has
+ * `minPoints` results, only the running ones (the searcher falls back to its start-up design).
+ */
+export function budgetHistory(trials: readonly TrialRecord[], minPoints: number): TrialRecord[] {
+  const rootOf = new Map<number, number>();
+  const roots = new Map<number, TrialRecord>();
+  const atBudget = new Map<number, Map<number, TrialRecord>>();
+  for (const t of trials) {
+    if (isInterrupted(t)) continue;
+    const from = continuedFrom(t);
+    const root = from === undefined ? t.number : (rootOf.get(from) ?? from);
+    rootOf.set(t.number, root);
+    if (from === undefined) roots.set(t.number, t);
+    if (t.state !== 'complete' || t.value === undefined || !Number.isFinite(t.value)) continue;
+    const b = t.budget ?? Infinity;
+    let m = atBudget.get(b);
+    if (!m) atBudget.set(b, (m = new Map()));
+    m.set(root, t);
+  }
+  let chosen: Map<number, TrialRecord> | undefined;
+  let best = -Infinity;
+  for (const [b, m] of atBudget) if (m.size >= minPoints && b > best) [best, chosen] = [b, m];
+  const out: TrialRecord[] = [];
+  for (const [n, root] of roots) {
+    const t = chosen?.get(n);
+    const base = { number: out.length, params: root.params, userAttrs: root.userAttrs, system: root.system, created: root.created, intermediate: [] };
+    if (t) out.push({ ...base, state: 'complete', value: t.value! });
+    else if (isPending(root)) out.push({ ...base, state: 'running' });
+  }
+  return out;
+}
+
+/** Configurations started so far: trials that continue no other (interrupted ones give way to their retries). */
+function countRoots(trials: readonly TrialRecord[]): number {
+  let n = 0;
+  for (const t of trials) if (!isInterrupted(t) && continuedFrom(t) === undefined) n++;
+  return n;
+}
+
+/** Which history the inner searcher learns from: `deepest` (learningHistory) or `budget` (budgetHistory, BOHB's rule). */
+export type LearnFrom = { readonly rule: 'deepest' } | { readonly rule: 'budget'; readonly minPoints: number };
+
 function lastValue(t: TrialRecord): number | undefined {
   return t.intermediate.length ? t.intermediate[t.intermediate.length - 1]!.value : undefined;
 }
@@ -83,8 +128,20 @@ function lastStep(t: TrialRecord): number | undefined {
  * study calls. The composed type is
  * `${searcher.type}+${scheduler.type}`; new trials store the scheduler's system fields over the searcher's.
  */
-export function withScheduler(searcher: Searcher, scheduler: Scheduler): Searcher {
+export function withScheduler(searcher: Searcher, scheduler: Scheduler, learn: LearnFrom = { rule: 'deepest' }): Searcher {
   const max = scheduler.maxBudget;
+  const historyOf = (trials: readonly TrialRecord[]): { history: TrialRecord[]; index: number } => {
+    if (scheduler.history) {
+      const history = scheduler.history(trials);
+      return { history, index: history.length };
+    }
+    if (learn.rule === 'deepest') {
+      const history = learningHistory(trials, max);
+      return { history, index: history.length };
+    }
+    // The configuration index counts every configuration, also those left out of the history.
+    return { history: budgetHistory(trials, learn.minPoints), index: countRoots(trials) };
+  };
   return {
     type: `${searcher.type}+${scheduler.type}`,
     async suggest(req: SuggestRequest): Promise<Suggestion> {
@@ -96,8 +153,8 @@ export function withScheduler(searcher: Searcher, scheduler: Scheduler): Searche
         case 'continue':
           return { kind: 'suggest', params: plan.params, budget: plan.budget, system: plan.system };
         case 'new': {
-          const history = scheduler.history ? scheduler.history(req.trials) : learningHistory(req.trials, max);
-          const inner = await searcher.suggest({ number: history.length, trials: history });
+          const { history, index } = historyOf(req.trials);
+          const inner = await searcher.suggest({ number: index, trials: history });
           if (inner.kind === 'suggest') {
             const params: Params = inner.params;
             return { kind: 'suggest', params, budget: plan.budget, system: { ...(inner.system ?? {}), ...plan.system } };

@@ -13,13 +13,13 @@ import { OptionsError, SearcherError } from '../../src/core/errors.js';
 import type { JsonValue } from '../../src/core/types.js';
 import { createSearcher, type SearcherSpec } from '../index.js';
 import type { Searcher, SearcherInit } from '../types.js';
-import { withScheduler } from './compose.js';
+import { withScheduler, type LearnFrom } from './compose.js';
 import { createPbtScheduler } from './pbt.js';
 import { createAshaScheduler, createHyperbandScheduler } from './rungs.js';
 import type { Scheduler, SchedulerFactory, SchedulerSpec } from './types.js';
 
 export type { Scheduler, SchedulerFactory, SchedulerPlan, SchedulerSpec, SystemFields } from './types.js';
-export { withScheduler, learningHistory, continuedFrom } from './compose.js';
+export { withScheduler, learningHistory, budgetHistory, continuedFrom, type LearnFrom } from './compose.js';
 export { createAshaScheduler, createHyperbandScheduler } from './rungs.js';
 export { createPbtScheduler, pbtOptions, perturbTree, sampleTree, quantileSize, type PbtOptions } from './pbt.js';
 export { ashaStopPruner, stopRungs } from './stop.js';
@@ -82,8 +82,27 @@ export function composeSearcher(spec: ComposeSpec, init: SearcherInit): Searcher
         `pass searcher: 'tpe' (or any other) with scheduler: ${JSON.stringify(spec.scheduler)}, or drop \`scheduler\``,
     );
   }
-  const scheduler = createScheduler(spec.scheduler, init);
-  return withScheduler(createSearcher(searcherSpec, init), scheduler);
+  const { scheduler: schedulerSpec, learn } = splitLearnOptions(spec.scheduler, init);
+  const scheduler = createScheduler(schedulerSpec, init);
+  return withScheduler(createSearcher(searcherSpec, init), scheduler, learn);
+}
+
+/**
+ * Reads the composition's own scheduler options, `learnFrom: 'deepest' | 'budget'` (default 'deepest') and `minPoints`
+ * (budget rule only; default d + 1, as BOHB), and returns the spec without them for the scheduler factory.
+ */
+function splitLearnOptions(spec: SchedulerSpec, init: SearcherInit): { scheduler: SchedulerSpec; learn: LearnFrom } {
+  if (typeof spec === 'string' || spec === null || typeof spec !== 'object') return { scheduler: spec, learn: { rule: 'deepest' } };
+  const { learnFrom = 'deepest', minPoints, ...rest } = spec;
+  if (learnFrom !== 'deepest' && learnFrom !== 'budget') {
+    throw new OptionsError(`option "learnFrom" of scheduler "${spec.type}" must be "deepest" or "budget", got ${JSON.stringify(learnFrom)}`);
+  }
+  if (minPoints !== undefined && (learnFrom !== 'budget' || typeof minPoints !== 'number' || !Number.isInteger(minPoints) || minPoints < 1)) {
+    throw new OptionsError(`option "minPoints" of scheduler "${spec.type}" must be an integer >= 1 and needs learnFrom: "budget", got ${JSON.stringify(minPoints)}`);
+  }
+  const d = init.space.dims.filter((x, i) => x.type !== 'onehot' || x.group === i).length;
+  const learn: LearnFrom = learnFrom === 'deepest' ? { rule: 'deepest' } : { rule: 'budget', minPoints: (minPoints as number | undefined) ?? Math.max(2, d + 1) };
+  return { scheduler: rest as SchedulerSpec, learn };
 }
 
 /**
@@ -91,5 +110,5 @@ export function composeSearcher(spec: ComposeSpec, init: SearcherInit): Searcher
  * `{ type: 'asha', mode: 'stop' }`), or undefined.
  */
 export function schedulerPruner(spec: ComposeSpec, init: SearcherInit): Scheduler['pruner'] {
-  return spec.scheduler === undefined ? undefined : createScheduler(spec.scheduler, init).pruner;
+  return spec.scheduler === undefined ? undefined : createScheduler(splitLearnOptions(spec.scheduler, init).scheduler, init).pruner;
 }
