@@ -27,7 +27,7 @@ import { loadSweepFile } from '../src/sweep/load.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { ResolvedSweep } from '../src/sweep/spec.js';
 import { createStudy } from '../src/study/open.js';
-import { runPool } from '../src/pool/pool.js';
+
 import { space } from '../spaces/index.js';
 
 const quick = process.argv.includes('--quick');
@@ -87,7 +87,7 @@ async function reportOverhead(): Promise<void> {
   // worker postMessage -> controller -> study.report (file storage, no pruner) -> decision -> worker. Timed inside each trial,
   // so pool start-up and module loading are excluded; the first trial warms the worker up and is not counted.
   const perTrial: number[][] = [];
-  await runPool(study, { module: FIXTURE, defaults: { mode: 'fast', steps: reports } }, {
+  await study.optimize({ module: FIXTURE, defaults: { mode: 'fast', steps: reports } }, {
     trials: 4,
     workers: 1,
     onReport: (e) => {

@@ -1,5 +1,8 @@
 /**
- * tunekit's public API: explicit named exports only (tinybench style). Internal classes stay behind these facades.
+ * tunekit's root entry: explicit named exports only (tinybench style); internal classes stay behind these facades. It is light:
+ * importing it loads neither TF.js, nor onnxruntime-node, nor piscina (the worker pool is loaded when a study first runs a
+ * trainable). The heavy parts have their own entries: `tunekit/trials` (the TF.js trial runtime) and `tunekit/export` (ONNX
+ * export and compression). `bench/import.ts` measures the difference; `.dependency-cruiser.cjs` keeps it so.
  */
 // Search spaces
 export { space, compileSpace, SpaceError } from '../spaces/index.js';
@@ -37,7 +40,7 @@ export { createStudy, loadStudy } from './study/open.js';
 export type { CreateStudyOptions, LoadStudyOptions, ParamsOf } from './study/open.js';
 export { Study } from './study/study.js';
 export type { AskedTrial, TellResult } from './study/study.js';
-export type { Objective, ObjectiveResult, OptimizeOptions, OptimizeResult, TrialContext } from './study/optimize.js';
+export type { Objective, ObjectiveResult, OptimizeOptions, OptimizeResult, TrialContext, LoopOptions, TrialStartEvent, TrialReportEvent, SlotEvent } from './study/optimize.js';
 export {
   nopPruner,
   median as medianPruner,
@@ -78,19 +81,13 @@ export type {
 export { openStorage, InMemoryStorage, FileStorage } from './storage/index.js';
 export type { Storage, NewTrial } from './storage/types.js';
 
-// Worker pool and sweeps
-export { runPool } from './pool/index.js';
-export type { PoolOptions, PoolResult, TrainableSpec, TrainContext, TrainFunction } from './pool/index.js';
+// Sweeps and the worker pool (types only here: the pool is loaded on demand by study.optimize(trainable, ...))
 export { loadSweepFile, validateSweep, runSweep } from './sweep/index.js';
 export type { SweepFile, ResolvedSweep } from './sweep/index.js';
-
-// Compression
-export { distill, prune, distillationLoss, shrinkModel, measureModel } from './deploy/compress/index.js';
-export type { DistillOptions, DistillReport, PruneOptions, PruneReport, ModelMeasure, LayerShapeChange } from './deploy/compress/index.js';
-
-// ONNX export
-export { exportOnnx, OPSET_RANGE, convertModel } from './deploy/export/index.js';
-export type { ExportOptions, ExportReport, VerifyOptions, LatencyOptions } from './deploy/export/index.js';
+export type { TrainableSpec, PoolExecutorOptions } from './pool/executor.js';
+export type { TrainContext, TrainFunction } from './pool/trainables.js';
+export type { PoolOptions } from './study/study.js';
+export type { Executor, ExecOutcome, RunningTrial, TrialChannel, TrialTask, TrialDecision, ExecutorSlot } from './core/executor.js';
 
 // Reports
 export { buildLeaderboard, LEADERBOARD_SCHEMA_VERSION } from './report/leaderboard.js';
@@ -126,58 +123,3 @@ export {
   CheckpointError,
   SweepFileError,
 } from './core/errors.js';
-
-// Trial runtime (TF.js): what runs inside one trial
-export {
-  runTrial,
-  useBackend,
-  activeBackend,
-  BACKEND_NAMES,
-  BackendUnavailableError,
-  loadMnist,
-  loadTabular,
-  vegaDatasetPath,
-  kFold,
-  buildModel,
-  countParams,
-  MODEL_TYPES,
-  saveModel,
-  loadModel,
-  fileHandler,
-  makeLoss,
-  LOSS_TYPES,
-  makeOptimizer,
-  OPTIMIZER_TYPES,
-  makeSchedule,
-  SCHEDULE_TYPES,
-  makeAugmenter,
-  clipByGlobalNorm,
-  validateTrialConfig,
-} from '../trials/index.js';
-export { epochSignals } from '../trials/signals.js';
-export type {
-  TrialConfig,
-  TrialRunResult,
-  RunTrialOptions,
-  EpochReport,
-  ReportDecision,
-  Dataset,
-  Split,
-  Task,
-  BackendName,
-  ModelConfig,
-  MlpConfig,
-  ResidualMlpConfig,
-  CnnConfig,
-  ConvBlockConfig,
-  AttentionConfig,
-  LossConfig,
-  OptimizerConfig,
-  ScheduleConfig,
-  AugmentConfig,
-  ImageAugmentConfig,
-  TabularAugmentConfig,
-  MnistOptions,
-  TabularOptions,
-  CleaningConfig,
-} from '../trials/index.js';

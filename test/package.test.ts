@@ -15,10 +15,12 @@ test('dist is built (npm install runs `prepare`); otherwise run `npm run build`'
   assert.ok(fs.existsSync(`${root}${pkg.exports['.'].import.slice(2)}`), 'dist/src/index.js missing: run `npm run build`');
 });
 
-test("import { createStudy, space, runTrial } from 'tunekit' works from the repo itself and runs a sweep", () => {
+test("import { createStudy, space } from 'tunekit' and { runTrial } from 'tunekit/trials' work from the repo itself and run a sweep", () => {
   const script = `
-    import { createStudy, loadStudy, space, runTrial, loadMnist, loadTabular, LEADERBOARD_SCHEMA_VERSION } from 'tunekit';
-    for (const f of [createStudy, loadStudy, runTrial, loadMnist, loadTabular, space.float]) if (typeof f !== 'function') throw new Error('missing export');
+    import { createStudy, loadStudy, space, LEADERBOARD_SCHEMA_VERSION } from 'tunekit';
+    import { runTrial, loadMnist, loadTabular } from 'tunekit/trials';
+    import { exportOnnx } from 'tunekit/export';
+    for (const f of [createStudy, loadStudy, runTrial, loadMnist, loadTabular, exportOnnx, space.float]) if (typeof f !== 'function') throw new Error('missing export');
     const study = await createStudy({ name: 'pkg', space: { x: space.float(0, 1) }, seed: 1, searcher: 'sobol' });
     await study.optimize((p) => (p.x - 0.3) ** 2, { trials: 16 });
     console.log(JSON.stringify({ best: study.best.value, n: (await study.trials()).length, v: LEADERBOARD_SCHEMA_VERSION }));
@@ -28,6 +30,32 @@ test("import { createStudy, space, runTrial } from 'tunekit' works from the repo
   assert.is(r.n, 16);
   assert.ok(r.best < 0.01, `best ${r.best}`);
   assert.is(r.v, 1);
+});
+
+test("the root entry loads neither TF.js, nor onnxruntime-node, nor piscina (they load from 'tunekit/trials' / 'tunekit/export' / the pool)", () => {
+  // A resolve hook records every module URL the import pulls in.
+  const script = `
+    import { register } from 'node:module';
+    import { MessageChannel } from 'node:worker_threads';
+    const { port1, port2 } = new MessageChannel();
+    const seen = [];
+    port1.on('message', (u) => seen.push(u));
+    const hook = 'let port; export function initialize(d) { port = d.port; } export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }';
+    register('data:text/javascript,' + encodeURIComponent(hook), { parentURL: import.meta.url, data: { port: port2 }, transferList: [port2] });
+    const root = await import('tunekit');
+    await new Promise((r) => setTimeout(r, 100));
+    const heavy = (list) => list.filter((u) => /@tensorflow|onnxruntime|piscina/.test(u));
+    const before = heavy(seen);
+    await import('tunekit/trials');
+    await new Promise((r) => setTimeout(r, 100));
+    console.log(JSON.stringify({ before, after: heavy(seen).length, exports: Object.keys(root).length }));
+    port1.close();
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').pop() as string) as { before: string[]; after: number; exports: number };
+  assert.equal(r.before, [], 'the root entry loaded heavy modules');
+  assert.ok(r.after > 0, 'the hook saw no TF.js module from tunekit/trials: the check itself is broken');
+  assert.ok(r.exports > 20);
 });
 
 test('the tunekit bin prints its usage', () => {

@@ -7,7 +7,6 @@
  * a worker that died resolves `{ kind: 'crash' }` and is replaced by piscina; a killed task resolves `{ kind: 'killed' }`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import os from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { OptionsError } from '../core/errors.js';
@@ -24,6 +23,7 @@ import {
   type WorkerRequest,
 } from './protocol.js';
 import { toPlain, toShared } from './shared-data.js';
+import { defaultWorkers, deviceProblems } from './slots.js';
 
 /** Answers one request of a running trial (an epoch report or a user attribute). */
 export type RequestHandler = (request: WorkerRequest) => Promise<ControllerReply>;
@@ -71,21 +71,6 @@ interface HostOptions {
   readonly workerMemoryMb?: number;
   readonly data?: SharedDataset;
   readonly preload?: string;
-}
-
-const DEVICE_RE = /^(cpu|gpu:(0|[1-9]\d*))$/;
-
-/** Validates a device list ('cpu', 'gpu:0', 'gpu:1'...): known names, no duplicates. Returns the problems (empty: fine). */
-export function deviceProblems(devices: unknown): string[] {
-  if (!Array.isArray(devices) || devices.length === 0) return [`must be a non-empty list such as ["cpu"] or ["gpu:0", "gpu:1"], got ${JSON.stringify(devices)}`];
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  devices.forEach((d, i) => {
-    if (typeof d !== 'string' || !DEVICE_RE.test(d)) problems.push(`[${i}] must be "cpu" or "gpu:<index>" (e.g. "gpu:0"), got ${JSON.stringify(d)}`);
-    else if (seen.has(d)) problems.push(`[${i}] lists ${JSON.stringify(d)} twice; each device appears once (use trialsPerDevice for more trials per GPU)`);
-    else seen.add(d);
-  });
-  return problems;
 }
 
 /** Like the file's own extension: workers and children are .ts under tsx (source) and .js in dist. */
@@ -289,11 +274,6 @@ export class ProcessDevice implements Device {
       child.kill('SIGKILL');
     });
   }
-}
-
-/** Default worker threads: the cores Node may use. */
-export function defaultWorkers(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /** Builds the devices of a pool from a validated list; throws OptionsError listing the problems of a bad one. */

@@ -1,7 +1,8 @@
 /**
- * The Study: the public face of one optimisation run. It owns no algorithm: the searcher proposes, the pruner decides, the
- * storage persists; the study sequences them and enforces the trial life cycle. Created by `createStudy` / `loadStudy`
- * (src/study/open.ts), never with `new` by users.
+ * StudyCore: the trial life cycle behind the public {@link Study} facade (study.ts). It owns no algorithm: the searcher
+ * proposes, the pruner decides, the storage persists; the core sequences them and enforces the life cycle. The optimize loop
+ * (loop.ts) drives it directly: the staged tell, pending prune reasons and interrupted-trial recovery are the loop's business
+ * and are not part of the public Study. Built by open.ts; never exported from the package.
  */
 import type { SearchSpace } from '../../spaces/types.js';
 import type { Searcher } from '../../searchers/types.js';
@@ -9,9 +10,8 @@ import { NOP_PRUNER as NOP, type Pruner } from '../pruners/index.js';
 import type { Storage } from '../storage/types.js';
 import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import { OptionsError, SearchExhaustedError, SearcherError } from '../core/errors.js';
+import { describeThrown, describeValue } from '../core/describe.js';
 import { buildLeaderboard, type Leaderboard, type LeaderboardOptions } from '../report/leaderboard.js';
-import { runOptimize, type Objective, type OptimizeOptions, type OptimizeResult } from './optimize.js';
-import type { PoolOptions, TrainableSpec } from '../pool/pool.js';
 
 /** A trial handed out by `ask()`. */
 export interface AskedTrial<P = Params> {
@@ -54,12 +54,36 @@ export function better(direction: Direction, a: number, b: number): boolean {
   return direction === 'minimize' ? a < b : a > b;
 }
 
+/** Message and stack of anything thrown; never throws itself (circular objects, BigInts, throwing getters...). */
 function errorInfo(error: unknown): { message: string; stack?: string } {
-  if (error instanceof Error) return error.stack ? { message: error.message, stack: error.stack } : { message: error.message };
-  return { message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) };
+  const message = typeof error === 'string' && error ? error : describeThrown(error);
+  let stack: unknown;
+  try {
+    stack = error instanceof Error ? error.stack : undefined;
+  } catch {
+    stack = undefined; // a getter that throws: keep the message only
+  }
+  return typeof stack === 'string' && stack ? { message, stack } : { message };
 }
 
-export class Study<P = Params> {
+/**
+ * The metrics an objective returned, checked before they reach the storage: a plain object of numbers. Anything else makes
+ * the trial fail with this message (the storage would reject it, leaving the trial running).
+ */
+function metricsProblem(metrics: unknown): string | undefined {
+  if (metrics === undefined) return undefined;
+  if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) return `metrics must be an object of numbers, got ${describeValue(metrics)}`;
+  try {
+    for (const [k, v] of Object.entries(metrics)) {
+      if (typeof v !== 'number') return `metric ${JSON.stringify(k)} must be a number, got ${describeValue(v)}`;
+    }
+  } catch (e) {
+    return `metrics could not be read: ${describeThrown(e)}`;
+  }
+  return undefined;
+}
+
+export class StudyCore<P = Params> {
   readonly #storage: Storage;
   readonly #ownsStorage: boolean;
   readonly #searcher: Searcher;
@@ -77,7 +101,6 @@ export class Study<P = Params> {
   readonly record: StudyRecord;
   readonly space: SearchSpace;
 
-  /** @internal use createStudy / loadStudy. */
   constructor(parts: StudyParts) {
     this.#storage = parts.storage;
     this.#ownsStorage = parts.ownsStorage;
@@ -131,7 +154,7 @@ export class Study<P = Params> {
    * Rejects with SearchExhaustedError when the searcher has nothing left.
    */
   ask(): Promise<AskedTrial<P>> {
-    this.#checkOpen();
+    this.checkOpen();
     const next = this.#askChain.then(() => this.#askNow());
     this.#askChain = next.catch(() => undefined);
     return next;
@@ -173,7 +196,7 @@ export class Study<P = Params> {
 
   /** Queues params to be tried before the searcher's next proposals (like Optuna's enqueue_trial). Returns the trial number. */
   async enqueue(params: P, userAttrs: { readonly [key: string]: JsonValue } = {}): Promise<number> {
-    this.#checkOpen();
+    this.checkOpen();
     this.space.validate(params as unknown as Params);
     const t = await this.#storage.createTrial(this.name, { state: 'waiting', params: params as unknown as Params, userAttrs });
     return t.number;
@@ -184,7 +207,7 @@ export class Study<P = Params> {
    * `metric`. Returns 'prune' when the trial should stop; the reason is recorded when the trial is told.
    */
   async report(number: number, step: number, value: number | Metrics): Promise<'continue' | 'prune'> {
-    this.#checkOpen();
+    this.checkOpen();
     if (!Number.isInteger(step) || step < 0) throw new OptionsError(`\`step\` must be an integer >= 0, got ${step}`);
     const v = this.#objectiveOf(value, 'report');
     // A metrics object is stored whole with the step, so pruners (and resumed pruners) can read diagnostic signals.
@@ -216,7 +239,7 @@ export class Study<P = Params> {
   }
 
   /**
-   * @internal Records a running trial as failed with reason `interrupted` and enqueues a retry with the same params, so a killed
+   * Records a running trial as failed with reason `interrupted` and enqueues a retry with the same params, so a killed
    * or stopped sweep loses no budget. Idempotent across crashes: the retry is enqueued first and only if none exists yet.
    */
   async markInterrupted(number: number): Promise<void> {
@@ -239,7 +262,7 @@ export class Study<P = Params> {
     });
   }
 
-  /** @internal Called when a study is loaded: trials left running by a dead process become interrupted (and are retried). */
+  /** Called when a study is loaded: trials left running by a dead process become interrupted (and are retried). */
   async recoverInterrupted(): Promise<number> {
     const running = await this.#storage.getTrials(this.name, ['running']);
     for (const t of running) await this.markInterrupted(t.number);
@@ -248,7 +271,7 @@ export class Study<P = Params> {
 
   /** Sets a user attribute on a trial. */
   async setTrialUserAttr(number: number, key: string, value: JsonValue): Promise<void> {
-    this.#checkOpen();
+    this.checkOpen();
     await this.#storage.setTrialUserAttr(this.name, number, key, value);
   }
 
@@ -261,12 +284,12 @@ export class Study<P = Params> {
   }
 
   /**
-   * @internal tell() in two stages, for optimize's pipelining: `applied` resolves once the storage has recorded the finish (later
+   * tell() in two stages, for optimize's pipelining: `applied` resolves once the storage has recorded the finish (later
    * reads and suggestions see it), `durable` once it is on disk — only then is the trial reported finished. Storages apply a
    * change when the call is made and resolve when it is durable, so the next trial can start while the fsync runs.
    */
   tellStaged(number: number, result: TellResult): { readonly applied: Promise<void>; readonly durable: Promise<TrialRecord> } {
-    this.#checkOpen();
+    this.checkOpen();
     let markApplied!: () => void;
     const applied = new Promise<void>((resolve) => (markApplied = resolve));
     const durable = (async () => {
@@ -292,8 +315,10 @@ export class Study<P = Params> {
     const pending = this.#pruneReasons.get(number);
     if (typeof result === 'number') result = { state: 'complete', value: result };
     if (result === null || typeof result !== 'object' || !('state' in result)) {
-      throw new OptionsError(`tell() takes a number or { state: 'complete' | 'pruned' | 'failed', ... }, got ${JSON.stringify(result)}`);
+      throw new OptionsError(`tell() takes a number or { state: 'complete' | 'pruned' | 'failed', ... }, got ${describeValue(result)}`);
     }
+    const problem = metricsProblem(result.metrics);
+    if (problem !== undefined) return { state: 'failed', reason: 'invalid metrics', error: { message: problem } };
     const metrics = result.metrics ? { metrics: result.metrics } : {};
     if (result.state === 'failed') {
       const error = result.error === undefined ? undefined : errorInfo(result.error);
@@ -323,33 +348,37 @@ export class Study<P = Params> {
   /** Reads the objective value out of a number or a metrics object. */
   #objectiveOf(value: number | Metrics, where: string): number {
     if (typeof value === 'number') return value;
-    if (value === null || typeof value !== 'object') throw new OptionsError(`${where}() takes a number or a metrics object, got ${JSON.stringify(value)}`);
+    if (value === null || typeof value !== 'object') throw new OptionsError(`${where}() takes a number or a metrics object, got ${describeValue(value)}`);
     if (this.#metric === undefined) {
       throw new OptionsError(`${where}() got a metrics object but study "${this.name}" has no \`metric\`; pass createStudy({ metric: '<name>' }) to say which one is the objective`);
     }
     const v = value[this.#metric];
-    if (typeof v !== 'number') throw new OptionsError(`${where}(): metrics lack the objective metric "${this.#metric}" (got keys: ${Object.keys(value).join(', ') || 'none'})`);
-    return v;
-  }
-
-  /** @internal used by optimize. */
-  objectiveOf(value: number | Metrics, where: string): number {
-    return this.#objectiveOf(value, where);
+    if (typeof v === 'number') return v;
+    if (v !== undefined) throw new OptionsError(`${where}(): the objective metric "${this.#metric}" must be a number, got ${describeValue(v)}`);
+    throw new OptionsError(`${where}(): metrics lack the objective metric "${this.#metric}" (got keys: ${Object.keys(value).join(', ') || 'none'})`);
   }
 
   /**
-   * Runs the objective on `trials` trials in total (finished trials already stored count; interrupted ones do not), with up to
-   * `concurrency` in flight. See OptimizeOptions. Given a trainable instead of a function (`'builtin'`, `{ module:
-   * './train.ts' }`), trials run in the worker-thread pool (src/pool) with PoolOptions (`workers`, `devices`, `data`, ...).
+   * Turns what an objective or a trainable returned into a tell() outcome: a number, `{ value, metrics }`, or a metrics object
+   * holding the study's `metric`. Anything else fails the trial with a message saying the fix; a metrics object without the
+   * objective metric throws OptionsError (the loop fails the trial with it).
    */
-  optimize(objective: Objective<P>, options: OptimizeOptions<P>): Promise<OptimizeResult>;
-  optimize(trainable: TrainableSpec, options: PoolOptions): Promise<OptimizeResult>;
-  async optimize(objective: Objective<P> | TrainableSpec, options: OptimizeOptions<P> | PoolOptions): Promise<OptimizeResult> {
-    this.#checkOpen();
-    if (typeof objective === 'function') return runOptimize(this, objective, options as OptimizeOptions<P>);
-    // Loaded on demand: in-process studies never pay for piscina and the worker machinery.
-    const { runPool } = await import('../pool/pool.js');
-    return runPool(this, objective, options as PoolOptions);
+  interpretResult(result: unknown, what: 'objective' | 'trainable'): TellResult {
+    if (typeof result === 'number') return { state: 'complete', value: result };
+    if (result !== null && typeof result === 'object') {
+      const r = result as { value?: unknown; metrics?: Metrics };
+      if (typeof r.value === 'number') return { state: 'complete', value: r.value, ...(r.metrics ? { metrics: r.metrics } : {}) };
+      if (this.#metric !== undefined) {
+        return { state: 'complete', value: this.#objectiveOf(result as Metrics, `${what} result`), metrics: result as Metrics };
+      }
+    }
+    return {
+      state: 'failed',
+      error: new OptionsError(
+        `the ${what} returned ${describeValue(result)}; return a number, { value, metrics }, or a metrics object holding the ` +
+          'objective metric of createStudy({ metric })',
+      ),
+    };
   }
 
   /** Flushes and releases the storage if the study opened it itself (from a path). */
@@ -359,7 +388,7 @@ export class Study<P = Params> {
     if (this.#ownsStorage) await this.#storage.close();
   }
 
-  #checkOpen(): void {
+  checkOpen(): void {
     if (this.#closed) throw new OptionsError(`study "${this.name}" is closed`);
   }
 }

@@ -11,7 +11,9 @@ import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import type { Direction, JsonValue, Params, StudyBudget, StudyRecord } from '../core/types.js';
 import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError } from '../core/errors.js';
+import { StudyCore } from './core.js';
 import { Study } from './study.js';
+import type { Searcher } from '../../searchers/types.js';
 
 export interface CreateStudyOptions<T> {
   /** Unique within its storage. */
@@ -96,8 +98,6 @@ function checkCreate<T>(o: CreateStudyOptions<T>): void {
     throw new OptionsError(`\`seed\` must be a safe integer, got ${String(o.seed)}`);
   }
   if (o.metric !== undefined && (typeof o.metric !== 'string' || !o.metric)) throw new OptionsError('`metric` must be a non-empty string');
-  // A pruner spec is checked by building it (unknown types/options are TypeErrors naming them).
-  if (o.pruner !== undefined) createPruner(o.pruner);
   if (o.budget !== undefined) {
     const b = o.budget as { min?: unknown; max?: unknown } | null;
     const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -108,47 +108,56 @@ function checkCreate<T>(o: CreateStudyOptions<T>): void {
   }
 }
 
+/** Instances already built from the options' specs (the sweep runner validated them by building them): used, not rebuilt. */
+export interface Prebuilt {
+  readonly searcher?: Searcher;
+  readonly pruner?: Pruner;
+}
+
+function buildSearcher(spec: SearcherSpec, space: SearchSpace, seed: number, direction: Direction, budget: StudyBudget | undefined): Searcher {
+  return createSearcher(spec, { space, seed, direction, ...(budget ? { budget } : {}) });
+}
+
 async function assemble<P>(
   storage: Storage,
   ownsStorage: boolean,
   record: StudyRecord,
-  searcherSpec: SearcherSpec,
-  pruner: Pruner | PrunerSpec | undefined,
+  space: SearchSpace,
+  searcher: Searcher,
+  pruner: Pruner,
   metric: string | undefined,
 ): Promise<Study<P>> {
-  const space = spaceApi.fromJSON(record.space);
-  const searcher = createSearcher(searcherSpec, { space, seed: record.seed, direction: record.direction, ...(record.budget ? { budget: record.budget } : {}) });
   const trials = await storage.getTrials(record.name);
-  const study = new Study<P>({
-    storage,
-    ownsStorage,
-    record,
-    space,
-    searcher,
-    pruner: pruner !== undefined ? createPruner(pruner) : record.pruner !== undefined ? createPruner(record.pruner as PrunerSpec) : nopPruner(),
-    ...(metric !== undefined ? { metric } : {}),
-    trials,
-  });
-  await study.recoverInterrupted();
-  return study;
+  const core = new StudyCore<P>({ storage, ownsStorage, record, space, searcher, pruner, ...(metric !== undefined ? { metric } : {}), trials });
+  await core.recoverInterrupted();
+  return new Study<P>(core);
 }
 
 /**
  * Creates a study (or, with `loadIfExists`, continues the stored one). With a file `storage` the file is locked for this
  * process until `study.close()`.
  */
-export async function createStudy<T>(options: CreateStudyOptions<T>): Promise<Study<ParamsOf<T>>> {
+export function createStudy<T>(options: CreateStudyOptions<T>): Promise<Study<ParamsOf<T>>> {
+  return openStudy(options, {});
+}
+
+/** createStudy with searcher/pruner instances the caller already built from the same specs (each is built once). */
+export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Prebuilt): Promise<Study<ParamsOf<T>>> {
   checkCreate(options);
   const space = toSpace(options.space);
-  const searcherSpec = options.searcher ?? 'random';
   const direction = options.direction ?? 'minimize';
-  // Fail on a bad searcher before touching storage.
-  createSearcher(searcherSpec, { space, seed: options.seed ?? 0, direction, ...(options.budget ? { budget: options.budget } : {}) });
+  // Bad options fail before the storage is touched; the searcher is built here when its seed is already known.
+  const pruner = prebuilt.pruner ?? (options.pruner !== undefined ? createPruner(options.pruner) : undefined);
+  // A new study's seed is drawn now, so the searcher is built (and checked) once, before the storage is touched; a stored
+  // study continued without `seed` or `searcher` rebuilds it from its record below.
+  const seed = options.seed ?? randomInt(0, 2 ** 31 - 1);
+  const built = prebuilt.searcher ?? buildSearcher(options.searcher ?? 'random', space, seed, direction, options.budget);
   const storage = await openStorage(options.storage);
   const owns = typeof options.storage === 'string' || options.storage === undefined;
   try {
     const existing = await storage.getStudy(options.name);
     let record: StudyRecord;
+    let searcher: Searcher;
     if (existing) {
       if (!options.loadIfExists) throw new StudyExistsError(options.name, where(options.storage));
       if (existing.direction !== direction) throw new StudyMismatchError(options.name, 'direction', existing.direction, direction);
@@ -158,12 +167,15 @@ export async function createStudy<T>(options: CreateStudyOptions<T>): Promise<St
         throw new StudyMismatchError(options.name, 'seed', String(existing.seed), String(options.seed));
       }
       record = existing;
+      const same = options.seed !== undefined && options.searcher !== undefined;
+      searcher = same ? built : buildSearcher(options.searcher ?? (existing.searcher as SearcherSpec), space, existing.seed, direction, existing.budget);
     } else {
+      searcher = built;
       record = {
         name: options.name,
         direction,
-        searcher: searcherSpec as JsonValue,
-        seed: options.seed ?? randomInt(0, 2 ** 31 - 1),
+        searcher: (options.searcher ?? 'random') as JsonValue,
+        seed,
         space: space.toJSON() as SpaceJson,
         ...(options.budget ? { budget: { min: options.budget.min, max: options.budget.max } } : {}),
         ...(isSpec(options.pruner) ? { pruner: options.pruner as JsonValue } : {}),
@@ -172,7 +184,8 @@ export async function createStudy<T>(options: CreateStudyOptions<T>): Promise<St
       };
       await storage.createStudy(record);
     }
-    return await assemble<ParamsOf<T>>(storage, owns, record, existing ? (options.searcher ?? (existing.searcher as SearcherSpec)) : searcherSpec, options.pruner, options.metric);
+    const stored = record.pruner !== undefined ? () => createPruner(record.pruner as PrunerSpec) : nopPruner;
+    return await assemble<ParamsOf<T>>(storage, owns, record, space, searcher, pruner ?? stored(), options.metric);
   } catch (error) {
     if (owns) await storage.close();
     throw error;
@@ -184,12 +197,16 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study<Params
   if (options === null || typeof options !== 'object') throw new OptionsError('loadStudy() needs { name, storage }');
   checkName(options.name);
   if (options.storage === undefined) throw new OptionsError('loadStudy(): `storage` (a file path or Storage) is required; in-memory studies cannot be reloaded');
+  const pruner = options.pruner !== undefined ? createPruner(options.pruner) : undefined;
   const storage = await openStorage(options.storage);
   const owns = typeof options.storage === 'string';
   try {
     const record = await storage.getStudy(options.name);
     if (!record) throw new StudyNotFoundError(options.name, where(options.storage), await storage.listStudies());
-    return await assemble<Params>(storage, owns, record, options.searcher ?? (record.searcher as SearcherSpec), options.pruner, options.metric);
+    const space = spaceApi.fromJSON(record.space);
+    const searcher = buildSearcher(options.searcher ?? (record.searcher as SearcherSpec), space, record.seed, record.direction, record.budget);
+    const stored = record.pruner !== undefined ? () => createPruner(record.pruner as PrunerSpec) : nopPruner;
+    return await assemble<Params>(storage, owns, record, space, searcher, pruner ?? stored(), options.metric);
   } catch (error) {
     if (owns) await storage.close();
     throw error;

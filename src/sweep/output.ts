@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomic } from '../core/json-file.js';
 import type { Direction, Metrics, TrialRecord } from '../core/types.js';
-import type { TrialReportEvent, TrialStartEvent } from '../pool/pool.js';
+import type { TrialReportEvent, TrialStartEvent } from '../study/loop.js';
 
 /** Where a trial's files go. */
 export function trialDir(out: string, number: number): string {

@@ -4,7 +4,7 @@
  * Elsewhere (a log file, CI): one line per finished trial and a summary line every `logIntervalMs`.
  */
 import type { Direction, Metrics, TrialRecord } from '../core/types.js';
-import type { TrialReportEvent, TrialStartEvent } from '../pool/pool.js';
+import type { TrialReportEvent, TrialStartEvent } from '../study/loop.js';
 
 /** Where progress goes: process.stdout, or a fake in tests. */
 export interface ProgressSink {

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { createStudy } from '../study/open.js';
 import { countsTowardBudget } from '../study/optimize.js';
 import { createPruner } from '../pruners/spec.js';
-import { runPool, type PoolResult, type TrainableSpec } from '../pool/pool.js';
-import { defaultWorkers } from '../pool/devices.js';
+import type { TrainableSpec } from '../pool/executor.js';
+import type { OptimizeResult } from '../study/loop.js';
+import { defaultWorkers } from '../pool/slots.js';
 import { writeJsonAtomic } from '../core/json-file.js';
 import type { Leaderboard } from '../report/leaderboard.js';
 import type { TrialRecord } from '../core/types.js';
@@ -32,7 +33,7 @@ export interface RunSweepOptions {
   readonly logIntervalMs?: number;
 }
 
-export interface SweepRunResult extends PoolResult {
+export interface SweepRunResult extends OptimizeResult {
   readonly dir: string;
   readonly leaderboard: Leaderboard;
   /** Trials whose checkpoints were kept. */
@@ -97,7 +98,7 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
       sink.write(`${sweep.name}: ${already}/${sweep.budget.trials} trials finished so far; ${data ? `dataset ${data.name} ${data.train.n}/${data.val.n}/${data.test.n} (train/val/test), ` : ''}output ${dir}\n`);
     }
     p.start();
-    const result = await runPool(study, sweepTrainable(sweep), {
+    const result = await study.optimize(sweepTrainable(sweep), {
       trials: sweep.budget.trials,
       ...(sweep.workers !== undefined ? { workers: sweep.workers } : {}),
       devices: sweep.devices,

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStudy } from '../../src/study/open.js';
-import { runPool } from '../../src/pool/pool.js';
 import { builtinConfig, mergeConfig } from '../../src/pool/config.js';
 import { toPlain, toShared } from '../../src/pool/shared-data.js';
 import { space } from '../../spaces/index.js';
@@ -50,8 +49,7 @@ test('the built-in trainer runs in the pool on shared data, streams epochs and s
     seed: 4,
   });
   const reports: number[] = [];
-  const result = await runPool(
-    study,
+  const result = await study.optimize(
     { builtin: { defaults: { model: { type: 'mlp', units: [16] }, loss: 'crossentropy', batchSize: 32, backend: 'wasm' } } },
     { trials: 1, workers: 1, data, maxEpochs: 2, checkpointDir: (n) => path.join(dir, String(n)), onReport: (e) => reports.push(e.step) },
   );
@@ -74,7 +72,7 @@ test('user modules: .ts gets the dataset in shared memory (ctx.data); a plain .m
   const data = await loadMnist({ limit: 40, seed: 1, val: 0.25, test: 0.25 });
   const study = await createStudy({ name: 'peek', space: { x: space.float(0, 1) }, metric: 'loss', seed: 1 });
   const module = fileURLToPath(new URL('../fixtures/pool/trainable.ts', import.meta.url));
-  await runPool(study, { module, defaults: { steps: 1 } }, { trials: 1, workers: 1, data });
+  await study.optimize({ module, defaults: { steps: 1 } }, { trials: 1, workers: 1, data });
   const [t] = await study.trials();
   assert.is(t?.state, 'complete');
   assert.is(t?.metrics?.['shared'], 1);
@@ -83,7 +81,7 @@ test('user modules: .ts gets the dataset in shared memory (ctx.data); a plain .m
   const mjs = path.join(tmp('tunekit-mjs-'), 'train.mjs');
   fs.writeFileSync(mjs, 'export default async (config, ctx) => { await ctx.report(1, config.x * 2); return config.x * 3; };\n');
   const plain = await createStudy({ name: 'mjs', space: { x: space.float(0, 1) }, seed: 2 });
-  await runPool(plain, { module: mjs }, { trials: 1, workers: 1 });
+  await plain.optimize({ module: mjs }, { trials: 1, workers: 1 });
   const [m] = await plain.trials();
   assert.is(m?.state, 'complete', m?.error?.message);
   assert.is(m?.value, (m?.params['x'] as number) * 3);

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStudy } from '../../src/study/open.js';
-import { runPool } from '../../src/pool/pool.js';
 import { space } from '../../spaces/index.js';
 import type { Pruner } from '../../src/pruners/index.js';
 import { registerSearcher } from '../../searchers/index.js';
@@ -38,7 +37,7 @@ async function studyOf(modes: readonly string[], extra: { pruner?: Pruner } = {}
 test('concurrency 2: every trial finishes, two run at once on two threads', async () => {
   const meetDir = tmp('tunekit-meet-');
   const study = await studyOf(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
-  const result = await runPool(study, { module: MODULE, defaults: { meetDir, steps: 2 } }, { trials: 6, workers: 2 });
+  const result = await study.optimize({ module: MODULE, defaults: { meetDir, steps: 2 } }, { trials: 6, workers: 2 });
   assert.is(result.stoppedBy, 'budget');
   assert.is(result.finished, 6);
   const trials = await study.trials();
@@ -56,7 +55,7 @@ test('concurrency 2: every trial finishes, two run at once on two threads', asyn
 test('a prune decision ends the trial at that step', async () => {
   const pruner: Pruner = { type: 'at-step-2', decide: ({ step }) => (step >= 2 ? { action: 'prune', reason: 'pruned by the test at step 2' } : { action: 'continue' }) };
   const study = await studyOf(['ok', 'ok', 'ok'], { pruner });
-  const result = await runPool(study, { module: MODULE, defaults: { steps: 50, ms: 5 } }, { trials: 3, workers: 2 });
+  const result = await study.optimize({ module: MODULE, defaults: { steps: 50, ms: 5 } }, { trials: 3, workers: 2 });
   assert.is(result.finished, 3);
   for (const t of await study.trials()) {
     assert.is(t.state, 'pruned');
@@ -69,7 +68,7 @@ test('a prune decision ends the trial at that step', async () => {
 test('a throwing, an exiting and an out-of-memory trial each fail alone; the sweep completes', async () => {
   const modes = ['ok', 'throw', 'ok', 'exit', 'ok', 'oom', 'ok', 'ok'];
   const study = await studyOf(modes);
-  const result = await runPool(study, { module: MODULE }, { trials: modes.length, workers: 2, workerMemoryMb: 64, maxConsecutiveFailures: 0 });
+  const result = await study.optimize({ module: MODULE }, { trials: modes.length, workers: 2, workerMemoryMb: 64, maxConsecutiveFailures: 0 });
   assert.is(result.finished, modes.length);
   const trials = await study.trials();
   for (const t of trials) {
@@ -90,7 +89,7 @@ test('a throwing, an exiting and an out-of-memory trial each fail alone; the swe
 
 test('trialTimeout fails a hung trial and replaces its worker', async () => {
   const study = await studyOf(['hang', 'ok', 'ok', 'ok']);
-  const result = await runPool(study, { module: MODULE }, { trials: 4, workers: 2, trialTimeoutMs: 1500 });
+  const result = await study.optimize({ module: MODULE }, { trials: 4, workers: 2, trialTimeoutMs: 1500 });
   assert.is(result.finished, 4);
   const trials = await study.trials();
   assert.is(trials[0]?.state, 'failed');
@@ -105,7 +104,7 @@ test('device pinning: each gpu:N is its own process with CUDA_VISIBLE_DEVICES=N,
   const assigned = new Map<number, string>();
   const live = new Map<string, number>();
   let maxLive = 0;
-  const result = await runPool(study, { module: MODULE, defaults: { steps: 3, ms: 20 } }, {
+  const result = await study.optimize({ module: MODULE, defaults: { steps: 3, ms: 20 } }, {
     trials: 8,
     devices: ['gpu:0', 'gpu:1'],
     trialsPerDevice: 2,
@@ -146,7 +145,7 @@ test('device pinning: each gpu:N is its own process with CUDA_VISIBLE_DEVICES=N,
 
 test('a device process that dies fails only its trial, and a new process serves the next', async () => {
   const study = await studyOf(['ok', 'crash', 'ok']);
-  const result = await runPool(study, { module: MODULE }, { trials: 3, devices: ['gpu:0'], trialsPerDevice: 1, maxConsecutiveFailures: 0 });
+  const result = await study.optimize({ module: MODULE }, { trials: 3, devices: ['gpu:0'], trialsPerDevice: 1, maxConsecutiveFailures: 0 });
   assert.is(result.finished, 3);
   const [a, crash, b] = await study.trials();
   assert.is(a?.state, 'complete');
@@ -163,7 +162,7 @@ test('stop, then kill: a trial ignoring the stop is terminated by the kill; runn
   const stop = new AbortController();
   const kill = new AbortController();
   const started: number[] = [];
-  const run = runPool(study, { module: MODULE, defaults: { steps: 1000, ms: 5 } }, {
+  const run = study.optimize({ module: MODULE, defaults: { steps: 1000, ms: 5 } }, {
     trials: 3,
     workers: 2,
     signal: stop.signal,
@@ -200,7 +199,7 @@ test('a promoted trial (continueFrom) gets the earlier trial\'s checkpoint and i
   }));
   const dir = tmp('tunekit-promote-');
   const study = await createStudy({ name: 'promote', space: { mode: space.choice(MODES), x: space.float(-1, 1) }, metric: 'loss', seed: 1, searcher: 'test-promote' });
-  const result = await runPool(study, { module: MODULE }, { trials: 5, workers: 2, checkpointDir: (n) => path.join(dir, String(n)) });
+  const result = await study.optimize({ module: MODULE }, { trials: 5, workers: 2, checkpointDir: (n) => path.join(dir, String(n)) });
   assert.is(result.stoppedBy, 'exhausted');
   const [first, promoted] = await study.trials();
   assert.is(first?.metrics?.['warm'], -1, 'the first trial starts from scratch');
@@ -213,9 +212,9 @@ test('a promoted trial (continueFrom) gets the earlier trial\'s checkpoint and i
 
 test('bad options are rejected before anything starts', async () => {
   const study = await studyOf([]);
-  await rejects(() => runPool(study, { module: MODULE }, { trials: 1, devices: ['tpu:0'] }), /"cpu" or "gpu:<index>"/);
-  await rejects(() => runPool(study, { module: MODULE }, { trials: 1, workers: 0 }), /`workers` must be an integer >= 1/);
-  await rejects(() => runPool(study, { module: MODULE }, { trials: 1, bogus: 1 } as never), /unknown option "bogus"/);
+  await rejects(() => study.optimize({ module: MODULE }, { trials: 1, devices: ['tpu:0'] }), /"cpu" or "gpu:<index>"/);
+  await rejects(() => study.optimize({ module: MODULE }, { trials: 1, workers: 0 }), /`workers` must be an integer >= 1/);
+  await rejects(() => study.optimize({ module: MODULE }, { trials: 1, bogus: 1 } as never), /unknown option "bogus"/);
   assert.is((await study.trials()).length, 0);
   await study.close();
 });

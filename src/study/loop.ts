@@ -1,0 +1,315 @@
+/**
+ * The one optimize loop, for every executor: one lane per executor slot, each lane asking the study for a trial, handing it to
+ * the executor, answering its reports (the pruner decides), and telling the outcome, until the study holds `trials` finished
+ * trials (or the searcher is exhausted, the time is up, a signal stops it, or too many trials fail in a row).
+ *
+ * Life cycle of one trial here: ask -> executor.run -> channel.started (the timeout clock starts) -> reports -> outcome ->
+ * interpret (returned / threw / crashed / killed, with the stop and prune state) -> staged tell (applied, then durable) ->
+ * hooks. A finished trial is reported (onTrialFinished, the budget) only once durable; the next trial of the lane may start
+ * while the storage syncs the previous one (group commit across a lane's sequential trials).
+ *
+ * Stopping: `signal` stops gracefully (no new trials; running trials are asked to stop and, if they do not end within
+ * `stopGraceMs`, are killed); `killSignal` kills at once. Either way running trials are recorded `failed` with reason
+ * `interrupted` and a retry with the same params is enqueued, so a resumed sweep re-runs them.
+ */
+import { OptionsError, SearchExhaustedError, TrialPruned } from '../core/errors.js';
+import type { ExecOutcome, Executor, RunningTrial, TrialChannel, TrialDecision } from '../core/executor.js';
+import type { Metrics, TrialRecord } from '../core/types.js';
+import type { AskedTrial, StudyCore, TellResult } from './core.js';
+import { SweepLedger } from './ledger.js';
+
+/** Where a trial runs, for hooks. */
+export interface SlotEvent {
+  readonly slot: number;
+  readonly device: string;
+}
+
+/** A trial that just started (for progress displays and output writers). */
+export interface TrialStartEvent extends SlotEvent {
+  readonly number: number;
+  readonly params: { readonly [key: string]: unknown };
+  /** What the trial's code receives, when the executor resolved it (built-in trainer: the full TrialConfig). */
+  readonly config?: { readonly [key: string]: unknown };
+  readonly budget?: number;
+}
+
+/** One intermediate report as it arrived. */
+export interface TrialReportEvent {
+  readonly number: number;
+  readonly slot: number;
+  readonly device?: string;
+  readonly step: number;
+  readonly value: number | Metrics;
+  readonly curve?: Metrics;
+}
+
+/** What every optimize call accepts, whatever runs the trials. */
+export interface LoopOptions {
+  /**
+   * Total finished trials (complete, pruned or failed) the study should hold when optimize returns. Trials already stored
+   * count, so a resumed sweep runs only what is missing; interrupted trials do not count (their retries do).
+   */
+  readonly trials: number;
+  /** Stop starting new trials after this many ms (running ones finish), like Optuna's `timeout`. */
+  readonly timeoutMs?: number;
+  /** A trial still running after this many ms (from when its code started) is failed with reason `timeout`. */
+  readonly trialTimeoutMs?: number;
+  /** Stop with TooManyFailuresError after this many failed trials in a row (default 3, 0 = never). */
+  readonly maxConsecutiveFailures?: number;
+  /** Graceful stop: no new trials; running ones are asked to stop, killed after `stopGraceMs`, and recorded interrupted. */
+  readonly signal?: AbortSignal;
+  /** Immediate stop: running trials are killed and recorded interrupted. */
+  readonly killSignal?: AbortSignal;
+  /** After a graceful stop, how long running trials get to end before they are killed (default 10,000 ms). */
+  readonly stopGraceMs?: number;
+  readonly onTrialStarted?: (event: TrialStartEvent) => void;
+  readonly onReport?: (event: TrialReportEvent) => void;
+  /** A running trial was recorded interrupted (a retry with the same params is enqueued). */
+  readonly onTrialInterrupted?: (number: number, event: SlotEvent) => void;
+  /** Called after each trial is durably finished (awaited before the lane's next trial is reported). */
+  readonly onTrialFinished?: (trial: TrialRecord, event: SlotEvent) => void | Promise<void>;
+}
+
+export interface OptimizeResult {
+  /** Why the loop ended. */
+  readonly stoppedBy: 'budget' | 'exhausted' | 'timeout' | 'signal';
+  /** Trials finished by this call. */
+  readonly finished: number;
+  readonly best?: TrialRecord;
+}
+
+/** The loop option names, for the callers' unknown-option checks. */
+export const LOOP_KEYS = [
+  'trials', 'timeoutMs', 'trialTimeoutMs', 'maxConsecutiveFailures', 'signal', 'killSignal', 'stopGraceMs',
+  'onTrialStarted', 'onReport', 'onTrialInterrupted', 'onTrialFinished',
+] as const;
+
+/** Largest `trials` budget accepted (a typo such as 1e308 would otherwise run forever). */
+export const MAX_TRIALS = 1_000_000;
+
+/** Checks the loop options; `who` names the call in messages (e.g. 'optimize()'). */
+export function checkLoopOptions(o: LoopOptions, who: string): void {
+  const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
+      throw new OptionsError(`${who}: \`${name}\` must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${String(v)}`);
+    }
+  };
+  if (o.trials === undefined) throw new OptionsError(`${who}: \`trials\` (the total number of finished trials wanted) is required`);
+  int('trials', o.trials, 0, MAX_TRIALS);
+  int('maxConsecutiveFailures', o.maxConsecutiveFailures, 0);
+  for (const k of ['timeoutMs', 'trialTimeoutMs', 'stopGraceMs'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))) throw new OptionsError(`${who}: \`${k}\` must be a finite number > 0, got ${String(v)}`);
+  }
+}
+
+/** Finished trials per lane that may wait for their fsync while the next trial runs. */
+const MAX_UNSYNCED = 8;
+
+/** How the loop classifies an outcome before telling it. */
+type Verdict = { readonly tell: TellResult; readonly fatal?: unknown } | 'interrupted';
+
+/**
+ * Runs `core`'s trials on `executor` until the budget is met (see the file comment). `catches` says which errors thrown by the
+ * trial code fail just their trial; others fail it, stop the sweep and are rethrown once running trials end. Rejects with
+ * TooManyFailuresError after `maxConsecutiveFailures` failures in a row, and with storage errors. Closes the executor.
+ */
+export async function runLoop<P>(
+  core: StudyCore<P>,
+  executor: Executor<P>,
+  o: LoopOptions,
+  catches: (error: unknown) => boolean = () => true,
+): Promise<OptimizeResult> {
+  const ledger = new SweepLedger(o.trials, o.maxConsecutiveFailures ?? 3, await core.trials());
+  let stop: OptimizeResult['stoppedBy'] | undefined;
+  let stopping = false;
+  let hard = false;
+  const running = new Map<number, RunningTrial>();
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  const onKill = () => {
+    stop ??= 'signal';
+    stopping = true;
+    hard = true;
+    for (const r of running.values()) r.kill();
+  };
+  const onStop = () => {
+    stop ??= 'signal';
+    stopping = true;
+    for (const r of running.values()) r.stop();
+    // A trial stuck in a blocking loop never sees a cooperative stop: after the grace period it is killed.
+    graceTimer ??= setTimeout(onKill, o.stopGraceMs ?? 10_000);
+    graceTimer.unref();
+  };
+  if (o.killSignal?.aborted) onKill();
+  else if (o.signal?.aborted) onStop();
+  o.signal?.addEventListener('abort', onStop, { once: true });
+  o.killSignal?.addEventListener('abort', onKill, { once: true });
+  const timer = o.timeoutMs !== undefined ? setTimeout(() => (stop ??= 'timeout'), o.timeoutMs) : undefined;
+
+  const verdict = (number: number, out: ExecOutcome, timedOut: boolean): Verdict => {
+    const pending = core.pruneReason(number);
+    if (out.kind === 'killed') return timedOut && !hard ? timeoutFailure(o.trialTimeoutMs) : 'interrupted';
+    if (out.kind === 'crashed') {
+      return stopping ? 'interrupted' : { tell: { state: 'failed', reason: 'worker crashed', error: out.error } };
+    }
+    const thrownPrune = out.kind === 'threw' && out.error instanceof TrialPruned ? out.error : undefined;
+    const pruned = pending !== undefined || out.stopped === 'prune' || thrownPrune !== undefined;
+    if (pruned && out.kind === 'threw') {
+      return { tell: { state: 'pruned', ...(thrownPrune && pending === undefined ? { reason: thrownPrune.reason } : {}) } };
+    }
+    if (!pruned && stopping && (out.stopped === 'abort' || out.kind === 'threw' || (out.kind === 'returned' && out.aborted))) return 'interrupted';
+    // A trial that overran its timeout without being killed (a blocking synchronous objective) does not count as done.
+    if (timedOut && !pruned) return timeoutFailure(o.trialTimeoutMs);
+    if (out.kind === 'threw') {
+      return { tell: { state: 'failed', error: out.error }, ...(catches(out.error) ? {} : { fatal: out.error }) };
+    }
+    // A value returned after a prune decision is kept as the pruned trial's value (the core stores it as pruned).
+    try {
+      const told = core.interpretResult(out.result, executor.what);
+      return { tell: pruned && typeof told === 'object' && told.state === 'failed' ? { state: 'pruned' } : told };
+    } catch (error) {
+      if (pruned) return { tell: { state: 'pruned' } };
+      return { tell: { state: 'failed', error }, ...(catches(error) ? {} : { fatal: error }) };
+    }
+  };
+
+  interface Staged {
+    readonly applied: Promise<void>;
+    readonly durable: Promise<TrialRecord>;
+    readonly failed: boolean;
+  }
+
+  /** Runs one asked trial on `slot`; undefined when it was interrupted (and its retry enqueued). */
+  const runOne = async (asked: AskedTrial<P>, slot: number, device: string): Promise<Staged | undefined> => {
+    const { number } = asked;
+    const event = { slot, device };
+    let timedOut = false;
+    let startedAt: number | undefined;
+    let timeout: NodeJS.Timeout | undefined;
+    let handle: RunningTrial | undefined;
+    const channel: TrialChannel = {
+      started: () => {
+        if (startedAt !== undefined) return;
+        startedAt = Date.now();
+        if (o.trialTimeoutMs !== undefined) {
+          timeout = setTimeout(() => {
+            timedOut = true;
+            handle?.kill();
+          }, o.trialTimeoutMs);
+        }
+      },
+      report: async (step, value, curve): Promise<TrialDecision> => {
+        o.onReport?.({ number, step, value, ...(curve ? { curve } : {}), ...event });
+        const decision = await core.report(number, step, value);
+        return stopping ? 'abort' : decision;
+      },
+      setUserAttr: (key, value) => core.setTrialUserAttr(number, key, value),
+    };
+    const continueFromBudget = asked.continueFrom !== undefined ? (await core.trial(asked.continueFrom))?.budget : undefined;
+    handle = executor.run({ ...asked, ...(continueFromBudget !== undefined ? { continueFromBudget } : {}) }, slot, channel);
+    running.set(number, handle);
+    o.onTrialStarted?.({
+      number,
+      params: asked.params as { readonly [key: string]: unknown },
+      ...(handle.config ? { config: handle.config } : {}),
+      ...(asked.budget !== undefined ? { budget: asked.budget } : {}),
+      ...event,
+    });
+    if (hard) handle.kill();
+    else if (stopping) handle.stop();
+    let out: ExecOutcome;
+    try {
+      out = await handle.outcome;
+    } finally {
+      clearTimeout(timeout);
+      running.delete(number);
+    }
+    if (!timedOut && o.trialTimeoutMs !== undefined && startedAt !== undefined && Date.now() - startedAt > o.trialTimeoutMs) timedOut = true;
+    const v = verdict(number, out, timedOut);
+    if (v === 'interrupted') {
+      await core.markInterrupted(number);
+      o.onTrialInterrupted?.(number, event);
+      return undefined;
+    }
+    if (v.fatal !== undefined) ledger.fail(v.fatal);
+    const staged = core.tellStaged(number, v.tell);
+    return { ...staged, failed: typeof v.tell === 'object' && v.tell.state === 'failed' };
+  };
+
+  const lane = async (slot: number, device: string): Promise<void> => {
+    // Finished trials whose tell is applied but not yet durable: each still counts as in flight, and is reported finished
+    // (hooks, budget) only once durable. Hooks run in finishing order within a lane.
+    const unsynced: Promise<void>[] = [];
+    let hooks: Promise<void> = Promise.resolve();
+    try {
+      while (!stop && ledger.canStart()) {
+        ledger.inFlight++;
+        let staged: Staged | undefined;
+        try {
+          let asked: AskedTrial<P>;
+          try {
+            asked = await core.ask();
+          } catch (error) {
+            if (!(error instanceof SearchExhaustedError)) throw error;
+            stop ??= 'exhausted';
+            ledger.inFlight--;
+            break;
+          }
+          if (stopping) {
+            await core.markInterrupted(asked.number);
+            ledger.inFlight--;
+            break;
+          }
+          staged = await runOne(asked, slot, device);
+        } catch (error) {
+          ledger.inFlight--;
+          throw error;
+        }
+        if (!staged) {
+          ledger.inFlight--; // interrupted: it does not count, and its retry is enqueued.
+          continue;
+        }
+        await staged.applied;
+        const durable = staged.durable;
+        const settled = durable.then(
+          (record) => {
+            ledger.inFlight--;
+            ledger.finish(record);
+            hooks = hooks.then(() => o.onTrialFinished?.(record, { slot, device })).catch((error: unknown) => ledger.fail(error));
+            return hooks;
+          },
+          (error: unknown) => {
+            ledger.inFlight--;
+            ledger.fail(error);
+          },
+        );
+        unsynced.push(settled);
+        // A failure is accounted before the next start (maxConsecutiveFailures stays exact); otherwise a few may overlap.
+        if (staged.failed) await Promise.all(unsynced.splice(0));
+        else if (unsynced.length >= MAX_UNSYNCED) await unsynced.shift();
+      }
+    } finally {
+      await Promise.all(unsynced);
+      await hooks;
+    }
+  };
+
+  try {
+    await Promise.all(executor.slots.map((s, i) => lane(i, s.device).catch((error: unknown) => ledger.fail(error))));
+  } finally {
+    clearTimeout(timer);
+    clearTimeout(graceTimer);
+    o.signal?.removeEventListener('abort', onStop);
+    o.killSignal?.removeEventListener('abort', onKill);
+    await executor.close(hard).catch(() => undefined);
+  }
+  if (ledger.fatal) throw ledger.fatal.error;
+  const best = core.best;
+  return { stoppedBy: stop ?? 'budget', finished: ledger.finishedHere, ...(best ? { best } : {}) };
+}
+
+function timeoutFailure(ms: number | undefined): Verdict {
+  const error = new Error(`the trial ran longer than trialTimeout = ${(ms ?? 0) / 1000} s (trialTimeoutMs = ${String(ms)})`);
+  return { tell: { state: 'failed', reason: 'timeout', error } };
+}
