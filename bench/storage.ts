@@ -1,17 +1,22 @@
 /**
- * Storage overhead benchmark: `node --import tsx bench/storage.ts`.
+ * Storage scaling benchmark: `node --import tsx bench/storage.ts [--trials 10000,30000] [--reports 50] [--workers 4]`.
  *
- * Times, for the in-memory and the file backend (in a temp dir, removed afterwards):
- *   - 2,000 trials of createTrial + 50 reportIntermediate + finishTrial;
- *   - 10,000 trials of createTrial + finishTrial.
- * Each runs once with the trials one after another (every durable call waits for its own fsync: worst case) and once with
- * 8 concurrent "workers" (group commit lets them share fsyncs, as parallel trials of a sweep do); the file backend runs with
- * the default `fsync: true` and with `fsync: false`. Prints ms/trial, the time of close() (final checkpoint), the time to
- * reopen the file, and the file sizes. No assertions: figures for the report. `--quick` runs 1/10 of the trials.
+ * For each trial count, one FileStorage (default options, temp dir removed afterwards) records `trials` trials of
+ * createTrial + `reports` reportIntermediate + finishTrial, with `workers` concurrent trials (as a sweep's pool does). Prints:
+ *   - ms/trial over the first and the last 10% of the trials, and their ratio (flat = compaction is amortised; a rewrite of
+ *     the whole study per checkpoint makes the last 10% grow with the study);
+ *   - peak RSS of this process, sampled every 50 ms while the study runs and reloads;
+ *   - close() time (final checkpoint), file sizes after close;
+ *   - reload time (FileStorage.openReadOnly + getTrials) and the same per 10,000 trials;
+ *   - the in-memory backend's ms/trial in the same run, as the baseline the file backend's overhead is measured against.
+ * Each trial count runs in a fresh child process so RSS figures do not include an earlier run's heap. No assertions.
+ * `--quick` runs 2,000 trials only.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InMemoryStorage } from '../src/storage/memory.js';
 import { FileStorage } from '../src/storage/lowdb.js';
 import type { Storage } from '../src/storage/types.js';
@@ -33,60 +38,98 @@ async function oneTrial(st: Storage, i: number, reports: number): Promise<void> 
   await st.finishTrial('bench', t.number, { state: 'complete', value: 1 / (reports + i + 1), metrics: { acc: 0.5, loss: 0.7 } });
 }
 
-async function run(st: Storage, trials: number, reports: number, workers: number): Promise<number> {
+/** Runs the study; returns the time at which each trial finished (ms since start), in finishing order. */
+async function run(st: Storage, trials: number, reports: number, workers: number): Promise<number[]> {
   await st.createStudy(STUDY);
   let next = 0;
+  const done: number[] = [];
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async () => {
-      while (next < trials) await oneTrial(st, next++, reports);
+      while (next < trials) {
+        await oneTrial(st, next++, reports);
+        done.push(performance.now() - t0);
+      }
     }),
   );
-  return performance.now() - t0;
+  return done;
 }
 
-const size = (p: string): string => (fs.existsSync(p) ? `${(fs.statSync(p).size / 1024).toFixed(0)} KiB` : '-');
-const fmt = (ms: number, digits = 1): string => ms.toFixed(digits).padStart(8);
+/** ms/trial over the first and last 10% of the trials (by finishing order). */
+function tenths(done: readonly number[]): { first: number; last: number; total: number } {
+  const n = done.length;
+  const k = Math.max(1, Math.floor(n / 10));
+  return { first: done[k - 1]! / k, last: (done[n - 1]! - done[n - 1 - k]!) / k, total: done[n - 1]! / n };
+}
 
-const quick = process.argv.includes('--quick');
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const size = (p: string): number => (fs.existsSync(p) ? fs.statSync(p).size : 0);
+
+/** One trial count, in this (child) process; prints one JSON line. */
+async function child(trials: number, reports: number, workers: number): Promise<void> {
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-storage-'));
+  try {
+    const memRun = tenths(await run(new InMemoryStorage(), Math.min(trials, 10000), reports, workers));
+    global.gc?.();
+    const file = path.join(dir, 's.json');
+    const st = await FileStorage.open(file);
+    const fileRun = tenths(await run(st, trials, reports, workers));
+    const c0 = performance.now();
+    await st.close();
+    const closeMs = performance.now() - c0;
+    const runPeak = Math.max(peak, process.memoryUsage.rss());
+    const files = Object.fromEntries(fs.readdirSync(dir).map((f) => [f, size(path.join(dir, f))]));
+    const r0 = performance.now();
+    const ro = await FileStorage.openReadOnly(file);
+    const n = (await ro.getTrials('bench')).length;
+    const reloadMs = performance.now() - r0;
+    await ro.close();
+    if (n !== trials) throw new Error(`reopened storage holds ${n} trials, expected ${trials}`);
+    clearInterval(sampler);
+    console.log(JSON.stringify({ trials, memRun, fileRun, closeMs, runPeak, reloadMs, files }));
+  } finally {
+    clearInterval(sampler);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-storage-'));
-  console.log(`storage benchmark (node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(1)}, ${dir})`);
-  console.log('backend        trials reports workers   ms/trial   total ms   close ms  reopen ms  wal@close  snapshot      .bak');
-  const row = (name: string, trials: number, reports: number, workers: number, ms: number, rest = '') =>
-    console.log(`${name.padEnd(12)} ${String(trials).padStart(8)} ${String(reports).padStart(7)} ${String(workers).padStart(7)} ${fmt(ms / trials, 3)}   ${fmt(ms)}${rest}`);
-  try {
-    for (const [full, reports] of [
-      [2000, 50],
-      [10000, 0],
-    ] as const) {
-      const trials = quick ? full / 10 : full;
-      for (const workers of [1, 8]) {
-        const mem = new InMemoryStorage();
-        row('memory', trials, reports, workers, await run(mem, trials, reports, workers));
-        await mem.close();
-        for (const fsync of [true, false]) {
-          const file = path.join(dir, `s-${trials}-${workers}-${fsync}.json`);
-          const st = await FileStorage.open(file, { fsync });
-          const ms = await run(st, trials, reports, workers);
-          const walSize = size(`${file}.wal`);
-          const c0 = performance.now();
-          await st.close();
-          const closeMs = performance.now() - c0;
-          const r0 = performance.now();
-          const ro = await FileStorage.openReadOnly(file);
-          const n = (await ro.getTrials('bench')).length;
-          const reopenMs = performance.now() - r0;
-          await ro.close();
-          if (n !== trials) throw new Error(`reopened storage holds ${n} trials, expected ${trials}`);
-          const rest = `   ${fmt(closeMs)}   ${fmt(reopenMs)}   ${walSize.padStart(8)}  ${size(file).padStart(8)}  ${size(`${file}.bak`).padStart(8)}`;
-          row(fsync ? 'file' : 'file nofsync', trials, reports, workers, ms, rest);
-        }
-      }
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+  const reports = Number(arg('reports', '50'));
+  const workers = Number(arg('workers', '4'));
+  if (process.argv.includes('--child')) return child(Number(arg('trials', '0')), reports, workers);
+  const counts = process.argv.includes('--quick') ? [2000] : arg('trials', '10000,30000').split(',').map(Number);
+  console.log(`storage scaling benchmark (node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(1)})`);
+  console.log(`${reports} reports per trial, ${workers} concurrent trials, default FileStorage options (fsync on)`);
+  console.log('trials   memory ms/trial   file ms/trial: first 10%  last 10%  last/first   all   close ms   peak RSS   reload ms  reload/10k   files');
+  for (const trials of counts) {
+    const self = fileURLToPath(import.meta.url);
+    const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', '--trials', String(trials), '--reports', String(reports), '--workers', String(workers)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    });
+    if (r.status !== 0) throw new Error(`child run failed (${r.status}): ${r.stderr}`);
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      memRun: { total: number };
+      fileRun: { first: number; last: number; total: number };
+      closeMs: number;
+      runPeak: number;
+      reloadMs: number;
+      files: { [name: string]: number };
+    };
+    const f = o.fileRun;
+    const files = Object.entries(o.files).map(([k, v]) => `${k} ${mib(v)}`).join(', ');
+    console.log(
+      `${String(trials).padStart(6)}   ${o.memRun.total.toFixed(3).padStart(15)}   ${f.first.toFixed(3).padStart(21)}  ${f.last.toFixed(3).padStart(8)}  ` +
+        `${(f.last / f.first).toFixed(2).padStart(9)}x  ${f.total.toFixed(3)}  ${o.closeMs.toFixed(0).padStart(8)}  ${mib(o.runPeak).padStart(9)}  ` +
+        `${o.reloadMs.toFixed(0).padStart(10)}  ${((o.reloadMs * 10000) / trials).toFixed(0).padStart(10)}   ${files}`,
+    );
   }
 }
 

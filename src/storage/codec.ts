@@ -3,6 +3,7 @@
  * numbers, and the shape checks used when a stored file is read back. Kept apart from the state machine so the file backend can
  * validate a snapshot or journal line before anything is applied.
  */
+import zlib from 'node:zlib';
 import type { JsonValue } from '../core/types.js';
 
 /**
@@ -155,4 +156,45 @@ export function checkJsonObject(x: unknown, path: string): { readonly [key: stri
 /** A string or undefined (an optional field). */
 export function optString(x: unknown, path: string): string | undefined {
   return x === undefined ? undefined : checkString(x, path);
+}
+
+/* ---- checksummed lines: the framing of snapshot chunks and journal records ---- */
+
+let crcTable: Uint32Array | undefined;
+/** CRC-32 (IEEE) of a string's UTF-8 bytes; zlib's native one where Node has it (>= 20.15), else a table-driven fallback. */
+export function crc32(text: string): number {
+  const native = (zlib as { crc32?: (data: string) => number }).crc32;
+  if (native) return native(text);
+  if (crcTable === undefined) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (const byte of Buffer.from(text, 'utf8')) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const FRAME_PREFIX = '{"c":"';
+/** Length of `{"c":"xxxxxxxx",`: the checksum field every framed line starts with. */
+const FRAME_HEAD = FRAME_PREFIX.length + 8 + 2;
+
+/**
+ * One stored line for a non-empty JSON object `json` (`JSON.stringify` output): the same object with a leading `"c"` field
+ * holding the CRC-32 of `json`, e.g. `{"c":"1a2b3c4d","seq":5,...}`. The line stays plain JSON (readable with jq), and the
+ * checksum covers every byte of the record, so a flipped bit that still parses (a digit of a timestamp) is caught.
+ */
+export function frame(json: string): string {
+  return `${FRAME_PREFIX}${crc32(json).toString(16).padStart(8, '0')}",${json.slice(1)}`;
+}
+
+/** The JSON text of a framed line (without `"c"`), or undefined if the line is not framed or its checksum does not match. */
+export function unframe(line: string): string | undefined {
+  if (!line.startsWith(FRAME_PREFIX) || line[FRAME_HEAD - 2] !== '"' || line[FRAME_HEAD - 1] !== ',') return undefined;
+  const json = `{${line.slice(FRAME_HEAD)}`;
+  const sum = Number.parseInt(line.slice(FRAME_PREFIX.length, FRAME_PREFIX.length + 8), 16);
+  return Number.isNaN(sum) || crc32(json) !== sum ? undefined : json;
 }

@@ -6,9 +6,12 @@
  * journal lines and lose trials. A lock written on another host cannot be checked, so it is refused too (delete the lock file
  * by hand once that host's process is known to be gone).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import nodePath from 'node:path';
 import { StorageLockedError } from '../core/errors.js';
+import { StorageIOError, io } from './adapter.js';
 
 /** Contents of a lock file. */
 export interface LockInfo {
@@ -39,13 +42,11 @@ export function isProcessAlive(pid: number): boolean {
 
 /** The lock's contents; `undefined` if it is missing, 'unreadable' if it is empty or not a valid lock (a crash mid-write). */
 export function readLock(lockPath: string): LockInfo | 'unreadable' | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(lockPath, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const text = readText(lockPath);
+  return text === undefined ? undefined : parseLock(text);
+}
+
+function parseLock(text: string): LockInfo | 'unreadable' {
   try {
     const o = JSON.parse(text) as { pid?: unknown; host?: unknown; started?: unknown };
     // pid must be > 0: process.kill(0, 0) would probe our own process group and always "succeed".
@@ -76,40 +77,145 @@ export function checkNotLocked(file: string): void {
 }
 
 /**
- * Takes the write lock of `file` (see the file comment), or throws StorageLockedError. A stale lock is replaced atomically
- * (write a temp file, rename it over the lock) and re-read to check we won: if two processes take over at once, the one whose
- * rename came last owns the lock and the other sees a live foreign owner on its re-read.
+ * Takes the write lock of `file` (see the file comment), or throws StorageLockedError.
+ *
+ * A free lock is created atomically with its contents (a fully written temp file hard-linked to the lock name, which fails if
+ * the name exists), so nobody ever reads a half-written lock. A stale lock (dead holder, or unreadable) is taken over by
+ * {@link takeOver}: among processes racing for the same stale lock exactly one wins, the others then see a live holder.
  */
 export function acquireLock(file: string): LockHandle {
   const path = `${file}.lock`;
   const text = JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString() }) + '\n';
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      writeSynced(path, text, 'wx');
-      return { path, text };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const info = readLock(path);
-    if (info === undefined) continue; // released between our attempts: try the exclusive create again
+  const deadline = Date.now() + CLAIM_WAIT_MS;
+  for (;;) {
+    if (createExclusive(path, text)) return won(path, text);
+    const seen = readText(path);
+    if (seen === undefined) continue; // released between our attempts: try the exclusive create again
+    const info = parseLock(seen);
     if (info !== 'unreadable' && holderIsLive(info)) throw lockedError(file, info);
-    const tmp = `${path}.${process.pid}.${++tempCounter}.tmp`;
-    writeSynced(tmp, text, 'w');
-    fs.renameSync(tmp, path);
-    if (fs.readFileSync(path, 'utf8') === text) return { path, text };
+    const outcome = takeOver(path, seen, text);
+    if (outcome === 'won') return won(path, text);
+    if (typeof outcome === 'object') {
+      // A live process is taking over this stale lock right now; it finishes in microseconds (or gives up).
+      if (Date.now() > deadline) throw lockedError(file, outcome);
+      sleep(2);
+    }
   }
-  const info = readLock(path);
-  const holder = info === undefined || info === 'unreadable' ? { pid: -1, host: 'unknown' } : info;
-  throw new StorageLockedError(file, holder.pid, holder.host);
 }
 
-/** Removes the lock if it is still ours (a process that took over a lock we thought stale keeps it). */
-export function releaseLock(handle: LockHandle): void {
-  try {
-    if (fs.readFileSync(handle.path, 'utf8') === handle.text) fs.unlinkSync(handle.path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+/** How long to wait for a live process that is in the middle of taking over a stale lock. */
+const CLAIM_WAIT_MS = 5000;
+
+/**
+ * Replaces `target`, which read `seen` (a stale generation: its writer is dead), by `text`; 'won' if we did, 'changed' if
+ * `target` no longer reads `seen` (someone else won, or the lock was released), or the live claimer currently working on it.
+ *
+ * Why this is atomic: replacing `target` needs the claim file `<target>.claim-<hash of seen>`, created exclusively, so for one
+ * stale generation only one process can hold it. The holder re-reads `target` *after* claiming: if it still reads `seen`,
+ * nobody can change it before our rename (its dead writer will not, a fresh create fails because it exists, any other
+ * replacement needs the claim we hold). If it reads something else, a winner already replaced it; as generations never
+ * repeat (pid + start time), a late claimer of an old generation can never match again: no ABA. A claim whose holder died
+ * mid-takeover is itself a stale generation and is taken over the same way, one level down.
+ */
+function takeOver(target: string, seen: string, text: string): 'won' | 'changed' | LockInfo {
+  const claim = `${target}.claim-${crypto.createHash('sha256').update(seen).digest('hex').slice(0, 16)}`;
+  const claimText = JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString(), claims: target }) + '\n';
+  if (!createExclusive(claim, claimText)) {
+    const held = readText(claim);
+    if (held === undefined) return 'changed';
+    const holder = parseLock(held);
+    if (holder !== 'unreadable' && holderIsLive(holder)) return holder;
+    const r = takeOver(claim, held, claimText);
+    if (r !== 'won') return r;
   }
+  try {
+    if (readText(target) !== seen) return 'changed';
+    replace(target, text);
+    return 'won';
+  } finally {
+    removeIf(claim, claimText);
+  }
+}
+
+/** After winning: claims of other processes that died mid-takeover are garbage now (they name generations that are gone). */
+function won(path: string, text: string): LockHandle {
+  const dir = nodePath.dirname(path);
+  const prefix = `${nodePath.basename(path)}.claim-`;
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const held = readText(nodePath.join(dir, name));
+      const holder = held === undefined ? undefined : parseLock(held);
+      if (holder !== undefined && (holder === 'unreadable' || !holderIsLive(holder))) removeIf(nodePath.join(dir, name), held!);
+    }
+  } catch {
+    // tidying only
+  }
+  return { path, text };
+}
+
+/** Creates `path` holding `text` only if it does not exist, atomically with its contents; false if it exists. */
+function createExclusive(path: string, text: string): boolean {
+  const tmp = `${path}.${process.pid}.${++tempCounter}.tmp`;
+  io(path, 'create the lock', () => writeSynced(tmp, text, 'w'));
+  try {
+    fs.linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw new StorageIOError(path, 'create the lock', e);
+    // No hard links on this file system: an exclusive create (a reader may briefly see it empty, and wait).
+    try {
+      writeSynced(path, text, 'wx');
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw new StorageIOError(path, 'create the lock', e2);
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Atomically replaces `path` by a file holding `text`. */
+function replace(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.${++tempCounter}.tmp`;
+  try {
+    io(path, 'replace the lock', () => {
+      writeSynced(tmp, text, 'w');
+      fs.renameSync(tmp, path);
+    });
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Removes `path` if it still holds `text`. */
+function removeIf(path: string, text: string): void {
+  try {
+    if (fs.readFileSync(path, 'utf8') === text) fs.unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StorageIOError(path, 'read the lock', e);
+  }
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Removes the lock if it is still ours (only a stale lock is ever taken over, and ours is live while we run). */
+export function releaseLock(handle: LockHandle): void {
+  removeIf(handle.path, handle.text);
 }
 
 function writeSynced(path: string, text: string, flag: 'w' | 'wx'): void {

@@ -1,22 +1,15 @@
 /**
- * FileStorage: any number of studies in one JSON file, durable across crashes, fast enough to record every trial of a sweep.
+ * FileStorage: any number of studies in one storage file, durable across crashes, with a cost per trial that does not grow with
+ * the study. The format and the crash/damage rules are described in docs/storage.md; in short, for a storage at `runs/s.json`:
  *
- * Files, for a storage at `runs/s.json`:
- *
- *   runs/s.json       the snapshot, a lowdb document replaced atomically by each checkpoint (see adapter.ts):
- *                       { "format": "tunekit-storage", "version": 1, "seq": 1234,
- *                         "studies": { "<name>": { "study": StudyRecord, "trials": [TrialRecord, ...] } } }
- *                     `seq` is the last journal op the snapshot includes; trials are in number order (trials[i].number = i).
- *   runs/s.json.wal   the journal: one op per line, each with the next sequence number, e.g.
- *                       {"seq":1235,"op":"createStudy","study":StudyRecord}
- *                       {"seq":1236,"op":"createTrial","study":"s","trial":TrialRecord}
- *                       {"seq":1237,"op":"startWaiting","study":"s","number":4,"at":"2024-05-01T10:00:00.000Z"}
- *                       {"seq":1238,"op":"reportIntermediate","study":"s","number":4,"step":3,"value":0.25}
- *                       {"seq":1239,"op":"setTrialUserAttr","study":"s","number":4,"key":"note","value":"any JSON"}
- *                       {"seq":1240,"op":"finishTrial","study":"s","number":4,"at":"...","result":TrialResult}
- *                     Lines with seq <= the snapshot's are already in it and are skipped; the rest must continue it with no
- *                     gap. A torn last line (crash mid-append) is ignored and cut off. The file is removed by close().
- *   runs/s.json.bak   the previous snapshot, kept by every checkpoint: the copy to restore if s.json is ever damaged.
+ *   runs/s.json       the snapshot: an append-only log of checksummed chunks (adapter.ts). Each checkpoint appends the studies
+ *                     and trials changed since the previous one, so a finished trial is written once, never rewritten.
+ *   runs/s.json.wal   the journal (wal.ts): a header naming the storage id and the snapshot chunk (`continues`: its seq) it
+ *                     continues, then one checksummed op per line, each with the next sequence number, e.g.
+ *                       {"c":"…","seq":1238,"op":"reportIntermediate","study":"s","number":4,"step":3,"value":0.25}
+ *                       {"c":"…","seq":1240,"op":"finishTrial","study":"s","number":4,"at":"…","result":TrialResult}
+ *                     Ops with seq <= the snapshot's are already in it and are skipped; the rest must continue it with no gap.
+ *                     A checkpoint replaces the journal atomically by a fresh one; close() removes it.
  *   runs/s.json.lock  {"pid","host","started"} of the one process allowed to write (see lock.ts).
  *
  * Numbers that a trial reports (value, metrics, intermediate values, budget) may be NaN/±Infinity; both files store those as
@@ -26,21 +19,36 @@
  * is fdatasynced (group commit: calls arriving during an fsync share the next one). reportIntermediate, createTrial of a
  * running trial and startWaiting are applied at once and their lines are written with the next durable write or by a timer
  * after `flushIntervalMs`, so a crash loses at most that much of the reports, and a finished trial (whose finishTrial line
- * follows its creation in the journal) is never lost. A checkpoint (snapshot rewrite + journal truncation) runs when the journal exceeds `journalLimitBytes`, and on
+ * follows its creation in the journal) is never lost. A checkpoint runs when the journal exceeds `journalLimitBytes`, and on
  * close(). All state lives in memory (state.ts), so reads never touch the disk.
+ *
+ * Crash or damage: a writer creates its journal before it marks the snapshot as open, and only a clean close() marks it
+ * closed, so a snapshot whose last chunk is not "closed" promises a journal; a missing or emptied one is damage, refused
+ * with StorageDamagedError naming `tunekit repair` (repair.ts), like a chunk or record whose checksum fails anywhere but in
+ * the final, torn append. Version-1 storages (one JSON document + `.bak`) are read, and converted by their first writer.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { Low } from 'lowdb';
-import { OptionsError, StorageCorruptError, TunekitError } from '../core/errors.js';
+import { OptionsError, TunekitError } from '../core/errors.js';
 import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial, Storage } from './types.js';
-import { SnapshotAdapter, type SnapshotDoc, backupOf, emptySnapshot, fsyncDir } from './adapter.js';
-import { ShapeError, checkArray, checkObject } from './codec.js';
+import {
+  SnapshotDamage,
+  type SnapshotInfo,
+  StorageDamagedError,
+  appendSynced,
+  chunkLine,
+  fsyncDir,
+  headerLine,
+  io,
+  loadSnapshot,
+  writeAtomic,
+} from './adapter.js';
 import { type LockHandle, acquireLock, checkNotLocked, releaseLock } from './lock.js';
-import { type Op, decodeStudy, decodeTrial, encodeOp } from './records.js';
+import type { Op } from './records.js';
 import { StorageState } from './state.js';
-import { type JournalContents, JournalWriter, journalCorrupt, readJournal } from './wal.js';
+import { type JournalContents, JournalWriter, journalCorrupt, journalHeaderLine, journalLine, readJournal } from './wal.js';
 
 /** Options of {@link FileStorage.open}. */
 export interface FileStorageOptions {
@@ -80,47 +88,68 @@ function checkOptions(options: FileStorageOptions): Required<FileStorageOptions>
 
 interface Loaded {
   readonly state: StorageState;
-  /** seq of the snapshot, and of the last op applied (snapshot + replayed journal). */
-  readonly snapshotSeq: number;
+  readonly info: SnapshotInfo;
+  /** The storage id (from the snapshot, else the journal); undefined for a new or version-1 storage. */
+  readonly id: string | undefined;
+  /** seq of the last op applied (snapshot + replayed journal). */
   readonly seq: number;
   readonly journal: JournalContents;
-  readonly db: Low<SnapshotDoc>;
 }
 
 /**
- * Reads snapshot + journal into a fresh state without writing anything. The journal is read before the snapshot: a checkpoint
- * renames the new snapshot into place before truncating the journal, so in this order a concurrent checkpoint can only make
- * the snapshot newer than the journal we read (its lines are then skipped), never lose lines.
+ * Reads snapshot + journal into a fresh state without writing anything, and tells a crash from damage (see the file comment).
+ * The journal is read before the snapshot: a checkpoint appends to the snapshot before it replaces the journal, so in this
+ * order a concurrent checkpoint can only make the snapshot newer than the journal we read (its lines are then skipped).
+ * A reader racing a writer's open or close can still see an inconsistent pair: if the files changed while we read, read again.
  */
-async function load(file: string): Promise<Loaded> {
+function load(file: string): Loaded {
+  for (let attempt = 0; ; attempt++) {
+    const before = fingerprint(file);
+    try {
+      return loadOnce(file);
+    } catch (e) {
+      if (!(e instanceof StorageDamagedError) || attempt >= 3 || fingerprint(file) === before) throw e;
+    }
+  }
+}
+
+function loadOnce(file: string): Loaded {
   const wal = `${file}.wal`;
   const journal = readJournal(wal, file);
-  const db = new Low<SnapshotDoc>(new SnapshotAdapter(file), emptySnapshot());
-  await db.read();
-  const doc = db.data;
-  db.data = emptySnapshot(); // the parsed document is only needed until it is loaded into the state's indexes
   const state = new StorageState(file);
+  let info: SnapshotInfo;
   try {
-    for (const name of Object.keys(doc.studies)) {
-      const p = `studies[${JSON.stringify(name)}]`;
-      const entry = checkObject(doc.studies[name], p);
-      const study = decodeStudy(entry.study, `${p}.study`);
-      if (study.name !== name) throw new ShapeError(`${p}.study.name`, `must equal its key, got ${JSON.stringify(study.name)}`);
-      state.load(study, checkArray(entry.trials, `${p}.trials`).map((t, i) => decodeTrial(t, `${p}.trials[${i}]`)));
-    }
+    info = loadSnapshot(file, state);
   } catch (e) {
-    if (e instanceof StorageCorruptError) throw e;
-    throw new StorageCorruptError(file, `the snapshot's ${(e as Error).message}`, backupOf(file));
+    if (e instanceof SnapshotDamage) throw new StorageDamagedError(file, e.message, file);
+    throw e;
   }
-  let seq = doc.seq;
+  const h = journal.header;
+  const damaged = (detail: string, where = wal) => new StorageDamagedError(where, detail, file);
+  if (info.version === 2) {
+    if (!info.closed && h === undefined && !journal.legacy) {
+      throw damaged(
+        `the journal is ${journal.exists ? 'empty (or zero-filled)' : 'missing'}, but the snapshot says its last writer had the ` +
+          `storage open and did not close it, so the journal must hold everything recorded after snapshot seq ${info.seq}`,
+      );
+    }
+    if (h !== undefined && h.id !== info.id) throw damaged(`the journal belongs to storage ${h.id}, not to this snapshot (${info.id})`);
+    if (h !== undefined && h.continues > info.seq) {
+      throw damaged(`the journal continues the snapshot at seq ${h.continues}, but its last intact chunk is at seq ${info.seq}: chunks are missing`, file);
+    }
+  } else if (h !== undefined && (info.version === 1 || h.continues > 0)) {
+    throw damaged(`the journal continues snapshot seq ${h.continues} of storage ${h.id}, but ${info.version === 1 ? 'the snapshot is an older-format file' : 'there is no snapshot'}`);
+  }
+  let seq = info.seq;
   let previous = -1;
   for (const entry of journal.entries) {
     if (entry.seq <= previous) throw journalCorrupt(wal, file, entry.line, `has seq ${entry.seq}, not above the previous ${previous}`);
     previous = entry.seq;
-    if (entry.seq <= doc.seq) continue;
+    if (entry.seq <= info.seq) continue;
     if (entry.seq !== seq + 1) {
-      throw journalCorrupt(wal, file, entry.line, `has seq ${entry.seq} where ${seq + 1} was expected (snapshot seq ${doc.seq}), so ops are missing`);
+      throw journalCorrupt(wal, file, entry.line, `has seq ${entry.seq} where ${seq + 1} was expected (snapshot seq ${info.seq}), so ops are missing`);
     }
+    if (journal.legacy && info.version === 2) throw journalCorrupt(wal, file, entry.line, 'is an older-format record that continues a newer-format snapshot');
     try {
       state.apply(entry.op);
     } catch (e) {
@@ -128,7 +157,7 @@ async function load(file: string): Promise<Loaded> {
     }
     seq = entry.seq;
   }
-  return { state, snapshotSeq: doc.seq, seq, journal, db };
+  return { state, info, id: info.id ?? h?.id, seq, journal };
 }
 
 /** Identity of the snapshot and journal on disk, to notice a change between reading them and taking the lock. */
@@ -147,10 +176,16 @@ function fingerprint(file: string): string {
 
 const now = (): string => new Date().toISOString();
 
+/** Atomically replaces the journal by an empty one continuing snapshot seq `seq`; returns its size. */
+function rotateJournal(file: string, id: string, seq: number): number {
+  const text = journalHeaderLine({ id, continues: seq });
+  writeAtomic(`${file}.wal`, text);
+  return Buffer.byteLength(text);
+}
+
 /** The durable {@link Storage}; see the file comment for the format and guarantees. Create with {@link FileStorage.open}. */
 export class FileStorage implements Storage {
   private readonly state: StorageState;
-  private readonly db: Low<SnapshotDoc>;
   private seq: number;
   private snapshotSeq: number;
   private readonly journal: JournalWriter | undefined;
@@ -160,63 +195,86 @@ export class FileStorage implements Storage {
     /** Absolute path of the snapshot file. */
     readonly file: string,
     loaded: Loaded,
-    journal: { fd: number; bytes: number; options: Required<FileStorageOptions> } | undefined,
+    private readonly writer: { id: string; snapFd: number; snapBytes: number; walFd: number; walBytes: number; options: Required<FileStorageOptions> } | undefined,
     private readonly lock: LockHandle | undefined,
   ) {
     this.state = loaded.state;
-    this.db = loaded.db;
     this.seq = loaded.seq;
-    this.snapshotSeq = loaded.snapshotSeq;
+    this.snapshotSeq = loaded.seq;
     this.journal =
-      journal &&
-      new JournalWriter(journal.fd, `${file}.wal`, journal.bytes, {
-        flushIntervalMs: journal.options.flushIntervalMs,
-        fsync: journal.options.fsync,
-        limitBytes: journal.options.journalLimitBytes,
-        checkpoint: () => this.checkpoint(),
+      writer &&
+      new JournalWriter(writer.walFd, `${file}.wal`, writer.walBytes, {
+        flushIntervalMs: writer.options.flushIntervalMs,
+        fsync: writer.options.fsync,
+        limitBytes: writer.options.journalLimitBytes,
+        checkpoint: async () => this.checkpoint(false),
       });
   }
 
   /**
    * Opens (or, if missing, starts) the storage at `path` for writing. Called once per process by the study controller or
-   * `openStorage`. Order: refuse a live lock, read and check everything (a corrupt file throws StorageCorruptError before
-   * anything is written, the lock included), take the lock, re-read if the files changed meanwhile, cut a torn journal tail.
+   * `openStorage`. Order: refuse a live lock, read and check everything (damage throws StorageDamagedError before anything is
+   * written, the lock included), take the lock, re-read if the files changed meanwhile, then make the files continue each other
+   * again: save replayed journal ops as a snapshot chunk, start a fresh journal, mark the snapshot open.
    */
   static async open(path: string, options: FileStorageOptions = {}): Promise<FileStorage> {
     const opts = checkOptions(options);
     const file = nodePath.resolve(path);
     if (opts.lock) checkNotLocked(file);
     const before = fingerprint(file);
-    let loaded = await load(file);
-    fs.mkdirSync(nodePath.dirname(file), { recursive: true });
+    let loaded = load(file);
+    io(file, 'create the directory of', () => fs.mkdirSync(nodePath.dirname(file), { recursive: true }));
     const lock = opts.lock ? acquireLock(file) : undefined;
-    let fd: number | undefined;
+    let snapFd: number | undefined;
+    let walFd: number | undefined;
     try {
-      if (fingerprint(file) !== before) loaded = await load(file);
-      const wal = `${file}.wal`;
-      const existed = fs.existsSync(wal);
-      fd = fs.openSync(wal, 'a');
-      if (loaded.journal.torn) {
-        fs.ftruncateSync(fd, loaded.journal.validBytes);
-        fs.fdatasyncSync(fd);
+      if (fingerprint(file) !== before) loaded = load(file);
+      const { info, state } = loaded;
+      const id = loaded.id ?? crypto.randomUUID();
+      let snapBytes = info.validBytes;
+      let openChunkNeeded = info.closed;
+      if (info.version !== 2) {
+        // A new storage, or a version-1 one: write a complete version-2 snapshot (marked closed: no journal is promised yet).
+        // A version-1 snapshot is kept as <file>.bak; its journal is folded in, then removed.
+        if (info.version === 1) io(file, 'keep a backup of', () => fs.copyFileSync(file, `${file}.bak`));
+        const text = headerLine(id) + chunkLine(loaded.seq, state.takeChanges(true), true);
+        writeAtomic(file, text);
+        snapBytes = Buffer.byteLength(text);
+        openChunkNeeded = true;
       }
-      if (!existed) fsyncDir(nodePath.dirname(file));
-      return new FileStorage(file, loaded, { fd, bytes: loaded.journal.validBytes, options: opts }, lock);
+      snapFd = io(file, 'open', () => fs.openSync(file, 'r+'));
+      if (info.version === 2 && info.torn) {
+        io(file, 'cut the torn tail of', () => {
+          fs.ftruncateSync(snapFd!, snapBytes);
+          fs.fdatasyncSync(snapFd!);
+        });
+      }
+      if (info.version === 2 && loaded.seq > info.seq) {
+        // Replayed journal ops go into a chunk first: the old journal still covers them until the new one replaces it.
+        snapBytes = appendSynced(file, snapFd, snapBytes, chunkLine(loaded.seq, state.takeChanges(), false));
+        openChunkNeeded = false;
+      }
+      const walBytes = rotateJournal(file, id, loaded.seq);
+      walFd = io(`${file}.wal`, 'open', () => fs.openSync(`${file}.wal`, 'a'));
+      // Only now may the snapshot say "open": from here on the journal it promises exists.
+      if (openChunkNeeded) snapBytes = appendSynced(file, snapFd, snapBytes, chunkLine(loaded.seq, state.takeChanges(), false));
+      return new FileStorage(file, loaded, { id, snapFd, snapBytes, walFd, walBytes, options: opts }, lock);
     } catch (e) {
-      if (fd !== undefined) fs.closeSync(fd);
+      if (walFd !== undefined) fs.closeSync(walFd);
+      if (snapFd !== undefined) fs.closeSync(snapFd);
       if (lock) releaseLock(lock);
       throw e;
     }
   }
 
   /**
-   * Opens a point-in-time, read-only view of the storage at `path`: no lock, no writes (a torn journal tail is skipped, not
-   * cut). Used by `tunekit report` / `status` while a sweep writes the file; open again to see newer trials. Mutating
-   * methods reject with code ERR_TUNEKIT_STORAGE_READONLY. A missing file reads as an empty storage.
+   * Opens a point-in-time, read-only view of the storage at `path`: no lock, no writes (a torn tail is skipped, not cut).
+   * Used by `tunekit report` / `status` while a sweep writes the file; open again to see newer trials. Mutating methods
+   * reject with code ERR_TUNEKIT_STORAGE_READONLY. A missing file reads as an empty storage.
    */
   static async openReadOnly(path: string): Promise<FileStorage> {
     const file = nodePath.resolve(path);
-    return new FileStorage(file, await load(file), undefined, undefined);
+    return new FileStorage(file, load(file), undefined, undefined);
   }
 
   /** True for storages from {@link FileStorage.openReadOnly}. */
@@ -302,22 +360,26 @@ export class FileStorage implements Storage {
   }
 
   /**
-   * Writes everything queued, checkpoints (if anything changed since the last snapshot), removes the journal and releases the
-   * lock. If the final write fails the journal is kept (it still holds every change) and the error is rethrown.
+   * Writes everything queued, appends the final snapshot chunk (marked closed), removes the journal and releases the lock. If
+   * the final write fails the journal is kept (it still holds every change) and the error is rethrown.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const journal = this.journal;
-    if (journal === undefined) return;
+    const w = this.writer;
+    if (journal === undefined || w === undefined) return;
     try {
       await journal.drain();
-      if (this.seq !== this.snapshotSeq) await this.checkpoint();
+      await this.checkpoint(true);
       journal.close();
-      fs.rmSync(`${this.file}.wal`, { force: true });
-      fsyncDir(nodePath.dirname(this.file));
+      io(`${this.file}.wal`, 'remove', () => {
+        fs.rmSync(`${this.file}.wal`, { force: true });
+        fsyncDir(nodePath.dirname(this.file));
+      });
     } finally {
       journal.close(); // no-op if already closed above
+      fs.closeSync(w.snapFd);
       if (this.lock) releaseLock(this.lock);
     }
   }
@@ -333,19 +395,22 @@ export class FileStorage implements Storage {
 
   private line(op: Op): string {
     this.seq += 1;
-    return encodeOp(op, this.seq);
+    return journalLine(op, this.seq);
   }
 
-  /** Rewrites the snapshot with everything applied so far (called by the journal loop past its limit, and by close). */
-  private async checkpoint(): Promise<void> {
+  /**
+   * Appends a snapshot chunk with everything changed since the previous one (the journal loop runs this past its limit, and
+   * close() with `closed`), then, unless closing, replaces the journal by an empty one continuing the chunk. Costs what
+   * changed, not the study's size.
+   */
+  private async checkpoint(closed: boolean): Promise<void> {
+    const w = this.writer!;
     const seq = this.seq;
-    this.db.data = { format: 'tunekit-storage', version: 1, seq, studies: this.state.exportStudies() };
-    try {
-      await this.db.write();
-    } finally {
-      this.db.data = emptySnapshot(); // the serialised copy is not needed between checkpoints
-    }
+    w.snapBytes = appendSynced(this.file, w.snapFd, w.snapBytes, chunkLine(seq, this.state.takeChanges(), closed));
     this.snapshotSeq = seq;
+    if (closed) return;
+    const bytes = rotateJournal(this.file, w.id, seq);
+    this.journal!.swap(io(`${this.file}.wal`, 'open', () => fs.openSync(`${this.file}.wal`, 'a')), bytes);
   }
 
   private readable(method: string): void {

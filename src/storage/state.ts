@@ -11,15 +11,16 @@ import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateErr
 import type { IntermediateValue, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial } from './types.js';
 import { ShapeError, decodeMetrics, freezeJson, freezeJsonObject, setOwn } from './codec.js';
-import { type Op, decodeResult, decodeStudy, encodeTrial } from './records.js';
+import { type Curve, type Op, type StoredTrial, type TrialFields, curveOf, decodeResult, decodeStudy, encodeStoredTrial, pushPoint } from './records.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Fields = Mutable<Omit<TrialRecord, 'intermediate'>>;
+type Fields = Mutable<TrialFields>;
 
 interface TrialBox {
   /** Every field but `intermediate`; keys whose value would be undefined are absent. */
-  readonly f: Fields;
-  readonly inter: IntermediateValue[];
+  f: Fields;
+  /** Intermediate values, columnar (see records.ts); materialised as objects only when a view's `intermediate` is read. */
+  curve: Curve;
   /** Steps already reported, built on the first report of a running trial (dropped when it finishes). */
   steps: Set<number> | undefined;
   /** Cached frozen copy of `inter`, and the cached frozen read view; undefined after a change. */
@@ -38,6 +39,18 @@ interface StudyBox {
    * filter covers the trial's old or new state, so e.g. a pruner's list of finished trials survives reports of running ones.
    */
   readonly cache: Map<string, { readonly states: readonly TrialState[] | undefined; readonly trials: readonly TrialRecord[] }>;
+  /** Numbers of trials changed since the last {@link StorageState.takeChanges} (what the next snapshot chunk must hold). */
+  readonly dirty: Set<number>;
+  /** True until the study record has gone into a snapshot chunk. */
+  fresh: boolean;
+}
+
+/** What changed since the previous snapshot chunk, JSON-safe (see `StorageState.takeChanges`). */
+export interface Changes {
+  readonly studies: StudyRecord[];
+  readonly trials: { [study: string]: { [key: string]: unknown }[] };
+  /** Number of trial records in `trials`. */
+  readonly count: number;
 }
 
 /** Turns a ShapeError raised while checking a caller's argument into the TypeError callers expect for bad arguments. */
@@ -172,7 +185,7 @@ export class StorageState {
   apply(op: Op): TrialRecord | undefined {
     if (op.op === 'createStudy') {
       if (this.studies.has(op.study.name)) throw new StudyExistsError(op.study.name, this.where);
-      this.studies.set(op.study.name, { record: op.study, trials: [], waiting: new Set(), cache: new Map() });
+      this.studies.set(op.study.name, { record: op.study, trials: [], waiting: new Set(), cache: new Map(), dirty: new Set(), fresh: true });
       return undefined;
     }
     const s = this.study(op.study);
@@ -180,11 +193,13 @@ export class StorageState {
       if (op.trial.state !== 'running' && op.trial.state !== 'waiting') {
         throw new Error(`a created trial must be running or waiting, got ${op.trial.state}`);
       }
-      return view(this.add(s, op.trial));
+      const { intermediate, ...fields } = op.trial;
+      return view(this.add(s, fields, curveOf(intermediate)));
     }
     const box = this.trial(op.study, op.number);
     const f = box.f;
     box.view = undefined;
+    s.dirty.add(op.number);
     switch (op.op) {
       case 'startWaiting':
         if (f.state !== 'waiting') throw new TrialStateError(op.study, op.number, f.state, 'start as a waiting trial');
@@ -199,7 +214,7 @@ export class StorageState {
         if (steps.has(op.step)) return undefined;
         steps.add(op.step);
         invalidate(s, 'running');
-        box.inter.push(Object.freeze(op.metrics ? { step: op.step, value: op.value, metrics: op.metrics } : { step: op.step, value: op.value }));
+        pushPoint(box.curve, op.step, op.value, op.metrics);
         box.interView = undefined;
         return undefined;
       }
@@ -226,38 +241,78 @@ export class StorageState {
     }
   }
 
-  /**
-   * Loads one study from a snapshot. Each trial must be consistent with its state (checked here, the file backend reports a
-   * failure as corruption); numbers must be 0..n-1 in order.
-   */
-  load(study: StudyRecord, trials: readonly TrialRecord[]): void {
+  /** Adds a study read from a snapshot (not marked as changed: it is already stored). */
+  loadStudy(study: StudyRecord): void {
     this.apply({ op: 'createStudy', study });
-    const s = this.studies.get(study.name)!;
-    trials.forEach((t, i) => {
-      const bad = inconsistency(t);
-      if (bad !== undefined) throw new ShapeError(`studies[${JSON.stringify(study.name)}].trials[${i}]`, bad);
-      this.add(s, t);
-    });
+    this.studies.get(study.name)!.fresh = false;
   }
 
-  /** The JSON-safe form of every study, for a snapshot. */
-  exportStudies(): { [name: string]: { study: StudyRecord; trials: { [key: string]: unknown }[] } } {
-    const out: { [name: string]: { study: StudyRecord; trials: { [key: string]: unknown }[] } } = {};
+  /**
+   * Puts a trial read from a snapshot: a new number must come next (numbers are dense), a known one is replaced by its later
+   * copy (a snapshot chunk holds every trial changed since the previous chunk, e.g. a trial that was running and has since
+   * finished). Throws ShapeError for a trial inconsistent with its state, or one that would change a finished trial.
+   */
+  putTrial(study: string, trial: StoredTrial, path: string): void {
+    const s = this.study(study);
+    const bad = inconsistency(trial.fields, trial.curve.steps.length);
+    if (bad !== undefined) throw new ShapeError(path, bad);
+    const n = trial.fields.number;
+    const old = s.trials[n];
+    if (old === undefined) {
+      if (n !== s.trials.length) throw new ShapeError(`${path}.number`, `is ${n}, but study "${study}" has ${s.trials.length} trials, so ${s.trials.length} must come next`);
+      this.add(s, trial.fields, trial.curve);
+      s.dirty.delete(n); // already stored
+      return;
+    }
+    if (old.f.state !== 'running' && old.f.state !== 'waiting') {
+      throw new ShapeError(`${path}.number`, `trial ${n} of study "${study}" is already stored as ${old.f.state}, and a finished trial never changes`);
+    }
+    invalidate(s, old.f.state, trial.fields.state);
+    if (old.f.state === 'waiting') s.waiting.delete(n);
+    if (trial.fields.state === 'waiting') s.waiting.add(n);
+    old.f = { ...trial.fields };
+    old.curve = trial.curve;
+    old.steps = undefined;
+    old.interView = undefined;
+    old.view = undefined;
+    s.dirty.delete(n);
+  }
+
+  /**
+   * The studies and trials changed since the previous call, JSON-safe, for a snapshot chunk; `all` takes every study and
+   * trial (a full snapshot). Clears the change marks: the caller must write the result or the changes are lost on disk.
+   */
+  takeChanges(all = false): Changes {
+    const out: Changes = { studies: [], trials: {}, count: 0 };
+    let count = 0;
     for (const [name, s] of this.studies) {
-      setOwn(out, name, { study: s.record, trials: s.trials.map((b) => encodeTrial({ ...b.f, intermediate: b.inter })) });
+      if (s.fresh || all) out.studies.push(s.record);
+      s.fresh = false;
+      if (s.dirty.size === 0 && !all) continue;
+      const numbers = all ? s.trials.map((_, i) => i) : [...s.dirty].sort((a, b) => a - b);
+      s.dirty.clear();
+      setOwn(out.trials, name, numbers.map((n) => encodeStoredTrial(s.trials[n]!.f, s.trials[n]!.curve)));
+      count += numbers.length;
     }
-    return out;
+    return { ...out, count };
   }
 
-  private add(s: StudyBox, t: TrialRecord): TrialBox {
-    if (t.number !== s.trials.length) {
-      throw new Error(`trial number ${t.number} is out of order: study "${s.record.name}" expects ${s.trials.length} next`);
+  /** Number of trials of every study. */
+  get trialCount(): number {
+    let n = 0;
+    for (const s of this.studies.values()) n += s.trials.length;
+    return n;
+  }
+
+  private add(s: StudyBox, fields: TrialFields, curve: Curve): TrialBox {
+    if (fields.number !== s.trials.length) {
+      throw new Error(`trial number ${fields.number} is out of order: study "${s.record.name}" expects ${s.trials.length} next`);
     }
-    const { intermediate, ...rest } = t;
-    const box: TrialBox = { f: { ...rest }, inter: [...intermediate], steps: undefined, interView: undefined, view: undefined };
+    const box: TrialBox = { f: { ...fields }, curve, steps: undefined, interView: undefined, view: undefined };
     s.trials.push(box);
-    if (t.state === 'waiting') s.waiting.add(t.number);
-    invalidate(s, t.state);
+    s.dirty.add(fields.number);
+    if (fields.state === 'waiting') s.waiting.add(fields.number);
+    invalidate(s, fields.state);
     return box;
   }
 
@@ -283,25 +338,50 @@ function invalidate(s: StudyBox, ...states: TrialState[]): void {
 
 /** The steps a trial has reported, indexed on first use (after a reload the index does not exist yet). */
 function stepsOf(box: TrialBox): Set<number> {
-  box.steps ??= new Set(box.inter.map((iv) => iv.step));
+  box.steps ??= new Set(box.curve.steps);
   return box.steps;
 }
 
+/**
+ * The frozen read view of a trial. Its `intermediate` is an enumerable getter that materialises the curve as frozen objects
+ * on first read and keeps them (until the next report): most readers (searchers) never look at the curves, so a long study
+ * does not pay one object per report for them.
+ */
 function view(box: TrialBox): TrialRecord {
   if (box.view === undefined) {
-    box.interView ??= Object.freeze(box.inter.slice());
-    box.view = Object.freeze({ ...box.f, intermediate: box.interView });
+    const v = { ...box.f } as Mutable<TrialRecord>;
+    // A view handed out before a later report keeps showing the reports it was made with, as a frozen record should.
+    const n = box.curve.steps.length;
+    let own: readonly IntermediateValue[] | undefined;
+    const get = (): readonly IntermediateValue[] => {
+      if (own === undefined) {
+        if (box.interView === undefined && box.curve.steps.length === n) box.interView = materialise(box.curve, n);
+        own = box.interView?.length === n ? box.interView : materialise(box.curve, n);
+      }
+      return own;
+    };
+    Object.defineProperty(v, 'intermediate', { enumerable: true, get });
+    box.view = Object.freeze(v);
   }
   return box.view;
 }
 
+function materialise(curve: Curve, n: number): readonly IntermediateValue[] {
+  const out: IntermediateValue[] = new Array(n);
+  for (let i = 0; i < out.length; i++) {
+    const metrics = curve.metrics?.[i];
+    out[i] = Object.freeze(metrics === undefined ? { step: curve.steps[i]!, value: curve.values[i]! } : { step: curve.steps[i]!, value: curve.values[i]!, metrics });
+  }
+  return Object.freeze(out);
+}
+
 /** Why a stored trial cannot be in its state (e.g. complete without a finite value), or undefined if it is consistent. */
-function inconsistency(t: TrialRecord): string | undefined {
+function inconsistency(t: TrialFields, reports: number): string | undefined {
   const finished = t.state === 'complete' || t.state === 'pruned' || t.state === 'failed';
   if (t.state === 'waiting' && t.started !== undefined) return 'a waiting trial has a start time';
   if (t.state !== 'waiting' && t.started === undefined) return `a ${t.state} trial has no start time`;
   if (finished !== (t.finished !== undefined)) return `a ${t.state} trial ${finished ? 'lacks' : 'has'} a finish time`;
   if (t.state === 'complete' && !Number.isFinite(t.value)) return 'a complete trial has no finite value';
-  if (t.state === 'waiting' && t.intermediate.length > 0) return 'a waiting trial has intermediate values';
+  if (t.state === 'waiting' && reports > 0) return 'a waiting trial has intermediate values';
   return undefined;
 }

@@ -8,9 +8,10 @@
  * the journal; lines queued meanwhile are written after the truncation and are skipped on replay if the snapshot has them.
  */
 import fs from 'node:fs';
-import { StorageCorruptError, TunekitError } from '../core/errors.js';
-import { ShapeError } from './codec.js';
-import { type Op, decodeOp } from './records.js';
+import { TunekitError } from '../core/errors.js';
+import { ShapeError, checkIndex, checkObject, checkString, frame, unframe } from './codec.js';
+import { type Op, decodeOp, encodeOp } from './records.js';
+import { StorageDamagedError, StorageIOError, isTornTail } from './adapter.js';
 
 /** One replayable journal line. */
 export interface JournalEntry {
@@ -20,65 +21,127 @@ export interface JournalEntry {
   readonly line: number;
 }
 
+/** The first line of a journal: which storage and which snapshot chunk (by seq) it continues. */
+export interface JournalHeader {
+  readonly id: string;
+  readonly continues: number;
+}
+
 /** What {@link readJournal} found. */
 export interface JournalContents {
+  /** False if there is no journal file. */
+  readonly exists: boolean;
+  /** The header; undefined for a missing, empty or NUL-filled journal, or a version-1 journal (which has none). */
+  readonly header: JournalHeader | undefined;
+  /** True for a version-1 journal (unframed lines, no header). */
+  readonly legacy: boolean;
   readonly entries: readonly JournalEntry[];
-  /** Bytes up to the end of the last whole line; a torn tail beyond it is ignored and truncated by the writer. */
+  /** Bytes up to the end of the last whole record; a torn tail beyond it is ignored. */
   readonly validBytes: number;
-  /** True when the last line was torn (crash mid-append) and was ignored. */
+  /** True when the final append was torn (crash mid-append) and was ignored. */
   readonly torn: boolean;
 }
 
+/** The header line of a journal (with its newline). */
+export function journalHeaderLine(header: JournalHeader): string {
+  return frame(JSON.stringify({ journal: 'tunekit', version: 2, id: header.id, continues: header.continues })) + '\n';
+}
+
+/** One journal record line (without the newline): the op with its seq, checksummed. */
+export function journalLine(op: Op, seq: number): string {
+  return frame(encodeOp(op, seq));
+}
+
 /**
- * Reads and checks a journal; a missing file is an empty journal. A torn final line (no trailing newline, or not JSON) is the
- * expected trace of a crash mid-append and is ignored. Anything else unreadable throws StorageCorruptError naming the line.
+ * Reads and checks a journal; a missing file is an empty journal. A torn final append (a partial line, a NUL-filled tail, or a
+ * last line whose checksum fails) is the trace of a crash and is ignored. Anything else unreadable throws StorageDamagedError
+ * naming the line; with `salvage`, reading stops there instead and `salvage.stop` says where and why.
  */
-export function readJournal(walPath: string, snapshot: string): JournalContents {
+export function readJournal(walPath: string, snapshot: string, salvage?: { stop?: { line: number; detail: string } }): JournalContents {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(walPath);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], validBytes: 0, torn: false };
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, header: undefined, legacy: false, entries: [], validBytes: 0, torn: false };
+    throw new StorageIOError(walPath, 'read', e);
   }
+  const empty = { exists: true, header: undefined, legacy: false, entries: [], validBytes: 0, torn: buf.length > 0 };
+  if (buf.every((b) => b === 0 || b === 10)) return empty; // emptied (or zero-filled): the caller decides if that is allowed
+  const firstEnd = buf.indexOf(10);
+  const first = firstEnd < 0 ? undefined : buf.toString('utf8', 0, firstEnd);
+  if (first !== undefined && first.startsWith('{"seq":')) return readLines(buf, walPath, snapshot, 0, undefined, true, salvage);
+  const headerText = first === undefined ? undefined : unframe(first);
+  let header: JournalHeader | undefined;
+  try {
+    if (headerText === undefined) throw new ShapeError('header', 'is missing or has a bad checksum');
+    const h = checkObject(JSON.parse(headerText), 'header');
+    if (h.journal !== 'tunekit' || h.version !== 2) throw new ShapeError('header', 'is not a tunekit journal header (version 2)');
+    header = { id: checkString(h.id, 'header.id'), continues: checkIndex(h.continues, 'header.continues') };
+  } catch (e) {
+    if (salvage) {
+      salvage.stop = { line: 1, detail: (e as Error).message };
+      return { ...empty, torn: false };
+    }
+    throw journalCorrupt(walPath, snapshot, 1, `is not a journal header (${(e as Error).message})`);
+  }
+  return readLines(buf, walPath, snapshot, firstEnd + 1, header, false, salvage);
+}
+
+function readLines(
+  buf: Buffer,
+  walPath: string,
+  snapshot: string,
+  from: number,
+  header: JournalHeader | undefined,
+  legacy: boolean,
+  salvage: { stop?: { line: number; detail: string } } | undefined,
+): JournalContents {
   const entries: JournalEntry[] = [];
-  let start = 0;
-  let line = 0;
+  let start = from;
+  let line = from === 0 ? 0 : 1;
+  const result = (torn: boolean) => ({ exists: true, header, legacy, entries, validBytes: start, torn });
   while (start < buf.length) {
     line++;
     const nl = buf.indexOf(10, start);
-    if (nl < 0) return { entries, validBytes: start, torn: true }; // no newline: the append was cut short
-    const text = buf.toString('utf8', start, nl);
-    const last = nl + 1 === buf.length;
+    const raw = nl < 0 ? undefined : buf.toString('utf8', start, nl);
+    const text = raw === undefined ? undefined : legacy ? raw : unframe(raw);
     let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      if (last) return { entries, validBytes: start, torn: true }; // e.g. a block of zeros after a power loss
-      throw journalCorrupt(walPath, snapshot, line, `is not valid JSON (${(e as Error).message})`);
+    let bad: string | undefined;
+    if (text === undefined) bad = raw === undefined ? 'is cut short' : 'has a bad checksum (its bytes changed after it was written)';
+    else {
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        bad = `is not valid JSON (${(e as Error).message})`;
+      }
+    }
+    if (bad !== undefined) {
+      if (isTornTail(buf, start)) return result(true); // the final append, cut by a crash
+      if (salvage) {
+        salvage.stop = { line, detail: bad };
+        return result(false);
+      }
+      throw journalCorrupt(walPath, snapshot, line, bad);
     }
     try {
       const { seq, op } = decodeOp(parsed, 'line');
       entries.push({ seq, op, line });
     } catch (e) {
       if (!(e instanceof ShapeError) && !(e instanceof TypeError)) throw e;
+      if (salvage) {
+        salvage.stop = { line, detail: `has the wrong shape (${e.message})` };
+        return result(false);
+      }
       throw journalCorrupt(walPath, snapshot, line, `has the wrong shape (${e.message})`);
     }
     start = nl + 1;
   }
-  return { entries, validBytes: start, torn: false };
+  return result(false);
 }
 
-/**
- * The StorageCorruptError for a bad journal line. The snapshot's `.bak` is not offered as a fix (it predates the journal), so
- * the detail says what can be done instead.
- */
-export function journalCorrupt(walPath: string, snapshot: string, line: number, detail: string): StorageCorruptError {
-  return new StorageCorruptError(
-    walPath,
-    `journal line ${line} ${detail}. The snapshot ${snapshot} is not affected; to recover, cut the journal before line ${line} ` +
-      `(the changes from that line on are lost)`,
-  );
+/** The error for a damaged journal line: never a crash (which only tears the final append), so `tunekit repair` is named. */
+export function journalCorrupt(walPath: string, snapshot: string, line: number, detail: string): StorageDamagedError {
+  return new StorageDamagedError(walPath, `journal line ${line} ${detail}; the snapshot ${snapshot} is not affected`, snapshot);
 }
 
 /** Options of a {@link JournalWriter}. */
@@ -87,9 +150,12 @@ export interface JournalWriterOptions {
   readonly flushIntervalMs: number;
   /** fdatasync after each write (true), or only hand lines to the OS (false: survives a process crash, not a power loss). */
   readonly fsync: boolean;
-  /** When the journal grows past this many bytes, `checkpoint` runs and the journal is truncated. */
+  /** When the journal grows past this many bytes, `checkpoint` runs. */
   readonly limitBytes: number;
-  /** Writes a snapshot holding everything applied so far; must not resolve before it is durable. */
+  /**
+   * Writes a snapshot chunk holding everything applied so far (durably), then replaces the journal by a fresh one that
+   * continues it ({@link JournalWriter.swap}).
+   */
   readonly checkpoint: () => Promise<void>;
 }
 
@@ -110,8 +176,6 @@ function writeAll(fd: number, buf: Buffer): void {
 
 const fdatasync = (fd: number): Promise<void> =>
   new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-const ftruncate = (fd: number): Promise<void> =>
-  new Promise((resolve, reject) => fs.ftruncate(fd, 0, (err) => (err ? reject(err) : resolve())));
 
 /** Appends to an open journal; see the file comment. Owned by one FileStorage. */
 export class JournalWriter {
@@ -125,7 +189,7 @@ export class JournalWriter {
 
   /** `fd` must be opened in append mode ('a'); `bytes` is the journal's current size. */
   constructor(
-    private readonly fd: number,
+    private fd: number,
     readonly path: string,
     private bytes: number,
     private readonly options: JournalWriterOptions,
@@ -160,6 +224,17 @@ export class JournalWriter {
       await this.loop;
     }
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Switches to a new journal file (opened for appending, `bytes` long), closing the old descriptor. Called by the checkpoint
+   * while the write loop waits for it, so no write can go to the old file afterwards.
+   */
+  swap(fd: number, bytes: number): void {
+    const old = this.fd;
+    this.fd = fd;
+    this.bytes = bytes;
+    fs.closeSync(old);
   }
 
   /** Closes the file descriptor (once: a second call must not close a descriptor number the OS has since reused). */
@@ -208,6 +283,12 @@ export class JournalWriter {
         if (this.options.fsync) await fdatasync(this.fd);
         this.bytes += buf.length;
       } catch (e) {
+        // Cut a partial append back off (disk full), so the journal ends at a whole record and replays cleanly.
+        try {
+          fs.ftruncateSync(this.fd, this.bytes);
+        } catch {
+          // a torn tail is ignored on replay anyway
+        }
         this.fail(e, waiters);
         return;
       }
@@ -215,9 +296,6 @@ export class JournalWriter {
       if (this.bytes > this.options.limitBytes) {
         try {
           await this.options.checkpoint();
-          await ftruncate(this.fd);
-          await fdatasync(this.fd);
-          this.bytes = 0;
         } catch (e) {
           this.fail(e, []);
           return;
@@ -229,11 +307,10 @@ export class JournalWriter {
   }
 
   private fail(e: unknown, waiters: Waiter[]): void {
-    this.failure = new TunekitError(
-      'ERR_TUNEKIT_STORAGE_IO',
-      `writing ${this.path} failed (${(e as Error).message}); changes since the last successful write may be missing on disk. ` +
-        `Fix the cause (disk full? permissions?) and reopen the storage: it replays everything that reached the disk`,
-    );
+    this.failure =
+      e instanceof TunekitError
+        ? e
+        : new StorageIOError(this.path, 'write', e, 'everything acknowledged before this error is on disk; reopen the storage to continue');
     for (const w of [...waiters, ...this.waiters]) w.reject(this.failure);
     this.waiters = [];
     this.pending = [];

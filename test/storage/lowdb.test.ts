@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileStorage } from '../../src/storage/lowdb.js';
 import { StorageCorruptError, StorageLockedError } from '../../src/core/errors.js';
+import { frame } from '../../src/storage/codec.js';
 import { rejects, storageContract, studyRecord } from './contract.js';
 
 const dirs: string[] = [];
@@ -79,7 +80,7 @@ t.after(() => {
 t('journal replay after a crash: every finished trial is back, the stale lock is taken over', async () => {
   const file = path.join(tempDir(), 's.json');
   const st = await populated(file);
-  assert.not.ok(fs.existsSync(file), 'no checkpoint yet: everything is in the journal');
+  assert.not.match(fs.readFileSync(file, 'utf8'), '"trials"', 'no checkpoint yet: everything is in the journal');
   const copy = crashImage(file);
   await st.close();
   const again = await FileStorage.open(copy);
@@ -102,7 +103,7 @@ t('a torn final journal line is ignored and cut off', async () => {
   const again = await FileStorage.open(copy);
   assert.is((await again.getTrials('s')).length, 5);
   assert.equal((await again.getTrial('s', 3))?.intermediate, [{ step: 1, value: 0.5 }, { step: 2, value: 0.4 }]);
-  assert.is(fs.statSync(`${copy}.wal`).size, whole);
+  assert.is(fs.readFileSync(`${copy}.wal`, 'utf8').split('\n').length, 2, 'the replayed ops went into the snapshot; a fresh journal (header only) replaces the torn one');
   await again.close();
   // A final line that ends in a newline but is not JSON (e.g. zeros after a power loss) is a torn append too.
   fs.appendFileSync(`${copy2}.wal`, '\0\0\0\0\n');
@@ -111,26 +112,33 @@ t('a torn final journal line is ignored and cut off', async () => {
   await third.close();
 });
 
-t('a corrupt snapshot is refused, named with its .bak, and left byte-for-byte untouched', async () => {
+t('a corrupt snapshot is refused, naming `tunekit repair`, and left byte-for-byte untouched', async () => {
   const file = path.join(tempDir(), 's.json');
   await (await populated(file)).close();
   const st = await FileStorage.open(file);
   await st.createTrial('s', { state: 'running', params: {} });
   await st.close();
-  assert.ok(fs.existsSync(`${file}.bak`));
   const text = fs.readFileSync(file);
-  fs.writeFileSync(file, text.subarray(0, Math.floor(text.length / 2)));
+  const lines = text.toString('utf8').split('\n');
+  const damaged = lines.findIndex((l) => l.includes('"i":1'));
+  lines[damaged] = lines[damaged]!.replace('"i":1', '"i":7'); // still parses: only the checksum can tell
+  fs.writeFileSync(file, lines.join('\n'));
   const bytes = fs.readFileSync(file);
   const listing = files(file);
   const err = await rejects(FileStorage.open(file), 'ERR_TUNEKIT_STORAGE_CORRUPT');
   assert.instance(err, StorageCorruptError);
   assert.match(err.message, file);
-  assert.match(err.message, `${file}.bak`);
+  assert.match(err.message, `tunekit repair ${file}`);
+  assert.match(err.message, `line ${damaged + 1}`);
   await rejects(FileStorage.openReadOnly(file), 'ERR_TUNEKIT_STORAGE_CORRUPT');
   assert.equal(fs.readFileSync(file), bytes);
   assert.equal(files(file), listing, 'no lock, journal or temp file was created');
   fs.writeFileSync(file, JSON.stringify({ hello: 1 }));
   assert.match((await rejects(FileStorage.open(file), StorageCorruptError)).message, 'tunekit-storage');
+  // Cut in half: the torn tail is what a crash leaves, but the last intact chunk says a writer had it open, and there is
+  // no journal: damage, not a crash.
+  fs.writeFileSync(file, text.subarray(0, Math.floor(text.length / 2)));
+  assert.match((await rejects(FileStorage.open(file), StorageCorruptError)).message, 'journal is missing');
 });
 
 t('a bad line in the middle of the journal, or a replay breaking the state machine, is corruption', async () => {
@@ -146,7 +154,7 @@ t('a bad line in the middle of the journal, or a replay breaking the state machi
   // A well-formed final line that finishes an already complete trial cannot be a torn append: it is refused too.
   const last = JSON.parse(fs.readFileSync(`${copy2}.wal`, 'utf8').trim().split('\n').pop()!).seq as number;
   const bad = { seq: last + 1, op: 'finishTrial', study: 's', number: 0, at: new Date().toISOString(), result: { state: 'failed' } };
-  fs.appendFileSync(`${copy2}.wal`, JSON.stringify(bad) + '\n');
+  fs.appendFileSync(`${copy2}.wal`, frame(JSON.stringify(bad)) + '\n');
   assert.match((await rejects(FileStorage.open(copy2), StorageCorruptError)).message, 'cannot be replayed');
 });
 
@@ -219,18 +227,22 @@ t('buffered reports reach the disk within flushIntervalMs', async () => {
   await again.close();
 });
 
-t('checkpoint: past journalLimitBytes the snapshot is rewritten, .bak kept, journal truncated', async () => {
+t('checkpoint: past journalLimitBytes a chunk is appended (earlier bytes never rewritten), the journal replaced', async () => {
   const file = path.join(tempDir(), 's.json');
   const st = await populated(file, { journalLimitBytes: 1500 });
+  const early = fs.readFileSync(file);
   for (let i = 0; i < 10; i++) {
     const x = await st.createTrial('s', { state: 'running', params: { more: i } });
     await st.finishTrial('s', x.number, { state: 'complete', value: i });
   }
   await st.flush();
-  const snap = JSON.parse(fs.readFileSync(file, 'utf8'));
-  assert.equal([snap.format, snap.version], ['tunekit-storage', 1]);
-  assert.ok(snap.seq > 0);
-  assert.ok(fs.existsSync(`${file}.bak`));
+  const snap = fs.readFileSync(file);
+  assert.ok(snap.length > early.length && snap.subarray(0, early.length).equals(early), 'the snapshot only grew at its end');
+  const chunks = snap.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { format?: string; version?: number; seq?: number; trials?: { s: { number: number }[] } });
+  assert.equal([chunks[0]!.format, chunks[0]!.version], ['tunekit-storage', 2]);
+  const stored = chunks.flatMap((c) => c.trials?.s.map((x) => x.number) ?? []);
+  assert.ok(stored.filter((n) => n < 3).length <= 3, `finished trials are written once: ${stored.join(',')}`);
+  assert.ok(chunks[chunks.length - 1]!.seq! > 0);
   const written = fs.readFileSync(`${file}.wal`, 'utf8').split('\n').filter(Boolean);
   assert.ok(written.length < 20 + 3, `journal holds ${written.length} lines, the study needed more ops`);
   const copy = crashImage(file);
