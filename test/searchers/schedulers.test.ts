@@ -174,25 +174,24 @@ test('pbt: the bottom quantile copies a top member\'s checkpoint with perturbed 
   assert.equal(await ask(), { kind: 'exhausted' });
 });
 
-test('asha stop rule (a pruner): a trial goes on at rung k only if among the top max(1, floor(n/eta)) of values there', () => {
+test('asha stop rule (a pruner): a trial goes on at rung k only if among the top max(1, floor(n/eta)) of values there', async () => {
   const pruner = ashaStopPruner({ space: sp4, seed: 1, direction: 'minimize' }, { min: 1, max: 9 });
   const withReports = (n: number, reports: [number, number][]) => rec(n, {}, { state: 'running', intermediate: reports.map(([step, value]) => ({ step, value })) });
-  const decide = (t: TrialRecord, others: TrialRecord[]) => pruner.decide({ trial: t, step: t.intermediate.at(-1)!.step, trials: [...others, t], direction: 'minimize' });
+  const decide = async (t: TrialRecord, others: TrialRecord[]) => pruner.decide({ trial: t, step: t.intermediate.at(-1)!.step, trials: [...others, t], direction: 'minimize' });
   const first = withReports(0, [[1, 5]]);
-  assert.equal(decide(first, []), { action: 'continue' }, 'the first trial always passes');
+  assert.equal(await decide(first, []), { action: 'continue' }, 'the first trial always passes');
   const done = [withReports(0, [[1, 5], [2, 4], [3, 3]]), withReports(1, [[1, 2], [2, 1.9], [3, 1.8]]), withReports(2, [[1, 7]])];
-  assert.equal(decide(withReports(3, [[1, 2.5]]), done).action, 'prune', '4 values at rung 0: only the best 1 goes on');
-  assert.equal(decide(withReports(3, [[1, 1.5]]), done), { action: 'continue' });
-  assert.equal(decide(withReports(3, [[1, 1.5], [2, 1.4]]), done), { action: 'continue' }, 'step 2 is no rung');
-  const r = decide(withReports(3, [[1, 1.5], [2, 1.4], [3, 3.5]]), done);
+  assert.equal((await decide(withReports(3, [[1, 2.5]]), done)).action, 'prune', '4 values at rung 0: only the best 1 goes on');
+  assert.equal(await decide(withReports(3, [[1, 1.5]]), done), { action: 'continue' });
+  assert.equal(await decide(withReports(3, [[1, 1.5], [2, 1.4]]), done), { action: 'continue' }, 'step 2 is no rung');
+  const r = await decide(withReports(3, [[1, 1.5], [2, 1.4], [3, 3.5]]), done);
   assert.is(r.action, 'prune', 'rung 1 (step 3): 3 values, 3.5 is not the best');
   const stopMode = composeSearcher({ searcher: 'random', scheduler: { type: 'asha', mode: 'stop' } }, init);
   const s = createScheduler({ type: 'asha', mode: 'stop' }, init);
   assert.ok(s.pruner, 'stop mode carries the pruner');
-  return stopMode.suggest({ number: 0, trials: [] }).then((x) => {
-    isSuggest(x);
-    assert.is(x.budget, 9, 'stop mode starts every configuration with the full budget');
-  });
+  const x = await stopMode.suggest({ number: 0, trials: [] });
+  isSuggest(x);
+  assert.is(x.budget, 9, 'stop mode starts every configuration with the full budget');
 });
 
 test('grid + asha: an exhausted grid waits while trials run (they may be promoted), then ends', async () => {
