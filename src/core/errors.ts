@@ -183,3 +183,28 @@ export class StorageUnavailableError extends TunekitError {
     super('ERR_TUNEKIT_STORAGE_UNAVAILABLE', `the storage ${where} cannot be used: ${detail}; ${fix}`);
   }
 }
+
+/** A trainable module that cannot be read (deleted or moved since the sweep started, or no permission). */
+export class TrainableError extends TunekitError {
+  constructor(message: string) {
+    super('ERR_TUNEKIT_TRAINABLE', message);
+  }
+}
+
+/**
+ * The trainable module's content differs from the one recorded when the sweep started: continuing would put results of two
+ * programs in one study. `recorded` and `current` are sha256 hex digests of the module file.
+ */
+export class TrainableChangedError extends TunekitError {
+  constructor(
+    readonly module: string,
+    readonly recorded: string,
+    readonly current: string,
+  ) {
+    super(
+      'ERR_TUNEKIT_TRAINABLE_CHANGED',
+      `the trainable module ${module} changed since this sweep started (sha256 ${recorded.slice(0, 12)}… -> ${current.slice(0, 12)}…); ` +
+        `results would mix two programs. Resume anyway with --allow-changed-trainable, or start a new sweep (another --out)`,
+    );
+  }
+}

@@ -22,6 +22,7 @@ import { createPruner, type PrunerSpec } from '../pruners/spec.js';
 import { deviceProblems } from '../pool/slots.js';
 import type { JsonObject } from '../pool/protocol.js';
 import { limitProblem, nameProblem, type LimitedField } from './limits.js';
+import { hashTrainable } from './trainable-hash.js';
 
 export { LIMITS, limitProblem, nameProblem, type LimitedField, type Range } from './limits.js';
 
@@ -58,8 +59,12 @@ export type DatasetSpec = MnistDatasetSpec | TabularDatasetSpec;
 export interface SweepFile {
   readonly name: string;
   readonly dataset?: DatasetSpec;
-  /** 'builtin' (default: trials/ runTrial, params are TrialConfig fields) or `{ module: './train.ts' }` (relative to the file). */
-  readonly trainable?: 'builtin' | { readonly module: string };
+  /**
+   * 'builtin' (default: trials/ runTrial, params are TrialConfig fields) or `{ module: './train.ts' }` (relative to the file).
+   * The module is code every trial runs: trust a sweep file like code. `sha256` is normally recorded by tunekit; given here, it
+   * pins the module (a resume refuses a file with another hash).
+   */
+  readonly trainable?: 'builtin' | { readonly module: string; readonly sha256?: string };
   /** Config fields every trial starts from; the sampled params are merged over them. */
   readonly defaults?: JsonObject;
   /** The search space in its JSON form (`space.toJSON()`; parameters carry `_type`). */
@@ -92,7 +97,11 @@ export interface ResolvedSweep {
   readonly version: 1;
   readonly name: string;
   readonly dataset?: DatasetSpec;
-  readonly trainable: 'builtin' | { readonly module: string };
+  /**
+   * `sha256`: of the module file (entry file only) when the sweep was created; `tunekit resume` compares it with the file.
+   * validateSweep always records it; it is absent only from sweeps built by hand (nothing is compared then).
+   */
+  readonly trainable: 'builtin' | { readonly module: string; readonly sha256?: string };
   readonly defaults: JsonObject;
   readonly space: SpaceJson;
   readonly searcher: SearcherSpec;
@@ -207,11 +216,23 @@ function checkDataset(p: Problems, d: unknown, baseDir: string): DatasetSpec | u
 function checkTrainable(p: Problems, t: unknown, baseDir: string): ResolvedSweep['trainable'] | undefined {
   if (t === undefined || t === 'builtin') return 'builtin';
   if (isObject(t) && typeof t['module'] === 'string' && t['module']) {
-    unknownKeys(p, 'trainable', t, ['module']);
+    unknownKeys(p, 'trainable', t, ['module', 'sha256']);
     const file = path.resolve(baseDir, t['module']);
+    const given = t['sha256'];
+    if (given !== undefined && (typeof given !== 'string' || !/^[0-9a-f]{64}$/.test(given))) {
+      p.add('trainable.sha256', `must be the 64 hex digits tunekit recorded, got ${show(given)}; remove it to record the current module's`);
+    }
     if (!/\.(m?js|[cm]?ts)$/.test(file)) p.add('trainable.module', `must be a .js, .mjs or .ts file, got ${show(t['module'])}`);
-    else if (!fs.existsSync(file)) p.add('trainable.module', `no file at ${file} (paths are relative to the sweep file)`);
-    return { module: file };
+    else if (!fs.existsSync(file) || !fs.statSync(file).isFile()) p.add('trainable.module', `no file at ${file} (paths are relative to the sweep file)`);
+    else {
+      // A stored sha256 (sweep.json on resume) is kept: it says what ran so far; checkTrainableUnchanged compares it with the file.
+      try {
+        return { module: file, sha256: typeof given === 'string' ? given : hashTrainable(file) };
+      } catch (error) {
+        p.add('trainable.module', (error as Error).message);
+      }
+    }
+    return { module: file, sha256: '' };
   }
   p.add('trainable', `must be "builtin" or { "module": "./train.ts" } (a module exporting default async (config, ctx) => metrics), got ${show(t)}`);
   return undefined;

@@ -4,6 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,10 +82,12 @@ test('unreadable files: invalid JSON, unknown extension, nothing exported', asyn
 test('a valid module sweep resolves: defaults filled in, paths absolute', async () => {
   // test/fixtures/pool/sweep.json names its module relative to itself ("./trainable.ts").
   const fixture = await loadSweepFile(path.join(FIXTURES, 'sweep.json'));
-  assert.equal(fixture.sweep.trainable, { module: path.join(FIXTURES, 'trainable.ts') });
+  const module = path.join(FIXTURES, 'trainable.ts');
+  const sha256 = createHash('sha256').update(fs.readFileSync(module)).digest('hex');
+  assert.equal(fixture.sweep.trainable, { module, sha256 }, 'the module and its sha256 are recorded');
   assert.is(fixture.sweep.seed, 7);
   const { sweep } = await loadSweepFile(write('ok.json', { ...moduleSweep, trainable: { module: path.relative(tmp, path.join(FIXTURES, 'trainable.ts')) } }));
-  assert.equal(sweep.trainable, { module: path.join(FIXTURES, 'trainable.ts') });
+  assert.equal(sweep.trainable, { module, sha256 });
   assert.equal(sweep.objective, { metric: 'loss', direction: 'minimize' });
   assert.equal(sweep.devices, ['cpu']);
   assert.is(sweep.searcher, 'random');
