@@ -41,7 +41,7 @@ export function isMissing(v: unknown): boolean {
 
 type CellClass = 'missing' | 'num' | 'nonfinite' | 'bool' | 'str';
 
-function classify(v: unknown, column: string, row: number): CellClass {
+function classify(v: unknown, column: string, row: number, what: string): CellClass {
   if (isMissing(v)) return 'missing';
   if (typeof v === 'number') return Number.isFinite(v) ? 'num' : 'nonfinite';
   if (typeof v === 'boolean') return 'bool';
@@ -53,7 +53,7 @@ function classify(v: unknown, column: string, row: number): CellClass {
     return 'str';
   }
   if (typeof v === 'bigint') return 'num';
-  throw dataErrors.badValue(column, row, v);
+  throw dataErrors.badValue(what, column, row, v);
 }
 
 /**
@@ -65,8 +65,8 @@ function classify(v: unknown, column: string, row: number): CellClass {
  * An all-missing column is numeric with every value NaN (the caller decides whether that is an error).
  * Called by `prepareTabular` for the target and every feature.
  */
-export function encodeColumn(name: string, cells: readonly unknown[]): EncodedColumn {
-  const classes = cells.map((v, i) => classify(v, name, i + 1));
+export function encodeColumn(name: string, cells: readonly unknown[], what = 'the records'): EncodedColumn {
+  const classes = cells.map((v, i) => classify(v, name, i + 1, what));
   let nonMissing = 0;
   let numLike = 0;
   let bools = 0;
@@ -83,8 +83,8 @@ export function encodeColumn(name: string, cells: readonly unknown[]): EncodedCo
     classes.forEach((c, i) => {
       const v = cells[i];
       if (c === 'missing') return;
-      if (c === 'str' || c === 'bool') throw dataErrors.nonNumeric(name, i + 1, v, numLike / nonMissing);
-      if (c === 'nonfinite') throw dataErrors.nonFinite(name, i + 1, v);
+      if (c === 'str' || c === 'bool') throw dataErrors.nonNumeric(what, name, i + 1, v, numLike / nonMissing);
+      if (c === 'nonfinite') throw dataErrors.nonFinite(what, name, i + 1, v);
       const x = Number(typeof v === 'string' ? v.trim() : v);
       values[i] = x;
       if (!Number.isInteger(x)) integer = false;

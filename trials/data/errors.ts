@@ -23,6 +23,7 @@ export type DataErrorCode =
   | 'ERR_TUNEKIT_DATA_BAD_CSV'
   | 'ERR_TUNEKIT_DATA_BAD_JSON'
   | 'ERR_TUNEKIT_DATA_MISSING_FILE'
+  | 'ERR_TUNEKIT_DATA_UNREADABLE'
   | 'ERR_TUNEKIT_DATA_UNKNOWN_EXTENSION'
   | 'ERR_TUNEKIT_DATA_EMPTY_SPLIT';
 
@@ -68,10 +69,10 @@ export const dataErrors = {
       { column: feature },
     ),
 
-  targetAsFeature: (target: string) =>
+  targetAsFeature: (what: string, target: string) =>
     new DataError(
       'ERR_TUNEKIT_DATA_UNKNOWN_COLUMN',
-      `${q(target)} is the target, so it cannot also be in \`features\` (that would leak the label); remove it from \`features\``,
+      `${q(target)} is the target of ${what}, so it cannot also be in \`features\` (that would leak the label); remove it from \`features\``,
       { column: target },
     ),
 
@@ -88,49 +89,49 @@ export const dataErrors = {
       `${what} has no feature columns besides the target ${q(target)}; at least one feature is required`,
     ),
 
-  oneClass: (target: string, value: string) =>
+  oneClass: (what: string, target: string, value: string) =>
     new DataError(
       'ERR_TUNEKIT_DATA_ONE_CLASS',
-      `classification target ${q(target)} has a single class (${q(value)}) after dropping missing targets; ` +
+      `classification target ${q(target)} of ${what} has a single class (${q(value)}) after dropping missing targets; ` +
         `at least 2 classes are required: choose another target or add rows of other classes`,
       { column: target },
     ),
 
-  targetType: (target: string, kind: string) =>
+  targetType: (what: string, target: string, kind: string) =>
     new DataError(
       'ERR_TUNEKIT_DATA_TARGET_TYPE',
-      `regression needs a numeric target, but ${q(target)} is ${kind}; use task: 'classification' or another target`,
+      `regression needs a numeric target, but ${q(target)} of ${what} is ${kind}; use task: 'classification' or another target`,
       { column: target },
     ),
 
-  nonNumeric: (column: string, row: number, value: unknown, share: number) =>
+  nonNumeric: (what: string, column: string, row: number, value: unknown, share: number) =>
     new DataError(
       'ERR_TUNEKIT_DATA_NON_NUMERIC',
-      `column ${q(column)} is numeric (${Math.round(share * 100)}% of its values are numbers) but data row ${row} holds ` +
+      `column ${q(column)} of ${what} is numeric (${Math.round(share * 100)}% of its values are numbers) but data row ${row} holds ` +
         `${show(value)}; fix the value or mark it missing (empty, NA, NaN or .)`,
       { column, row },
     ),
 
-  nonFinite: (column: string, row: number, value: unknown) =>
+  nonFinite: (what: string, column: string, row: number, value: unknown) =>
     new DataError(
       'ERR_TUNEKIT_DATA_NON_FINITE',
-      `column ${q(column)} data row ${row} holds the non-finite number ${show(value)}; every number must be finite: ` +
+      `column ${q(column)} of ${what}, data row ${row} holds the non-finite number ${show(value)}; every number must be finite: ` +
         `fix the value or mark it missing (empty, NA, NaN or .)`,
       { column, row },
     ),
 
-  badValue: (column: string, row: number, value: unknown) =>
+  badValue: (what: string, column: string, row: number, value: unknown) =>
     new DataError(
       'ERR_TUNEKIT_DATA_BAD_VALUE',
-      `column ${q(column)} data row ${row} holds a ${Array.isArray(value) ? 'array' : typeof value}; cells must be numbers, ` +
+      `column ${q(column)} of ${what}, data row ${row} holds a ${Array.isArray(value) ? 'array' : typeof value}; cells must be numbers, ` +
         `strings, booleans or missing: flatten the record first`,
       { column, row },
     ),
 
-  allMissing: (column: string, split: string) =>
+  allMissing: (what: string, column: string, split: string) =>
     new DataError(
       'ERR_TUNEKIT_DATA_ALL_MISSING',
-      `column ${q(column)} has no value in the ${split} split, so nothing can be imputed from it; ` +
+      `column ${q(column)} of ${what} has no value in the ${split} split, so nothing can be imputed from it; ` +
         `drop it from \`features\` or fill it in`,
       { column },
     ),
@@ -155,6 +156,13 @@ export const dataErrors = {
 
   missingFile: (path: string) =>
     new DataError('ERR_TUNEKIT_DATA_MISSING_FILE', `data file ${path} does not exist; check the path (relative paths start at ${process.cwd()})`),
+
+  unreadable: (path: string, code: string) =>
+    new DataError(
+      'ERR_TUNEKIT_DATA_UNREADABLE',
+      `data file ${path} cannot be read (${code === 'EISDIR' ? 'EISDIR: it is a directory' : code}); point \`source\` at a ` +
+        `readable .csv, .tsv or .json file`,
+    ),
 
   unknownExtension: (path: string) =>
     new DataError(

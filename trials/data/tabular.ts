@@ -114,7 +114,14 @@ export async function readRecords(path: string): Promise<Record<string, unknown>
   const ext = extname(path).toLowerCase();
   if (ext !== '.csv' && ext !== '.tsv' && ext !== '.json') throw dataErrors.unknownExtension(path);
   if (!existsSync(path)) throw dataErrors.missingFile(path);
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    // A directory named data.csv, no permission...: a DataError naming the file rather than a bare errno.
+    const code = (e as { code?: unknown }).code;
+    throw dataErrors.unreadable(path, typeof code === 'string' ? code : (e as Error).message);
+  }
   if (ext === '.json') {
     let parsed: unknown;
     try {
@@ -153,13 +160,13 @@ function inferTask(col: EncodedColumn): Task {
 /** Maps the target to y over all records (NaN = missing target), with sorted class names for classification. */
 function encodeTarget(col: EncodedColumn, task: Task, what: string): { y: Float64Array; classNames?: string[] } {
   if (task === 'regression') {
-    if (col.kind !== 'numeric') throw dataErrors.targetType(col.name, col.kind);
+    if (col.kind !== 'numeric') throw dataErrors.targetType(what, col.name, col.kind);
     return { y: col.values };
   }
   const distinct = [...new Set([...col.values].filter((v) => !Number.isNaN(v)))].sort((a, b) => a - b);
   const names = distinct.map((v) => (col.categories ? col.categories[v]! : String(v)));
   if (distinct.length === 0) throw dataErrors.noTargetValues(what, col.name);
-  if (distinct.length === 1) throw dataErrors.oneClass(col.name, names[0]!);
+  if (distinct.length === 1) throw dataErrors.oneClass(what, col.name, names[0]!);
   const index = new Map(distinct.map((v, k) => [v, k]));
   return { y: Float64Array.from(col.values, (v) => (Number.isNaN(v) ? Number.NaN : index.get(v)!)), classNames: names };
 }
@@ -213,7 +220,7 @@ export function prepareTabular(
   if (!known.has(target)) throw dataErrors.noTarget(what, target, columns);
   const explicit = opts.features !== undefined;
   for (const f of opts.features ?? []) {
-    if (f === target) throw dataErrors.targetAsFeature(target);
+    if (f === target) throw dataErrors.targetAsFeature(what, target);
     if (!known.has(f)) throw dataErrors.unknownFeature(what, f, columns);
   }
   if (explicit && new Set(opts.features).size !== opts.features!.length) throw new OptionsError('`features` must not repeat a column');
@@ -221,7 +228,7 @@ export function prepareTabular(
   const warnings: string[] = [];
 
   // 1-2. target, dropping rows where it is missing
-  const targetCol = encodeColumn(target, cellsOf(target));
+  const targetCol = encodeColumn(target, cellsOf(target), what);
   const task = opts.task ?? inferTask(targetCol);
   const { y, classNames } = encodeTarget(targetCol, task, what);
   const n = records.length;
@@ -245,7 +252,7 @@ export function prepareTabular(
   if (train!.length === 0) throw dataErrors.emptyTrain(what, '(no rows were assigned to it)');
 
   // features (default ones skip high-cardinality categoricals, counted on train rows)
-  let cols = (explicit ? opts.features! : columns.filter((c) => c !== target)).map((f) => encodeColumn(f, cellsOf(f)));
+  let cols = (explicit ? opts.features! : columns.filter((c) => c !== target)).map((f) => encodeColumn(f, cellsOf(f), what));
   const skippedColumns: string[] = [];
   if (!explicit) {
     cols = cols.filter((c) => {
@@ -276,7 +283,7 @@ export function prepareTabular(
     filled = cols.map((c) => {
       const strategy = c.kind === 'numeric' ? numericStrategy : 'most_frequent';
       const fill = fitImputer(c.values, strategy, train);
-      if (Number.isNaN(fill)) throw dataErrors.allMissing(c.name, 'train');
+      if (Number.isNaN(fill)) throw dataErrors.allMissing(what, c.name, 'train');
       imputation[c.name] = { strategy, value: c.categories ? c.categories[fill]! : fill };
       return imputeColumn(c.values, fill);
     });
