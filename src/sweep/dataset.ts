@@ -1,6 +1,9 @@
 /**
  * Loads a sweep's dataset once, in the controller; the pool then moves it into shared memory for every worker.
+ * `checkDataset` is the entry the runner uses: it runs before the output directory is created, so a sweep whose data is bad
+ * fails with a listed problem and leaves nothing behind.
  */
+import { SweepFileError, TunekitError } from '../core/errors.js';
 import type { Dataset } from '../../trials/types.js';
 import type { TabularOptions } from '../../trials/data/tabular.js';
 import type { DatasetSpec } from './spec.js';
@@ -16,4 +19,23 @@ export async function loadSweepDataset(spec: DatasetSpec): Promise<Dataset> {
   const { type: _type, source, ...rest } = spec;
   const file = source === 'vega:penguins' ? vegaDatasetPath('penguins') : source === 'vega:cars' ? vegaDatasetPath('cars') : source;
   return loadTabular({ ...(rest as Omit<TabularOptions, 'source'>), source: file });
+}
+
+/**
+ * Loads and checks the dataset of a validated sweep without writing anything. Bad data (DataError: it names the data file,
+ * column and row) and bad loader options (OptionsError, e.g. `clean.impute`) become a SweepFileError for `sweepFile` with
+ * the problem at `dataset`, like every other sweep problem; anything else (a bug) is rethrown as is. Call it before creating
+ * the output directory and hand the Dataset to the run.
+ */
+export async function checkDataset(spec: DatasetSpec, sweepFile: string): Promise<Dataset> {
+  try {
+    return await loadSweepDataset(spec);
+  } catch (error) {
+    // OptionsError is a TypeError with a code, not a TunekitError: both carry tunekit's own messages.
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof TunekitError || (error instanceof Error && typeof code === 'string' && code.startsWith('ERR_TUNEKIT_'))) {
+      throw new SweepFileError(sweepFile, [`dataset: ${error.message}`]);
+    }
+    throw error;
+  }
 }

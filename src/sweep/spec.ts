@@ -199,6 +199,7 @@ function checkDataset(p: Problems, d: unknown, baseDir: string): DatasetSpec | u
     } else {
       resolved = path.resolve(baseDir, source);
       if (!fs.existsSync(resolved as string)) p.add('dataset.source', `no file at ${resolved as string} (paths are relative to the sweep file)`);
+      else if (fs.statSync(resolved as string).isDirectory()) p.add('dataset.source', `${resolved as string} is a directory; name a .csv, .tsv or .json file`);
     }
     if (typeof d['target'] !== 'string' || !d['target']) p.add('dataset.target', `must name the target column, got ${show(d['target'])}`);
     if (d['task'] !== undefined && d['task'] !== 'classification' && d['task'] !== 'regression') p.add('dataset.task', `must be "classification" or "regression", got ${show(d['task'])}`);
