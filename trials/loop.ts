@@ -33,6 +33,7 @@ import { prefixed } from './metrics.js';
 import { buildModel } from './models/index.js';
 import { makeOptimizer } from './optimizers.js';
 import { makeSchedule } from './schedules.js';
+import { measureHardware, validateMeasure } from './measure.js';
 import { validateDataset, validateTrialConfig, type Objective } from './trial-config.js';
 import { OptionsError } from '../src/core/errors.js';
 import type { Batch, Dataset, EpochReport, LossConfig, RunTrialOptions, TrialConfig, TrialRunResult } from './types.js';
@@ -80,6 +81,7 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
   const objective = validateTrialConfig(config, data.task);
   const rowSize = validateDataset(data);
   const startEpoch = checkContinue(options, config.epochs);
+  const measure = config.measure !== undefined ? validateMeasure(config.measure) : options.measure === false ? false : validateMeasure(options.measure);
   await useBackend(config.backend ?? 'wasm');
   const backend = activeBackend();
 
@@ -222,7 +224,10 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
     }
     if (kept) model.setWeights(kept);
     if (bestEpoch === 0) bestEpoch = startEpoch + history.length; // objective never finite: keep the last weights
-    return { ...(await finish(model, config, data, lossFn, outputs, evalBatch, options)), history, bestEpoch, stopReason, backend, paramCount };
+    const done = await finish(model, config, data, lossFn, outputs, evalBatch, options);
+    // Measured on the restored best weights, the model the checkpoint holds (after finish: the checkpoint is already safe).
+    const hardware = measure === false ? undefined : await measureHardware(model, inputShape, paramCount, measure);
+    return { ...done, history, bestEpoch, stopReason, backend, paramCount, ...(hardware ? { hardware } : {}) };
   } finally {
     tf.dispose(accumulators);
     tf.dispose(kept);

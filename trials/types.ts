@@ -2,6 +2,7 @@
  * Types shared by everything that runs inside one trial (`trials/`). `runTrial(config, data, options)` is the entry point; the
  * pieces (data, models, losses, optimisers, schedules, augmentation) each own one file and meet only through these types.
  */
+import type { HardwareMetrics, MeasureOptions } from './measure.js';
 import type * as tf from '@tensorflow/tfjs';
 
 /** TF.js backends: `wasm` (default), `cpu`, and the optional native ones from @tensorflow/tfjs-node(-gpu). */
@@ -213,6 +214,11 @@ export interface TrialConfig {
   readonly backend?: BackendName;
   /** For conv models: return the first `channels` feature maps of each conv layer for the first test sample. */
   readonly featureMaps?: { readonly channels: number };
+  /**
+   * Hardware metrics measured after training (see trials/measure.ts): e.g. `{ onnx: true, int8: true }` adds the ONNX / int8
+   * sizes and onnxruntime latencies; `{ latency: false }` keeps only the sizes. Overrides `RunTrialOptions.measure`.
+   */
+  readonly measure?: MeasureOptions;
 }
 
 /** What the loop reports after each epoch. */
@@ -251,6 +257,8 @@ export interface RunTrialOptions {
   /** Epochs already trained (default 0): runs epochs startEpoch+1..epochs, numbering reports from there and resuming the lr
    * schedule and shuffle stream. 0 <= startEpoch < epochs. */
   readonly startEpoch?: number;
+  /** Hardware metrics after training (default `{}`: sizes and TF.js latency); `false` skips them. The config's `measure` wins. */
+  readonly measure?: MeasureOptions | false;
 }
 
 export interface TrialRunResult {
@@ -266,4 +274,10 @@ export interface TrialRunResult {
   /** Directory with model.json, when outDir was given. */
   readonly checkpoint?: string;
   readonly featureMaps?: { readonly [layer: string]: { readonly shape: readonly number[]; readonly data: readonly number[] } };
+  /**
+   * Size and speed of the final (best-epoch) model: `paramCount`, `modelBytes`, `latencyMs` / `latencyMs256` (median ms per
+   * forward pass at batch 1 / 256 on `backend`), `latencyIqrMs` / `latencyIqrMs256`, and the ONNX figures when asked for.
+   * Absent for aborted trials and with `measure: false`.
+   */
+  readonly hardware?: HardwareMetrics;
 }
