@@ -7,7 +7,7 @@
  *   node --import tsx bench/overhead.ts --quick   # 1/10 of the trials
  *
  * Workloads: 2,000 trials x 50 reports (file storage = durable lowdb+journal, and memory); 10,000 trials without reports.
- * Each workload runs in its own child process so its peak RSS is its own. Goals (issue 2): durable storage at or below Optuna's
+ * Each workload runs in its own child process so its peak RSS is its own. Goals: durable storage at or below Optuna's
  * in-memory ms/trial; RSS under 300 MB at 10,000 trials.
  *
  * Note: Optuna's anchor uses MedianPruner, which prunes some trials early (fewer reports); tunekit's runs here use no pruner, so

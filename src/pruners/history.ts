@@ -3,7 +3,7 @@
  * sorted by step, plus number formatting for reasons. Everything here is a pure function of stored records, which is what
  * makes pruner decisions reproducible after a restart.
  */
-import type { IntermediateValue, Metrics, TrialRecord } from '../core/types.js';
+import type { IntermediateValue, TrialRecord } from '../core/types.js';
 import type { PruneDecision, PruneRequest } from './types.js';
 
 /** The shared "go on" answer (frozen: callers never mutate decisions). */
@@ -80,14 +80,6 @@ export function fmt(x: number): string {
 /** `a -> b -> c` of a metric along points. */
 export function trail(points: readonly IntermediateValue[], read: (p: IntermediateValue) => number): string {
   return points.map((p) => fmt(read(p))).join(' -> ');
-}
-
-/** The non-finite entries of a metrics object, as `name=NaN` strings (for reasons). */
-export function nonFiniteEntries(metrics: Metrics | undefined): string[] {
-  if (!metrics) return [];
-  return Object.entries(metrics)
-    .filter(([, v]) => typeof v === 'number' && !Number.isFinite(v))
-    .map(([k, v]) => `${k}=${fmt(v)}`);
 }
 
 /** Whether `a` is better than `b` in the study's direction (NaN is never better). */

@@ -2,7 +2,7 @@
  * Every error the data loaders throw on purpose is made here, so the messages stay consistent: each names the column, the
  * 1-based data row (the first record after a CSV header is row 1) or the file, and says how to fix it. Callers match on
  * `code` (or the class), never on message text. Bad *options* (fractions out of range, k < 2...) are `OptionsError`s from
- * `src/errors.ts` instead: those are programming mistakes, not bad data.
+ * `src/core/errors.ts` instead: those are programming mistakes, not bad data.
  */
 import { TunekitError } from '../../src/core/errors.js';
 

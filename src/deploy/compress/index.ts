@@ -1,5 +1,5 @@
 /**
- * Model compression (issue 7, second half): knowledge distillation and magnitude / structured pruning of TF.js models built by
+ * Model compression: knowledge distillation and magnitude / structured pruning of TF.js models built by
  * the trial runtime. `tunekit export --distill / --prune` and user code import from here.
  */
 export { distill, type DistillOptions, type DistillReport } from './distill.js';
