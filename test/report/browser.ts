@@ -85,3 +85,18 @@ export async function canvasPainted(page: Page, id: string): Promise<boolean> {
 }
 
 export type { Browser, Page };
+
+interface TkGlobal {
+  __tunekit?: { ready: boolean; pending: number };
+}
+
+/** Waits until the page has built its DOM and registered its charts (window.__tunekit.ready). */
+export async function waitReady(page: Page, timeout = 60_000): Promise<void> {
+  // A function predicate: the page's CSP forbids eval, which string predicates would need.
+  await page.waitForFunction(() => (globalThis as unknown as TkGlobal).__tunekit?.ready === true, null, { timeout, polling: 20 });
+}
+
+/** Waits until every registered chart is drawn (charts out of view are drawn in idle time). */
+export async function waitAllDrawn(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(() => { const tk = (globalThis as unknown as TkGlobal).__tunekit; return tk?.ready === true && tk.pending === 0; }, null, { timeout, polling: 20 });
+}

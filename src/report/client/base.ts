@@ -6,7 +6,7 @@
  */
 export const CLIENT_BASE = String.raw`
 'use strict';
-var TK = window.__tunekit = { ready: false, charts: {}, errors: [], renders: 0 };
+var TK = window.__tunekit = { ready: false, charts: {}, errors: [], renders: 0, pending: 0 };
 var D = null;
 var charts = {};
 function esc(s) {
@@ -43,19 +43,46 @@ function paramLabel(p, v) {
   return p.kind === 'categorical' ? (p.labels[v] !== undefined ? p.labels[v] : String(v)) : fmt(v);
 }
 function minimize() { return D.leaderboard.study.direction === 'minimize'; }
-/** Registers (or updates) a chart; tests read TK.charts[id] = { series, points }. */
+/**
+ * Registers a chart; tests read TK.charts[id] = { series, points, type }. ECharts draws a chart when it comes near the
+ * viewport, and the rest one by one in idle time: the first screen is ready fast however many charts a big study has.
+ * TK.pending counts charts not drawn yet (0: everything painted).
+ */
+var pending = {};
+var observer = typeof IntersectionObserver === 'function' ? new IntersectionObserver(function (entries) {
+  entries.forEach(function (e) { if (e.isIntersecting) draw(e.target.id); });
+}, { rootMargin: '300px' }) : null;
+function draw(id) {
+  var option = pending[id];
+  if (!option) return;
+  delete pending[id];
+  TK.pending--;
+  var box = document.getElementById(id);
+  if (observer && box) observer.unobserve(box);
+  if (!box) return;
+  var c = charts[id] = echarts.init(box, null, { renderer: 'canvas' });
+  c.setOption(option, true);
+}
+function drawIdle() {
+  var ids = Object.keys(pending);
+  if (!ids.length) { if (TK.allDrawnAt === undefined) TK.allDrawnAt = Math.round(performance.now()); return; }
+  draw(ids[0]);
+  setTimeout(drawIdle, 0);
+}
 function chart(id, option) {
   var box = document.getElementById(id);
   if (!box) return null;
-  var c = charts[id];
-  if (!c) { c = charts[id] = echarts.init(box, null, { renderer: 'canvas' }); }
   option.animation = false;
-  c.setOption(option, true);
+  if (charts[id]) { charts[id].dispose(); delete charts[id]; }
+  if (!pending[id]) TK.pending++;
+  pending[id] = option;
   var series = option.series || [];
   var points = 0;
   series.forEach(function (s) { points += (s.data || []).length; });
   TK.charts[id] = { series: series.length, points: points, type: series.length ? series[0].type : null };
-  return c;
+  if (observer && TK.ready) observer.observe(box);
+  else if (!observer || TK.ready) draw(id);
+  return null;
 }
 function section(id, title, note) {
   var s = el('section', { id: 'sec-' + id }, [el('h2', { text: title })]);
@@ -105,28 +132,38 @@ function renderAll() {
   var scroll = window.scrollY;
   Object.keys(charts).forEach(function (k) { charts[k].dispose(); });
   charts = {};
+  pending = {};
+  TK.pending = 0;
   TK.charts = {};
+  TK.ready = false;
   root.textContent = '';
-  renderSummary(root);
-  renderHistory(root);
-  renderTimeline(root);
-  renderImportance(root);
-  renderParallel(root);
-  renderSlices(root);
-  renderContour(root);
-  renderCurves(root);
-  renderRungs(root);
-  renderTable(root);
+  // Per-part render times (ms) on window.__tunekit.timings: bench/report.ts prints them.
+  TK.timings = {};
+  var parts = [renderSummary, renderHistory, renderTimeline, renderImportance, renderParallel, renderSlices, renderContour, renderCurves, renderRungs, renderTable];
+  parts.forEach(function (f) { var t0 = performance.now(); f(root); TK.timings[f.name] = Math.round(performance.now() - t0); });
+  var t1 = performance.now();
   renderDetail(root, TK.selected !== undefined ? TK.selected : (D.leaderboard.summary.best ? D.leaderboard.summary.best.number : (D.trials[0] ? D.trials[0].number : null)));
+  TK.timings.renderDetail = Math.round(performance.now() - t1);
   window.scrollTo(0, scroll);
   TK.renders++;
   TK.trials = D.trials.length;
   TK.ready = true;
+  // Charts were only registered while the DOM was built: draw those in view now, the others when scrolled to or when idle.
+  Object.keys(pending).forEach(function (id) {
+    var b = document.getElementById(id);
+    if (b && b.getBoundingClientRect().top < window.innerHeight) draw(id);
+    else if (observer && b) observer.observe(b);
+  });
+  TK.readyAt = Math.round(performance.now());
+  if (!observer) Object.keys(pending).forEach(draw);
+  setTimeout(drawIdle, 50);
 }
 window.addEventListener('error', function (e) { TK.errors.push(String(e.message)); });
 window.addEventListener('resize', function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
 function start() {
+  var t0 = performance.now();
   D = JSON.parse(document.getElementById('tk-data').textContent);
+  TK.parseMs = Math.round(performance.now() - t0);
   renderAll();
   if (D.live) poll();
 }

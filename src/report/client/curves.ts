@@ -62,7 +62,7 @@ function renderContour(root) {
     visualMap: { min: Math.min.apply(null, vals.concat([0])), max: Math.max.apply(null, vals.concat([1])), calculable: true, right: 0, top: 'middle', seriesIndex: 0,
       inRange: { color: minimize() ? ['#1e3a8a', '#60a5fa', '#fde68a'] : ['#fde68a', '#60a5fa', '#1e3a8a'] } },
     series: [{ type: 'heatmap', data: heat, progressive: 0 },
-      { type: 'custom', data: pts.map(function (t) { return [place(px, xs, t.p[cols[0]]), place(py, ys, t.p[cols[1]]), t.number]; }), renderItem: function (params, api) {
+      { type: 'custom', data: (pts.length > 1500 ? pts.filter(function (_, i) { return i % Math.ceil(pts.length / 1500) === 0; }) : pts).map(function (t) { return [place(px, xs, t.p[cols[0]]), place(py, ys, t.p[cols[1]]), t.number]; }), renderItem: function (params, api) {
         var xAxisLen = xs.length, yAxisLen = ys.length;
         var c0 = api.coord([0, 0]), c1 = api.coord([xAxisLen - 1, yAxisLen - 1]);
         var fx = c0[0] + (api.value(0)) * (xAxisLen > 1 ? (c1[0] - c0[0]) / (xAxisLen - 1) : 0);
@@ -71,12 +71,25 @@ function renderContour(root) {
       } }],
   });
 }
+/** Trials whose curves are drawn: all of them up to max, else the best complete, the latest pruned/failed and running ones. */
+function curveTrials(max) {
+  var all = D.trials.filter(function (t) { return t.iv.length > 0; });
+  if (all.length <= max) { all.total = all.length; return all; }
+  var complete = all.filter(function (t) { return t.state === 'complete'; }).sort(function (a, b) { return (a.rank || 1e9) - (b.rank || 1e9); }).slice(0, 500);
+  var stopped = all.filter(function (t) { return t.state === 'pruned' || t.state === 'failed'; }).sort(function (a, b) { return b.number - a.number; }).slice(0, 400);
+  var running = all.filter(function (t) { return t.state === 'running'; }).slice(0, 100);
+  var out = complete.concat(stopped, running);
+  out.total = all.length;
+  return out;
+}
 function renderCurves(root) {
   var sec = section('curves', 'Learning curves (intermediate values)', 'Complete trials in blue, pruned trials in orange with a marker where they stopped: hover it for the stored pruning reason.');
   sec.appendChild(chartBox('chart-curves', 380));
   root.appendChild(sec);
   var lines = { complete: [], pruned: [], other: [] }, ends = [];
-  D.trials.forEach(function (t) {
+  var shown = curveTrials(1000);
+  if (shown.length < shown.total) sec.querySelector('.note').textContent += ' Showing ' + shown.length + ' of ' + shown.total + ' trials with curves: the 500 best complete ones, the 400 latest pruned or failed ones and up to 100 running ones.';
+  shown.forEach(function (t) {
     if (!t.iv.length) return;
     var key = t.state === 'complete' ? 'complete' : t.state === 'pruned' ? 'pruned' : 'other';
     // One polyline per state with null gaps between trials: 10,000 trials stay three series.

@@ -20,6 +20,7 @@ function renderDetail(root, number) {
   var sec = document.getElementById('sec-detail');
   if (!sec) { sec = section('detail', 'Trial details'); root.appendChild(sec); }
   Object.keys(charts).forEach(function (k) { if (k.indexOf('chart-d-') === 0) { charts[k].dispose(); delete charts[k]; delete TK.charts[k]; } });
+  Object.keys(pending).forEach(function (k) { if (k.indexOf('chart-d-') === 0) { delete pending[k]; TK.pending--; delete TK.charts[k]; } });
   while (sec.children.length > 1) sec.removeChild(sec.lastChild);
   TK.selected = number;
   var t = null;

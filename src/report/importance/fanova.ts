@@ -23,7 +23,7 @@ export interface ParamImportance {
 export interface FanovaOptions {
   /** Trees per forest (Optuna: 64). */
   readonly trees?: number;
-  /** Forests fitted with different seeds; the spread over them is reported (default 5). */
+  /** Forests fitted with different seeds; the spread over them is reported (default 3). */
   readonly refits?: number;
   readonly maxDepth?: number;
   readonly seed?: number;
@@ -41,7 +41,7 @@ export function fanova(
   options: FanovaOptions = {},
 ): ParamImportance[] {
   const d = names.length;
-  const refits = options.refits ?? 5;
+  const refits = options.refits ?? 3;
   const runs: number[][] = [];
   for (let r = 0; r < refits; r++) {
     const forest = fitForest(x, y, d, domain, { trees: options.trees ?? 64, maxDepth: options.maxDepth ?? 64, seed: `${options.seed ?? 0}:fanova:${r}` });

@@ -22,7 +22,7 @@ export interface ImportanceResult {
 
 /** Options of {@link computeImportance}. */
 export interface ImportanceOptions extends FanovaOptions {
-  /** Fit on at most this many complete trials (a seeded sample): bounds the work for 10,000-trial studies (default 1000). */
+  /** Fit on at most this many complete trials (a seeded sample): bounds the work for 10,000-trial studies (default 500). */
   readonly maxTrials?: number;
 }
 
@@ -34,9 +34,9 @@ export function featureDomain(p: FlatParam): [number, number] {
 
 /** fANOVA importances of `flat`'s parameters over the complete trials with a finite value. */
 export function computeImportance(trials: readonly TrialRecord[], flat: readonly FlatParam[], options: ImportanceOptions = {}): ImportanceResult {
-  const method = `fANOVA (random forest, ${options.trees ?? 64} trees, ${options.refits ?? 5} refits)`;
+  const method = `fANOVA (random forest, ${options.trees ?? 64} trees, ${options.refits ?? 3} refits)`;
   let usable = trials.filter((t) => t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value));
-  const maxTrials = options.maxTrials ?? 1000;
+  const maxTrials = options.maxTrials ?? 500;
   if (usable.length > maxTrials) {
     const rng = seedrandom(`${options.seed ?? 0}:importance-sample`);
     const picked = [...usable];
