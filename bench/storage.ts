@@ -56,10 +56,11 @@ async function run(st: Storage, trials: number, reports: number, workers: number
 }
 
 /** ms/trial over the first and last 10% of the trials (by finishing order). */
-function tenths(done: readonly number[]): { first: number; last: number; total: number } {
+function tenths(done: readonly number[]): { first: number; last: number; total: number; deciles: number[] } {
   const n = done.length;
   const k = Math.max(1, Math.floor(n / 10));
-  return { first: done[k - 1]! / k, last: (done[n - 1]! - done[n - 1 - k]!) / k, total: done[n - 1]! / n };
+  const deciles = Array.from({ length: 10 }, (_, i) => ((done[Math.min(n, (i + 1) * k) - 1]! - (i === 0 ? 0 : done[i * k - 1]!)) / k));
+  return { first: done[k - 1]! / k, last: (done[n - 1]! - done[n - 1 - k]!) / k, total: done[n - 1]! / n, deciles };
 }
 
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(`child run failed (${r.status}): ${r.stderr}`);
     const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       memRun: { total: number };
-      fileRun: { first: number; last: number; total: number };
+      fileRun: { first: number; last: number; total: number; deciles: number[] };
       closeMs: number;
       runPeak: number;
       reloadMs: number;
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
         `${(f.last / f.first).toFixed(2).padStart(9)}x  ${f.total.toFixed(3)}  ${o.closeMs.toFixed(0).padStart(8)}  ${mib(o.runPeak).padStart(9)}  ` +
         `${o.reloadMs.toFixed(0).padStart(10)}  ${((o.reloadMs * 10000) / trials).toFixed(0).padStart(10)}   ${files}`,
     );
+    console.log(`        ms/trial by tenth of the run: ${f.deciles.map((d) => d.toFixed(3)).join(' ')}`);
   }
 }
 

@@ -34,8 +34,8 @@ export class StorageDamagedError extends StorageCorruptError {
   ) {
     super(file, detail);
     this.message =
-      `${file} is damaged (${detail}); it was left untouched. Run \`tunekit repair ${storage}\` (or repairStorage() from ` +
-      `tunekit/storage) to rebuild the study from every record that is still intact; it reports exactly what it could not ` +
+      `${file} is damaged (${detail}); it was left untouched. Run \`tunekit repair ${storage}\` (repairStorage() in the API) ` +
+      `to rebuild the study from every record that is still intact; it reports exactly what it could not ` +
       `recover and keeps the damaged files as *.damaged`;
   }
 }

@@ -32,3 +32,4 @@ export async function openStorage(spec?: string | Storage): Promise<Storage> {
     `storage must be a file path, a postgresql:// URL, a Storage object (with createTrial, finishTrial, ...) or undefined, got ${spec === null ? 'null' : typeof spec}`,
   );
 }
+export { repairStorage, type RepairOptions, type RepairReport, type RepairedStudy } from './repair.js';

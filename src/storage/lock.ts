@@ -5,6 +5,9 @@
  * refused with StorageLockedError: two writers on one file, even two FileStorage objects in one process, would interleave
  * journal lines and lose trials. A lock written on another host cannot be checked, so it is refused too (delete the lock file
  * by hand once that host's process is known to be gone).
+ *
+ * Taking over a stale lock must have exactly one winner when many processes open the file at once (a sweep restarted by
+ * several workers): see {@link takeOver}. Tested with real processes racing over many rounds (test/storage/lock-race.test.ts).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
