@@ -27,8 +27,8 @@ const PARTS = {
   sweep: { path: '^src/sweep/', may: ['study', 'pool', 'storage', 'pruners', 'core', 'trials', 'spaces', 'searchers', 'report'] },
   deploy: { path: '^src/deploy/', may: ['trials', 'core'] },
   cli: { path: '^src/cli/', may: ['*'] },
-  // Package entries (src/index.ts and the subpath entries beside it) re-export parts; they never import the CLI.
-  entry: { path: '^src/[^/]+\\.ts$', may: ['spaces', 'core', 'searchers', 'trials', 'pruners', 'storage', 'report', 'study', 'pool', 'sweep', 'deploy'] },
+  // Package entries (src/index.ts and the subpath entries src/entries/*) re-export parts; they never import the CLI.
+  entry: { path: '^src/(index\\.ts$|entries/)', may: ['spaces', 'core', 'searchers', 'trials', 'pruners', 'storage', 'report', 'study', 'pool', 'sweep', 'deploy'] },
 };
 
 const OURS = '^(spaces|searchers|trials|src)/';
