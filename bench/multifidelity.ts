@@ -17,6 +17,9 @@
  *    final best minus 0.5 points, and the best reached within a third of the epochs. Goal (issue 6): random's best accuracy
  *    (within 0.5 points) for at most a third of its epochs.
  *
+ * Searcher + scheduler combinations (tpe/gp + hyperband/asha) against Optuna's TPE + HyperbandPruner on this simulator and a
+ * second curve family: bench/schedulers.ts.
+ *
  * The machine is shared: wall times are noisy; the epoch counts and accuracies are what matter (single seed for MNIST, so one
  * lucky or unlucky draw moves them: read them as an indication, the simulator as the statistics).
  */
@@ -33,6 +36,7 @@ import type { Params, TrialRecord } from '../src/core/types.js';
 import { demoConfig, demoSpace } from '../src/cli/demo.js';
 import { loadMnist, runTrial, useBackend } from '../trials/index.js';
 import type { Dataset } from '../trials/types.js';
+import { curveProblem, Y_STAR } from './curves.js';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
@@ -48,21 +52,8 @@ type Method = (typeof METHODS)[number];
 // ------------------------------------------------------------------------------------------------------------ simulator
 
 const simSpace: SearchSpace = compileSpace({ lr: space.float(0, 1), a: space.float(0, 1), b: space.float(0, 1), c: space.float(0, 1), d: space.float(0, 1) });
-const Y_STAR = 0.05;
-
-/** One synthetic problem: hidden optimum and weights drawn from the problem seed (a tiny LCG: no Math.random). */
-function problem(seed: number): { final(p: Params): number; at(p: Params, t: number): number } {
-  let s = (seed * 2654435761) >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const keys = ['lr', 'a', 'b', 'c', 'd'];
-  const c = keys.map(() => 0.15 + 0.7 * rnd());
-  const w = keys.map(() => 0.2 + rnd());
-  const final = (p: Params) => Y_STAR + keys.reduce((acc, k, i) => acc + w[i]! * ((p[k] as number) - c[i]!) ** 2, 0);
-  // y(t) = final + k / sqrt(t): the gap to the final loss shrinks with training, faster for a higher "learning rate"
-  // (k from 1.0 at lr = 0 down to 0.2 at lr = 1), so early rankings are informative but not exact.
-  const at = (p: Params, t: number) => final(p) + (1 - 0.8 * (p['lr'] as number)) / Math.sqrt(t);
-  return { final, at };
-}
+/** The `sqrt` family of bench/curves.ts (shared with bench/schedulers.ts and its Optuna anchor). */
+const problem = (seed: number) => curveProblem('sqrt', seed);
 
 interface Point {
   readonly spent: number;

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileSpace, space } from '../spaces/index.js';
-import { composeSearcher, type ComposeSpec } from '../searchers/schedulers/index.js';
+import { composeSearcher, schedulerPruner, type ComposeSpec } from '../searchers/schedulers/index.js';
 import type { Params, TrialRecord } from '../src/core/types.js';
 import { CURVE_KEYS, curveProblem, FAMILIES, PY_CURVES, Y_STAR, type CurveFamily } from './curves.js';
 import { bootstrapRatioCi, mannWhitneyGreater, median } from './stats.js';
@@ -48,7 +48,12 @@ function specOf(method: string): ComposeSpec {
   const [searcher, rest] = method.split('+');
   if (!rest) return { searcher: searcher! };
   const [scheduler, learnFrom] = rest.split(':');
-  return { searcher: searcher!, scheduler: { type: scheduler!, min: 1, max: R, eta: ETA, ...(learnFrom ? { learnFrom } : {}) } };
+  // `asha-stop`: ASHA's stop rule as a pruner (every configuration starts with R steps and reports each step).
+  const stop = scheduler === 'asha-stop';
+  return {
+    searcher: searcher!,
+    scheduler: { type: stop ? 'asha' : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}) },
+  };
 }
 
 /** One finished trial as the regret bookkeeping sees it. */
@@ -77,7 +82,9 @@ function regrets(events: readonly Event[]): number[] {
 
 async function runTunekit(method: string, family: CurveFamily, seed: number): Promise<number[]> {
   const prob = curveProblem(family, seed);
-  const searcher = composeSearcher(specOf(method), { space: simSpace, seed, direction: 'minimize', budget: { min: 1, max: R } });
+  const init = { space: simSpace, seed, direction: 'minimize' as const, budget: { min: 1, max: R } };
+  const searcher = composeSearcher(specOf(method), init);
+  const pruner = schedulerPruner(specOf(method), init);
   const trials: TrialRecord[] = [];
   const events: Event[] = [];
   let spent = 0;
@@ -87,9 +94,30 @@ async function runTunekit(method: string, family: CurveFamily, seed: number): Pr
     const budget = r.budget ?? R;
     const from = r.system?.['continueFrom'];
     const start = typeof from === 'number' ? (trials[from]?.budget ?? 0) : 0;
+    const base = { number: trials.length, params: r.params, budget, system: r.system ?? {}, userAttrs: {}, created: '' };
+    if (pruner) {
+      // Step by step, asking the stop rule after each report (as the study does with a pruner).
+      const intermediate: { step: number; value: number }[] = [];
+      let state: 'complete' | 'pruned' = 'complete';
+      trials.push({ ...base, state: 'running', intermediate });
+      for (let step = 1; step <= budget; step++) {
+        intermediate.push({ step, value: prob.at(r.params as Params, step) });
+        trials[base.number] = { ...base, state: 'running', intermediate: intermediate.slice() };
+        const d = await pruner.decide({ trial: trials[base.number]!, step, trials, direction: 'minimize' });
+        if (d.action === 'prune' && step < budget) {
+          state = 'pruned';
+          break;
+        }
+      }
+      const last = intermediate[intermediate.length - 1]!;
+      trials[base.number] = { ...base, state, value: last.value, intermediate };
+      spent += last.step;
+      events.push({ steps: last.step, budget: last.step, value: last.value, final: prob.final(r.params) });
+      continue;
+    }
     const value = prob.at(r.params as Params, budget);
     spent += budget - start;
-    trials.push({ number: trials.length, state: 'complete', params: r.params, budget, value, system: r.system ?? {}, intermediate: [], userAttrs: {}, created: '' });
+    trials.push({ ...base, state: 'complete', value, intermediate: [] });
     events.push({ steps: budget - start, budget, value, final: prob.final(r.params) });
   }
   return regrets(events);

@@ -39,7 +39,9 @@ for seed in req["seeds"]:
         if spent[0] >= total:
             study.stop()
 
+    # A fixed study name: HyperbandPruner assigns brackets by hashing it with the trial number (the default name is random).
     study = optuna.create_study(
+        study_name=f"bench-{req['family']}-{seed}",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=R, reduction_factor=eta),
     )

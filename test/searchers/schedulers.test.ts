@@ -113,8 +113,8 @@ test('learningHistory: one record per configuration, with its result at the deep
       { n: 0, a: 0, state: 'pruned', value: 5, steps: [1] }, // its promotion to 3 still runs: rung-1 result meanwhile
       { n: 1, a: 0.1, state: 'complete', value: 1.2, steps: [] }, // reached max through two promotions
       { n: 2, a: 0.2, state: 'failed', value: undefined, steps: [] },
-      { n: 3, a: 0.3, state: 'running', value: undefined, steps: [] },
-      { n: 4, a: 0.4, state: 'running', value: undefined, steps: [] }, // the retry of an interrupted trial
+      { n: 4, a: 0.3, state: 'running', value: undefined, steps: [] }, // records keep their root trial's number
+      { n: 7, a: 0.4, state: 'running', value: undefined, steps: [] }, // the retry of an interrupted trial
     ],
   );
   // BOHB's rule: the largest budget with >= 2 complete results is 1 (budget 3 and 9 have one each).
