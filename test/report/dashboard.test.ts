@@ -1,0 +1,93 @@
+/**
+ * The live dashboard: served from a child process on loopback while a "sweep" (a FileStorage writer in this process) adds
+ * trials; the open page picks up a trial that finishes; the server is read-only, survives a client that never reads, and
+ * killing it leaves the writer working. Needs /usr/bin/chromium (fails, never skips, without it).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { FileStorage } from '../../src/storage/index.js';
+import { startDashboard, type DashboardHandle } from '../../src/cli/dashboard.js';
+import { pageState, startChromium, waitAllDrawn, type Chromium } from './browser.js';
+import { syntheticStudy } from './fixtures.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-dash-'));
+let storage: FileStorage;
+let chromium: Chromium;
+let dash: DashboardHandle;
+const { study } = syntheticStudy({ trials: 1 });
+
+async function addTrial(value: number): Promise<void> {
+  const t = await storage.createTrial(study.name, { state: 'running', params: { model: { type: 'cnn', filters: 16 }, lr: 0.003, layers: 2, act: 'relu' } });
+  await storage.reportIntermediate(study.name, t.number, 1, value * 2);
+  await storage.finishTrial(study.name, t.number, { state: 'complete', value });
+}
+
+test.before(async () => {
+  fs.mkdirSync(path.join(dir, 'trials'));
+  storage = await FileStorage.open(path.join(dir, 'study.json'));
+  await storage.createStudy(study);
+  for (let i = 0; i < 5; i++) await addTrial(1 + i / 10);
+  chromium = await startChromium();
+  dash = await startDashboard({ source: dir, port: 0 });
+});
+test.after(async () => {
+  await dash.close();
+  await chromium.close();
+  await storage.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('listens on loopback only and is read-only', async () => {
+  assert.match(dash.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const post = await fetch(`${dash.url}api/data`, { method: 'POST', body: '{}' });
+  assert.is(post.status, 405);
+  const v = (await (await fetch(`${dash.url}api/version`)).json()) as { version: string; trials: number };
+  assert.is(v.trials, 5);
+  assert.is((await fetch(`${dash.url}etc/passwd`)).status, 404);
+});
+
+test('the open page picks up a trial that finishes, with no console errors', async () => {
+  const { page, errors } = await chromium.page();
+  await page.goto(dash.url);
+  await waitAllDrawn(page);
+  assert.is((await pageState(page)).trials, 5);
+  await addTrial(0.5);
+  await page.waitForFunction(() => (globalThis as unknown as { __tunekit: { trials: number } }).__tunekit.trials === 6, null, { timeout: 30_000, polling: 200 });
+  const st = await pageState(page);
+  assert.ok(st.renders >= 2);
+  assert.ok(((await page.textContent('#sec-summary')) ?? '').includes('#5 value 0.5'), 'the new best trial is in the summary');
+  assert.equal(errors, []);
+  assert.equal(st.errors, []);
+  await page.close();
+});
+
+test('a client that never reads does not block others', async () => {
+  const port = Number(new URL(dash.url).port);
+  const stuck: net.Socket[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    s.write('GET /api/data HTTP/1.1\r\nHost: x\r\n\r\n');
+    s.pause(); // never reads its response
+    stuck.push(s);
+  }
+  const r = await fetch(`${dash.url}api/version`);
+  assert.is(r.status, 200);
+  for (const s of stuck) s.destroy();
+});
+
+test('the writer goes on when the dashboard dies', async () => {
+  await dash.close();
+  await addTrial(0.4); // rejects (failing the test) if the storage was disturbed
+  const trials = await storage.getTrials(study.name);
+  assert.is(trials.length, 7);
+  let refused = false;
+  await fetch(dash.url).catch(() => (refused = true));
+  assert.ok(refused, 'the dashboard is gone');
+});
+
+test.run();
