@@ -28,7 +28,10 @@ const PARTS = {
   deploy: { path: '^src/deploy/', may: ['trials', 'core'] },
   cli: { path: '^src/cli/', may: ['*'] },
   // Package entries (src/index.ts and the subpath entries src/entries/*) re-export parts; they never import the CLI.
-  entry: { path: '^src/(index\\.ts$|entries/)', may: ['spaces', 'core', 'searchers', 'trials', 'pruners', 'storage', 'report', 'study', 'pool', 'sweep', 'deploy'] },
+  entry: {
+    path: '^src/(index\\.ts$|entries/)',
+    may: ['spaces', 'core', 'searchers', 'trials', 'pruners', 'storage', 'report', 'study', 'pool', 'sweep', 'deploy'],
+  },
 };
 
 const OURS = '^(spaces|searchers|trials|src)/';
@@ -49,7 +52,8 @@ function assertAcyclic() {
   const state = new Map();
   const visit = (name, trail) => {
     if (state.get(name) === 'done') return;
-    if (state.get(name) === 'open') throw new Error(`.dependency-cruiser.cjs: the PARTS table has a cycle: ${[...trail, name].join(' -> ')}`);
+    if (state.get(name) === 'open')
+      throw new Error(`.dependency-cruiser.cjs: the PARTS table has a cycle: ${[...trail, name].join(' -> ')}`);
     state.set(name, 'open');
     for (const t of targets(name)) {
       if (!PARTS[t]) throw new Error(`.dependency-cruiser.cjs: part ${name} names an unknown part ${t}`);
@@ -65,12 +69,18 @@ assertAcyclic();
 function arrowRules() {
   return partNames.map((name) => {
     const allowed = PARTS[name].may.includes('*')
-      ? partNames.filter((p) => p !== name && p !== 'entry').map((p) => PARTS[p].path).concat(PARTS.entry.path)
+      ? partNames
+          .filter((p) => p !== name && p !== 'entry')
+          .map((p) => PARTS[p].path)
+          .concat(PARTS.entry.path)
       : PARTS[name].may.map((m) => (typeof m === 'string' ? PARTS[m].path : Object.values(m)[0]));
     return {
       name: `${name}-arrows`,
       severity: 'error',
-      comment: `${name} may import only: ${targets(name).join(', ') || 'nothing of ours'} (docs/architecture.md)`,
+      comment: `${name} may import only: ${
+        PARTS[name].may.map((m) => (typeof m === 'string' ? m : `${Object.keys(m)[0]} (${Object.values(m)[0]} only)`)).join(', ') ||
+        'nothing of ours'
+      } (docs/architecture.md)`,
       from: { path: PARTS[name].path },
       to: { path: OURS, pathNot: [PARTS[name].path, ...allowed] },
     };
@@ -91,7 +101,6 @@ function partCycleRules() {
 const allPartPaths = partNames.map((p) => PARTS[p].path);
 
 module.exports = {
-
   forbidden: [
     ...arrowRules(),
     ...partCycleRules(),

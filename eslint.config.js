@@ -21,9 +21,15 @@ export default tseslint.config(
       // `void p` marks the deliberate fire-and-forget cases.
       '@typescript-eslint/no-floating-promises': 'error',
       // `_`-prefixed names are the convention for deliberately unused parameters and destructured-away keys.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       // Numbers and booleans in messages are fine; `undefined`, `null` and objects ("[object Object]") in a message are bugs.
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowRegExp: true, allowNullish: false }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowRegExp: true, allowNullish: false },
+      ],
       // The code writes `xs[i] as number` on indexed reads, ready for noUncheckedIndexedAccess; with it off those assertions are
       // redundant but harmless, and 1,200 of them are no bug.
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',

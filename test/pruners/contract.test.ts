@@ -194,7 +194,11 @@ test('all over every other type but none: prunes exactly when every member does,
 test('nested composites round-trip through JSON and stay stateless', async () => {
   const spec: PrunerSpec = {
     type: 'any',
-    of: [{ type: 'all', of: ['diverging', { type: 'threshold', upper: 1 }] }, { type: 'patience', patience: 1, wrapped: 'median' }, 'nan_guard'],
+    of: [
+      { type: 'all', of: ['diverging', { type: 'threshold', upper: 1 }] },
+      { type: 'patience', patience: 1, wrapped: 'median' },
+      'nan_guard',
+    ],
     reasons: 'all',
   };
   const text = JSON.stringify(spec);
