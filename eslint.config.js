@@ -3,6 +3,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The files of tsconfig.check.json: only these have type information. */
+const TYPED = ['{spaces,searchers,trials,src,test,bench}/**/*.ts'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'runs/**', 'bench/out/**', '.tunekit/**'] },
   js.configs.recommended,
@@ -41,15 +44,12 @@ export default tseslint.config(
     },
   },
   {
-    // Plain JS config files are outside the TypeScript project: lint them without type information.
-    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    // Everything outside the TypeScript project (JS config files, examples run by the sweep loader, stray scripts) is linted
+    // without type information: the typed rules would fail to find these files in tsconfig.check.json.
+    files: ['**/*.{js,cjs,mjs,ts,mts,cts}'],
+    ignores: [...TYPED],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { module: 'writable', require: 'readonly', process: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
-  },
-  {
-    // Examples are user-facing files outside the TypeScript projects (run by the sweep loader): syntax-level rules only.
-    files: ['examples/**/*.ts'],
-    extends: [tseslint.configs.disableTypeChecked],
   },
 );
