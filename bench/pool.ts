@@ -1,5 +1,5 @@
 /**
- * bench/pool: the worker pool's figures (issue 4). Not a test: it prints numbers, asserts nothing.
+ * bench/pool: the worker pool's figures. Not a test: it prints numbers, asserts nothing.
  *
  *   node --expose-gc --import tsx bench/pool.ts   # full: 12 MNIST trials x 3 epochs per worker count, 500-trial RSS run
  *   node --import tsx bench/pool.ts --quick    # 6 trials x 1 epoch on 4,000 digits, 200-trial RSS run
