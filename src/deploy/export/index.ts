@@ -1,5 +1,5 @@
 /**
- * ONNX export of TF.js models (issue 7): `exportOnnx(modelOrDir, outPath, opts)` converts, optionally quantises to int8,
+ * ONNX export of TF.js models: `exportOnnx(modelOrDir, outPath, opts)` converts, optionally quantises to int8,
  * verifies against TF.js with onnxruntime-node, and writes the .onnx file. Called by `tunekit export` (src/cli/export.ts),
  * bench/export.ts and user code.
  *
