@@ -4,10 +4,11 @@
  * For each trial count, one FileStorage (default options, temp dir removed afterwards) records `trials` trials of
  * createTrial + `reports` reportIntermediate + finishTrial, with `workers` concurrent trials (as a sweep's pool does). Prints:
  *   - ms/trial over the first and the last 10% of the trials, and their ratio (flat = compaction is amortised; a rewrite of
- *     the whole study per checkpoint makes the last 10% grow with the study);
+ *     the whole study per checkpoint makes the last 10% grow with the study), and per tenth of the run, in wall-clock and in
+ *     CPU time (the steadier figure when other processes share the cores);
  *   - peak RSS of this process, sampled every 50 ms while the study runs and reloads;
  *   - close() time (final checkpoint), file sizes after close;
- *   - reload time (FileStorage.openReadOnly + getTrials) and the same per 10,000 trials;
+ *   - reload time (FileStorage.openReadOnly + getTrials), wall and CPU, and the same per 10,000 trials;
  *   - the in-memory backend's ms/trial in the same run, as the baseline the file backend's overhead is measured against.
  * Each trial count runs in a fresh child process so RSS figures do not include an earlier run's heap. No assertions.
  * `--quick` runs 2,000 trials only.
@@ -38,21 +39,32 @@ async function oneTrial(st: Storage, i: number, reports: number): Promise<void> 
   await st.finishTrial('bench', t.number, { state: 'complete', value: 1 / (reports + i + 1), metrics: { acc: 0.5, loss: 0.7 } });
 }
 
-/** Runs the study; returns the time at which each trial finished (ms since start), in finishing order. */
-async function run(st: Storage, trials: number, reports: number, workers: number): Promise<number[]> {
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1000;
+};
+
+/**
+ * Runs the study; returns the wall-clock and CPU time (ms since start) at which each trial finished, in finishing order.
+ * CPU time is the steadier figure on a shared machine (wall time includes waiting for a core and for fsync).
+ */
+async function run(st: Storage, trials: number, reports: number, workers: number): Promise<{ wall: number[]; cpu: number[] }> {
   await st.createStudy(STUDY);
   let next = 0;
-  const done: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: workers }, async () => {
       while (next < trials) {
         await oneTrial(st, next++, reports);
-        done.push(performance.now() - t0);
+        wall.push(performance.now() - t0);
+        cpu.push(cpuMs(c0));
       }
     }),
   );
-  return done;
+  return { wall, cpu };
 }
 
 /** ms/trial over the first and last 10% of the trials (by finishing order). */
@@ -72,24 +84,28 @@ async function child(trials: number, reports: number, workers: number): Promise<
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-storage-'));
   try {
-    const memRun = tenths(await run(new InMemoryStorage(), Math.min(trials, 10000), reports, workers));
+    const memRun = tenths((await run(new InMemoryStorage(), Math.min(trials, 10000), reports, workers)).wall);
     global.gc?.();
     const file = path.join(dir, 's.json');
     const st = await FileStorage.open(file);
-    const fileRun = tenths(await run(st, trials, reports, workers));
+    const times = await run(st, trials, reports, workers);
+    const fileRun = tenths(times.wall);
+    const fileCpu = tenths(times.cpu);
     const c0 = performance.now();
     await st.close();
     const closeMs = performance.now() - c0;
     const runPeak = Math.max(peak, process.memoryUsage.rss());
     const files = Object.fromEntries(fs.readdirSync(dir).map((f) => [f, size(path.join(dir, f))]));
     const r0 = performance.now();
+    const rc0 = process.cpuUsage();
     const ro = await FileStorage.openReadOnly(file);
     const n = (await ro.getTrials('bench')).length;
     const reloadMs = performance.now() - r0;
+    const reloadCpuMs = cpuMs(rc0);
     await ro.close();
     if (n !== trials) throw new Error(`reopened storage holds ${n} trials, expected ${trials}`);
     clearInterval(sampler);
-    console.log(JSON.stringify({ trials, memRun, fileRun, closeMs, runPeak, reloadMs, files }));
+    console.log(JSON.stringify({ trials, memRun, fileRun, fileCpu, closeMs, runPeak, reloadMs, reloadCpuMs, files }));
   } finally {
     clearInterval(sampler);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -119,6 +135,8 @@ async function main(): Promise<void> {
     const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       memRun: { total: number };
       fileRun: { first: number; last: number; total: number; deciles: number[] };
+      fileCpu: { first: number; last: number; total: number; deciles: number[] };
+      reloadCpuMs: number;
       closeMs: number;
       runPeak: number;
       reloadMs: number;
@@ -131,7 +149,10 @@ async function main(): Promise<void> {
         `${(f.last / f.first).toFixed(2).padStart(9)}x  ${f.total.toFixed(3)}  ${o.closeMs.toFixed(0).padStart(8)}  ${mib(o.runPeak).padStart(9)}  ` +
         `${o.reloadMs.toFixed(0).padStart(10)}  ${((o.reloadMs * 10000) / trials).toFixed(0).padStart(10)}   ${files}`,
     );
-    console.log(`        ms/trial by tenth of the run: ${f.deciles.map((d) => d.toFixed(3)).join(' ')}`);
+    console.log(`        wall ms/trial by tenth of the run: ${f.deciles.map((d) => d.toFixed(3)).join(' ')}`);
+    const c = o.fileCpu;
+    console.log(`        CPU  ms/trial by tenth of the run: ${c.deciles.map((d) => d.toFixed(3)).join(' ')}  (last/first ${(c.last / c.first).toFixed(2)}x)`);
+    console.log(`        reload CPU ${o.reloadCpuMs.toFixed(0)} ms = ${((o.reloadCpuMs * 10000) / trials).toFixed(0)} ms per 10,000 trials`);
   }
 }
 

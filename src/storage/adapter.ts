@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StorageCorruptError, TunekitError } from '../core/errors.js';
 import type { StudyRecord } from '../core/types.js';
-import { ShapeError, checkArray, checkIndex, checkObject, checkString, describe, frame, unframe } from './codec.js';
+import { ShapeError, checkArray, checkIndex, checkObject, checkString, describe, frame, framedOk, unframe } from './codec.js';
 import { decodeStoredTrial, decodeStudy } from './records.js';
 import type { Changes, StorageState } from './state.js';
 
@@ -170,8 +170,7 @@ export function loadSnapshot(file: string, state: StorageState, salvage?: { skip
   while (start < buf.length) {
     line++;
     const end = buf.indexOf(10, start);
-    const text = end < 0 ? undefined : unframe(buf.toString('utf8', start, end));
-    if (text === undefined) {
+    if (end < 0 || !framedOk(buf, start, end)) {
       if (isTornTail(buf, start)) return { version: 2, id, seq, closed, validBytes, torn: true, chunks, records };
       const detail = end < 0 ? 'is cut short' : 'has a bad checksum (its bytes changed after it was written)';
       if (!salvage) throw new SnapshotDamage(line, detail);
@@ -180,7 +179,7 @@ export function loadSnapshot(file: string, state: StorageState, salvage?: { skip
       continue;
     }
     try {
-      const c = checkObject(JSON.parse(text), `chunk`);
+      const c = checkObject(JSON.parse(buf.toString('utf8', start, end)), `chunk`);
       const chunkSeq = checkIndex(c.seq, 'chunk.seq');
       if (chunkSeq < seq) throw new ShapeError('chunk.seq', `is ${chunkSeq}, below the previous chunk's ${seq}`);
       for (const [i, st] of checkArray(c.studies ?? [], 'chunk.studies').entries()) {

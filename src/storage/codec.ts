@@ -161,10 +161,13 @@ export function optString(x: unknown, path: string): string | undefined {
 /* ---- checksummed lines: the framing of snapshot chunks and journal records ---- */
 
 let crcTable: Uint32Array | undefined;
-/** CRC-32 (IEEE) of a string's UTF-8 bytes; zlib's native one where Node has it (>= 20.15), else a table-driven fallback. */
-export function crc32(text: string): number {
-  const native = (zlib as { crc32?: (data: string) => number }).crc32;
-  if (native) return native(text);
+/**
+ * CRC-32 (IEEE) of a string's UTF-8 bytes, or of bytes, continuing from `initial` (the CRC of what came before); zlib's
+ * native one where Node has it (>= 20.15), else a table-driven fallback.
+ */
+export function crc32(data: string | Uint8Array, initial = 0): number {
+  const native = (zlib as { crc32?: (data: string | Uint8Array, value?: number) => number }).crc32;
+  if (native) return native(data, initial);
   if (crcTable === undefined) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -173,8 +176,8 @@ export function crc32(text: string): number {
       crcTable[n] = c >>> 0;
     }
   }
-  let c = 0xffffffff;
-  for (const byte of Buffer.from(text, 'utf8')) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  let c = (initial ^ 0xffffffff) >>> 0;
+  for (const byte of typeof data === 'string' ? Buffer.from(data, 'utf8') : data) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -197,4 +200,18 @@ export function unframe(line: string): string | undefined {
   const json = `{${line.slice(FRAME_HEAD)}`;
   const sum = Number.parseInt(line.slice(FRAME_PREFIX.length, FRAME_PREFIX.length + 8), 16);
   return Number.isNaN(sum) || crc32(json) !== sum ? undefined : json;
+}
+
+const CRC_OF_BRACE = crc32('{');
+
+/**
+ * True if bytes `start..end` of `buf` (one line, without its newline) are a framed line whose checksum matches. Checks the
+ * bytes in place, so a reader can then `JSON.parse` the line once (the `"c"` field it keeps is ignored by the decoders).
+ */
+export function framedOk(buf: Buffer, start: number, end: number): boolean {
+  if (end - start <= FRAME_HEAD || buf.toString('latin1', start, start + FRAME_PREFIX.length) !== FRAME_PREFIX) return false;
+  if (buf[start + FRAME_HEAD - 2] !== 0x22 || buf[start + FRAME_HEAD - 1] !== 0x2c) return false;
+  const hex = buf.toString('latin1', start + FRAME_PREFIX.length, start + FRAME_PREFIX.length + 8);
+  if (!/^[0-9a-f]{8}$/.test(hex)) return false;
+  return crc32(buf.subarray(start + FRAME_HEAD, end), CRC_OF_BRACE) === Number.parseInt(hex, 16);
 }

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import { TunekitError } from '../core/errors.js';
-import { ShapeError, checkIndex, checkObject, checkString, frame, unframe } from './codec.js';
+import { ShapeError, checkIndex, checkObject, checkString, frame, framedOk, unframe } from './codec.js';
 import { type Op, decodeOp, encodeOp } from './records.js';
 import { StorageDamagedError, StorageIOError, isTornTail } from './adapter.js';
 
@@ -103,14 +103,13 @@ function readLines(
   while (start < buf.length) {
     line++;
     const nl = buf.indexOf(10, start);
-    const raw = nl < 0 ? undefined : buf.toString('utf8', start, nl);
-    const text = raw === undefined ? undefined : legacy ? raw : unframe(raw);
     let parsed: unknown;
     let bad: string | undefined;
-    if (text === undefined) bad = raw === undefined ? 'is cut short' : 'has a bad checksum (its bytes changed after it was written)';
+    if (nl < 0) bad = 'is cut short';
+    else if (!legacy && !framedOk(buf, start, nl)) bad = 'has a bad checksum (its bytes changed after it was written)';
     else {
       try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(buf.toString('utf8', start, nl));
       } catch (e) {
         bad = `is not valid JSON (${(e as Error).message})`;
       }
