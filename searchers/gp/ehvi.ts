@@ -39,6 +39,8 @@ export { expectedHvi, hviBoxes, type HviBoxes } from './ehvi-math.js';
 const KNOWN = ['acquisition', 'initialTrials', 'candidates', 'restarts', 'fitRestarts', 'maxObservations', 'fantasy'];
 /** Hyperparameters are fitted on at most this many observations (a seeded subset above it), as the single-objective GP. */
 const FIT_POINTS = 100;
+/** The reference point's margin beyond the front's nadir, as a share of each objective's observed range. */
+const REF_MARGIN = 0.1;
 
 interface Observation {
   readonly row: Float64Array;
@@ -185,11 +187,18 @@ export function createGpEhviSearcher(init: SearcherInit, options: SearcherOption
       const feasLoss: number[][] = [];
       for (let i = 0; i < n; i++) if (feasible[i]) feasLoss.push(stdLoss.map((s) => s[i]!));
       const anyFeasible = feasLoss.length > 0;
+      // Reference: the nadir (worst value) of the feasible Pareto front, plus 10% of the objective's observed range. Far
+      // references (the worst observation) made EHVI chase the corners of the space; the front's nadir alone left no room
+      // beside a one-point front.
+      const frontRanks = lossRanks(feasLoss);
+      const nadirSet = feasLoss.filter((_, i) => frontRanks[i] === 0);
       const ref = Array.from({ length: m }, (_, j) => {
-        const col = (anyFeasible ? feasLoss : obs.map((_, i) => stdLoss.map((s) => s[i]!))).map((l) => l[j]!);
-        const hi = Math.max(...col);
-        const lo = Math.min(...col);
-        return hi + 0.1 * (hi - lo) + 1e-6;
+        const all = stdLoss[j]!;
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const v of all) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+        const nadir = nadirSet.length ? Math.max(...nadirSet.map((l) => l[j]!)) : hi;
+        return nadir + REF_MARGIN * (hi - lo) + 1e-6;
       });
       const front = feasLoss.slice();
       if (p > 0) {

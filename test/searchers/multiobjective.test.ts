@@ -6,6 +6,8 @@ import { createSearcher, searcherCapabilities, type SearcherSpec } from '../../s
 import { eliteSelect, tournament } from '../../searchers/nsga2/index.js';
 import { polynomialMutation, sbx } from '../../searchers/nsga2/variation.js';
 import { expectedHvi, hviBoxes } from '../../searchers/gp/ehvi.js';
+import { hFast } from '../../searchers/gp/ehvi-math.js';
+import { logH } from '../../searchers/gp/acquisition.js';
 import { selectGood } from '../../searchers/tpe/multi.js';
 import { hypervolume } from '../../searchers/pareto.js';
 import { OptionsError } from '../../src/core/errors.js';
@@ -146,6 +148,13 @@ test('EHVI by box decomposition equals Monte Carlo, and the deterministic improv
     assert.ok(Math.abs(exact - mc) < 0.03 * Math.max(mc, 1e-3) + 2e-4, `m=${m}: exact ${exact} vs MC ${mc}`);
     const tiny = sigma.map(() => 1e-9);
     assert.ok(Math.abs(expectedHvi(boxes, mu, tiny) - (hypervolume([...front, mu], ref, dirs) - base)) < 1e-7);
+  }
+});
+
+test('the fast h(z) = phi(z) + z Phi(z) of the EHVI stays within 0.2% of the exact log-space one', () => {
+  for (let z = -40; z < 10; z += 0.013) {
+    const exact = Math.exp(logH(z).value);
+    assert.ok(Math.abs(hFast(z) - exact) <= 2e-3 * exact, `z=${z}: ${hFast(z)} vs ${exact}`);
   }
 });
 
