@@ -187,7 +187,6 @@ function rotateJournal(file: string, id: string, seq: number): number {
 export class FileStorage implements Storage {
   private readonly state: StorageState;
   private seq: number;
-  private snapshotSeq: number;
   private readonly journal: JournalWriter | undefined;
   private closed = false;
 
@@ -200,7 +199,6 @@ export class FileStorage implements Storage {
   ) {
     this.state = loaded.state;
     this.seq = loaded.seq;
-    this.snapshotSeq = loaded.seq;
     this.journal =
       writer &&
       new JournalWriter(writer.walFd, `${file}.wal`, writer.walBytes, {
@@ -407,7 +405,6 @@ export class FileStorage implements Storage {
     const w = this.writer!;
     const seq = this.seq;
     w.snapBytes = appendSynced(this.file, w.snapFd, w.snapBytes, chunkLine(seq, this.state.takeChanges(), closed));
-    this.snapshotSeq = seq;
     if (closed) return;
     const bytes = rotateJournal(this.file, w.id, seq);
     this.journal!.swap(io(`${this.file}.wal`, 'open', () => fs.openSync(`${this.file}.wal`, 'a')), bytes);

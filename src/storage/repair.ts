@@ -150,7 +150,7 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
           missing.push(n);
           const at = new Date().toISOString();
           t = {
-            fields: { number: n, state: 'failed', params: {}, userAttrs: {}, system: {}, created: at, started: at, finished: at, reason: 'lost: its records were damaged; placeholder written by tunekit repair' },
+            fields: { number: n, state: 'failed', params: {}, userAttrs: {}, system: { lostInRepair: true }, created: at, started: at, finished: at, reason: 'lost: its records were damaged; placeholder written by tunekit repair' },
             curve: { steps: [], values: [], metrics: undefined },
           };
         }

@@ -66,7 +66,7 @@ export function readJournal(walPath: string, snapshot: string, salvage?: { stop?
     throw new StorageIOError(walPath, 'read', e);
   }
   const empty = { exists: true, header: undefined, legacy: false, entries: [], validBytes: 0, torn: buf.length > 0 };
-  if (buf.every((b) => b === 0 || b === 10)) return empty; // emptied (or zero-filled): the caller decides if that is allowed
+  if (buf.length === 0 || ((buf[0] === 0 || buf[0] === 10) && buf.every((b) => b === 0 || b === 10))) return empty; // emptied (or zero-filled): the caller decides if that is allowed
   const firstEnd = buf.indexOf(10);
   const first = firstEnd < 0 ? undefined : buf.toString('utf8', 0, firstEnd);
   if (first !== undefined && first.startsWith('{"seq":')) return readLines(buf, walPath, snapshot, 0, undefined, true, salvage);
