@@ -131,6 +131,8 @@ END $$;
 
 -- Fails running trials without a heartbeat for p_grace_ms and enqueues one retry each. The study lock makes concurrent
 -- callers take turns, and each re-reads the trials after getting it, so a stale trial is failed and retried exactly once.
+-- FOR UPDATE re-checks each row's latest version: a heartbeat that committed meanwhile saves its trial; one that comes later
+-- waits for this transaction and then finds the trial failed (and its worker gets StaleTrialError).
 CREATE FUNCTION ${S}.tunekit_fail_stale(p_study bigint, p_grace_ms double precision, p_req uuid)
 RETURNS SETOF ${S}.tunekit_trials LANGUAGE plpgsql AS $$
 DECLARE
@@ -144,7 +146,7 @@ BEGIN
   END IF;
   PERFORM 1 FROM ${S}.tunekit_studies WHERE id = p_study FOR UPDATE;
   FOR r IN SELECT * FROM ${S}.tunekit_trials WHERE study_id = p_study AND state = 'running'
-           AND heartbeat < now() - p_grace_ms * interval '1 millisecond' ORDER BY number LOOP
+           AND heartbeat < now() - p_grace_ms * interval '1 millisecond' ORDER BY number FOR UPDATE LOOP
     why := 'stale: no heartbeat since ' || to_char(r.heartbeat AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' from '
       || coalesce((r.owner ->> 'host') || '/' || (r.owner ->> 'pid'), 'an unknown worker');
     UPDATE ${S}.tunekit_studies SET next_number = next_number + 1, seq = seq + 2 WHERE id = p_study RETURNING * INTO st;
