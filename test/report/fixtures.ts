@@ -87,3 +87,33 @@ export function syntheticStudy(o: SyntheticOptions): { study: StudyRecord; trial
   }
   return { study, trials };
 }
+
+/**
+ * bench/importance.ts's study: n complete trials of f = 10 x^2 + 2 y + 0.5 [c = b] (z has no effect) at seeded random points.
+ * Main-effect variance shares: x 0.862, y 0.129, c 0.005, z 0.
+ */
+export function knownStudy(trials: number, s: number): { study: StudyRecord; trials: TrialRecord[] } {
+  const rng = seedrandom(`importance-bench:${s}`);
+  const study: StudyRecord = {
+    name: 'importance-bench',
+    direction: 'minimize',
+    searcher: 'random',
+    seed: s,
+    space: {
+      x: { _type: 'float', low: -1, high: 1 },
+      y: { _type: 'float', low: -1, high: 1 },
+      z: { _type: 'float', low: 1e-3, high: 1, log: true },
+      c: { _type: 'choice', values: ['a', 'b', 'c'] },
+    },
+    created: '2026-01-01T00:00:00.000Z',
+    userAttrs: {},
+  };
+  const out: TrialRecord[] = [];
+  for (let i = 0; i < trials; i++) {
+    const p = { x: rng() * 2 - 1, y: rng() * 2 - 1, z: Math.exp(Math.log(1e-3) + rng() * Math.log(1e3)), c: ['a', 'b', 'c'][Math.floor(rng() * 3)] as string };
+    const value = 10 * p.x ** 2 + 2 * p.y + (p.c === 'b' ? 0.5 : 0);
+    const at = new Date(Date.parse(study.created) + i * 1000).toISOString();
+    out.push({ number: i, state: 'complete', params: p, value, intermediate: [], userAttrs: {}, system: {}, created: at, started: at, finished: at });
+  }
+  return { study, trials: out };
+}
