@@ -41,18 +41,19 @@ const seeds = Array.from({ length: SEEDS }, (_, i) => SEED0 + i);
 const simSpace = compileSpace(Object.fromEntries(CURVE_KEYS.map((k) => [k, space.float(0, 1)])));
 
 /**
- * `tpe+asha` -> { searcher: 'tpe', scheduler: 'asha' }; `tpe+hyperband:budget` also sets the scheduler's `learnFrom`; a bare
+ * `tpe+asha` -> { searcher: 'tpe', scheduler: 'asha' }; `tpe+hyperband:budget:conservative-first` also sets the scheduler's
+ * `learnFrom` and `order` (`tpe+hyperband::conservative-first`: the order alone); `asha-stop`: ASHA's stop rule; a bare
  * name is a searcher (hyperband, bohb: self-scheduled).
  */
 function specOf(method: string): ComposeSpec {
   const [searcher, rest] = method.split('+');
   if (!rest) return { searcher: searcher! };
-  const [scheduler, learnFrom] = rest.split(':');
+  const [scheduler, learnFrom, order] = rest.split(':');
   // `asha-stop`: ASHA's stop rule as a pruner (every configuration starts with R steps and reports each step).
   const stop = scheduler === 'asha-stop';
   return {
     searcher: searcher!,
-    scheduler: { type: stop ? 'asha' : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}) },
+    scheduler: { type: stop ? 'asha' : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}), ...(order ? { order } : {}) },
   };
 }
 

@@ -48,13 +48,21 @@ export function createAshaScheduler(init: SearcherInit, options: SearcherOptions
 }
 
 /**
- * `{ type: 'hyperband', min, max, eta = 3 }` (min/max default to the study's `budget`): Hyperband's brackets of synchronous
- * successive halving; waits while a rung that must be ranked is still running.
+ * `{ type: 'hyperband', min, max, eta = 3, order = 'aggressive-first' }` (min/max default to the study's `budget`):
+ * Hyperband's brackets of synchronous successive halving; waits while a rung that must be ranked is still running.
+ * `order: 'conservative-first'` runs the brackets from s = 0 (every configuration at the full budget) to s_max instead of
+ * the paper's s_max first: the same brackets, but the first full-budget results (and a model fitted on them) come early,
+ * which matters when the smallest budgets rank configurations badly.
  */
 export function createHyperbandScheduler(init: SearcherInit, options: SearcherOptions): Scheduler {
-  const f = fidelityOptions('hyperband', options, init, [], 'scheduler');
-  const table = hyperbandBrackets(f.max / f.min, f.eta);
-  const sMax = table[0]!.s;
+  const { order = 'aggressive-first', ...rest } = options;
+  if (order !== 'aggressive-first' && order !== 'conservative-first') {
+    throw new OptionsError(`option "order" of scheduler "hyperband" must be "aggressive-first" (the paper's) or "conservative-first", got ${JSON.stringify(order)}`);
+  }
+  const f = fidelityOptions('hyperband', rest, init, [], 'scheduler');
+  const paper = hyperbandBrackets(f.max / f.min, f.eta);
+  const table = order === 'aggressive-first' ? paper : paper.slice().reverse();
+  const sMax = paper[0]!.s;
   return {
     type: 'hyperband',
     maxBudget: f.max,
