@@ -126,8 +126,6 @@ export async function useBackend(name: BackendName = 'wasm'): Promise<BackendNam
   return name;
 }
 
-/** Alias kept for the public barrel (`setBackend` reads better next to tf.setBackend in user code). */
-export const setBackend = useBackend;
 
 /** The active backend's name as tunekit knows it (e.g. for TrialRunResult.backend). */
 export function activeBackend(): BackendName {

@@ -3,7 +3,7 @@
  * The study runner, the CLI demo and user code import from here; the files behind it may move.
  */
 export { runTrial } from './loop.js';
-export { useBackend, setBackend, activeBackend, BACKEND_NAMES, BackendUnavailableError } from './backend.js';
+export { useBackend, activeBackend, BACKEND_NAMES, BackendUnavailableError } from './backend.js';
 export { loadMnist, type MnistOptions } from './data/mnist.js';
 export { loadTabular, vegaDatasetPath, type TabularOptions, type CleaningConfig } from './data/tabular.js';
 export { kFold } from './data/split.js';

@@ -148,11 +148,6 @@ export function latencies(models: readonly tf.LayersModel[], data: Dataset, spli
   return models.map((_, i) => ({ batch1: b1[i]!.wall, batch256: b256[i]!.wall, cpuBatch1: b1[i]!.cpu, cpuBatch256: b256[i]!.cpu }));
 }
 
-/** Latency of one model (see `latencies`). */
-export function latency(model: tf.LayersModel, data: Dataset, split: Split, runs = 20): Latency {
-  return latencies([model], data, split, runs)[0]!;
-}
-
 /**
  * Adds `latencyMs` to each measure, timing the models interleaved (see `latencies`); returns the measures unchanged when
  * `option` is false. Called by `prune` / `distill` once both the original and the compressed model exist.
