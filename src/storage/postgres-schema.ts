@@ -101,6 +101,8 @@ DECLARE
   st ${S}.tunekit_studies;
   n integer;
 BEGIN
+  -- Most asks find nothing waiting: answer those without taking the study lock (a trial enqueued meanwhile is simply next).
+  IF NOT EXISTS (SELECT 1 FROM ${S}.tunekit_trials WHERE study_id = p_study AND state = 'waiting') THEN RETURN; END IF;
   SELECT * INTO st FROM ${S}.tunekit_studies WHERE id = p_study FOR UPDATE;
   IF p_max IS NOT NULL AND st.n_counted + st.n_running >= p_max THEN RETURN; END IF;
   SELECT number INTO n FROM ${S}.tunekit_trials WHERE study_id = p_study AND state = 'waiting' ORDER BY number LIMIT 1;

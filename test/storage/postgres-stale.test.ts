@@ -5,6 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PostgresStorage } from '../../src/storage/postgres.js';
+import { InMemoryStorage } from '../../src/storage/memory.js';
+import { keepAlive, newOwner } from '../../src/storage/heartbeat.js';
 import type { TrialRecord } from '../../src/core/types.js';
 import { freshSchema, testServerUrl } from '../helpers/postgres.js';
 import { rejects, studyRecord } from './contract.js';
@@ -89,6 +91,37 @@ test('fencing: once a trial was failed as stale, its worker can neither heartbea
     await rejects(s.heartbeat('s', 999, A), 'ERR_TUNEKIT_TRIAL_NOT_FOUND');
     await rejects(s.heartbeat('s', free.number, { host: 'h' } as never), TypeError);
     await rejects(s.failStale('s', -1), TypeError);
+  } finally {
+    await s.close();
+  }
+});
+
+test('keepAlive keeps a trial alive past the grace period, and reports once when another process fails it', async () => {
+  const s = await PostgresStorage.open(testServerUrl(), { schema: freshSchema('alive') });
+  try {
+    await s.createStudy(studyRecord('s'));
+    const me = newOwner();
+    assert.type(me.id, 'string');
+    const kept = await s.createTrial('s', { state: 'running', params: { k: 1 }, owner: me });
+    const lost = await s.createTrial('s', { state: 'running', params: { k: 2 }, owner: me });
+    const losses: string[] = [];
+    const a = keepAlive(s, 's', kept.number, me, { intervalMs: 100, onLost: (e) => losses.push(`kept: ${e.code}`) });
+    await sleep(1300);
+    // Trial `lost` never beat: failed; trial `kept` beat every 100 ms: alive.
+    assert.equal((await s.failStale('s', 1000)).map((t) => t.number), [lost.number]);
+    assert.is((await s.getTrial('s', kept.number))?.state, 'running');
+    // Someone else takes `kept` away (here: a zero grace period): the next beat notices, once.
+    // (A beat that starts after failStale's transaction is newer than "now - 0" and saves the trial: try again then.)
+    let taken: readonly { number: number }[] = [];
+    for (let i = 0; i < 20 && taken.length === 0; i++) taken = await s.failStale('s', 0);
+    assert.equal(taken.map((t) => t.number), [kept.number]);
+    await sleep(400);
+    assert.equal(losses, ['kept: ERR_TUNEKIT_STALE_TRIAL']);
+    await a.stop();
+    const none = keepAlive(new InMemoryStorage(), 's', 0, me, { intervalMs: 10, onLost: () => losses.push('memory') });
+    await sleep(50);
+    await none.stop();
+    assert.is(losses.length, 1, 'a storage without heartbeats: no-op');
   } finally {
     await s.close();
   }
