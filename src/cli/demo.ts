@@ -5,6 +5,8 @@
  *
  * Each run writes a new directory (default `runs/mnist-<time>`); `--out DIR` on an existing directory resumes that sweep.
  */
+import { intFlag, str, type Parsed } from './args.js';
+import { MAX_TRIALS } from '../study/loop.js';
 import path from 'node:path';
 import { space } from '../../spaces/index.js';
 import type { InferParams } from '../../spaces/types.js';
@@ -133,4 +135,20 @@ function flatTest(test: { readonly [k: string]: number }): { [k: string]: number
   const outMetrics: { [k: string]: number } = {};
   for (const [k, v] of Object.entries(test)) outMetrics[`test${k[0]?.toUpperCase() ?? ''}${k.slice(1)}`] = v;
   return outMetrics;
+}
+
+/** `demo`'s arguments from a parse (commands.ts DEMO). */
+export function demoArgsFrom(p: Parsed): DemoArgs {
+  const trials = intFlag(p, 'trials', 1, MAX_TRIALS);
+  const epochs = intFlag(p, 'epochs', 1);
+  const seed = intFlag(p, 'seed', 0);
+  const out = str(p, 'out');
+  const searcher = str(p, 'searcher');
+  return {
+    ...(out !== undefined ? { out } : {}),
+    ...(trials !== undefined ? { trials } : {}),
+    ...(epochs !== undefined ? { epochs } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(searcher !== undefined ? { searcher } : {}),
+  };
 }

@@ -11,7 +11,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../../trials/checkpoint.js';
 import { FileStorage } from '../storage/index.js';
@@ -19,116 +18,11 @@ import { buildLeaderboard } from '../report/leaderboard.js';
 import { loadMnist, loadTabular, useBackend } from '../../trials/index.js';
 import type { BackendName, Dataset, ModelConfig } from '../../trials/types.js';
 import { OptionsError } from '../core/errors.js';
+import { runDir } from '../core/run-dir.js';
 import { type ExportOptions, type ExportReport, exportOnnx } from '../deploy/export/index.js';
 
-/** Parsed `tunekit export` arguments (see EXPORT_USAGE). */
-export interface ExportArgs {
-  /** A run directory (with study.json) or a model directory (with model.json). */
-  readonly model: string;
-  /** In a run directory: which trial's checkpoint, 'best' (default) or a trial number. */
-  readonly trial?: 'best' | number;
-  readonly out?: string;
-  readonly quantize?: 'int8' | 'int8-static';
-  readonly int8Form?: 'integer' | 'qdq';
-  readonly opset?: number;
-  readonly data?: string;
-  readonly target?: string;
-  readonly seed?: number;
-  readonly limit?: number;
-  readonly samples?: number;
-  readonly tolerance?: number;
-  readonly maxAccuracyDrop?: number;
-  readonly calibrationSamples?: number;
-  readonly metadata?: Readonly<Record<string, string>>;
-  /** A JSON file (e.g. the trial config) stored as metadata `tunekit.trial_config`. */
-  readonly config?: string;
-  readonly latency?: boolean;
-  readonly threads?: number;
-  readonly json?: string;
-  readonly backend?: BackendName;
-  /** 'half' or a JSON file holding the student ModelConfig. */
-  readonly distill?: string;
-  readonly distillEpochs?: number;
-  readonly prune?: number;
-  readonly structured?: boolean;
-  readonly pruneEpochs?: number;
-}
-
-/** Usage text of the subcommand (the lead can append it to main.ts's USAGE). */
-export { EXPORT_USAGE } from './export-usage.js';
-import { EXPORT_USAGE } from './export-usage.js';
-
-function num(name: string, v: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new OptionsError(`--${name} must be ${want}, got ${JSON.stringify(v)}`);
-  return n;
-}
-const int = (name: string, v: string | undefined, min = 0): number | undefined => num(name, v, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
-
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new OptionsError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
-}
-
-/** Parses the arguments after `export`. Throws OptionsError (a usage error) for unknown flags or bad values. */
-export function parseExportArgs(argv: readonly string[]): ExportArgs {
-  const s = { type: 'string' } as const;
-  const { values: v, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      out: s, onnx: s, trial: s, quantize: s, 'int8-form': s, opset: s, data: s, target: s, seed: s, limit: s, samples: s, tolerance: s,
-      'max-accuracy-drop': s, 'calibration-samples': s, metadata: { type: 'string', multiple: true }, config: s,
-      'skip-latency': { type: 'boolean' }, threads: s, json: s, backend: s, distill: s, 'distill-epochs': s, prune: s,
-      structured: { type: 'boolean' }, 'prune-epochs': s,
-    },
-  });
-  if (positionals.length !== 1) throw new OptionsError(`export takes one run or model directory, got ${positionals.length} positional arguments\n${EXPORT_USAGE}`);
-  const metadata: Record<string, string> = {};
-  for (const kv of v.metadata ?? []) {
-    const at = kv.indexOf('=');
-    if (at <= 0) throw new OptionsError(`--metadata must be key=value, got ${JSON.stringify(kv)}`);
-    metadata[kv.slice(0, at)] = kv.slice(at + 1);
-  }
-  const pos = (n: number): boolean => n > 0;
-  if (v.out !== undefined && v.onnx !== undefined) throw new OptionsError('--onnx and --out name the same file: pass one');
-  const trial = v.trial === undefined || v.trial === 'best' ? undefined : int('trial', v.trial, 0);
-  const args: ExportArgs = {
-    model: positionals[0]!,
-    ...(trial !== undefined ? { trial } : {}),
-    out: v.onnx ?? v.out,
-    quantize: oneOf('quantize', v.quantize, ['int8', 'int8-static'] as const),
-    int8Form: oneOf('int8-form', v['int8-form'], ['integer', 'qdq'] as const),
-    opset: int('opset', v.opset, 1),
-    data: v.data,
-    target: v.target,
-    seed: int('seed', v.seed),
-    limit: int('limit', v.limit, 1),
-    samples: int('samples', v.samples, 1),
-    tolerance: num('tolerance', v.tolerance, pos, 'a number > 0'),
-    maxAccuracyDrop: num('max-accuracy-drop', v['max-accuracy-drop'], (n) => n >= 0 && n <= 1, 'a fraction in [0, 1]'),
-    calibrationSamples: int('calibration-samples', v['calibration-samples'], 1),
-    metadata,
-    config: v.config,
-    latency: !v['skip-latency'],
-    threads: int('threads', v.threads, 1),
-    json: v.json,
-    backend: oneOf('backend', v.backend, ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const),
-    distill: v.distill,
-    distillEpochs: int('distill-epochs', v['distill-epochs'], 1),
-    prune: num('prune', v.prune, (n) => n >= 0 && n < 1, 'a sparsity in [0, 1)'),
-    structured: v.structured ?? false,
-    pruneEpochs: int('prune-epochs', v['prune-epochs'], 0),
-  };
-  if (args.target !== undefined && (args.data === undefined || args.data === 'mnist')) throw new OptionsError('--target is for tabular --data files only');
-  if ((args.distill !== undefined || args.prune !== undefined) && args.data === undefined) {
-    throw new OptionsError('--distill and --prune train on data: pass --data mnist or --data FILE --target COL');
-  }
-  if (args.structured && args.prune === undefined) throw new OptionsError('--structured needs --prune SPARSITY');
-  return args;
-}
+export { parseExportArgs, type ExportArgs } from './export-args.js';
+import type { ExportArgs } from './export-args.js';
 
 /**
  * Resolves the positional directory to a checkpoint: itself when it holds model.json, else a run directory's
@@ -139,7 +33,8 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
     if (trial !== 'best') throw new OptionsError(`--trial is for run directories; ${dir} is a model directory (it holds model.json)`);
     return { modelDir: dir };
   }
-  const file = join(dir, 'study.json');
+  const layout = runDir(dir);
+  const file = layout.study;
   if (!existsSync(file) && !existsSync(`${file}.wal`)) {
     throw new OptionsError(`${dir} holds neither model.json (a checkpoint) nor study.json (a run directory); pass one of those`);
   }
@@ -159,8 +54,8 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
       number = trial;
     }
     // Sweeps (`tunekit run`) keep the checkpoint in trials/<n>/model/, the in-process demo in trials/<n>/.
-    const trialDir = join(dir, 'trials', String(number));
-    const modelDir = existsSync(join(trialDir, 'model', 'model.json')) ? join(trialDir, 'model') : trialDir;
+    const trialDir = layout.trial(number);
+    const modelDir = existsSync(join(layout.model(number), 'model.json')) ? layout.model(number) : trialDir;
     if (!existsSync(join(modelDir, 'model.json'))) {
       throw new OptionsError(`trial ${number} has no checkpoint at ${modelDir} (its model.json is missing: it may have been pruned, failed, or not kept among the top checkpoints)`);
     }
@@ -173,7 +68,7 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
 /** The data-split seed a sweep directory's `sweep.json` recorded (`dataset.seed`), if any. */
 async function sweepDataSeed(dir: string): Promise<number | undefined> {
   try {
-    const sweep = JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')) as { dataset?: { seed?: unknown } };
+    const sweep = JSON.parse(await readFile(runDir(dir).sweep, 'utf8')) as { dataset?: { seed?: unknown } };
     return typeof sweep.dataset?.seed === 'number' ? sweep.dataset.seed : undefined;
   } catch {
     return undefined;

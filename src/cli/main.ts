@@ -1,107 +1,148 @@
 #!/usr/bin/env node
 /**
- * The `tunekit` command. Subcommands:
- *   tunekit report <storage> [--study NAME] [--json FILE|-] [--top K]
- *   tunekit demo [--out DIR] [--trials N] [--epochs N] [--seed N] [--searcher NAME]   (what `npm start` runs)
- * Errors print one clear line (no stack) and exit 2 for usage errors, 1 otherwise.
+ * The `tunekit` command: commander over the command definitions in commands.ts; each command's implementation is loaded only
+ * when it runs (so `tunekit --help` and `tunekit status` never load TF.js or onnxruntime). Errors print one line (no stack
+ * trace, control characters escaped); exit codes: 0 done, 1 failed, 2 bad usage, 130 interrupted.
  */
-import { parseArgs } from 'node:util';
-import { reportCommand } from './report.js';
-import { EXPORT_USAGE } from './export-usage.js';
-import { OptionsError, TunekitError } from '../core/errors.js';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { OptionsError, SweepFileError, TunekitError } from '../core/errors.js';
+import { producerVersion } from '../core/version.js';
+import { escapeControl, safeLines, type LineWriter } from '../core/terminal.js';
+import { EXIT, EXIT_HELP, buildCommand, intFlag, parsedOf, str, type Parsed } from './args.js';
+import { COMMANDS } from './commands.js';
 
-const USAGE = `usage:
-  tunekit run <sweep.json|.ts|.js> [--out DIR] [--trials N] [--workers N] [--seed N]
-  tunekit resume <dir> [--trials N] [--workers N]
-  tunekit status <dir> [--json]
-  tunekit report <storage-file-or-dir> [--study NAME] [--json FILE|-] [--top K]
-  tunekit demo [--out DIR] [--trials N] [--epochs N] [--seed N] [--searcher tpe|gp|sobol|random|...]
-${EXPORT_USAGE}
-`;
+type Handler = (p: Parsed, out: LineWriter) => Promise<number>;
 
-function intArg(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new OptionsError(`--${name} must be an integer >= 0, got ${JSON.stringify(v)}`);
-  return n;
+/** The one positional argument of `command`, or a usage error. */
+function one(p: Parsed, command: string): string {
+  if (p.positionals.length !== 1) throw new OptionsError(`${command} takes one argument; see \`tunekit ${command} --help\``);
+  return p.positionals[0] as string;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  switch (command) {
-    case 'report': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: { study: { type: 'string' }, json: { type: 'string' }, top: { type: 'string' } },
-      });
-      const storage = positionals[0];
-      if (!storage || positionals.length > 1) throw new OptionsError(`report takes one storage path\n${USAGE}`);
-      const top = intArg('top', values.top);
-      await reportCommand({ storage, ...(values.study ? { study: values.study } : {}), ...(values.json ? { json: values.json } : {}), ...(top !== undefined ? { top } : {}) }, out);
-      return 0;
+/** Each command's implementation, imported on demand. */
+const HANDLERS: { readonly [name: string]: Handler } = {
+  run: async (p, out) => {
+    const m = await import('./run.js');
+    return m.runCommand(m.runArgsFrom(p), out);
+  },
+  resume: async (p, out) => {
+    const m = await import('./run.js');
+    return m.resumeCommand(m.resumeArgsFrom(p), out);
+  },
+  status: async (p, out) => {
+    const m = await import('./status.js');
+    await m.statusCommand(m.statusArgsFrom(p), out);
+    return EXIT.done;
+  },
+  report: async (p, out) => {
+    const m = await import('./report.js');
+    return m.reportCommand(m.reportArgsFrom(p), out);
+  },
+  export: async (p, out) => {
+    const [{ exportArgsFrom }, { exportCommand }] = await Promise.all([import('./export-args.js'), import('./export.js')]);
+    await exportCommand(exportArgsFrom(p), out);
+    return EXIT.done;
+  },
+  dashboard: async (p, out) => {
+    const m = await import('./dashboard.js');
+    const port = intFlag(p, 'port', 0, 65535);
+    const study = str(p, 'study');
+    const host = str(p, 'host');
+    return m.dashboardCommand({ source: one(p, 'dashboard'), ...(study !== undefined ? { study } : {}), ...(port !== undefined ? { port } : {}), ...(host !== undefined ? { host } : {}) }, out);
+  },
+  'export-optuna': async (p, out) => {
+    if (p.positionals.length !== 2) throw new OptionsError('export-optuna takes a storage and the journal file to write, e.g. tunekit export-optuna runs/x journal.log');
+    const m = await import('./export-optuna.js');
+    const study = str(p, 'study');
+    return m.exportOptunaCommand({ source: p.positionals[0] as string, journal: p.positionals[1] as string, ...(study !== undefined ? { study } : {}) }, out);
+  },
+  repair: async (p, out) => {
+    const m = await import('./repair.js');
+    return m.repairCommand({ storage: one(p, 'repair'), ...(p.values['dry-run'] === true ? { dryRun: true } : {}) }, out);
+  },
+  demo: async (p, out) => {
+    const m = await import('./demo.js');
+    await m.demoCommand(m.demoArgsFrom(p), out);
+    return EXIT.done;
+  },
+};
+
+/** The program: every implemented command, `--version`, `help`. */
+export function program(run: (name: string, p: Parsed) => Promise<void>): Command {
+  const prog = new Command('tunekit')
+    .description('AutoML for TensorFlow.js: declare a search space, run a seeded, crash-safe sweep, export the winner')
+    .version(producerVersion(), '-v, --version', 'print the version')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .addHelpText('after', EXIT_HELP);
+  for (const def of COMMANDS) {
+    if (!HANDLERS[def.name]) continue;
+    const cmd = buildCommand(def);
+    cmd.action(async (...all: unknown[]) => run(def.name, parsedOf(all[all.length - 1] as Command)));
+    prog.addCommand(cmd);
+  }
+  return prog;
+}
+
+/** Exit code of an error: usage problems 2, anything else 1. */
+function exitCodeOf(error: unknown): number {
+  return error instanceof OptionsError || error instanceof SweepFileError || error instanceof CommanderError ? EXIT.usage : EXIT.failed;
+}
+
+/** One line a person can act on: tunekit errors and usage errors by message; anything else too, never with a stack trace. */
+function messageOf(error: unknown): string {
+  if (error instanceof TunekitError || error instanceof TypeError || error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** Runs `tunekit <argv>`; resolves with the exit code. */
+export async function main(argv: readonly string[], out: LineWriter = safeLines()): Promise<number> {
+  let code: number = EXIT.done;
+  const prog = program(async (name, p) => {
+    code = await (HANDLERS[name] as Handler)(p, out);
+  });
+  prog.configureOutput({
+    writeOut: (s) => out(s.replace(/\n$/, '')),
+    writeErr: (s) => process.stderr.write(s),
+  });
+  if (argv.length === 0) {
+    out(prog.helpInformation().replace(/\n$/, ''));
+    return EXIT.usage;
+  }
+  try {
+    await prog.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end with a CommanderError too, with exit code 0.
+      return error.exitCode === 0 ? EXIT.done : EXIT.usage;
     }
-    case 'demo': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { out: { type: 'string' }, trials: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, searcher: { type: 'string' } },
-      });
-      const { demoCommand } = await import('./demo.js');
-      const trials = intArg('trials', values.trials);
-      const epochs = intArg('epochs', values.epochs);
-      const seed = intArg('seed', values.seed);
-      await demoCommand(
-        {
-          ...(values.out ? { out: values.out } : {}),
-          ...(trials !== undefined ? { trials } : {}),
-          ...(epochs !== undefined ? { epochs } : {}),
-          ...(seed !== undefined ? { seed } : {}),
-          ...(values.searcher ? { searcher: values.searcher } : {}),
-        },
-        out,
-      );
-      return 0;
-    }
-    case 'run': {
-      const m = await import('./run.js');
-      return m.runCommand(m.parseRunArgs(rest), out);
-    }
-    case 'resume': {
-      const m = await import('./run.js');
-      return m.resumeCommand(m.parseResumeArgs(rest), out);
-    }
-    case 'status': {
-      const m = await import('./status.js');
-      await m.statusCommand(m.parseStatusArgs(rest), out);
-      return 0;
-    }
-    case 'export': {
-      const { exportCommand, parseExportArgs } = await import('./export.js');
-      await exportCommand(parseExportArgs(rest), out);
-      return 0;
-    }
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      out(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      throw new OptionsError(`unknown command "${command}"\n${USAGE}`);
+    process.stderr.write(`tunekit: ${escapeControl(messageOf(error))}\n`);
+    return exitCodeOf(error);
+  }
+  return code;
+}
+
+/** True when this file is the program being run, also through a symlinked bin (npx, node_modules/.bin, a global install). */
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return fs.realpathSync(script) === fs.realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
   }
 }
 
-const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.js') || process.argv[1]?.endsWith('/cli/main.ts');
-if (isMain) {
+if (isMain()) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
-      const usage = error instanceof OptionsError || (error instanceof TypeError && (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION');
-      process.stderr.write(`tunekit: ${error instanceof TunekitError || error instanceof TypeError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = usage ? 2 : 1;
+      process.stderr.write(`tunekit: ${escapeControl(messageOf(error))}\n`);
+      process.exitCode = exitCodeOf(error);
     },
   );
 }

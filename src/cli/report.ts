@@ -8,17 +8,38 @@ import { FileStorage } from '../storage/index.js';
 import { buildLeaderboard, type Leaderboard } from '../report/leaderboard.js';
 import { StudyNotFoundError, OptionsError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/json-file.js';
+import { runDir } from '../core/run-dir.js';
+import { escapeControl } from '../core/terminal.js';
+import { intFlag, str, type Parsed } from './args.js';
 
 export interface ReportArgs {
   readonly storage: string;
   readonly study?: string;
   readonly json?: string;
   readonly top?: number;
+  /** Also write the self-contained HTML report to this file. */
+  readonly html?: string;
+}
+
+/** `report`'s arguments from a parse (commands.ts REPORT). */
+export function reportArgsFrom(p: Parsed): ReportArgs {
+  if (p.positionals.length !== 1) throw new OptionsError('report takes one storage (a run directory, a study file or a PostgreSQL URL); see `tunekit report --help`');
+  const top = intFlag(p, 'top', 1);
+  const study = str(p, 'study');
+  const json = str(p, 'json');
+  const html = str(p, 'html');
+  return {
+    storage: p.positionals[0] as string,
+    ...(study !== undefined ? { study } : {}),
+    ...(json !== undefined ? { json } : {}),
+    ...(top !== undefined ? { top } : {}),
+    ...(html !== undefined ? { html } : {}),
+  };
 }
 
 /** A file path, or a directory holding `study.json` (the layout sweeps write). */
 export function resolveStorageFile(p: string): string {
-  const file = fs.existsSync(p) && fs.statSync(p).isDirectory() ? path.join(p, 'study.json') : p;
+  const file = fs.existsSync(p) && fs.statSync(p).isDirectory() ? runDir(p).study : p;
   // A study still being written may exist only as its journal (`.wal`) until the first snapshot.
   if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`no storage file at ${file}; pass the study file (or the directory holding study.json)`);
   return file;
@@ -59,18 +80,25 @@ export function formatLeaderboard(lb: Leaderboard, width = 120): string {
     const row = `${String(t.rank ?? '-').padStart(4)} ${String(t.number).padStart(5)} ${t.state.padEnd(8)} ${fmt(t.value).padStart(11)} ${(t.durationMs === null ? '-' : (t.durationMs / 1000).toFixed(1)).padStart(7)}  ${detail}`;
     lines.push(row.length > width ? `${row.slice(0, width - 1)}…` : row);
   }
-  return lines.join('\n');
+  // Names, params and reasons are user data: control characters must not reach the terminal, nor a newline forge a row.
+  return lines.map(escapeControl).join('\n');
 }
 
-export async function reportCommand(args: ReportArgs, out: (line: string) => void): Promise<void> {
+export async function reportCommand(args: ReportArgs, out: (line: string) => void): Promise<number> {
+  if (args.html !== undefined) {
+    const { htmlReportCommand } = await import('./html.js');
+    await htmlReportCommand({ source: args.storage, html: args.html, ...(args.study !== undefined ? { study: args.study } : {}) }, out);
+    if (args.json === undefined) return 0;
+  }
   const lb = await loadLeaderboard(args);
   if (args.json === '-') {
     out(JSON.stringify(lb, null, 2));
-    return;
+    return 0;
   }
   out(formatLeaderboard(lb, process.stdout.columns || 120));
   if (args.json) {
     writeJsonAtomic(args.json, lb);
     out(`\nleaderboard JSON written to ${args.json}`);
   }
+  return 0;
 }

@@ -6,15 +6,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommand, type Parsed } from './args.js';
+import { STATUS } from './commands.js';
 import { OptionsError } from '../core/errors.js';
+import { runDir } from '../core/run-dir.js';
+import { escapeControl } from '../core/terminal.js';
 import { FileStorage } from '../storage/index.js';
 import { isProcessAlive, readLock } from '../storage/lock.js';
 import { countsTowardBudget } from '../study/optimize.js';
 import { formatDuration } from '../sweep/progress.js';
 import type { TrialRecord } from '../core/types.js';
-
-export const STATUS_USAGE = '  tunekit status <dir> [--json]';
 
 export interface StatusArgs {
   readonly dir: string;
@@ -37,20 +38,25 @@ export interface SweepStatus {
   readonly running: readonly { readonly number: number; readonly step: number | null; readonly value: number | null; readonly startedAgoMs: number | null }[];
 }
 
+/** `status`'s arguments from a parse (commands.ts STATUS). */
+export function statusArgsFrom(p: Parsed): StatusArgs {
+  if (p.positionals.length !== 1) throw new OptionsError('status takes one run directory; see `tunekit status --help`');
+  return { dir: p.positionals[0] as string, ...(p.values['json'] === true ? { json: true } : {}) };
+}
+
 export function parseStatusArgs(argv: readonly string[]): StatusArgs {
-  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { json: { type: 'boolean' } } });
-  if (positionals.length !== 1) throw new OptionsError(`status takes one sweep output directory\nusage:\n${STATUS_USAGE}`);
-  return { dir: positionals[0] as string, ...(values.json ? { json: true } : {}) };
+  return statusArgsFrom(parseCommand(STATUS, argv));
 }
 
 /** Reads the status of the sweep in `dir` (read-only). */
 export async function readStatus(dirArg: string): Promise<SweepStatus> {
   const dir = path.resolve(dirArg);
-  const file = path.join(dir, 'study.json');
+  const layout = runDir(dir);
+  const file = layout.study;
   if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`${dir} holds no study.json; pass the output directory of a \`tunekit run\``);
   let sweep: { name?: unknown; budget?: { trials?: unknown }; objective?: { metric?: unknown; direction?: unknown } } = {};
   try {
-    sweep = JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as typeof sweep;
+    sweep = JSON.parse(fs.readFileSync(layout.sweep, 'utf8')) as typeof sweep;
   } catch {
     // a study directory without sweep.json (e.g. written by the demo): no budget known
   }
@@ -105,8 +111,10 @@ export async function readStatus(dirArg: string): Promise<SweepStatus> {
 }
 
 /** `tunekit status`: prints the status (a few lines, or JSON with --json). */
-export async function statusCommand(args: StatusArgs, out: (line: string) => void): Promise<void> {
+export async function statusCommand(args: StatusArgs, write: (line: string) => void): Promise<void> {
   const s = await readStatus(args.dir);
+  // Names, params and errors are user data: control characters must not reach the terminal (nor forge lines).
+  const out = (line: string) => write(escapeControl(line));
   if (args.json) {
     out(JSON.stringify(s, null, 2));
     return;

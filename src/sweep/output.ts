@@ -14,17 +14,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomic } from '../core/json-file.js';
+import { runDir } from '../core/run-dir.js';
 import type { Direction, Metrics, TrialRecord } from '../core/types.js';
 import type { TrialReportEvent, TrialStartEvent } from '../study/loop.js';
 
-/** Where a trial's files go. */
+/** Where a trial's files go (the layout lives in src/core/run-dir.ts). */
 export function trialDir(out: string, number: number): string {
-  return path.join(out, 'trials', String(number));
+  return runDir(out).trial(number);
 }
 
 /** Where a trial's checkpoint goes (runTrial's outDir; ctx.checkpointDir of modules). */
 export function checkpointDir(out: string, number: number): string {
-  return path.join(trialDir(out, number), 'model');
+  return runDir(out).model(number);
 }
 
 export interface SweepOutputOptions {
@@ -61,7 +62,7 @@ export class SweepOutput {
     readonly dir: string,
     private readonly options: SweepOutputOptions,
   ) {
-    fs.mkdirSync(path.join(dir, 'trials'), { recursive: true });
+    fs.mkdirSync(runDir(dir).trials, { recursive: true });
   }
 
   /** Notes the finished trials of a resumed sweep (their checkpoints take part in the retention). */
@@ -78,7 +79,7 @@ export class SweepOutput {
   started(e: TrialStartEvent): void {
     this.#curves.set(e.number, []);
     this.#started.set(e.number, Date.now());
-    writeJsonAtomic(path.join(trialDir(this.dir, e.number), 'config.json'), {
+    writeJsonAtomic(runDir(this.dir).config(e.number), {
       number: e.number,
       device: e.device,
       slot: e.slot,
@@ -105,7 +106,7 @@ export class SweepOutput {
     const curve = this.#curves.get(t.number) ?? [];
     this.#curves.delete(t.number);
     this.#started.delete(t.number);
-    if (fs.existsSync(trialDir(this.dir, t.number))) writeJsonAtomic(path.join(trialDir(this.dir, t.number), 'curves.json'), curve);
+    if (fs.existsSync(trialDir(this.dir, t.number))) writeJsonAtomic(runDir(this.dir).curves(t.number), curve);
     this.#noteComplete(t);
     if (fs.existsSync(checkpointDir(this.dir, t.number))) this.#withCheckpoint.add(t.number);
     this.#retain();
@@ -117,7 +118,7 @@ export class SweepOutput {
     const curve = this.#curves.get(number) ?? [];
     this.#curves.delete(number);
     this.#started.delete(number);
-    if (fs.existsSync(trialDir(this.dir, number))) writeJsonAtomic(path.join(trialDir(this.dir, number), 'curves.json'), curve);
+    if (fs.existsSync(trialDir(this.dir, number))) writeJsonAtomic(runDir(this.dir).curves(number), curve);
   }
 
   #noteComplete(t: TrialRecord): void {
@@ -159,10 +160,10 @@ export class SweepOutput {
     this.#writing = this.#writing
       .then(async () => {
         this.#lastWrite = Date.now();
-        writeJsonAtomic(path.join(this.dir, 'leaderboard.json'), await this.options.leaderboard());
+        writeJsonAtomic(runDir(this.dir).leaderboard, await this.options.leaderboard());
       })
       .catch((error: unknown) => {
-        process.stderr.write(`tunekit: could not write ${path.join(this.dir, 'leaderboard.json')}: ${(error as Error).message}\n`);
+        process.stderr.write(`tunekit: could not write ${runDir(this.dir).leaderboard}: ${(error as Error).message}\n`);
       });
     return this.#writing;
   }

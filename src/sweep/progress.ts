@@ -3,6 +3,7 @@
  * bar, elapsed, ETA, best so far) and one line per worker slot (trial, epoch, current metric); trial results scroll above it.
  * Elsewhere (a log file, CI): one line per finished trial and a summary line every `logIntervalMs`.
  */
+import { escapeControl } from '../core/terminal.js';
 import type { Direction, Metrics, TrialRecord } from '../core/types.js';
 import type { TrialReportEvent, TrialStartEvent } from '../study/loop.js';
 
@@ -84,7 +85,7 @@ export class Progress {
       this.#draw();
       this.#timer = setInterval(() => this.#dirty && this.#draw(), this.#o.redrawMs ?? 250);
     } else {
-      this.#timer = setInterval(() => this.#sink.write(`${this.summary()}\n`), this.#o.logIntervalMs ?? 30_000);
+      this.#timer = setInterval(() => this.#sink.write(`${escapeControl(this.summary())}\n`), this.#o.logIntervalMs ?? 30_000);
     }
     this.#timer.unref();
   }
@@ -123,7 +124,9 @@ export class Progress {
   }
 
   /** A line above the live block (TTY) or on its own (plain). */
-  log(line: string): void {
+  log(text: string): void {
+    // Names, params and error text are user data: control characters must not reach the terminal.
+    const line = escapeControl(text);
     if (this.tty) {
       this.#clear();
       this.#sink.write(`${line}\n`);
@@ -198,7 +201,7 @@ export class Progress {
   #draw(): void {
     const lines = this.lines();
     this.#clear();
-    this.#sink.write(lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    this.#sink.write(lines.map((l) => `\x1b[2K${escapeControl(l)}\n`).join(''));
     this.#drawn = lines.length;
     this.#dirty = false;
   }

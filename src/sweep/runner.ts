@@ -8,13 +8,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createStudy } from '../study/open.js';
 import { countsTowardBudget } from '../study/optimize.js';
-import { createPruner } from '../pruners/spec.js';
 import type { TrainableSpec } from '../pool/executor.js';
 import type { OptimizeResult } from '../study/loop.js';
 import { defaultWorkers } from '../pool/slots.js';
 import { writeJsonAtomic } from '../core/json-file.js';
 import type { Leaderboard } from '../report/leaderboard.js';
-import type { TrialRecord } from '../core/types.js';
+import type { JsonValue, TrialRecord } from '../core/types.js';
+import { runDir } from '../core/run-dir.js';
+import { safeSink } from '../core/terminal.js';
+import type { Dataset } from '../../trials/types.js';
+import { startUtilisation, type Utilisation } from './utilisation.js';
 import { loadSweepDataset } from './dataset.js';
 import { checkpointDir, SweepOutput } from './output.js';
 import { Progress, type ProgressSink } from './progress.js';
@@ -31,9 +34,17 @@ export interface RunSweepOptions {
   readonly sink?: ProgressSink;
   /** Overrides the plain-mode summary period (ms). */
   readonly logIntervalMs?: number;
+  /** The sweep's dataset, already loaded and checked (checkDataset); loaded here when absent. */
+  readonly data?: Dataset;
+  /** Keep the study in this storage (a PostgreSQL URL) instead of <out>/study.json; workers on other machines can join it. */
+  readonly storage?: string;
+  /** Serve the live dashboard while the sweep runs (in its own process: it can never slow or break the sweep). */
+  readonly dashboard?: { readonly port?: number; readonly log: (line: string) => void };
 }
 
 export interface SweepRunResult extends OptimizeResult {
+  /** Busy cores over available ones during this run. */
+  readonly utilisation: Utilisation;
   readonly dir: string;
   readonly leaderboard: Leaderboard;
   /** Trials whose checkpoints were kept. */
@@ -57,26 +68,37 @@ function slotDevices(sweep: ResolvedSweep): string[] {
  */
 export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): Promise<SweepRunResult> {
   const dir = path.resolve(options.out);
+  const layout = runDir(dir);
+  const sink: ProgressSink = options.sink ?? safeSink(process.stdout);
+  const data = options.data ?? (sweep.dataset ? await loadSweepDataset(sweep.dataset) : undefined);
   fs.mkdirSync(dir, { recursive: true });
-  const sink: ProgressSink = options.sink ?? process.stdout;
-  const data = sweep.dataset ? await loadSweepDataset(sweep.dataset) : undefined;
   const epochs = sweep.budget.epochs;
+  const measure = startUtilisation();
   const study = await createStudy({
     name: sweep.name,
     space: sweep.space,
     direction: sweep.objective.direction,
     searcher: sweep.searcher,
     seed: sweep.seed,
-    storage: path.join(dir, 'study.json'),
+    storage: options.storage ?? layout.study,
     loadIfExists: true,
     metric: sweep.objective.metric,
-    pruner: createPruner(sweep.pruner),
+    // The spec (not a built pruner) so that it is stored with the study and every process that loads it prunes alike.
+    pruner: sweep.pruner,
+    // The resolved sweep travels with the study: `tunekit worker <url> --study NAME` runs it from there.
+    userAttrs: { sweep: sweep as unknown as JsonValue },
     ...(epochs !== undefined ? { budget: { min: sweep.budget.minEpochs ?? 1, max: epochs } } : {}),
   });
   let progress: Progress | undefined;
+  let dashboard: { close(): Promise<void> } | undefined;
   try {
     // Written once the study (and its single-writer lock) is ours, so a second `run` on a busy directory changes nothing.
-    writeJsonAtomic(path.join(dir, 'sweep.json'), sweep);
+    writeJsonAtomic(layout.sweep, sweep);
+    if (options.storage !== undefined) {
+      const { redactUrl } = await import('../storage/postgres-connect.js');
+      writeJsonAtomic(layout.storageRef, { storage: redactUrl(options.storage), study: sweep.name });
+    }
+    if (options.dashboard) dashboard = await startSweepDashboard(options.storage ?? dir, sweep.name, options.dashboard);
     const trials = await study.trials();
     const already = trials.filter(countsTowardBudget).length;
     const output = new SweepOutput(dir, { keep: sweep.keepCheckpoints, direction: sweep.objective.direction, leaderboard: () => study.leaderboard() });
@@ -130,9 +152,26 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
       },
     }).finally(() => output.flush());
     p.stop();
-    return { ...result, dir, leaderboard: await study.leaderboard(), checkpoints: output.checkpoints };
+    return { ...result, dir, leaderboard: await study.leaderboard(), checkpoints: output.checkpoints, utilisation: measure() };
   } finally {
     progress?.stop();
+    await dashboard?.close().catch(() => undefined);
     await study.close();
+  }
+}
+
+/**
+ * Starts the live dashboard for a sweep; a dashboard that cannot start is reported and the sweep goes on without it (it runs
+ * in its own process, so once started it can neither slow nor break the sweep).
+ */
+async function startSweepDashboard(source: string, study: string, o: { readonly port?: number; readonly log: (line: string) => void }): Promise<{ close(): Promise<void> } | undefined> {
+  try {
+    const { startDashboard } = await import('../cli/dashboard.js');
+    const handle = await startDashboard({ source, study, ...(o.port !== undefined ? { port: o.port } : {}) }, o.log);
+    o.log(`dashboard: ${handle.url}`);
+    return handle;
+  } catch (error) {
+    o.log(`dashboard: not started (${(error as Error).message})`);
+    return undefined;
   }
 }

@@ -3,8 +3,8 @@
  * verifies against TF.js with onnxruntime-node, and writes the .onnx file. Called by `tunekit export` (src/cli/export.ts),
  * bench/export.ts and user code.
  *
- * Invariants: a file is written only after the fp32 graph matched TF.js within `verify.tolerance` (max abs diff over every
- * output value), so a wrong conversion never reaches disk; the int8 graph is compared too, but reported (accuracy drop,
+ * Invariants: a file is written only after the fp32 graph matched TF.js within |a − b| <= atol + rtol·s (s: the sample's
+ * largest |output|; see `Tolerance` in verify.ts), so a wrong conversion never reaches disk; the int8 graph is compared too, but reported (accuracy drop,
  * argmax agreement) rather than held to the fp32 tolerance, unless `verify.maxAccuracyDrop` is set. Inputs/outputs are
  * `input` (same layout as the TF.js input, NHWC for images, dynamic batch), `logits` and, with an aux head, `aux`.
  */
@@ -18,8 +18,8 @@ import { ExportError } from './context.js';
 import { convertModel } from './convert.js';
 import { type ModelInfo, encodeModel, readOpTypes } from './onnx.js';
 import { type Int8Form, type QuantizeSummary, type Range, calibrationTargets, quantizeDynamic, quantizeStatic } from './quantize.js';
-import { type ParityStats, accuracyOf, compareOutputs, createSession, cycleRows, ortLatency, predictOrt, predictTf, sampleSize, tfLatency } from './verify.js';
-import { producerVersion } from './version.js';
+import { type ParityStats, DEFAULT_TOLERANCE, accuracyOf, compareOutputs, createSession, cycleRows, ortLatency, predictOrt, predictTf, sampleSize, tfLatency } from './verify.js';
+import { producerVersion } from '../../core/version.js';
 
 export { ExportError } from './context.js';
 export { convertModel, type ConvertResult } from './convert.js';
@@ -27,7 +27,7 @@ export { CONVERTERS } from './layers.js';
 export { SUPPORTED_ACTIVATIONS } from './activations.js';
 export { encodeModel, readMetadata, readOpTypes, OnnxGraph } from './onnx.js';
 export { quantizeDynamic, quantizeStatic, quantizePerChannel, calibrationTargets, uint8Params, type Int8Form, type QuantizeSummary, type Range } from './quantize.js';
-export { compareOutputs, predictOrt, predictTf, createSession, type ParityStats } from './verify.js';
+export { compareOutputs, predictOrt, predictTf, createSession, DEFAULT_TOLERANCE, type ParityStats, type Tolerance } from './verify.js';
 
 /** Opsets the exporter emits and tests against onnxruntime-node (LayerNormalization needs 17; Gelu appears at 20). */
 export const OPSET_RANGE = { min: 17, max: 21 } as const;
@@ -38,8 +38,13 @@ export interface VerifyOptions {
   readonly data?: Split | Float32Array;
   /** At most this many samples are used (default 1024; 64 for the random default). */
   readonly samples?: number;
-  /** fp32 max abs diff allowed (default 1e-4); the export fails above it. */
+  /**
+   * Relative tolerance rtol of the fp32 check |TF.js − ONNX| <= atol + rtol·s, s the sample's largest |output| (default
+   * 1e-4; see `Tolerance`). The export fails when any value is outside it.
+   */
   readonly tolerance?: number;
+  /** Absolute tolerance atol of the same check (default 1e-5). */
+  readonly atol?: number;
   /** int8: fail when accuracy (labels needed) drops by more than this fraction, e.g. 0.01; default: report only. */
   readonly maxAccuracyDrop?: number;
   /** Seed of the random default inputs (default 0). */
@@ -108,7 +113,11 @@ export interface ExportReport {
   readonly quantized?: QuantizeSummary;
   readonly parity?: {
     readonly data: 'given' | 'random';
+    /** rtol of the check |TF.js − ONNX| <= atol + rtol·s (s: the sample's largest |output|). */
     readonly tolerance: number;
+    /** atol of the same check. */
+    readonly atol: number;
+    /** fp32 figures: maxAbsDiff, maxRelDiff, toleranceRatio (<= 1 passed)... */
     readonly fp32: ParityStats;
     readonly int8?: ParityStats;
   };
@@ -159,7 +168,9 @@ function checkOptions(opts: ExportOptions): number {
     throw new OptionsError(`\`int8Form\` must be 'qdq' or 'integer', got ${JSON.stringify(opts.int8Form)}`);
   }
   const tol = opts.verify ? opts.verify.tolerance : undefined;
-  if (tol !== undefined && !(tol > 0)) throw new OptionsError(`\`verify.tolerance\` must be > 0, got ${tol}`);
+  if (tol !== undefined && !(tol > 0 && tol < 1)) throw new OptionsError(`\`verify.tolerance\` (rtol) must be in (0, 1), got ${tol}`);
+  const atol = opts.verify ? opts.verify.atol : undefined;
+  if (atol !== undefined && !(atol >= 0 && Number.isFinite(atol))) throw new OptionsError(`\`verify.atol\` must be a finite number >= 0, got ${atol}`);
   const drop = opts.verify ? opts.verify.maxAccuracyDrop : undefined;
   if (drop !== undefined && !(drop >= 0 && drop <= 1)) throw new OptionsError(`\`verify.maxAccuracyDrop\` must be a fraction in [0, 1], got ${drop}`);
   for (const [key, v] of [['verify.samples', opts.verify ? opts.verify.samples : undefined], ['calibrationSamples', opts.calibrationSamples]] as const) {
@@ -265,15 +276,18 @@ async function exportLoaded(model: tf.LayersModel, outPath: string, opts: Export
   let parity: ExportReport['parity'];
   let accuracy: ExportReport['accuracy'];
   if (verify) {
-    const tolerance = verify.tolerance ?? 1e-4;
+    const tol = { rtol: verify.tolerance ?? DEFAULT_TOLERANCE.rtol, atol: verify.atol ?? DEFAULT_TOLERANCE.atol };
     const ref = predictTf(model, data.x, data.n);
     const session = await createSession(fp32Bytes);
     const onnxOut = await predictOrt(session, data.x, data.n, sampleShape, fp32.outputNames).finally(() => session.release());
-    const fp32Stats = compareOutputs(ref, onnxOut, width);
-    if (!(fp32Stats.maxAbsDiff <= tolerance)) {
+    const fp32Stats = compareOutputs(ref, onnxOut, width, tol);
+    if (!(fp32Stats.toleranceRatio <= 1)) {
+      const s = fp32Stats;
       throw new ExportError(
-        `ONNX parity check failed: max |TF.js − onnxruntime| = ${fp32Stats.maxAbsDiff.toExponential(3)} > tolerance ${tolerance} ` +
-          `over ${data.n} samples (argmax agreement ${(fp32Stats.argmaxAgreement * 100).toFixed(2)}%); nothing was written to ${outPath}. ` +
+        `ONNX parity check failed: |TF.js − onnxruntime| <= atol + rtol·s (atol ${tol.atol}, rtol ${tol.rtol}, s = the sample's ` +
+          `largest |output|) is exceeded ${s.toleranceRatio === Infinity ? 'infinitely (NaN outputs)' : `${s.toleranceRatio.toPrecision(3)}x`}: ` +
+          `max abs diff ${s.maxAbsDiff.toExponential(3)}, max rel diff ${s.maxRelDiff.toExponential(3)} over ${data.n} samples ` +
+          `(argmax agreement ${(s.argmaxAgreement * 100).toFixed(2)}%); nothing was written to ${outPath}. ` +
           `This is a converter bug for one of the model's layers; please report it with the model config`,
       );
     }
@@ -282,9 +296,9 @@ async function exportLoaded(model: tf.LayersModel, outPath: string, opts: Export
     if (quantize !== 'none') {
       const qs = await createSession(bytes);
       int8Out = await predictOrt(qs, data.x, data.n, sampleShape, fp32.outputNames).finally(() => qs.release());
-      int8Stats = compareOutputs(ref, int8Out, width);
+      int8Stats = compareOutputs(ref, int8Out, width, tol);
     }
-    parity = { data: verify.data ? 'given' : 'random', tolerance, fp32: fp32Stats, ...(int8Stats ? { int8: int8Stats } : {}) };
+    parity = { data: verify.data ? 'given' : 'random', tolerance: tol.rtol, atol: tol.atol, fp32: fp32Stats, ...(int8Stats ? { int8: int8Stats } : {}) };
     if (data.y && width > 1) {
       const onnx = accuracyOf(onnxOut[0]!, width, data.y);
       const int8 = int8Out ? accuracyOf(int8Out[0]!, width, data.y) : undefined;

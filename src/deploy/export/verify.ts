@@ -9,13 +9,37 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { argmaxRows } from '../../../trials/metrics.js';
+import { ExportError } from './context.js';
+
+/**
+ * How close fp32 ONNX outputs must be to TF.js: |a − b| <= atol + rtol·s for every value, with b the TF.js value and s the
+ * largest |b| of that sample's output (its row). This is numpy's allclose (which onnxruntime's ONNX backend tests use with
+ * rtol 1e-3, atol 1e-5), except that the relative term uses the row's scale rather than the element: fp32 rounding error in
+ * a logit grows with the magnitudes summed to make it, not with the logit, so a logit near 0 beside logits of ~20 legitimately
+ * differs by ~1e-5 (measured on a 2-epoch MNIST CNN: elementwise allclose passed with only 3x margin, the row rule with
+ * ~500x). Against that looser scale the default rtol is 10x tighter than ONNX's: legitimate differences are ~1e-6 of the
+ * scale, while weights off by 0.1% give ~1e-3 and fail.
+ */
+export interface Tolerance {
+  /** Relative tolerance, times the sample's largest |output|. */
+  readonly rtol: number;
+  /** Absolute tolerance (outputs that are all ~0). */
+  readonly atol: number;
+}
+
+/** The fp32 defaults (see Tolerance). */
+export const DEFAULT_TOLERANCE: Tolerance = Object.freeze({ rtol: 1e-4, atol: 1e-5 });
 
 /** Parity between two sets of outputs (TF.js vs ONNX). */
 export interface ParityStats {
   readonly samples: number;
   /** Max |a − b| over every value of every output. */
   readonly maxAbsDiff: number;
+  /** Max |a − b| / |b| over every value whose TF.js value b is non-zero (elementwise, so large where b is near 0). */
+  readonly maxRelDiff: number;
   readonly meanAbsDiff: number;
+  /** Max over values of |a − b| / (atol + rtol·s) (see Tolerance): the check passes when it is <= 1. NaN gives Infinity. */
+  readonly toleranceRatio: number;
   /** Fraction of samples whose first output has the same argmax (1 for single-value outputs, where it is meaningless). */
   readonly argmaxAgreement: number;
 }
@@ -82,30 +106,54 @@ export async function predictOrt(
   return parts.map(concat);
 }
 
-/** Compares output sets `a` and `b` (same shapes); the argmax agreement uses the first output of width `width`. */
-export function compareOutputs(a: readonly Float32Array[], b: readonly Float32Array[], width: number): ParityStats {
+/**
+ * Compares output sets `a` (the reference, TF.js) and `b` (same shapes) under `tol`; the argmax agreement uses the first
+ * output of width `width`, which also gives the sample count (every output holds `samples` rows).
+ */
+export function compareOutputs(a: readonly Float32Array[], b: readonly Float32Array[], width: number, tol: Tolerance = DEFAULT_TOLERANCE): ParityStats {
   let max = 0;
+  let maxRel = 0;
+  let ratio = 0;
   let sum = 0;
   let count = 0;
+  const samples = a[0]!.length / width;
   a.forEach((x, i) => {
     const y = b[i]!;
-    if (x.length !== y.length) throw new Error(`output ${i}: ${x.length} values from TF.js but ${y.length} from ONNX`);
-    for (let k = 0; k < x.length; k++) {
-      const d = Math.abs(x[k]! - y[k]!);
-      // NaN must fail parity, and Math.max(NaN, …) would hide nothing but compare falsely; make it explicit.
-      max = Number.isNaN(d) ? Infinity : Math.max(max, d);
-      sum += d;
-      count++;
+    if (x.length !== y.length) throw new ExportError(`output ${i}: ${x.length} values from TF.js but ${y.length} from ONNX; the converted graph has the wrong output shape`);
+    const w = samples > 0 ? x.length / samples : 0;
+    for (let r = 0; r < samples; r++) {
+      let scale = 0;
+      for (let k = r * w; k < (r + 1) * w; k++) scale = Math.max(scale, Math.abs(x[k]!));
+      const allowed = tol.atol + tol.rtol * scale;
+      for (let k = r * w; k < (r + 1) * w; k++) {
+        const d = Math.abs(x[k]! - y[k]!);
+        // NaN must fail parity, and Math.max(NaN, …) compares falsely; make it explicit.
+        if (Number.isNaN(d)) {
+          max = maxRel = ratio = Infinity;
+          continue;
+        }
+        max = Math.max(max, d);
+        if (x[k] !== 0) maxRel = Math.max(maxRel, d / Math.abs(x[k]!));
+        ratio = Math.max(ratio, allowed > 0 ? d / allowed : d > 0 ? Infinity : 0);
+        sum += d;
+        count++;
+      }
     }
   });
-  const samples = a[0]!.length / width;
   let agree = samples;
   if (width > 1) {
     const pa = argmaxRows(a[0]!, width);
     const pb = argmaxRows(b[0]!, width);
     agree = pa.reduce((acc, p, r) => acc + (p === pb[r] ? 1 : 0), 0);
   }
-  return { samples, maxAbsDiff: max, meanAbsDiff: count ? sum / count : 0, argmaxAgreement: samples ? agree / samples : 1 };
+  return {
+    samples,
+    maxAbsDiff: max,
+    maxRelDiff: maxRel,
+    meanAbsDiff: count ? sum / count : 0,
+    toleranceRatio: ratio,
+    argmaxAgreement: samples ? agree / samples : 1,
+  };
 }
 
 /** Classification accuracy of [n, width] logits against integer labels. */

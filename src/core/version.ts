@@ -1,6 +1,6 @@
 /**
  * tunekit's own version for the ONNX `producer_version` field. Read from the nearest package.json named "tunekit" above this
- * file, which works from the sources (src/deploy/export) and from the build (dist/src/deploy/export) alike.
+ * file, which works from the sources (src/core) and from the build (dist/src/core) alike.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
