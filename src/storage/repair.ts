@@ -33,6 +33,7 @@ export interface RepairOptions {
 export interface RepairedStudy {
   readonly name: string;
   readonly trials: number;
+  /** Finished trials recovered (placeholders for lost ones not included). */
   readonly finished: number;
   /** Trial numbers no source held: stored as `failed` with a reason saying so. */
   readonly lost: readonly number[];
@@ -122,7 +123,7 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
       id ??= journal.header.id;
       seq = Math.max(seq, journal.header.continues);
     }
-    if (!journal.exists) sources.push(`${wal}: missing`);
+    if (!journal.exists) sources.push(`${wal}: none`);
     else sources.push(`${wal}: ${journal.entries.length} intact records, ${applied} of them not already in the snapshot${journal.torn ? ' (a torn final append was ignored, as after a crash)' : ''}`);
     if (salvage.stop) {
       damaged = true;
@@ -146,6 +147,7 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
       let finished = 0;
       for (let n = 0; n <= max; n++) {
         let t = s.trials.get(n);
+        if (t !== undefined && t.fields.state !== 'running' && t.fields.state !== 'waiting') finished++;
         if (t === undefined) {
           missing.push(n);
           const at = new Date().toISOString();
@@ -154,7 +156,6 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
             curve: { steps: [], values: [], metrics: undefined },
           };
         }
-        if (t.fields.state !== 'running' && t.fields.state !== 'waiting') finished++;
         state.putTrial(name, t, `trial ${n} of study "${name}"`);
       }
       if (missing.length > 0) {
