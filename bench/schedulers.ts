@@ -42,18 +42,18 @@ const simSpace = compileSpace(Object.fromEntries(CURVE_KEYS.map((k) => [k, space
 
 /**
  * `tpe+asha` -> { searcher: 'tpe', scheduler: 'asha' }; `tpe+hyperband:budget:conservative-first` also sets the scheduler's
- * `learnFrom` and `order` (`tpe+hyperband::conservative-first`: the order alone); `asha-stop`: ASHA's stop rule; a bare
+ * `learnFrom` and `order` (`tpe+hyperband::conservative-first`: the order alone; a fourth field: `minPoints`); `asha-stop`: ASHA's stop rule; a bare
  * name is a searcher (hyperband, bohb: self-scheduled).
  */
 function specOf(method: string): ComposeSpec {
   const [searcher, rest] = method.split('+');
   if (!rest) return { searcher: searcher! };
-  const [scheduler, learnFrom, order] = rest.split(':');
+  const [scheduler, learnFrom, order, minPoints] = rest.split(':');
   // `asha-stop`: ASHA's stop rule as a pruner (every configuration starts with R steps and reports each step).
   const stop = scheduler === 'asha-stop';
   return {
     searcher: searcher!,
-    scheduler: { type: stop ? 'asha' : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}), ...(order ? { order } : {}) },
+    scheduler: { type: stop ? 'asha' : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}), ...(order ? { order } : {}), ...(minPoints ? { minPoints: Number(minPoints) } : {}) },
   };
 }
 
