@@ -6,13 +6,31 @@ import type { Storage } from './types.js';
 import { InMemoryStorage } from './memory.js';
 import { FileStorage } from './lowdb.js';
 import { OptionsError } from '../core/errors.js';
-import { PostgresStorage } from './postgres.js';
-import { isPostgresUrl } from './postgres-connect.js';
+import { isPostgresUrl } from './url.js';
+import type { PostgresStorage, PostgresStorageOptions } from './postgres.js';
+import type { ArtifactStore } from './artifacts.js';
 
 export type { NewTrial, StartWaitingOptions, Storage, TrialOwner } from './types.js';
 export { InMemoryStorage } from './memory.js';
 export { FileStorage, type FileStorageOptions } from './lowdb.js';
-export { PostgresStorage, type PostgresStorageOptions, type PostgresStorageStats, redactUrl } from './postgres.js';
+// Type-only: the PostgreSQL storage and its driver load on first use (openStorage / openPostgresStorage), so file and memory
+// users never pay for `pg`.
+export type { PostgresStorage, PostgresStorageOptions, PostgresStorageStats } from './postgres.js';
+export { redactUrl, isPostgresUrl } from './url.js';
+export type { ArtifactStore, PostgresArtifactOptions } from './artifacts.js';
+export { keepAlive, newOwner, type KeepAlive, type KeepAliveOptions } from './heartbeat.js';
+
+/** Opens a {@link PostgresStorage} with options (schema, pool size, retry time); `openStorage(url)` uses the defaults. */
+export async function openPostgresStorage(url: string, options?: PostgresStorageOptions): Promise<PostgresStorage> {
+  const { PostgresStorage: Pg } = await import('./postgres.js');
+  return Pg.open(url, options);
+}
+
+/** A checkpoint store: a `postgresql://` URL -> rows on that server; anything else -> a directory (local or a shared mount). */
+export async function openArtifactStore(spec: string): Promise<ArtifactStore> {
+  const { DirectoryArtifactStore, PostgresArtifactStore } = await import('./artifacts.js');
+  return isPostgresUrl(spec) ? PostgresArtifactStore.open(spec) : new DirectoryArtifactStore(spec);
+}
 
 /**
  * `undefined` -> a new {@link InMemoryStorage}; a `postgresql://` or `postgres://` URL -> `PostgresStorage.open(url)` (shared by
@@ -25,7 +43,7 @@ export async function openStorage(spec?: string | Storage): Promise<Storage> {
   if (spec === undefined) return new InMemoryStorage();
   if (typeof spec === 'string') {
     if (spec.length === 0) throw new OptionsError('storage must be a file path, a Storage object or undefined, got an empty string');
-    return isPostgresUrl(spec) ? PostgresStorage.open(spec) : FileStorage.open(spec);
+    return isPostgresUrl(spec) ? openPostgresStorage(spec) : FileStorage.open(spec);
   }
   if (spec !== null && typeof spec === 'object' && typeof (spec as Partial<Storage>).createTrial === 'function') return spec;
   throw new OptionsError(

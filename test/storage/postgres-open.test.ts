@@ -4,7 +4,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openStorage, PostgresStorage } from '../../src/storage/index.js';
+import { openArtifactStore, openStorage } from '../../src/storage/index.js';
+import { PostgresStorage } from '../../src/storage/postgres.js';
+import { DirectoryArtifactStore, PostgresArtifactStore } from '../../src/storage/artifacts.js';
 import { createStudy, loadStudy, space } from '../../src/index.js';
 import { freshSchema, testServerUrl, withSchema } from '../helpers/postgres.js';
 import { studyRecord } from './contract.js';
@@ -32,6 +34,13 @@ test('openStorage: postgresql:// and postgres:// open a PostgresStorage; a bare 
       else process.env[k] = saved[k];
     }
   }
+});
+
+test('openArtifactStore: a postgresql:// URL -> PostgresArtifactStore, a path -> DirectoryArtifactStore', async () => {
+  const pg = await openArtifactStore(withSchema(testServerUrl(), freshSchema('artopen')));
+  assert.instance(pg, PostgresArtifactStore);
+  await pg.close();
+  assert.instance(await openArtifactStore('/tmp/tunekit-artifacts-unused'), DirectoryArtifactStore);
 });
 
 test('createStudy / loadStudy on a postgresql:// URL: ask, report, tell from two openers', async () => {
