@@ -15,6 +15,7 @@
 import { OptionsError, SearchExhaustedError, TrialPruned } from '../core/errors.js';
 import type { ExecOutcome, Executor, RunningTrial, TrialChannel, TrialDecision } from '../core/executor.js';
 import type { Metrics, TrialRecord } from '../core/types.js';
+import { describeThrown } from '../core/describe.js';
 import type { AskedTrial, StudyCore, TellResult } from './core.js';
 import { SweepLedger } from './ledger.js';
 
@@ -162,7 +163,9 @@ export async function runLoop<P>(
     // A trial that overran its timeout without being killed (a blocking synchronous objective) does not count as done.
     if (timedOut && !pruned) return timeoutFailure(o.trialTimeoutMs);
     if (out.kind === 'threw') {
-      return { tell: { state: 'failed', error: out.error }, ...(catches(out.error) ? {} : { fatal: out.error }) };
+      // `throw undefined` must still leave a message saying what happened (the core stores strings as they are).
+      const error = out.error === undefined ? describeThrown(undefined) : out.error;
+      return { tell: { state: 'failed', error }, ...(catches(out.error) ? {} : { fatal: out.error }) };
     }
     // A value returned after a prune decision is kept as the pruned trial's value (the core stores it as pruned).
     try {
