@@ -108,7 +108,7 @@ export function sampleTree(node: SpaceTree, rng: () => number): JsonValue {
     case 'int': {
       const u = rng();
       const raw = node.log ? Math.exp(Math.log(node.low) + u * (Math.log(node.high) - Math.log(node.low))) : node.low + u * (node.high - node.low);
-      return snap(raw, node.low, node.high, node.kind === 'int' ? node.step : node.step);
+      return snap(raw, node.low, node.high, node.step);
     }
     case 'bool':
       return rng() < 0.5;
@@ -135,7 +135,7 @@ export function perturbTree(node: SpaceTree, value: JsonValue, o: Pick<PbtOption
     case 'int': {
       const up = rng() < 0.5;
       const v = value as number;
-      let next = snap(v * o.perturb[up ? 1 : 0], node.low, node.high, node.kind === 'int' ? node.step : node.step);
+      let next = snap(v * o.perturb[up ? 1 : 0], node.low, node.high, node.step);
       if (node.kind === 'int' && next === v) next = snap(v + (o.perturb[up ? 1 : 0] >= 1 ? node.step : -node.step), node.low, node.high, node.step);
       return next;
     }

@@ -51,6 +51,18 @@ for (const scheduler of schedulerTypes()) {
   }
 }
 
+// Option variants of the composition: the other learning rule, the other bracket order, the stop rule.
+const variants: [string, { searcher: string; scheduler: { type: string; [k: string]: string | number } }][] = [
+  ['tpe+hyperband (learnFrom budget)', { searcher: 'tpe', scheduler: { type: 'hyperband', learnFrom: 'budget' } }],
+  ['gp+asha (learnFrom deepest)', { searcher: 'gp', scheduler: { type: 'asha', learnFrom: 'deepest' } }],
+  ['sobol+hyperband (conservative-first)', { searcher: 'sobol', scheduler: { type: 'hyperband', order: 'conservative-first' } }],
+  ['tpe+asha (stop mode)', { searcher: 'tpe', scheduler: { type: 'asha', mode: 'stop' } }],
+];
+for (const [name, spec] of variants) {
+  const init: SearcherInit = { space: everyKind, seed: 17, direction: 'minimize', budget };
+  cases.push({ name, sp: everyKind, make: () => composeSearcher(spec, init) });
+}
+
 test('the determinism contract covers the known searchers and schedulers', () => {
   if (skipped.length) console.log(`  not buildable for a single-objective test study (skipped): ${skipped.join(', ')}`);
   const names = cases.map((c) => c.name);
