@@ -3,6 +3,10 @@
  *
  *   node --import tsx bench/report.ts [--trials 10000]      times data building, HTML rendering and page load to "ready" in
  *                                                          headless Chromium (median of 3 loads)
+ *   node --import tsx bench/report.ts --demo <dir> [--trials 10]
+ *                                                          a small real MNIST sweep (in-process, 2 concurrent trials, median
+ *                                                          pruning) that also writes each trial's diagnostics.json (confusion
+ *                                                          matrix, feature maps, per-layer gradient norms): every panel filled
  *   node --import tsx bench/report.ts --screenshots <run-dir | study file> [--out docs]
  *                                                          writes <out>/report-<section>.png for the README/docs (what
  *                                                          docs/report-*.png were made with)
@@ -19,7 +23,7 @@ import { loadReportData } from '../src/report/source.js';
 import { startChromium, waitAllDrawn, waitReady } from '../test/report/browser.js';
 import { syntheticStudy } from '../test/report/fixtures.js';
 
-const { values } = parseArgs({ options: { trials: { type: 'string' }, screenshots: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { trials: { type: 'string' }, screenshots: { type: 'string' }, out: { type: 'string' }, demo: { type: 'string' } } });
 
 async function timeLoads(html: string, runs: number): Promise<{ ready: number[]; drawn: number[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-report-'));
@@ -64,6 +68,70 @@ async function speed(n: number): Promise<void> {
   console.log(`machine load average while measuring: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
 }
 
+/** A small real MNIST sweep writing the files the report reads, diagnostics included (see the header). */
+async function demoSweep(dir: string, trials: number): Promise<void> {
+  const { createStudy } = await import('../src/study/open.js');
+  const { space } = await import('../spaces/index.js');
+  const { loadMnist, runTrial, useBackend } = await import('../trials/index.js');
+  const { epochSignals } = await import('../trials/signals.js');
+  const { writeJsonAtomic } = await import('../src/core/json-file.js');
+  await useBackend('wasm');
+  const data = await loadMnist({ seed: 1, val: 0.15, test: 0.15 });
+  const study = await createStudy({
+    name: 'mnist-report-demo',
+    space: {
+      model: space.choice({ cnn: { filters: space.choice([[8, 16], [16, 32]]), dense: space.choice([0, 64]) }, mlp: { units: space.choice([[128], [256, 128]]), dropout: space.float(0, 0.4, { step: 0.1 }) } }),
+      lr: space.float(3e-4, 3e-2, { log: true }),
+      batchSize: space.choice([64, 128]),
+    },
+    direction: 'maximize',
+    searcher: 'tpe',
+    pruner: { type: 'median', startupTrials: 3, warmupSteps: 1 },
+    seed: 1,
+    storage: path.join(dir, 'study.json'),
+    loadIfExists: true,
+  });
+  try {
+    await study.optimize(
+      async (p, ctx) => {
+        const tdir = path.join(dir, 'trials', String(ctx.number));
+        const config = {
+          model: p.model.type === 'cnn' ? { type: 'cnn' as const, filters: p.model.filters, dense: p.model.dense } : { type: 'mlp' as const, units: p.model.units, dropout: p.model.dropout },
+          optimizer: { type: 'adam' as const, lr: p.lr },
+          loss: 'crossentropy' as const,
+          epochs: 3,
+          batchSize: p.batchSize,
+          seed: ctx.number,
+          backend: 'wasm' as const,
+          objective: { metric: 'valAccuracy', direction: 'maximize' as const },
+          featureMaps: { channels: 4 },
+        };
+        writeJsonAtomic(path.join(tdir, 'config.json'), { number: ctx.number, started: new Date().toISOString(), params: p, config });
+        const curves: Record<string, number>[] = [];
+        const layerGradNorms: Record<string, number[]> = {};
+        const t0 = Date.now();
+        const run = await runTrial(config, data, {
+          signal: ctx.signal,
+          outDir: path.join(tdir, 'model'),
+          report: async (e) => {
+            curves.push({ step: e.epoch, ...epochSignals(e), t: Date.now() - t0 });
+            for (const [layer, v] of Object.entries(e.layerGradNorms)) (layerGradNorms[layer] ??= []).push(v);
+            return (await ctx.report(e.epoch, e.metrics['valAccuracy'] ?? NaN)) === 'prune' ? 'stop' : 'continue';
+          },
+        });
+        writeJsonAtomic(path.join(tdir, 'curves.json'), curves);
+        writeJsonAtomic(path.join(tdir, 'diagnostics.json'), { ...(run.confusion ? { confusion: run.confusion } : {}), ...(run.featureMaps ? { featureMaps: run.featureMaps } : {}), layerGradNorms });
+        const best = run.history.find((e) => e.epoch === run.bestEpoch);
+        return { value: best?.metrics['valAccuracy'] ?? NaN, metrics: { testAccuracy: run.test['accuracy'] ?? NaN, paramCount: run.paramCount } };
+      },
+      { trials, concurrency: 2 },
+    );
+  } finally {
+    await study.close();
+  }
+  console.log(`demo sweep written to ${dir}; screenshots: node --import tsx bench/report.ts --screenshots ${dir}`);
+}
+
 /** Sections photographed, by element id. */
 const SHOTS: readonly [string, string][] = [
   ['summary', 'sec-summary'],
@@ -104,5 +172,6 @@ async function screenshots(source: string, out: string): Promise<void> {
   }
 }
 
-if (values.screenshots) await screenshots(values.screenshots, values.out ?? 'docs');
+if (values.demo) await demoSweep(values.demo, Number(values.trials ?? 10));
+else if (values.screenshots) await screenshots(values.screenshots, values.out ?? 'docs');
 else await speed(Number(values.trials ?? 10_000));

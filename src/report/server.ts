@@ -40,7 +40,12 @@ export const DEFAULT_DASHBOARD_PORT = 8123;
 /** A marker that changes whenever the study changes: file sizes and times for file storages, else a digest of the trials. */
 function fileVersion(source: string): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) return undefined;
-  const file = resolveStorageFile(source);
+  let file: string;
+  try {
+    file = resolveStorageFile(source);
+  } catch {
+    return undefined; // a run directory whose study lives in a database (storage.json): compare the trials instead
+  }
   const parts = [file, `${file}.wal`, path.join(path.dirname(file), 'leaderboard.json')].map((f) => {
     try {
       const s = fs.statSync(f);

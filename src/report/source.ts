@@ -8,6 +8,7 @@ import { OptionsError, StudyNotFoundError } from '../core/errors.js';
 import type { JsonValue, StudyRecord, TrialRecord } from '../core/types.js';
 import { FileStorage, openStorage, type Storage } from '../storage/index.js';
 import { resolveStorageFile } from '../cli/report.js';
+import { runDir } from '../core/run-dir.js';
 import { buildReportData, type ReportData, type ReportDataOptions } from './data.js';
 
 /** Where a study is read from. */
@@ -35,19 +36,30 @@ export async function readStudy(src: StudySource): Promise<StudySnapshot> {
   let storage: Storage;
   let where: string;
   let dir: string | undefined;
-  if (isUrl(src.source)) {
-    where = src.source.replace(/\/\/[^@/]*@/, '//***@'); // never echo a password
-    storage = await openStorage(src.source);
+  let url = isUrl(src.source) ? src.source : undefined;
+  let study = src.study;
+  const layout = !url && fs.existsSync(src.source) && fs.statSync(src.source).isDirectory() ? runDir(src.source) : undefined;
+  if (layout && !fs.existsSync(layout.study) && !fs.existsSync(`${layout.study}.wal`) && fs.existsSync(layout.storageRef)) {
+    // A run whose study lives in a database: storage.json names it (a redacted password comes from the environment, e.g. PGPASSWORD).
+    const ref = JSON.parse(fs.readFileSync(layout.storageRef, 'utf8')) as { storage?: unknown; study?: unknown };
+    if (typeof ref.storage !== 'string') throw new OptionsError(`${layout.storageRef} names no storage (expected { "storage": "postgresql://...", "study": "..." })`);
+    url = ref.storage;
+    study ??= typeof ref.study === 'string' ? ref.study : undefined;
+    dir = layout.dir;
+  }
+  if (url !== undefined) {
+    where = url.replace(/\/\/[^@/]*@/, '//***@'); // never echo a password
+    storage = await openStorage(url);
   } else {
     const file = resolveStorageFile(src.source);
     where = file;
     const parent = path.dirname(path.resolve(file));
-    if (fs.existsSync(path.join(parent, 'trials'))) dir = parent;
+    if (fs.existsSync(runDir(parent).trials)) dir = parent;
     storage = await FileStorage.openReadOnly(file);
   }
   try {
     const names = await storage.listStudies();
-    const name = src.study ?? (names.length === 1 ? names[0] : undefined);
+    const name = study ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) {
       throw new OptionsError(names.length ? `${where} holds several studies (${names.join(', ')}); pick one with --study NAME` : `${where} holds no study yet`);
     }
@@ -70,7 +82,7 @@ export async function loadReportData(src: StudySource, options: Omit<ReportDataO
 export function withSweepPruner(snap: StudySnapshot): StudyRecord {
   if (snap.record.pruner !== undefined || snap.dir === undefined) return snap.record;
   try {
-    const sweep = JSON.parse(fs.readFileSync(path.join(snap.dir, 'sweep.json'), 'utf8')) as { pruner?: JsonValue };
+    const sweep = JSON.parse(fs.readFileSync(runDir(snap.dir).sweep, 'utf8')) as { pruner?: JsonValue };
     return sweep.pruner !== undefined ? { ...snap.record, pruner: sweep.pruner } : snap.record;
   } catch {
     return snap.record; // no sweep.json (a study made through the API): the pruner stays unknown

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { JsonValue } from '../core/types.js';
+import { runDir } from '../core/run-dir.js';
 
 /** The part of trials/<n>/config.json the timeline needs. */
 export interface TrialPlacement {
@@ -36,18 +37,19 @@ const isRecord = (v: JsonValue | undefined): v is { [key: string]: JsonValue } =
 
 /** Device and worker slot of a trial (for the timeline lanes), or {} when config.json is missing. */
 export function readPlacement(dir: string, number: number): TrialPlacement {
-  const c = readJson(path.join(dir, 'trials', String(number), 'config.json'));
+  const c = readJson(runDir(dir).config(number));
   if (!isRecord(c)) return {};
   return { ...(typeof c['device'] === 'string' ? { device: c['device'] } : {}), ...(typeof c['slot'] === 'number' ? { slot: c['slot'] } : {}) };
 }
 
 /** Every per-trial file of trial `number` under the run directory `dir`. */
 export function readTrialFiles(dir: string, number: number): TrialFiles {
-  const base = path.join(dir, 'trials', String(number));
-  const config = readJson(path.join(base, 'config.json'));
-  const curves = readJson(path.join(base, 'curves.json'));
+  const layout = runDir(dir);
+  const base = layout.trial(number);
+  const config = readJson(layout.config(number));
+  const curves = readJson(layout.curves(number));
   const diagnostics = readJson(path.join(base, 'diagnostics.json'));
-  const exportReport = readJson(path.join(base, 'model', 'export-report.json')) ?? readJson(path.join(base, 'export-report.json'));
+  const exportReport = readJson(path.join(layout.model(number), 'export-report.json')) ?? readJson(path.join(base, 'export-report.json'));
   return {
     ...(isRecord(config) ? { config } : {}),
     ...(Array.isArray(curves) ? { curves: curves.filter(isRecord).map(numbersOnly) } : {}),

@@ -33,7 +33,7 @@ function renderHistory(root) {
   chart('chart-history', {
     legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 40 },
     tooltip: { trigger: 'item', formatter: function (p) { var t = m[p.value[0]]; return p.seriesName === 'best so far' ? tip(['best so far ' + fmt(p.value[1])]) : t ? trialTip(t) : ''; } },
-    xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 25 }, yAxis: { type: 'value', scale: true, name: 'value' },
+    xAxis: { type: 'value', name: 'trial', nameLocation: 'middle', nameGap: 25, minInterval: 1 }, yAxis: { type: 'value', scale: true, name: 'value' },
     dataZoom: [{ type: 'inside' }], series: series,
   });
   if (D.directions.length >= 2) renderPareto(sec);
@@ -86,7 +86,7 @@ function renderTimeline(root) {
     series: [{ type: 'custom', encode: { x: [1, 2], y: 0 }, data: data, renderItem: function (params, api) {
       var y = api.value(0), a = api.coord([api.value(1), y]), b = api.coord([api.value(2), y]);
       var h = api.size([0, 1])[1] * 0.6;
-      return { type: 'rect', shape: { x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h }, style: api.style() };
+      return { type: 'rect', shape: { x: a[0], y: a[1] - h / 2, width: Math.max(1, b[0] - a[0]), height: h }, style: api.style({ stroke: '#fff', lineWidth: 1 }) };
     } }],
   });
 }
@@ -134,7 +134,7 @@ function renderParallel(root) {
   var rows = D.trials.filter(function (t) { return finished(t) && t.value !== null; });
   var line = function (t) { return cols.map(function (i) { var v = axisValue(D.params[i], t.p[i]); return v === null ? '-' : v; }).concat([t.value]); };
   chart('chart-parallel', {
-    parallel: { left: 60, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: 'start', nameTextStyle: { fontSize: 11 }, nameRotate: 0 } },
+    parallel: { left: 60, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: 'start', nameTextStyle: { fontSize: 11 }, nameRotate: 0, axisLabel: { formatter: function (v) { v = String(v); return v.length > 18 ? v.slice(0, 17) + '…' : v; } } } },
     parallelAxis: axes,
     visualMap: { show: false, dimension: cols.length, min: Math.min.apply(null, rows.map(function (t) { return t.value; }).concat([0])), max: Math.max.apply(null, rows.map(function (t) { return t.value; }).concat([1])), inRange: { color: minimize() ? ['#1d4ed8', '#fbbf24'] : ['#fbbf24', '#1d4ed8'] } },
     series: [{ type: 'parallel', lineStyle: { width: 1, opacity: 0.5 }, progressive: 2000, data: rows.map(line) }],

@@ -106,7 +106,7 @@ function renderCurves(root) {
   chart('chart-curves', {
     legend: { top: 0 }, grid: { left: 60, right: 20, top: 30, bottom: 40 },
     tooltip: { trigger: 'item', formatter: function (p) { var t = m[p.value[2]]; return t ? trialTip(t) + '<br>' + esc('step ' + p.value[0] + ': ' + fmt(p.value[1])) : ''; } },
-    xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 }, yAxis: { type: 'value', scale: true },
+    xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25, min: 'dataMin', minInterval: 1 }, yAxis: { type: 'value', scale: true },
     dataZoom: [{ type: 'inside' }], series: series,
   });
 }
