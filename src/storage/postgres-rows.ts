@@ -5,7 +5,9 @@
  * returns the same frozen array and a report to a running trial keeps the cached list of finished trials.
  */
 import type { TrialRecord, TrialState } from '../core/types.js';
+import { ShapeError } from './codec.js';
 import { decodeTrial } from './records.js';
+import type { TrialOwner } from './types.js';
 
 /** One row of `tunekit_trials` as the driver returns it (timestamps as Date, bigints as strings, jsonb parsed). */
 export interface TrialRow {
@@ -108,4 +110,22 @@ export class StudyCache {
       if (hit.states === undefined || hit.states.includes(state) || (old !== undefined && hit.states.includes(old))) this.views.delete(key);
     }
   }
+}
+
+/** Runs `f`, turning a ShapeError about a caller's argument into the TypeError callers expect. */
+export function asTypeError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof ShapeError ? new TypeError(e.message) : e;
+  }
+}
+
+/** The owner as jsonb text (null when absent); TypeError naming `what` when malformed. */
+export function checkOwner(owner: TrialOwner | undefined, what: string): string | null {
+  if (owner === undefined) return null;
+  if (owner === null || typeof owner !== 'object' || typeof owner.host !== 'string' || !Number.isInteger(owner.pid) || typeof owner.id !== 'string' || !owner.id) {
+    throw new TypeError(`${what} must be { host: string, pid: integer, id: non-empty string }, got ${JSON.stringify(owner)}`);
+  }
+  return JSON.stringify({ host: owner.host, pid: owner.pid, id: owner.id });
 }

@@ -11,6 +11,7 @@
  *   complete incremental read. (A global sequence would not do: its values are handed out before commit, out of order.)
  * - `next_number` hands out trial numbers under the same lock: dense, 0-based, never reused.
  * - `n_counted` / `n_running`, kept by a trigger on every state change, make the budget check of `createTrialIfBelow` O(1).
+ * - `draws` hands out the numbers searchers draw proposals for (see PostgresStorage.nextSuggestionNumber).
  * - `owner` / `heartbeat` serve stale-trial detection; they are not part of the TrialRecord, so heartbeats do not bump `seq`.
  * - `last_req` is the id of the last call that changed the row: after a connection dropped mid-call, the retry looks it up to
  *   learn whether the first attempt committed (so a retried createTrial never makes two trials).
@@ -19,7 +20,7 @@ import type { PoolClient } from 'pg';
 import { StorageUnavailableError } from '../core/errors.js';
 
 /** Highest migration this code knows. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** A checked, quoted schema name (identifiers cannot be query parameters, so only [A-Za-z_][A-Za-z0-9_]* is accepted). */
 export function quoteSchema(schema: string): string {
@@ -172,6 +173,10 @@ CREATE TABLE ${S}.tunekit_artifact_chunks (
   PRIMARY KEY (key, path, chunk)
 );
 `,
+    },
+    {
+      description: 'studies.draws: suggestion numbers unique across processes (nextSuggestionNumber)',
+      sql: `ALTER TABLE ${S}.tunekit_studies ADD COLUMN draws integer NOT NULL DEFAULT 0;`,
     },
   ];
 }

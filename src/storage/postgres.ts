@@ -20,10 +20,10 @@ import type pg from 'pg';
 import { StaleTrialError, StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError, TunekitError } from '../core/errors.js';
 import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial, StartWaitingOptions, Storage, TrialOwner } from './types.js';
-import { ShapeError, decodeMetrics, encodeMetrics, encodeNumber, freezeJson, freezeJsonObject } from './codec.js';
+import { decodeMetrics, encodeMetrics, encodeNumber, freezeJson, freezeJsonObject } from './codec.js';
 import { decodeResult, decodeStudy } from './records.js';
 import { type ConnectOptions, type ParsedUrl, openPools, parseUrl, translate, withRetry } from './postgres-connect.js';
-import { StudyCache, type TrialRow, rowToTrial } from './postgres-rows.js';
+import { StudyCache, type TrialRow, asTypeError, checkOwner, rowToTrial } from './postgres-rows.js';
 import { migrate, quoteSchema } from './postgres-schema.js';
 
 export { redactUrl, isPostgresUrl } from './postgres-connect.js';
@@ -44,22 +44,6 @@ interface StudyEntry {
   readonly id: string;
   readonly record: StudyRecord;
   readonly cache: StudyCache;
-}
-
-function asTypeError<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw e instanceof ShapeError ? new TypeError(e.message) : e;
-  }
-}
-
-function checkOwner(owner: TrialOwner | undefined, what: string): string | null {
-  if (owner === undefined) return null;
-  if (owner === null || typeof owner !== 'object' || typeof owner.host !== 'string' || !Number.isInteger(owner.pid) || typeof owner.id !== 'string' || !owner.id) {
-    throw new TypeError(`${what} must be { host: string, pid: integer, id: non-empty string }, got ${JSON.stringify(owner)}`);
-  }
-  return JSON.stringify({ host: owner.host, pid: owner.pid, id: owner.id });
 }
 
 /** PostgreSQL {@link Storage}; see the file comment. Open with {@link PostgresStorage.open}. */
@@ -234,6 +218,20 @@ export class PostgresStorage implements Storage {
     const s = await this.entry(study);
     await this.refresh(s);
     return s.cache.list(states);
+  }
+
+  /** See {@link Storage.nextSuggestionNumber}: max(last one + 1, next trial number), atomically. */
+  async nextSuggestionNumber(study: string): Promise<number> {
+    const s = await this.entry(study);
+    const rows = await this.op('nextSuggestionNumber', () =>
+      this.sql<{ n: number }>(
+        'fast',
+        `UPDATE ${this.S}.tunekit_studies SET draws = greatest(draws, next_number) + 1 WHERE id = $1 RETURNING draws - 1 AS n`,
+        [s.id],
+        'tk_draw',
+      ),
+    );
+    return rows[0]!.n;
   }
 
   /** See {@link Storage.heartbeat}. Does not change the trial's record, so readers fetch nothing for it. */

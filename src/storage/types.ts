@@ -95,4 +95,11 @@ export interface Storage {
    * (those are retried, so they must not use up the budget).
    */
   createTrialIfBelow?(study: string, trial: NewTrial, maxCounted: number): Promise<TrialRecord | undefined>;
+  /**
+   * The `number` to hand the searcher's `suggest` (instead of `trials.length`, which several processes read alike, so seeded
+   * searchers such as random or Sobol would propose the same params twice). Never the same twice for a study, across all
+   * processes; equal to the number the next created trial gets when no other process asks meanwhile, so a single-process
+   * study proposes exactly what it would on the other storages.
+   */
+  nextSuggestionNumber?(study: string): Promise<number>;
 }

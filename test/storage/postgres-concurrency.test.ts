@@ -4,7 +4,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import pg from 'pg';
 import { PostgresStorage, redactUrl } from '../../src/storage/postgres.js';
+import { SCHEMA_VERSION } from '../../src/storage/postgres-schema.js';
 import type { TrialRecord } from '../../src/core/types.js';
 import { freshDatabase, freshSchema, testServerUrl } from '../helpers/postgres.js';
 import { rejects, studyRecord } from './contract.js';
@@ -120,6 +122,52 @@ test('reads are incremental: after N changes a read fetches only the changed row
     assert.is(reader!.stats.rowsRead - last, 0);
   } finally {
     await closeAll([reader!, writer!]);
+  }
+});
+
+test('nextSuggestionNumber: unique across 4 storages at once; equal to the next trial number when one process asks', async () => {
+  const schema = freshSchema('draws');
+  const all = await openMany(4, testServerUrl(), schema);
+  try {
+    const [s] = all;
+    await s!.createStudy(studyRecord('s'));
+    for (let i = 0; i < 3; i++) await s!.createTrial('s', { state: 'running', params: { i } });
+    assert.is(await s!.nextSuggestionNumber('s'), 3, 'single process: the number the next trial gets, as trials.length would be');
+    assert.is((await s!.createTrial('s', { state: 'running', params: {} })).number, 3);
+    await s!.createTrial('s', { state: 'waiting', params: {} });
+    assert.is(await s!.nextSuggestionNumber('s'), 5);
+    const drawn = (await Promise.all(all.map((x) => Promise.all(Array.from({ length: 25 }, () => x.nextSuggestionNumber('s')))))).flat();
+    assert.is(new Set(drawn).size, 100, 'never handed out twice');
+    assert.ok(Math.min(...drawn) >= 6);
+  } finally {
+    await closeAll(all);
+  }
+});
+
+test('migrations: a schema at an older version is upgraded on open; one at a newer version is refused', async () => {
+  const schema = freshSchema('migr');
+  const url = testServerUrl();
+  const first = await PostgresStorage.open(url, { schema });
+  await first.createStudy(studyRecord('s'));
+  await first.createTrial('s', { state: 'running', params: { keep: true } });
+  await first.close();
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    // Back to version 1 (what a database made by the previous tunekit looks like).
+    await admin.query(`ALTER TABLE ${schema}.tunekit_studies DROP COLUMN draws`);
+    await admin.query(`DELETE FROM ${schema}.tunekit_migrations WHERE version > 1`);
+    const upgraded = await PostgresStorage.open(url, { schema });
+    assert.is(await upgraded.nextSuggestionNumber('s'), 1, 'the upgrade added the column');
+    assert.equal((await upgraded.getTrials('s')).map((t) => t.params), [{ keep: true }], 'and kept the data');
+    await upgraded.close();
+    const versions = await admin.query(`SELECT version FROM ${schema}.tunekit_migrations ORDER BY version`);
+    assert.equal(versions.rows.map((r: { version: number }) => r.version), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    await admin.query(`INSERT INTO ${schema}.tunekit_migrations (version, description) VALUES ($1, 'from the future')`, [SCHEMA_VERSION + 1]);
+    const e = await rejects(PostgresStorage.open(url, { schema }), 'ERR_TUNEKIT_STORAGE_UNAVAILABLE');
+    assert.match(e.message, `schema version ${SCHEMA_VERSION + 1}, newer than this tunekit understands`);
+  } finally {
+    await admin.end();
   }
 });
 
