@@ -77,6 +77,19 @@ t('a torn final record is accepted silently: a partial line, a NUL-filled tail, 
   await st.close();
 });
 
+t('a snapshot chunk torn by a crash mid-checkpoint (partial, NUL-filled) is ignored; the journal still covers it', async () => {
+  const { copy } = await crashed(12);
+  const snap = fs.readFileSync(copy);
+  const lastChunk = snap.toString('utf8').trim().split('\n').pop()!;
+  fs.writeFileSync(copy, Buffer.concat([snap, Buffer.from(lastChunk.slice(0, lastChunk.length / 2)), Buffer.alloc(8192)]));
+  assert.is(await finishedCount(copy), 12);
+  const st = await FileStorage.open(copy);
+  assert.is((await st.getTrials('s', ['complete'])).length, 12);
+  assert.ok(fs.statSync(copy).size < snap.length + 8192, 'the writer cut the torn tail before appending');
+  await st.close();
+  assert.is(await finishedCount(copy), 12);
+});
+
 t('an emptied or deleted journal next to a snapshot whose writer died is refused, naming tunekit repair', async () => {
   const { copy, journalOnly } = await crashed(20);
   assert.ok(journalOnly > 0, 'the last finished trials are only in the journal');
