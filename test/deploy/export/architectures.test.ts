@@ -91,7 +91,7 @@ file('writes named inputs/outputs, metadata and producer; the batch dimension is
   assert.is(meta['tunekit.input_shape'], '[10,14,2]');
   const decoded = onnxProto.onnx.ModelProto.decode(bytes);
   assert.is(decoded.producerName, 'tunekit');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.is(decoded.producerVersion, pkg.version);
   assert.is(decoded.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.[0]?.dimParam, 'batch');
 
