@@ -64,6 +64,13 @@ export function startServer(): TestServer {
     },
   };
   process.on('exit', server.destroy);
+  // Ctrl-C or a CI timeout: stop the server too, then end as the signal would have.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      server.destroy();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
   return server;
 }
 
