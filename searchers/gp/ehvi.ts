@@ -214,7 +214,7 @@ export function createGpEhviSearcher(init: SearcherInit, options: SearcherOption
       const ranks = lossRanks(front);
       const boxes = hviBoxes(front.filter((_, i) => ranks[i] === 0), ref);
 
-      const score = makeScorer(objModels, conModels, anyFeasible ? boxes : undefined, d);
+      const score = makeScorer(objModels, conModels, anyFeasible ? boxes : undefined);
       const taken = new Set<string>([...obs.map((o) => pointKey(o.row)), ...pend.map((r) => pointKey(r))]);
       // Perturbation centres: the feasible front's rows.
       const frontRows = obs.filter((_, i) => feasible[i]);
@@ -243,7 +243,7 @@ function thin(obs: Observation[], max: number, rng: () => number): Observation[]
 type Scorer = (xs: Float64Array, count: number, out: Float64Array) => void;
 
 /** log EHVI + log P(feasible) for a batch of canonical points (log P(feasible) alone when `boxes` is undefined). */
-function makeScorer(objModels: readonly GpPosterior[], conModels: readonly { post: GpPosterior; threshold: number }[], boxes: ReturnType<typeof hviBoxes> | undefined, d: number): Scorer {
+function makeScorer(objModels: readonly GpPosterior[], conModels: readonly { post: GpPosterior; threshold: number }[], boxes: ReturnType<typeof hviBoxes> | undefined): Scorer {
   const m = objModels.length;
   return (xs, count, out) => {
     out.fill(0, 0, count);
@@ -267,7 +267,6 @@ function makeScorer(objModels: readonly GpPosterior[], conModels: readonly { pos
       for (let j = 0; j < m; j++) (a[j] = mu[j]![q]!), (b[j] = sd[j]![q]!);
       out[q] = out[q]! + Math.log(Math.max(expectedHvi(boxes, a, b, scratch), 1e-300));
     }
-    void d;
   };
 }
 
