@@ -338,6 +338,8 @@ function replay(studies: Map<string, StudyRecords>, op: Op): boolean {
       const r = op.result;
       f.state = r.state;
       if (r.value !== undefined) f.value = r.value;
+      if (r.values !== undefined) f.values = r.values;
+      if (r.constraints !== undefined) f.constraints = r.constraints;
       if (r.metrics !== undefined) f.metrics = r.metrics;
       if (r.reason !== undefined) f.reason = r.reason;
       if (r.error !== undefined) f.error = r.error;
