@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { OptionsError, TunekitError } from '../core/errors.js';
+import { OptionsError, StudyNotFoundError, TunekitError } from '../core/errors.js';
 import { resolveStorageFile } from '../cli/report.js';
 import { buildReportData, type ReportData } from './data.js';
 import { readStudy, withSweepPruner, type StudySource } from './source.js';
@@ -36,6 +36,11 @@ export interface DashboardServer {
 }
 
 export const DEFAULT_DASHBOARD_PORT = 8123;
+
+/** Served until the study can be read (a sweep still starting): reloads itself. */
+const WAITING = '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>tunekit dashboard</title><p>Waiting for the study to be written&hellip;</p>';
+
+const existsAsSource = (source: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || fs.existsSync(source);
 
 /** A marker that changes whenever the study changes: file sizes and times for file storages, else a digest of the trials. */
 function fileVersion(source: string): string | undefined {
@@ -63,8 +68,10 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionsError(`--port must be an integer from 0 to 65535, got ${port}`);
   const minRebuildMs = options.minRebuildMs ?? 1000;
   const src: StudySource = { source: options.source, ...(options.study !== undefined ? { study: options.study } : {}) };
-  // Fail early (before listening) when the source cannot be read at all.
-  await readStudy(src);
+  // Fail early (before listening) on a source that does not exist; a study not written yet (a sweep starting) is waited for.
+  await readStudy(src).catch((error: unknown) => {
+    if (!(error instanceof OptionsError || error instanceof StudyNotFoundError) || !existsAsSource(options.source)) throw error;
+  });
 
   let cached: { version: string; data: ReportData; json: Buffer; at: number } | undefined;
   let building: Promise<NonNullable<typeof cached>> | undefined;
@@ -104,7 +111,7 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only dashboard: GET only\n');
     const url = (req.url ?? '/').split('?')[0];
     const fail = (error: unknown) => send(res, 503, 'application/json', JSON.stringify({ error: (error as Error).message }));
-    if (url === '/') current().then((c) => send(res, 200, 'text/html; charset=utf-8', renderReportHtml(c.data)), fail);
+    if (url === '/') current().then((c) => send(res, 200, 'text/html; charset=utf-8', renderReportHtml(c.data)), () => send(res, 200, 'text/html; charset=utf-8', WAITING));
     else if (url === '/api/version') current().then((c) => send(res, 200, 'application/json', JSON.stringify({ version: c.version, trials: c.data.trials.length })), fail);
     else if (url === '/api/data') current().then((c) => send(res, 200, 'application/json', c.json), fail);
     else send(res, 404, 'text/plain', 'not found\n');

@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { FileStorage } from '../../src/storage/index.js';
 import { startDashboard, type DashboardHandle } from '../../src/cli/dashboard.js';
+import { createDashboardServer } from '../../src/report/server.js';
+import { rejects } from '../helpers/rejects.js';
 import { pageState, startChromium, waitAllDrawn, type Chromium } from './browser.js';
 import { syntheticStudy } from './fixtures.js';
 
@@ -78,6 +80,23 @@ test('a client that never reads does not block others', async () => {
   const r = await fetch(`${dash.url}api/version`);
   assert.is(r.status, 200);
   for (const s of stuck) s.destroy();
+});
+
+test('started before the study exists (a sweep starting), it waits for it; a missing path is refused', async () => {
+  const early = path.join(dir, 'early');
+  fs.mkdirSync(early);
+  const server = await createDashboardServer({ source: early, port: 0 });
+  try {
+    assert.match(await (await fetch(server.url)).text(), /Waiting for the study/);
+    const s = await FileStorage.open(path.join(early, 'study.json'));
+    await s.createStudy(study);
+    await s.close();
+    await new Promise((r) => setTimeout(r, 1100)); // the server re-reads at most once a second
+    assert.match(await (await fetch(server.url)).text(), /tk-data/);
+  } finally {
+    await server.close();
+  }
+  await rejects(() => createDashboardServer({ source: path.join(dir, 'nope'), port: 0 }), /no storage file/);
 });
 
 test('the writer goes on when the dashboard dies', async () => {
