@@ -220,25 +220,40 @@ export function hypervolumeContributions(points: readonly ObjectivePoint[], refe
 /**
  * Greedy hypervolume subset selection (Optuna's `_solve_hssp`): picks `k` of the loss points one at a time, each time the one
  * adding the most hypervolume to those already picked (ties: the lower index). Returns the picked indices in pick order.
+ *
+ * Lazy evaluation (Minoux's accelerated greedy): a point's gain can only shrink as the picked set grows (hypervolume is
+ * submodular), so a gain computed earlier is an upper bound; only the point with the largest bound is re-evaluated, and it is
+ * picked when its fresh gain still beats every other bound. Same picks as the plain greedy (up to exact ties), with far fewer
+ * hypervolume computations: what keeps MOTPE's ask cheap with large fronts.
  */
 export function selectByHypervolume(losses: readonly ObjectivePoint[], k: number, ref: ObjectivePoint): number[] {
+  const n = losses.length;
+  const clipped = losses.map((p) => p.map((v, j) => Math.min(v, ref[j]!)));
+  const inside = clipped.map((p) => p.every((v, j) => v < ref[j]!));
   const chosen: number[] = [];
-  const left = new Set(losses.keys());
+  const bound = new Float64Array(n).fill(Infinity);
+  const fresh = new Int32Array(n).fill(-1); // the pick count at which bound[i] was computed
+  const picked = new Uint8Array(n);
   let base = 0;
-  while (chosen.length < k && left.size > 0) {
-    let best = -1;
-    let gain = -Infinity;
-    const current = chosen.map((i) => losses[i]!);
-    for (const i of left) {
-      const p = losses[i]!;
-      const clipped = p.map((v, j) => Math.min(v, ref[j]!));
-      const pts = filterFront([...current, clipped].filter((q) => q.every((v, j) => v < ref[j]!)));
-      const g = hvLoss(pts, ref) - base;
-      if (g > gain) (gain = g), (best = i);
+  const gainOf = (i: number): number => {
+    if (!inside[i]) return 0;
+    const pts = chosen.filter((c) => inside[c]).map((c) => clipped[c]!);
+    pts.push(clipped[i]!);
+    return hvLoss(filterFront(pts), ref) - base;
+  };
+  while (chosen.length < k && chosen.length < n) {
+    for (;;) {
+      let top = -1;
+      for (let i = 0; i < n; i++) if (!picked[i] && (top < 0 || bound[i]! > bound[top]!)) top = i;
+      if (fresh[top] === chosen.length) {
+        chosen.push(top);
+        picked[top] = 1;
+        base += Math.max(0, bound[top]!);
+        break;
+      }
+      bound[top] = gainOf(top);
+      fresh[top] = chosen.length;
     }
-    chosen.push(best);
-    left.delete(best);
-    base += Math.max(0, gain);
   }
   return chosen;
 }

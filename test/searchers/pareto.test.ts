@@ -119,4 +119,32 @@ test('greedy hypervolume subset selection picks the point adding most first', ()
   assert.is(picked.length, 2);
 });
 
+test('lazy greedy subset selection reaches the plain greedy hypervolume at every size (2 and 3 objectives)', () => {
+  const rng = seedrandom.alea('hssp');
+  for (const m of [2, 3]) {
+    for (let round = 0; round < 15; round++) {
+      const pts = randomPoints(rng, 4 + Math.floor(rng() * 12), m, false);
+      const ref = Array(m).fill(1.1);
+      const dirs: Direction[] = Array(m).fill('minimize');
+      const k = 1 + Math.floor(rng() * pts.length);
+      // Plain greedy.
+      const plain: number[] = [];
+      while (plain.length < k) {
+        let best = -1;
+        let bestHv = -Infinity;
+        for (let i = 0; i < pts.length; i++) {
+          if (plain.includes(i)) continue;
+          const v = hypervolume([...plain, i].map((j) => pts[j]!), ref, dirs);
+          if (v > bestHv) (bestHv = v), (best = i);
+        }
+        plain.push(best);
+      }
+      const lazy = selectByHypervolume(pts, k, ref);
+      assert.is(lazy.length, k);
+      const hv = (idx: number[]): number => hypervolume(idx.map((j) => pts[j]!), ref, dirs);
+      assert.ok(Math.abs(hv(lazy) - hv(plain)) < 1e-12, `m=${m} round ${round}: ${hv(lazy)} vs ${hv(plain)}`);
+    }
+  }
+});
+
 test.run();
