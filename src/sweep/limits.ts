@@ -25,8 +25,9 @@ const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
  * - `trials`: 1 .. 1,000,000 finished trials per sweep (split larger studies into several sweeps).
  * - `epochs`: 1 .. 100,000 per trial.
  * - `trialsPerDevice`: 1 .. 64 trials at once on one GPU.
- * - `workerMemoryMb`: at least 128 MB of V8 heap per worker. Measured (Node 20, tsx): loading the worker module with TF.js
- *   takes 42-62 MB of heap and fails at 32 MB; 128 MB leaves room for a small trial. No upper bound: V8 reserves lazily.
+ * - `workerMemoryMb`: at least 128 MB of V8 heap per worker. Measured (Node 20, tsx, 2 cores): loading the worker module with
+ *   TF.js takes 42-62 MB of heap; a sweep of built-in MNIST trials fails every trial at 32 MB and completes at 64 MB (one
+ *   epoch, small models), so 128 MB leaves 2x room for real models. No upper bound: V8 reserves lazily.
  * - `seconds` (budget.seconds, trialTimeout): above 0, at most 2,147,483 s (setTimeout's limit, ~24.8 days).
  * - `nameLength`: a sweep name is at most 100 characters (it names the output directory).
  */
