@@ -17,6 +17,9 @@ export interface TrialRow {
   readonly params: unknown;
   readonly budget: number | null;
   readonly value: number | null;
+  /** Multi-objective values and constraint values, encoded (non-finite numbers as strings); null when absent. */
+  readonly objective_values: unknown;
+  readonly constraints: unknown;
   readonly metrics: unknown;
   readonly intermediate: unknown;
   readonly reason: string | null;
@@ -45,6 +48,8 @@ export function rowToTrial(r: TrialRow): TrialRecord {
   };
   if (r.budget !== null) encoded.budget = r.budget;
   if (r.value !== null) encoded.value = r.value;
+  if (r.objective_values !== null) encoded.values = r.objective_values;
+  if (r.constraints !== null) encoded.constraints = r.constraints;
   if (r.metrics !== null) encoded.metrics = r.metrics;
   if (r.reason !== null) encoded.reason = r.reason;
   if (r.error !== null) encoded.error = r.error;

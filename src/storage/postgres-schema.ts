@@ -175,8 +175,11 @@ CREATE TABLE ${S}.tunekit_artifact_chunks (
 `,
     },
     {
-      description: 'studies.draws: suggestion numbers unique across processes (nextSuggestionNumber)',
-      sql: `ALTER TABLE ${S}.tunekit_studies ADD COLUMN draws integer NOT NULL DEFAULT 0;`,
+      description: 'studies.draws (nextSuggestionNumber); trials.objective_values and constraints (multi-objective studies)',
+      sql: `
+ALTER TABLE ${S}.tunekit_studies ADD COLUMN draws integer NOT NULL DEFAULT 0;
+ALTER TABLE ${S}.tunekit_trials ADD COLUMN objective_values jsonb, ADD COLUMN constraints jsonb;
+`,
     },
   ];
 }

@@ -46,6 +46,9 @@ interface StudyEntry {
   readonly cache: StudyCache;
 }
 
+/** A list of numbers as jsonb text (non-finite ones as strings, like every stored number), or null. */
+const numbers = (xs: readonly number[] | undefined): string | null => (xs === undefined ? null : JSON.stringify(xs.map(encodeNumber)));
+
 /** PostgreSQL {@link Storage}; see the file comment. Open with {@link PostgresStorage.open}. */
 export class PostgresStorage implements Storage {
   readonly stats: PostgresStorageStats = { queries: 0, rowsRead: 0 };
@@ -197,9 +200,12 @@ export class PostgresStorage implements Storage {
         'durable',
         `WITH c AS (UPDATE ${this.S}.tunekit_studies SET seq = seq + 1 WHERE id = $1 RETURNING seq)
          UPDATE ${this.S}.tunekit_trials t SET state = $3, value = $4, metrics = $5, reason = $6, error = $7, finished = now(),
-           last_req = $8, seq = c.seq
+           last_req = $8, objective_values = $9, constraints = $10, seq = c.seq
          FROM c WHERE t.study_id = $1 AND t.number = $2 AND t.state = 'running' RETURNING t.*`,
-        [s.id, number, r.state, r.value ?? null, r.metrics ? JSON.stringify(encodeMetrics(r.metrics)) : null, r.reason ?? null, r.error ? JSON.stringify(r.error) : null, token],
+        [
+          s.id, number, r.state, r.value ?? null, r.metrics ? JSON.stringify(encodeMetrics(r.metrics)) : null, r.reason ?? null,
+          r.error ? JSON.stringify(r.error) : null, token, numbers(r.values), numbers(r.constraints),
+        ],
         'tk_finish',
       );
       return done.length || !retry ? done : this.byToken(s, token);

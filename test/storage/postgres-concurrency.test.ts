@@ -156,6 +156,7 @@ test('migrations: a schema at an older version is upgraded on open; one at a new
   try {
     // Back to version 1 (what a database made by the previous tunekit looks like).
     await admin.query(`ALTER TABLE ${schema}.tunekit_studies DROP COLUMN draws`);
+    await admin.query(`ALTER TABLE ${schema}.tunekit_trials DROP COLUMN objective_values, DROP COLUMN constraints`);
     await admin.query(`DELETE FROM ${schema}.tunekit_migrations WHERE version > 1`);
     const upgraded = await PostgresStorage.open(url, { schema });
     assert.is(await upgraded.nextSuggestionNumber('s'), 1, 'the upgrade added the column');
