@@ -209,6 +209,13 @@ export function makeInt(low: unknown, high: unknown, log: unknown, step: unknown
   return Object.freeze({ __tunekit: 'param', kind: 'int', low: lo, high: hi, log: lg, step: st });
 }
 
+/** True when a JSON value holds an own `__proto__` key (JSON.parse makes one) at any depth up to canonical()'s bound. */
+function hasProtoKey(v: unknown, depth: number): boolean {
+  if (typeof v !== 'object' || v === null || depth > 64) return false;
+  if (!Array.isArray(v) && Object.hasOwn(v, '__proto__')) return true;
+  return Object.values(v).some((x) => hasProtoKey(x, depth + 1));
+}
+
 /** Validates and builds a choice node: a non-empty list of distinct JSON values (copied and frozen). */
 export function makeChoice(values: unknown, at: Where): ChoiceParam {
   if (!Array.isArray(values)) {
@@ -219,6 +226,13 @@ export function makeChoice(values: unknown, at: Where): ChoiceParam {
   }
   const seen = new Map<string, number>();
   for (let i = 0; i < values.length; i++) {
+    if (i in values && hasProtoKey(values[i], 0)) {
+      throw new SpaceError(
+        `choice value ${i} of ${at.label} holds a key "__proto__" (copying it would replace an object's prototype, so the ` +
+          `value would silently lose it); rename the key`,
+        at.path,
+      );
+    }
     const c = i in values ? canonical(values[i]) : undefined;
     if (c === undefined) {
       throw new SpaceError(

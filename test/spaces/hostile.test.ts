@@ -70,4 +70,13 @@ test('constructor and prototype keys are refused by name too (JSON and compile)'
   throws(() => space.compile({ m: space.choice({ prototype: { a: space.bool() } }) }), /"prototype" is not allowed/);
 });
 
+test('a __proto__ key inside a choice value (from JSON.parse) is refused by name, not silently dropped', () => {
+  const text = '{"c": {"_type": "choice", "values": [2, {"a": [{"__proto__": {"polluted": 1}}]}]}}';
+  throws(() => space.fromJSON(text), /choice value 1 of "c" holds a key "__proto__".*rename the key/, 'c');
+  throws(() => space.fromJSON(JSON.parse(text)), /"__proto__"/, 'c');
+  throws(() => space.choice([JSON.parse('{"__proto__": 1}')]), /choice value 0 of space\.choice holds a key "__proto__"/);
+  // constructor / prototype inside a value are plain data
+  assert.equal(space.fromJSON({ c: { _type: 'choice', values: [{ constructor: 1 }] } }).decode([0]), { c: { constructor: 1 } });
+});
+
 test.run();
