@@ -83,6 +83,14 @@ export function composeSearcher(spec: ComposeSpec, init: SearcherInit): Searcher
     );
   }
   const { scheduler: schedulerSpec, learn } = splitLearnOptions(spec.scheduler, init, searcherType);
+  // Read defensively: `directions` is the multi-objective field of SearcherInit (absent on single-objective studies).
+  const objectives = (init as { readonly directions?: readonly unknown[] }).directions?.length ?? 1;
+  if (objectives > 1) {
+    throw new OptionsError(
+      `a scheduler ranks trials by one value, but this study has ${objectives} objectives; drop \`scheduler\` ` +
+        `(or optimise one objective and keep the others as metrics)`,
+    );
+  }
   const scheduler = createScheduler(schedulerSpec, init);
   return withScheduler(createSearcher(searcherSpec, init), scheduler, learn);
 }

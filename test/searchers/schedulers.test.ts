@@ -225,6 +225,8 @@ test('composeSearcher validates both parts with errors naming the fix', () => {
   assert.throws(() => composeSearcher({ searcher: 'nope', scheduler: 'asha' }, init), /unknown searcher "nope"/);
   assert.throws(() => composeSearcher({ scheduler: { type: 'pbt', quantile: 0.7 } }, init), /"quantile" of scheduler "pbt" must be a number in \(0, 0.5\]/);
   assert.throws(() => composeSearcher({ scheduler: { type: 'pbt', perturb: [0.8] } }, init), /"perturb".*two factors/);
+  const multi = { ...init, directions: ['minimize', 'maximize'] } as typeof init;
+  assert.throws(() => composeSearcher({ searcher: 'tpe', scheduler: 'asha' }, multi), /ranks trials by one value, but this study has 2 objectives/);
   // Without a scheduler it is the searcher alone; self-scheduled shorthands keep working.
   assert.is(composeSearcher({ searcher: 'bohb' }, init).type, 'bohb');
   assert.is(composeSearcher({ searcher: 'gp', scheduler: { type: 'hyperband', learnFrom: 'budget', minPoints: 4 } }, init).type, 'gp+hyperband');
