@@ -2,7 +2,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import seedrandom from 'seedrandom';
 import { compileSpace, space } from '../../spaces/index.js';
-import { createSearcher, searcherCapabilities, type SearcherSpec } from '../../searchers/index.js';
+import {
+  createGpEhviSearcher,
+  createGpSearcher,
+  createMultiTpeSearcher,
+  createSearcher,
+  createTpeSearcher,
+  registerSearcher,
+  searcherCapabilities,
+  type SearcherFactory,
+  type SearcherSpec,
+} from '../../searchers/index.js';
 import { eliteSelect, tournament } from '../../searchers/nsga2/index.js';
 import { polynomialMutation, sbx } from '../../searchers/nsga2/variation.js';
 import { expectedHvi, hviBoxes } from '../../searchers/gp/ehvi.js';
@@ -13,6 +23,15 @@ import { hypervolume } from '../../searchers/pareto.js';
 import { OptionsError } from '../../src/core/errors.js';
 import type { Direction, Params, TrialRecord } from '../../src/core/types.js';
 import { discrete, everyKind, searcherContract } from './contract.js';
+
+// tpe.test.ts and gp.test.ts (same process under uvu) register their single-objective factories over the built-in 'tpe' and
+// 'gp' entries at import time; restore entries equivalent to the built-in ones (same dispatch as searchers/index.ts) first.
+test.before(() => {
+  const multi = (init: Parameters<SearcherFactory>[0]): boolean => (init.directions?.length ?? 1) > 1 || init.constraints === true;
+  const caps = { multiObjective: true, constraints: true };
+  registerSearcher('tpe', (init, o) => (multi(init) ? createMultiTpeSearcher(init, o) : createTpeSearcher(init, o)), caps);
+  registerSearcher('gp', (init, o) => (multi(init) ? createGpEhviSearcher(init, o) : createGpSearcher(init, o)), caps);
+});
 
 const sp = compileSpace({ x: space.float(0, 1), y: space.float(0, 1), k: space.choice(['a', 'b']), n: space.int(1, 5) });
 
