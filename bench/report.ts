@@ -165,6 +165,26 @@ async function screenshots(source: string, out: string): Promise<void> {
       await el.screenshot({ path: target });
       console.log(`wrote ${target}`);
     }
+    // The pruning reason on hover: move the mouse onto the first "pruned here" marker of the learning curves.
+    const marker = (await page.evaluate(`(() => {
+      const c = window.charts && window.charts['chart-curves'];
+      const s = c && c.getOption().series[3];
+      if (!s || !s.data.length) return null;
+      const p = c.convertToPixel({ seriesIndex: 3 }, s.data[0].slice(0, 2));
+      const r = document.getElementById('chart-curves').getBoundingClientRect();
+      return [r.left + p[0], r.top + p[1]];
+    })()`)) as [number, number] | null;
+    if (marker) {
+      await page.locator('#sec-curves').scrollIntoViewIfNeeded();
+      const again = (await page.evaluate(`(() => { const c = window.charts['chart-curves']; const s = c.getOption().series[3]; const p = c.convertToPixel({ seriesIndex: 3 }, s.data[s.data.length - 1].slice(0, 2)); const r = document.getElementById('chart-curves').getBoundingClientRect(); return [r.left + p[0], r.top + p[1]]; })()`)) as [number, number];
+      await page.mouse.move(again[0] - 20, again[1] - 20);
+      await page.mouse.move(again[0], again[1], { steps: 5 });
+      await page.waitForTimeout(600);
+      console.log(`  tooltip: ${await page.evaluate("(() => { const t = [...document.querySelectorAll('#chart-curves div')].find((d) => d.style.zIndex === '9999999' || d.className.includes('tooltip')); return t ? t.textContent : 'none'; })()")}`);
+      const target = path.join(out, 'report-pruned-reason.png');
+      await page.locator('#sec-curves').screenshot({ path: target });
+      console.log(`wrote ${target}`);
+    }
     if (errors.length) console.log(`console errors: ${errors.join('; ')}`);
   } finally {
     await chromium.close();

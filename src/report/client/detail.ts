@@ -74,7 +74,7 @@ function renderDetail(root, number) {
     lineChart('chart-d-loss', curves, ['trainLoss', 'valLoss', 'value'].filter(function (k) { return k !== 'value' || !keys.trainLoss; }), 'Loss / objective'),
     lineChart('chart-d-metrics', curves, all.filter(function (k) { return /^val[A-Z]/.test(k) && k !== 'valLoss'; }), 'Validation metrics'),
     lineChart('chart-d-lr', curves, ['lr'], 'Learning rate', false),
-    lineChart('chart-d-grad', curves, ['gradNorm', 'gradNormMean', 'layerGradNormMax', 'weightNorm'], 'Gradient norms'),
+    lineChart('chart-d-grad', curves, ['gradNorm', 'gradNormMean', 'layerGradNormMax'], 'Gradient norms (global max, mean; largest layer)'),
     layerCurves.length ? lineChart('chart-d-layers', layerCurves, Object.keys(layerCurves[0]).filter(function (k) { return k !== 'step'; }), 'Gradient norm per layer', true) : null,
   ].filter(Boolean);
   var grid = el('div', { cls: 'grid' });
