@@ -10,7 +10,8 @@
  * before any starts (a loading study fails the trials it finds running: that recovery is single-process today).
  *
  * Prints per run: ms/trial over the whole run (wall / trials), over the first and the last 10% of trials (from the stored
- * finish times, the anchor's formula), last/first, statements and rows read per trial, and tunekit's speed-up over Optuna
+ * finish times, the anchor's formula), last/first, statements and rows read per trial, trials that repeat another trial's
+ * params (the controller hands searchers `trials.length`, which workers read alike), and tunekit's speed-up over Optuna
  * (Optuna ms/trial / tunekit ms/trial) at each worker count. A private server is started (.ci/postgres.sh) unless --url or
  * TUNEKIT_TEST_PG is given; each system gets its own database. No assertions: the goals (>= 5x Optuna at 4 workers, last 10%
  * <= 1.2x the first) are read from the output. `--optuna-trials` (default: --trials) caps the much slower Optuna runs; Optuna's
@@ -38,6 +39,8 @@ interface RunFigures {
   readonly last: number;
   readonly queries?: number;
   readonly rows?: number;
+  /** Trials whose params another trial already had (seeded searchers drawing for the same number in two processes). */
+  readonly duplicates?: number;
 }
 
 /** ms/trial over the first and last 10% of finish times, as the Optuna anchor computes them. */
@@ -96,6 +99,7 @@ async function runTunekit(url: string, n: number, workers: number, reports: numb
     ...spread(finished),
     queries: stats.reduce((s, x) => s + x.queries, 0) / trials.length,
     rows: stats.reduce((s, x) => s + x.rowsRead, 0) / trials.length,
+    duplicates: trials.length - new Set(trials.map((t) => JSON.stringify(t.params))).size,
   };
 }
 
@@ -116,13 +120,13 @@ async function main(): Promise<void> {
   const base = given || server!.url;
   const f = (x: number) => x.toFixed(2).padStart(8);
   console.log(`PostgreSQL study, ${reports} reports/trial, random searcher, 8 floats, median pruner; tunekit ${n} trials, Optuna ${nOptuna}`);
-  console.log('system    workers  trials  ms/trial  first10%  last10%  last/first  stmts/trial  rows/trial');
+  console.log('system    workers  trials  ms/trial  first10%  last10%  last/first  stmts/trial  rows/trial  dup params');
   try {
     for (const w of workerCounts) {
       const tk = await runTunekit(await freshDatabase(base), n, w, reports);
       const op = runOptuna(await freshDatabase(base), nOptuna, w, reports);
       for (const [label, r] of [['tunekit', tk], ['optuna', op]] as const) {
-        const extra = r.queries === undefined ? '' : `  ${r.queries.toFixed(1).padStart(11)}  ${r.rows!.toFixed(1).padStart(10)}`;
+        const extra = r.queries === undefined ? '' : `  ${r.queries.toFixed(1).padStart(11)}  ${r.rows!.toFixed(1).padStart(10)}  ${String(r.duplicates).padStart(10)}`;
         console.log(`${label.padEnd(8)}  ${String(w).padStart(7)}  ${String(r.trials).padStart(6)}  ${f(r.wall)}  ${f(r.first)}  ${f(r.last)}  ${f(r.last / r.first)}  ${extra}`);
       }
       console.log(`  -> ${w} worker(s): tunekit takes ${(op.wall / tk.wall).toFixed(1)}x less time per trial than Optuna (goal at 4 workers: >= 5x); ` +
