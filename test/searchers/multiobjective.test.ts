@@ -247,6 +247,23 @@ test('old single-objective trials (value only) still drive the multi-objective c
   assert.ok(late < early, `median value of generation 0 ${early}, of generation 2 ${late}`);
 });
 
+test('multi-objective searchers give valid points of a space with every kind of parameter (branches included)', async () => {
+  for (const spec of [{ type: 'nsga2', populationSize: 6 }, { type: 'tpe', startupTrials: 5 }, { type: 'gp', candidates: 64, fitRestarts: 1 }] as SearcherSpec[]) {
+    const s = createSearcher(spec, { space: everyKind, seed: 4, direction: 'minimize', directions: ['minimize', 'maximize'], constraints: true });
+    const trials: TrialRecord[] = [];
+    for (let i = 0; i < 16; i++) {
+      const r = await s.suggest({ number: i, trials });
+      if (r.kind !== 'suggest') throw new Error(r.kind);
+      everyKind.validate(r.params);
+      const lr = Math.log10(r.params.lr as number);
+      const ts = new Date(Date.UTC(2026, 0, 1) + i).toISOString();
+      // A trial whose constraint function failed (no constraints) and a NaN objective must not break anything.
+      const values = [lr ** 2, i === 7 ? NaN : (r.params.layers as number)];
+      trials.push({ number: i, state: 'complete', params: r.params, value: values[0]!, values, ...(i === 9 ? {} : { constraints: [lr + 2] }), intermediate: [], userAttrs: {}, system: {}, created: ts });
+    }
+  }
+});
+
 // The contract's in-flight check asks 8 trials: all of generation 0 with the default population (20). Later generations
 // depend on which earlier trials have finished, by design (their parents), which the rebuild test above covers.
 searcherContract('nsga2');
