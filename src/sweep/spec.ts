@@ -373,7 +373,14 @@ export function jsonProblems(v: unknown, at = '', depth = 0): string[] {
     return [`${shown}: nests deeper than ${MAX_JSON_DEPTH} levels; \`depth <= ${MAX_JSON_DEPTH}\` must hold for a sweep file: flatten it`];
   }
   if (Array.isArray(v)) return v.flatMap((x, i) => jsonProblems(x, `${at}[${i}]`, depth + 1));
-  if (isObject(v) && Object.getPrototypeOf(v) === Object.prototype) return Object.entries(v).flatMap(([k, x]) => jsonProblems(x, at ? `${at}.${k}` : k, depth + 1));
+  if (isObject(v) && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.entries(v).flatMap(([k, x]) =>
+      // JSON.parse makes `__proto__` an own key; any later copy by assignment would turn it into the object's prototype.
+      k === '__proto__'
+        ? [`${at ? `${at}.` : ''}__proto__: a key named "__proto__" is not allowed in a sweep (copying the object would replace its prototype); rename or remove it`]
+        : jsonProblems(x, at ? `${at}.${k}` : k, depth + 1),
+    );
+  }
   let what: string;
   try {
     what = typeof v === 'function' ? 'a function' : typeof v === 'symbol' || typeof v === 'bigint' ? `the ${typeof v} ${String(v)}` : Object.prototype.toString.call(v);

@@ -89,4 +89,12 @@ test('deep JSON: a problem naming the path prefix and the limit, not a stack ove
   assert.not.ok(v.ok);
 });
 
+test('a __proto__ key anywhere in a sweep (JSON.parse makes it an own key) is a problem naming its path', () => {
+  const raw = JSON.parse('{"name": "p", "defaults": {"optimizer": {"__proto__": {"lr": 1}}}, "__proto__": {}}') as unknown;
+  const list = jsonProblems(raw);
+  assert.equal(list.length, 2, list.join('\n'));
+  assert.match(list[0]!, /^defaults\.optimizer\.__proto__: a key named "__proto__" is not allowed/);
+  assert.match(list[1]!, /^__proto__: /);
+});
+
 test.run();
