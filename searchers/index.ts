@@ -18,6 +18,7 @@ import { createNsga2Searcher } from './nsga2/index.js';
 export type { Searcher, SearcherCapabilities, SearcherFactory, SearcherInit, SuggestRequest, Suggestion } from './types.js';
 export { createNsga2Searcher, nsga2Options, type Nsga2Options } from './nsga2/index.js';
 export { createMultiTpeSearcher } from './tpe/multi.js';
+export { paretoRanking, scoredTrials, studyDirections, trialValues, violation, type ParetoPlace } from './objectives.js';
 export { createGpEhviSearcher } from './gp/ehvi.js';
 export {
   constrainedLossRanks,

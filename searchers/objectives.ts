@@ -4,6 +4,7 @@
  */
 import type { Direction, TrialRecord } from '../src/core/types.js';
 import type { SearcherInit } from './types.js';
+import { constrainedLossRanks, crowdingDistance } from './pareto.js';
 
 /** The study's objective directions: `init.directions`, or `[init.direction]` for a single-objective study. */
 export function studyDirections(init: Pick<SearcherInit, 'direction' | 'directions'>): readonly Direction[] {
@@ -59,4 +60,35 @@ export function scoredTrials(trials: readonly TrialRecord[], directions: readonl
     out.push({ trial: t, loss: lossVector(v, directions), violation: constraints ? violation(t) : 0 });
   }
   return out;
+}
+
+/** A trial's place in a multi-objective leaderboard. */
+export interface ParetoPlace {
+  readonly number: number;
+  /** 0 = on the (feasible) Pareto front; infeasible trials rank after every feasible one, by violation. */
+  readonly rank: number;
+  /** NSGA-II crowding distance within its rank (Infinity at a front's extremes): larger = more isolated, shown first. */
+  readonly crowding: number;
+  /** Total constraint violation (0 = feasible, or no constraints). */
+  readonly violation: number;
+}
+
+/**
+ * Ranks the complete trials with a value per objective for a leaderboard or `study.bestTrials`: constrained non-dominated
+ * rank, then crowding distance (descending), then trial number. `bestTrials` are the places with rank 0 and violation 0.
+ */
+export function paretoRanking(trials: readonly TrialRecord[], directions: readonly Direction[], constraints: boolean): ParetoPlace[] {
+  const scored = scoredTrials(trials, directions, constraints);
+  const losses = scored.map((s) => s.loss);
+  const ranks = constrainedLossRanks(losses, scored.map((s) => s.violation));
+  const crowding = new Array<number>(scored.length).fill(0);
+  const byRank = new Map<number, number[]>();
+  ranks.forEach((r, i) => (byRank.get(r) ?? byRank.set(r, []).get(r)!).push(i));
+  for (const members of byRank.values()) {
+    const d = crowdingDistance(members.map((i) => losses[i]!));
+    members.forEach((i, k) => (crowding[i] = d[k]!));
+  }
+  return scored
+    .map((s, i) => ({ number: s.trial.number, rank: ranks[i]!, crowding: crowding[i]!, violation: s.violation }))
+    .sort((a, b) => a.rank - b.rank || b.crowding - a.crowding || a.number - b.number);
 }

@@ -19,6 +19,7 @@ import { expectedHvi, hviBoxes } from '../../searchers/gp/ehvi.js';
 import { hFast } from '../../searchers/gp/ehvi-math.js';
 import { logH } from '../../searchers/gp/acquisition.js';
 import { selectGood } from '../../searchers/tpe/multi.js';
+import { paretoRanking } from '../../searchers/objectives.js';
 import { hypervolume } from '../../searchers/pareto.js';
 import { OptionsError } from '../../src/core/errors.js';
 import type { Direction, Params, TrialRecord } from '../../src/core/types.js';
@@ -175,6 +176,28 @@ test('the fast h(z) = phi(z) + z Phi(z) of the EHVI stays within 0.2% of the exa
     const exact = Math.exp(logH(z).value);
     assert.ok(Math.abs(hFast(z) - exact) <= 2e-3 * exact, `z=${z}: ${hFast(z)} vs ${exact}`);
   }
+});
+
+test('paretoRanking: feasible front first (extremes before the middle), then dominated, then infeasible by violation', () => {
+  const mk = (number: number, values: number[], constraints?: number[]): TrialRecord => ({
+    number, state: 'complete', params: {}, value: values[0]!, values, ...(constraints ? { constraints } : {}), intermediate: [], userAttrs: {}, system: {},
+    created: new Date(number).toISOString(),
+  });
+  const trials = [
+    mk(0, [1, 0.9], [0]), // front, interior (2nd objective maximised)
+    mk(1, [0, 0.5], [-1]), // front, extreme
+    mk(2, [2, 1], [0]), // front, extreme
+    mk(3, [3, 3], [1]), // infeasible, violation 1
+    mk(4, [0, 5], [0.5]), // infeasible, violation 0.5
+    mk(5, [1.5, 0.5], [0]), // dominated by 0
+    mk(6, [0, 9]), // no constraints stored: infeasible (Infinity)
+    { ...mk(7, [0, 0]), state: 'running' as const },
+  ];
+  const places = paretoRanking(trials, ['minimize', 'maximize'], true);
+  assert.equal(places.map((p) => p.number), [1, 2, 0, 5, 4, 3, 6]);
+  assert.equal(places.map((p) => p.rank), [0, 0, 0, 1, 2, 3, 4]);
+  assert.equal(places.map((p) => p.violation), [0, 0, 0, 0, 0.5, 1, Infinity]);
+  assert.is(places[0]!.crowding, Infinity);
 });
 
 test('MOTPE good set: whole fronts, the cut front by hypervolume, infeasible ones last by violation', () => {
