@@ -44,7 +44,8 @@ function paramLabel(p, v) {
 }
 function minimize() { return D.leaderboard.study.direction === 'minimize'; }
 /**
- * Registers a chart; tests read TK.charts[id] = { series, points, type }. ECharts draws a chart when it comes near the
+ * Registers a chart (an option object, or a function building it); once drawn, tests read TK.charts[id] = { series, points,
+ * type }. ECharts draws a chart when it comes near the
  * viewport, and the rest one by one in idle time: the first screen is ready fast however many charts a big study has.
  * TK.pending counts charts not drawn yet (0: everything painted).
  */
@@ -60,6 +61,13 @@ function draw(id) {
   var box = document.getElementById(id);
   if (observer && box) observer.unobserve(box);
   if (!box) return;
+  // Options may be built lazily (a function): heavy data preparation then also waits until the chart is drawn.
+  if (typeof option === 'function') option = option();
+  option.animation = false;
+  var series = option.series || [];
+  var points = 0;
+  series.forEach(function (s) { points += (s.data || []).length; });
+  TK.charts[id] = { series: series.length, points: points, type: series.length ? series[0].type : null };
   var c = charts[id] = echarts.init(box, null, { renderer: 'canvas' });
   c.setOption(option, true);
 }
@@ -72,14 +80,9 @@ function drawIdle() {
 function chart(id, option) {
   var box = document.getElementById(id);
   if (!box) return null;
-  option.animation = false;
   if (charts[id]) { charts[id].dispose(); delete charts[id]; }
   if (!pending[id]) TK.pending++;
   pending[id] = option;
-  var series = option.series || [];
-  var points = 0;
-  series.forEach(function (s) { points += (s.data || []).length; });
-  TK.charts[id] = { series: series.length, points: points, type: series.length ? series[0].type : null };
   if (observer && TK.ready) observer.observe(box);
   else if (!observer || TK.ready) draw(id);
   return null;

@@ -128,16 +128,18 @@ function renderParallel(root) {
   var sec = section('parallel', 'Parallel coordinates', 'Drag along an axis to brush (select a range); log parameters on log axes; conditional parameters are drawn only where set.');
   sec.appendChild(chartBox('chart-parallel', 420));
   root.appendChild(sec);
+  chart('chart-parallel', function () {
   var cols = topParams(10);
   var axes = cols.map(function (i, k) { var p = D.params[i]; var a = axisFor(p); a.dim = k; a.name = p.name; return a; });
   axes.push({ dim: cols.length, name: 'value', type: 'value', scale: true });
   var rows = D.trials.filter(function (t) { return finished(t) && t.value !== null; });
   var line = function (t) { return cols.map(function (i) { var v = axisValue(D.params[i], t.p[i]); return v === null ? '-' : v; }).concat([t.value]); };
-  chart('chart-parallel', {
+  return {
     parallel: { left: 60, right: 80, top: 40, bottom: 30, parallelAxisDefault: { nameLocation: 'start', nameTextStyle: { fontSize: 11 }, nameRotate: 0, axisLabel: { formatter: function (v) { v = String(v); return v.length > 18 ? v.slice(0, 17) + '…' : v; } } } },
     parallelAxis: axes,
     visualMap: { show: false, dimension: cols.length, min: Math.min.apply(null, rows.map(function (t) { return t.value; }).concat([0])), max: Math.max.apply(null, rows.map(function (t) { return t.value; }).concat([1])), inRange: { color: minimize() ? ['#1d4ed8', '#fbbf24'] : ['#fbbf24', '#1d4ed8'] } },
     series: [{ type: 'parallel', lineStyle: { width: 1, opacity: 0.5 }, progressive: 2000, data: rows.map(line) }],
+  };
   });
 }
 function renderSlices(root) {

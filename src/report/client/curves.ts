@@ -11,6 +11,7 @@ function renderContour(root) {
     'Objective interpolated (inverse-distance weighted) between the finished trials of the two most important parameters; dots are trials.');
   sec.appendChild(chartBox('chart-contour', 420));
   root.appendChild(sec);
+  chart('chart-contour', function () {
   var pts = D.trials.filter(function (t) { return finished(t) && t.value !== null && t.p[cols[0]] !== null && t.p[cols[1]] !== null; });
   // Each axis on a unit scale (log for log parameters, choice index for categorical ones) so distances are comparable.
   var unit = function (p, v) {
@@ -51,7 +52,7 @@ function renderContour(root) {
     var u = unit(p, v) * levelsArr.length - 0.5;
     return Math.max(-0.5, Math.min(levelsArr.length - 0.5, u));
   };
-  chart('chart-contour', {
+  return {
     grid: { left: 90, right: 90, top: 10, bottom: 50 },
     tooltip: { trigger: 'item', formatter: function (q) {
       if (q.seriesType === 'heatmap') return tip([px.name + ' ' + label(px, xs[q.value[0]]), py.name + ' ' + label(py, ys[q.value[1]]), 'interpolated ' + fmt(q.value[2])]);
@@ -69,6 +70,7 @@ function renderContour(root) {
         var fy = c0[1] + (api.value(1)) * (yAxisLen > 1 ? (c1[1] - c0[1]) / (yAxisLen - 1) : 0);
         return { type: 'circle', shape: { cx: fx, cy: fy, r: 3 }, style: { fill: '#111827', stroke: '#fff', lineWidth: 0.5 } };
       } }],
+  };
   });
 }
 /** Trials whose curves are drawn: all of them up to max, else the best complete, the latest pruned/failed and running ones. */

@@ -46,10 +46,11 @@ function renderTable(root) {
   root.appendChild(sec);
   var rows = [];
   function cell(c, t) { var v = c.get(t); return c.show ? c.show(v) : v === null || v === undefined ? '-' : typeof v === 'number' ? fmt(v) : String(v); }
-  // Row text for filtering, built once per trial (not per keystroke).
-  var haystack = D.trials.map(function (t) { return cols.map(function (c) { return cell(c, t); }).join(' ').toLowerCase(); });
+  // Row text for filtering, built once per trial on the first filter (not per keystroke, and not at all when never filtered).
+  var haystack = null;
   function refresh() {
     var q = state.filter.toLowerCase();
+    if (q && !haystack) haystack = D.trials.map(function (t) { return cols.map(function (c) { return cell(c, t); }).join(' ').toLowerCase(); });
     rows = D.trials.map(function (t, i) { return i; }).filter(function (i) {
       return (!state.stateFilter || D.trials[i].state === state.stateFilter) && (!q || haystack[i].indexOf(q) >= 0);
     });
