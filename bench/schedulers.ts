@@ -11,35 +11,42 @@
  * Printed per family and checkpoint (8R, 16R, 32R, 64R): median regret over seeds, then per method the ratio of its median to
  * Optuna's with a 95% bootstrap interval and the one-sided Mann-Whitney p of "this method's regrets are larger" (bench/stats.ts).
  *
- * Method names: `tpe+asha` = composeSearcher({ searcher: 'tpe', scheduler: 'asha' }); `gp+hyperband:budget:conservative-first:3`
+ * Method names: `tpe+asha` = composeSearcher({ searcher: 'tpe', scheduler: 'asha' }); `gp+hyperband:deepest:conservative-first:3`
  * also sets the scheduler's learnFrom, order and minPoints (empty fields keep defaults); `tpe+asha-stop`: ASHA's stop rule
  * as a pruner, simulated report by report; `hyperband` and `bohb` alone are the self-scheduled searchers.
  *
- * Run of 2026-12-04 (`node --import tsx bench/schedulers.ts --seeds 10 --methods hyperband,bohb,tpe+hyperband,tpe+asha,
- * gp+hyperband,gp+hyperband::conservative-first`, seeds 1-10, 7 min 21 s on the shared 2-core box; Optuna 3.1.0 in the same
- * run). Median regret at 8R / 16R / 32R / 64R steps, then the ratio of medians to Optuna [95% bootstrap CI] (p: Mann-Whitney
- * "worse than Optuna"):
- *   sqrt  Optuna TPE+Hyperband 0.0970 / 0.0563 / 0.0424 / 0.0242
- *         gp+hyperband         0.0719 / 0.0322 / 0.0118 / 8.4e-3   0.74 [0.44, 1.22]  0.57 [0.31, 1.21]  0.28 [0.13, 0.71]  0.35 [0.14, 0.95]
- *         gp+hb cons.-first    0.1237 / 0.0356 / 9.0e-3 / 8.5e-3   1.28 [0.62, 2.01] p=0.45  0.63  0.21 [0.13, 0.58]  0.35 [0.14, 0.95]
- *         bohb                 0.0923 / 0.0684 / 0.0455 / 0.0204   0.95  1.21  1.07  0.84 (all p >= 0.14)
- *         tpe+hyperband        0.0777 / 0.0502 / 0.0443 / 0.0369   0.80  0.89  1.04  1.52 (p = 0.14)
- *         tpe+asha             0.0643 / 0.0414 / 0.0388 / 0.0389   0.66  0.73  0.91  1.61 (p = 0.21)
- *         hyperband (random)   0.1214 / 0.0673 / 0.0630 / 0.0542   1.25  1.20  1.49  2.24 (p = 0.05)
- *   exp   Optuna TPE+Hyperband 0.0852 / 0.0819 / 0.0800 / 0.0415
- *         gp+hyperband         0.1492 / 0.0419 / 7.2e-3 / 2.8e-3   1.75 [1.10, 3.26] p=0.01  0.51 [0.39, 1.54]  0.09 [0.05, 0.26]  0.07 [0.03, 0.13]
- *         gp+hb cons.-first    0.1237 / 0.0297 / 4.7e-3 / 2.9e-3   1.45 [0.74, 2.57] p=0.12  0.36 [0.24, 1.25]  0.06 [0.04, 0.17]  0.07 [0.03, 0.13]
- *         bohb                 0.1005 / 0.0724 / 0.0542 / 0.0245   1.18  0.88  0.68  0.59 [0.31, 1.06]
- *         tpe+hyperband        0.1460 / 0.1055 / 0.0927 / 0.0853   1.71  1.29  1.16  2.06 (p = 0.01: credibly worse)
- *         tpe+asha             0.1562 / 0.1243 / 0.1014 / 0.1013   1.83  1.52  1.27  2.44 (all p <= 0.01)
- *         hyperband (random)   0.1275 / 0.0936 / 0.0648 / 0.0639   1.50  1.14  0.81  1.54
- * Verdict: the best combination, gp + hyperband (the GP learning from one budget, BOHB's rule, its default), reaches a
- * median regret 3-14x below Optuna's TPE+Hyperband from 32R on (credibly: intervals below 1, p >= 0.99 for "worse"), and is
- * below it at 16R (0.36-0.63, intervals containing 1). At 8R (216 steps: Hyperband's first bracket, the GP still on its
- * Sobol design) it is not: 0.74 on sqrt but 1.75 (credibly worse) on exp, 1.45 (p = 0.12) with the brackets run
- * conservative-first. TPE-based combinations match Optuna on sqrt and are credibly worse on exp, where low budgets rank
- * configurations badly (slow learners look bad early) and Optuna's asynchronous brackets run more configurations to the
- * full budget. On these seeds BOHB is within noise of Optuna (0.59-1.21), not 1.8x.
+ * Runs of 2026-12-04, seeds 1-10, Optuna 3.1.0 in the same run (its figures are identical across runs: the anchor is
+ * deterministic). (A) `node --import tsx bench/schedulers.ts --seeds 10 --methods hyperband,bohb,tpe+hyperband:deepest,
+ * tpe+asha:deepest,gp+hyperband,gp+hyperband::conservative-first` (7 min 21 s on the shared 2-core box; run while 'deepest'
+ * was TPE's default, so the tpe rows were plain `tpe+hyperband`, `tpe+asha`); (B) `--methods tpe+hyperband,tpe+asha` with the
+ * current default learnFrom 'budget' (run as `tpe+hyperband:budget,tpe+asha:budget`). Median regret at 8R / 16R / 32R / 64R
+ * steps, then the ratio of medians to Optuna's [95% bootstrap CI] (p: one-sided Mann-Whitney "worse than Optuna"):
+ *   sqrt  Optuna TPE+Hyperband  0.0970 / 0.0563 / 0.0424 / 0.0242
+ *         gp+hyperband (A)      0.0719 / 0.0322 / 0.0118 / 8.4e-3   0.74 [0.44, 1.22]  0.57 [0.31, 1.21]  0.28 [0.13, 0.71]  0.35 [0.14, 0.95]
+ *         gp+hb cons.-first (A) 0.1237 / 0.0356 / 9.0e-3 / 8.5e-3   1.28 [0.62, 2.01] p=0.45  0.63  0.21 [0.13, 0.58]  0.35 [0.14, 0.95]
+ *         tpe+hyperband (B)     0.0882 / 0.0485 / 0.0389 / 0.0101   0.91  0.86  0.92  0.42 [0.14, 1.17] (all p >= 0.66)
+ *         tpe+asha (B)          0.0648 / 0.0566 / 0.0299 / 0.0119   0.67  1.00  0.71  0.49 [0.19, 0.86] (all p >= 0.45)
+ *         tpe+hb deepest (A)    0.0777 / 0.0502 / 0.0443 / 0.0369   0.80  0.89  1.04  1.52 (p = 0.14)
+ *         tpe+asha deepest (A)  0.0643 / 0.0414 / 0.0388 / 0.0389   0.66  0.73  0.91  1.61 (p = 0.21)
+ *         bohb (A)              0.0923 / 0.0684 / 0.0455 / 0.0204   0.95  1.21  1.07  0.84 (all p >= 0.14)
+ *         hyperband, random (A) 0.1214 / 0.0673 / 0.0630 / 0.0542   1.25  1.20  1.49  2.24 (p = 0.05)
+ *   exp   Optuna TPE+Hyperband  0.0852 / 0.0819 / 0.0800 / 0.0415
+ *         gp+hyperband (A)      0.1492 / 0.0419 / 7.2e-3 / 2.8e-3   1.75 [1.10, 3.26] p=0.01  0.51 [0.39, 1.54]  0.09 [0.05, 0.26]  0.07 [0.03, 0.13]
+ *         gp+hb cons.-first (A) 0.1237 / 0.0297 / 4.7e-3 / 2.9e-3   1.45 [0.74, 2.57] p=0.12  0.36 [0.24, 1.25]  0.06 [0.04, 0.17]  0.07 [0.03, 0.13]
+ *         tpe+hyperband (B)     0.1379 / 0.1190 / 0.0529 / 0.0219   1.62 (p < 0.01)  1.45 (p = 0.04)  0.66  0.53 [0.25, 0.84]
+ *         tpe+asha (B)          0.1429 / 0.1136 / 0.0673 / 0.0400   1.68 (p = 0.01)  1.39 (p = 0.02)  0.84  0.96
+ *         tpe+hb deepest (A)    0.1460 / 0.1055 / 0.0927 / 0.0853   1.71  1.29  1.16  2.06 (p = 0.01: credibly worse)
+ *         tpe+asha deepest (A)  0.1562 / 0.1243 / 0.1014 / 0.1013   1.83  1.52  1.27  2.44 (all p <= 0.01)
+ *         bohb (A)              0.1005 / 0.0724 / 0.0542 / 0.0245   1.18  0.88  0.68  0.59 [0.31, 1.06]
+ *         hyperband, random (A) 0.1275 / 0.0936 / 0.0648 / 0.0639   1.50  1.14  0.81  1.54
+ * Verdict: the best combination, gp + hyperband (defaults), reaches a median regret 3-14x below Optuna's TPE+Hyperband from
+ * 32R on (credibly: intervals below 1, p >= 0.99 for "worse"), and is below it at 16R (0.36-0.63, intervals containing 1).
+ * At 8R (216 steps: Hyperband's first bracket, the GP still on its Sobol design) it is not: 0.74 on sqrt but 1.75 (credibly
+ * worse) on exp, 1.45 (p = 0.12) with the brackets run conservative-first. TPE + hyperband with the default 'budget' rule
+ * is at or below Optuna from 32R on (64R: 0.42 and 0.53) but credibly worse on exp at 8R-16R, where low budgets rank
+ * configurations badly (slow learners look bad early) and Optuna's asynchronous brackets run more configurations to the full
+ * budget. With Optuna's own rule ('deepest') TPE was worse late (64R: 1.52 and 2.06). On these seeds BOHB is within noise of
+ * Optuna (0.59-1.21), not 1.8x.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';

@@ -3,21 +3,20 @@
  * configuration at some budget, a continuation from a checkpoint, wait, or the end); only new configurations are asked of the
  * inner searcher, and it sees a study of *configurations*, not of trials.
  *
- * What the inner searcher learns from (`learningHistory`, the default; a scheduler may supply its own `history`): one record
- * per configuration (a root trial and the promotions continuing from it), in order of creation, with:
- * - `complete` and its value when the configuration finished at the largest budget (or ran without a budget);
- * - `pruned`, with its value as one intermediate report at the budget reached, when its deepest finished trial ran below
- *   the largest budget (it was not promoted, or not yet);
- * - `failed` when its only result failed, `running` while its first trial runs (TPE's constant liar, GP's fantasies).
- * This is how Optuna's TPESampler sees a study pruned by its HyperbandPruner (pruned trials rank after complete ones, deeper
- * step first, then value), so configurations that went further count as better, and values are compared at equal depth
- * first. It suits rank-based searchers (TPE), the default for them.
- *
- * BOHB's rule (`budgetHistory`, `learnFrom: 'budget'`, the default for `gp`): only the configurations that finished the
- * largest budget with at least `minPoints` (d + 1) complete results, with their values there, plus running ones. A GP
- * regresses values, and values after different step counts are not one function; on bench/schedulers.ts gp + hyperband with
- * this rule was the best combination measured (and ~10x cheaper per ask than with 'deepest', whose fit holds every
- * configuration).
+ * What the inner searcher learns from (`learnFrom`; a scheduler may also supply its own `history`):
+ * - `budget` (the default, BOHB's rule, `budgetHistory`): only the configurations that finished the largest budget with at
+ *   least `minPoints` (d + 1) complete results, with their values there, plus configurations whose first trial still runs
+ *   (TPE's constant liar, GP's fantasies). Every value the searcher compares was measured after the same number of steps;
+ *   a GP regresses values, and values after different step counts are not one function. Before a budget has `minPoints`
+ *   results the searcher sees no observations and uses its start-up design.
+ * - `deepest` (Optuna's practice, `learningHistory`): one record per configuration (a root trial and the promotions
+ *   continuing from it) with its result at the deepest budget reached: `complete` at the largest budget, `pruned` (one
+ *   intermediate report at the budget reached) below it, `failed`, or `running` while its first trial runs. This is how
+ *   Optuna's TPESampler sees a study pruned by its HyperbandPruner (pruned trials rank after complete ones, deeper step
+ *   first, then value).
+ * On bench/schedulers.ts (two curve families, 10 seeds against Optuna 3.1's TPE + Hyperband) `budget` was better for TPE
+ * from 32R on; GP was measured with `budget` only (with `deepest` its fit holds every configuration: ~10x the time per ask,
+ * too slow for the bench).
  *
  * The inner searcher's `number` is the configuration's index (configurations started before it), so its seeded draw depends
  * only on (seed, index, history), and quasi-random start-up designs (Sobol points 0, 1, 2...) stay contiguous although
@@ -77,7 +76,7 @@ export function learningHistory(trials: readonly TrialRecord[], max: number): Tr
 }
 
 /**
- * BOHB's rule (`learnFrom: 'budget'`): the configurations that finished the largest budget with at least `minPoints`
+ * BOHB's rule (`learnFrom: 'budget'`, the default): the configurations that finished the largest budget with at least `minPoints`
  * complete results, each as `complete` with its value at that budget, plus configurations whose first trial still runs (as
  * `running`). Every value the searcher compares was measured after the same number of steps. Before any budget has
  * `minPoints` results, only the running ones (the searcher falls back to its start-up design).
@@ -131,10 +130,11 @@ function lastStep(t: TrialRecord): number | undefined {
 
 /**
  * Composes a searcher (what to try) and a scheduler (at which budget; promote, exploit or stop) into the one searcher the
- * study calls. The composed type is
+ * study calls, the searcher learning from the history `learn` selects (see the module comment; composeSearcher passes
+ * `defaultLearnFrom(space)` unless the scheduler spec says otherwise). The composed type is
  * `${searcher.type}+${scheduler.type}`; new trials store the scheduler's system fields over the searcher's.
  */
-export function withScheduler(searcher: Searcher, scheduler: Scheduler, learn: LearnFrom = { rule: 'deepest' }): Searcher {
+export function withScheduler(searcher: Searcher, scheduler: Scheduler, learn: LearnFrom): Searcher {
   const max = scheduler.maxBudget;
   const historyOf = (trials: readonly TrialRecord[]): { history: TrialRecord[]; index: number } => {
     if (scheduler.history) {

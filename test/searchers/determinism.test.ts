@@ -53,7 +53,7 @@ for (const scheduler of schedulerTypes()) {
 
 // Option variants of the composition: the other learning rule, the other bracket order, the stop rule.
 const variants: [string, { searcher: string; scheduler: { type: string; [k: string]: string | number } }][] = [
-  ['tpe+hyperband (learnFrom budget)', { searcher: 'tpe', scheduler: { type: 'hyperband', learnFrom: 'budget' } }],
+  ['tpe+hyperband (learnFrom deepest)', { searcher: 'tpe', scheduler: { type: 'hyperband', learnFrom: 'deepest' } }],
   ['gp+asha (learnFrom deepest)', { searcher: 'gp', scheduler: { type: 'asha', learnFrom: 'deepest' } }],
   ['sobol+hyperband (conservative-first)', { searcher: 'sobol', scheduler: { type: 'hyperband', order: 'conservative-first' } }],
   ['tpe+asha (stop mode)', { searcher: 'tpe', scheduler: { type: 'asha', mode: 'stop' } }],
