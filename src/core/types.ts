@@ -80,6 +80,12 @@ export interface StudyRecord {
   readonly pruner?: JsonValue;
   /** Budget bounds for multi-fidelity searchers (steps, e.g. epochs), when the study was created with them. */
   readonly budget?: StudyBudget;
+  /** The scheduler spec (`createStudy({ scheduler })`): at which budget trials run, and which are promoted or stopped. */
+  readonly scheduler?: JsonValue;
+  /** Reproducible parallel search (`createStudy({ deterministic: true })`): see src/study/visibility.ts. */
+  readonly deterministic?: boolean;
+  /** True when the study has constraints: finished trials carry `constraints` (each <= 0 satisfied). */
+  readonly constraints?: boolean;
   /** ISO-8601 creation time. */
   readonly created: string;
   readonly userAttrs: { readonly [key: string]: JsonValue };

@@ -58,6 +58,11 @@ function oneOf<T extends string>(x: unknown, allowed: readonly T[], path: string
 }
 
 /** Reads a study record (stored or given to createStudy) into a deep-frozen copy. */
+/** A list of numbers (NaN/Infinity as their string forms), frozen. */
+function decodeNumbers(x: unknown, path: string): readonly number[] {
+  return Object.freeze(checkArray(x, path).map((v, i) => decodeNumber(v, `${path}[${i}]`)));
+}
+
 export function decodeStudy(x: unknown, path: string): StudyRecord {
   const o = checkObject(x, path);
   const name = checkString(o.name, `${path}.name`);
@@ -79,6 +84,11 @@ export function decodeStudy(x: unknown, path: string): StudyRecord {
     space: checkJsonObject(o.space, `${path}.space`),
     ...(budget ? { budget } : {}),
     ...(o.pruner !== undefined ? { pruner: freezeJson(o.pruner, `${path}.pruner`) } : {}),
+    ...(o.directions !== undefined ? { directions: Object.freeze(checkArray(o.directions, `${path}.directions`).map((d, i) => oneOf(d, DIRECTIONS, `${path}.directions[${i}]`))) } : {}),
+    ...(o.metrics !== undefined ? { metrics: Object.freeze(checkArray(o.metrics, `${path}.metrics`).map((m, i) => checkString(m, `${path}.metrics[${i}]`))) } : {}),
+    ...(o.scheduler !== undefined ? { scheduler: freezeJson(o.scheduler, `${path}.scheduler`) } : {}),
+    ...(o.deterministic === true ? { deterministic: true } : {}),
+    ...(o.constraints === true ? { constraints: true } : {}),
     created: checkString(o.created, `${path}.created`),
     userAttrs: checkJsonObject(o.userAttrs ?? {}, `${path}.userAttrs`),
   });
@@ -108,6 +118,8 @@ export function decodeResult(x: unknown, path: string): TrialResult {
   }
   const out: { -readonly [K in keyof TrialResult]: TrialResult[K] } = { state };
   if (value !== undefined) out.value = value;
+  if (o.values !== undefined) out.values = decodeNumbers(o.values, `${path}.values`);
+  if (o.constraints !== undefined) out.constraints = decodeNumbers(o.constraints, `${path}.constraints`);
   if (o.metrics !== undefined) out.metrics = decodeMetrics(o.metrics, `${path}.metrics`);
   const reason = optString(o.reason, `${path}.reason`);
   if (reason !== undefined) out.reason = reason;
@@ -119,6 +131,8 @@ export function decodeResult(x: unknown, path: string): TrialResult {
 function encodeResultFields(r: TrialResult | TrialRecord): { [key: string]: unknown } {
   const out: { [key: string]: unknown } = {};
   if (r.value !== undefined) out.value = encodeNumber(r.value);
+  if (r.values !== undefined) out.values = r.values.map(encodeNumber);
+  if (r.constraints !== undefined) out.constraints = r.constraints.map(encodeNumber);
   if (r.metrics !== undefined) out.metrics = encodeMetrics(r.metrics);
   if (r.reason !== undefined) out.reason = r.reason;
   if (r.error !== undefined) out.error = r.error;
@@ -236,6 +250,8 @@ function decodeFields(o: { readonly [key: string]: unknown }, path: string): Tri
   };
   if (o.budget !== undefined) out.budget = decodeNumber(o.budget, `${path}.budget`);
   if (o.value !== undefined) out.value = decodeNumber(o.value, `${path}.value`);
+  if (o.values !== undefined) out.values = decodeNumbers(o.values, `${path}.values`);
+  if (o.constraints !== undefined) out.constraints = decodeNumbers(o.constraints, `${path}.constraints`);
   if (o.metrics !== undefined) out.metrics = decodeMetrics(o.metrics, `${path}.metrics`);
   const reason = optString(o.reason, `${path}.reason`);
   if (reason !== undefined) out.reason = reason;

@@ -231,6 +231,8 @@ export class StorageState {
         invalidate(s, 'running', r.state);
         f.state = r.state;
         if (r.value !== undefined) f.value = r.value;
+        if (r.values !== undefined) f.values = r.values;
+        if (r.constraints !== undefined) f.constraints = r.constraints;
         if (r.metrics !== undefined) f.metrics = r.metrics;
         if (r.reason !== undefined) f.reason = r.reason;
         if (r.error !== undefined) f.error = r.error;

@@ -5,9 +5,11 @@
  * and are not part of the public Study. Built by open.ts; never exported from the package.
  */
 import type { SearchSpace } from '../../spaces/types.js';
-import type { Searcher } from '../../searchers/types.js';
+import type { Searcher, Suggestion } from '../../searchers/types.js';
 import { NOP_PRUNER as NOP, type Pruner } from '../pruners/index.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage, TrialOwner } from '../storage/types.js';
+import { keepAlive, newOwner } from '../storage/heartbeat.js';
+import { visibleHistory, visibleToPruner } from './visibility.js';
 import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import { OptionsError, SearchExhaustedError, SearcherError } from '../core/errors.js';
 import { describeThrown, describeValue } from '../core/describe.js';
@@ -47,6 +49,23 @@ export interface StudyParts {
   /** Name of the objective inside metric objects passed to `report`/returned by objectives. */
   readonly metric?: string;
   readonly trials: readonly TrialRecord[];
+  readonly heartbeatIntervalMs?: number;
+  readonly gracePeriodMs?: number;
+}
+
+/** What the optimize loop passes to `ask`. */
+export interface AskOptions {
+  /** The global budget: start a trial only while counted finished + running trials are below it (shared storages). */
+  readonly maxCounted?: number;
+  /** Trials in flight (the loop's lanes): the deterministic rule's lag. */
+  readonly lag?: number;
+}
+
+/** Thrown by ask() when the global budget (AskOptions.maxCounted) leaves no room: the loop stops as 'budget'. */
+export class BudgetReached extends Error {
+  constructor() {
+    super('the study holds its budget of trials (counting those other processes run)');
+  }
 }
 
 /** True if `a` is better than `b` in this direction. */
@@ -97,6 +116,15 @@ export class StudyCore<P = Params> {
   readonly #pruneReasons = new Map<number, string>();
   #best: TrialRecord | undefined;
   #closed = false;
+  /** This process as the owner of the trials it runs (heartbeats, fencing on shared storages). */
+  readonly #owner: TrialOwner = newOwner();
+  #lastStaleCheck = Number.NEGATIVE_INFINITY;
+  /** Trials in flight under the deterministic rule (set by the loop from its concurrency). */
+  #lag: number | undefined;
+  /** Shared storages: time between heartbeats of a running trial (default 10,000 ms). */
+  readonly heartbeatIntervalMs: number;
+  /** Shared storages: a running trial without a heartbeat for this long is failed as stale and retried (default 3 intervals). */
+  readonly gracePeriodMs: number;
 
   readonly record: StudyRecord;
   readonly space: SearchSpace;
@@ -109,6 +137,8 @@ export class StudyCore<P = Params> {
     this.#metric = parts.metric;
     this.record = parts.record;
     this.space = parts.space;
+    this.heartbeatIntervalMs = parts.heartbeatIntervalMs ?? 10_000;
+    this.gracePeriodMs = parts.gracePeriodMs ?? 3 * this.heartbeatIntervalMs;
     for (const t of parts.trials) this.#noteFinished(t);
   }
 
@@ -153,35 +183,91 @@ export class StudyCore<P = Params> {
    * Starts a trial: an enqueued one if any waits (retries of interrupted trials come first), else the searcher's proposal.
    * Rejects with SearchExhaustedError when the searcher has nothing left.
    */
-  ask(): Promise<AskedTrial<P>> {
+  ask(options: AskOptions = {}): Promise<AskedTrial<P>> {
     this.checkOpen();
-    const next = this.#askChain.then(() => this.#askNow());
+    const next = this.#askChain.then(() => this.#askNow(options));
     this.#askChain = next.catch(() => undefined);
     return next;
   }
 
-  async #askNow(): Promise<AskedTrial<P>> {
+  async #askNow(o: AskOptions): Promise<AskedTrial<P>> {
+    await this.#recoverStale();
+    const limit = o.maxCounted !== undefined ? { maxCounted: o.maxCounted } : {};
     for (;;) {
-      const waiting = await this.#storage.startWaiting(this.name);
+      const waiting = await this.#storage.startWaiting(this.name, { owner: this.#owner, ...limit });
       if (waiting) return this.#asked(waiting);
-      const trials = await this.#storage.getTrials(this.name);
-      const suggestion = await this.#searcher.suggest({ number: trials.length, trials });
-      if (suggestion.kind === 'exhausted') throw new SearchExhaustedError(this.name, this.#searcher.type);
-      if (suggestion.kind === 'wait') {
-        if (!trials.some((t) => t.state === 'running')) {
-          throw new SearcherError(`searcher "${this.#searcher.type}" asked to wait, but no trial of study "${this.name}" is running`);
-        }
-        await new Promise<void>((resolve) => this.#finishWaiters.push(resolve));
+      const stored = await this.#storage.getTrials(this.name);
+      // Shared storages hand out suggestion numbers no other process gets; elsewhere the next number is the count.
+      const number = this.#storage.nextSuggestionNumber ? await this.#storage.nextSuggestionNumber(this.name) : stored.length;
+      let lag = this.record.deterministic ? (o.lag ?? 0) : undefined;
+      let suggestion: Suggestion | undefined;
+      for (;;) {
+        const view = lag === undefined ? stored : visibleHistory(stored, number, lag);
+        if (view === 'wait') break;
+        suggestion = await this.#searcher.suggest({ number, trials: view });
+        // A searcher that must wait for pending results (a synchronous rung) sees one more of them, in number order: still
+        // a function of the results alone.
+        if (suggestion.kind !== 'wait' || lag === undefined || lag === 0) break;
+        lag--;
+      }
+      if (suggestion === undefined) {
+        await this.#nextFinish();
         continue;
       }
-      const created = await this.#storage.createTrial(this.name, {
-        state: 'running',
+      if (suggestion.kind === 'exhausted') throw new SearchExhaustedError(this.name, this.#searcher.type);
+      if (suggestion.kind === 'wait') {
+        if (!stored.some((t) => t.state === 'running')) {
+          throw new SearcherError(`searcher "${this.#searcher.type}" asked to wait, but no trial of study "${this.name}" is running`);
+        }
+        await this.#nextFinish();
+        continue;
+      }
+      const trial = {
+        state: 'running' as const,
         params: suggestion.params,
+        owner: this.#owner,
         ...(suggestion.budget !== undefined ? { budget: suggestion.budget } : {}),
         ...(suggestion.system ? { system: suggestion.system } : {}),
-      });
-      return this.#asked(created);
+      };
+      if (o.maxCounted !== undefined && this.#storage.createTrialIfBelow) {
+        // The global budget: another process may have started the last trials that count meanwhile.
+        const created = await this.#storage.createTrialIfBelow(this.name, trial, o.maxCounted);
+        if (!created) throw new BudgetReached();
+        return this.#asked(created);
+      }
+      return this.#asked(await this.#storage.createTrial(this.name, trial));
     }
+  }
+
+  /** Resolves when a trial of this process finishes, or after a heartbeat interval (another process may have finished one). */
+  #nextFinish(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.#storage.heartbeat ? setTimeout(resolve, Math.min(this.heartbeatIntervalMs, 1000)) : undefined;
+      this.#finishWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Shared storages: trials whose worker stopped heartbeating for `gracePeriodMs` are failed as stale and retried (their params
+   * re-enqueued), by whichever process notices first. Throttled to one check per heartbeat interval.
+   */
+  async #recoverStale(): Promise<void> {
+    if (!this.#storage.failStale) return;
+    const now = Date.now();
+    if (now - this.#lastStaleCheck < this.heartbeatIntervalMs) return;
+    this.#lastStaleCheck = now;
+    await this.#storage.failStale(this.name, this.gracePeriodMs);
+  }
+
+  /**
+   * Keeps trial `number` alive on a shared storage (heartbeats every `heartbeatIntervalMs`); `onLost` is called once if the
+   * trial was taken away (failed as stale by another process): its result would be refused, so the trial should stop.
+   */
+  keepAlive(number: number, onLost: () => void): { stop(): Promise<void> } {
+    return keepAlive(this.#storage, this.name, number, this.#owner, { intervalMs: this.heartbeatIntervalMs, onLost });
   }
 
   #asked(t: TrialRecord): AskedTrial<P> {
@@ -216,9 +302,10 @@ export class StudyCore<P = Params> {
     if (already !== undefined) return 'prune';
     // The default pruner never prunes: skip handing it the history (this is the hot path of report-heavy sweeps).
     if (this.#pruner === NOP) return 'continue';
-    const trials = await this.#storage.getTrials(this.name);
-    const trial = trials[number];
+    const all = await this.#storage.getTrials(this.name);
+    const trial = all.find((t) => t.number === number);
     if (!trial) return 'continue';
+    const trials = this.record.deterministic && this.#lag !== undefined ? visibleToPruner(all, number, this.#lag) : all;
     const decision = await this.#pruner.decide({
       trial,
       step,
@@ -231,6 +318,11 @@ export class StudyCore<P = Params> {
       return 'prune';
     }
     return 'continue';
+  }
+
+  /** Sets the deterministic rule's lag (the loop's concurrency) for pruning decisions. */
+  setLag(lag: number): void {
+    this.#lag = lag;
   }
 
   /** The pending prune reason of a running trial, if report() decided to prune it. */

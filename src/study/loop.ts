@@ -12,11 +12,11 @@
  * `stopGraceMs`, are killed); `killSignal` kills at once. Either way running trials are recorded `failed` with reason
  * `interrupted` and a retry with the same params is enqueued, so a resumed sweep re-runs them.
  */
-import { OptionsError, SearchExhaustedError, TrialPruned } from '../core/errors.js';
+import { OptionsError, SearchExhaustedError, StaleTrialError, TrialPruned, TrialStateError } from '../core/errors.js';
 import type { ExecOutcome, Executor, RunningTrial, TrialChannel, TrialDecision } from '../core/executor.js';
 import type { Metrics, TrialRecord } from '../core/types.js';
 import { describeThrown } from '../core/describe.js';
-import type { AskedTrial, StudyCore, TellResult } from './core.js';
+import { BudgetReached, type AskedTrial, type StudyCore, type TellResult } from './core.js';
 import { SweepLedger } from './ledger.js';
 
 /** Where a trial runs, for hooks. */
@@ -122,6 +122,9 @@ export async function runLoop<P>(
   catches: (error: unknown) => boolean = () => true,
 ): Promise<OptimizeResult> {
   const ledger = new SweepLedger(o.trials, o.maxConsecutiveFailures ?? 3, await core.trials());
+  // Deterministic studies: with c lanes, trial k learns from trials < k - (c - 1) only (src/study/visibility.ts).
+  const lag = Math.max(0, executor.slots.length - 1);
+  core.setLag(lag);
   let stop: OptimizeResult['stoppedBy'] | undefined;
   let stopping = false;
   let hard = false;
@@ -212,6 +215,13 @@ export async function runLoop<P>(
     const continueFromBudget = asked.continueFrom !== undefined ? (await core.trial(asked.continueFrom))?.budget : undefined;
     handle = executor.run({ ...asked, ...(continueFromBudget !== undefined ? { continueFromBudget } : {}) }, slot, channel);
     running.set(number, handle);
+    // Shared storages: the trial heartbeats while it runs; if another process declared it stale (this one was paused or cut
+    // off), it is stopped and its result dropped: the retry another process enqueued will run it again.
+    let lost = false;
+    const alive = core.keepAlive(number, () => {
+      lost = true;
+      handle?.kill();
+    });
     o.onTrialStarted?.({
       number,
       params: asked.params as { readonly [key: string]: unknown },
@@ -227,6 +237,11 @@ export async function runLoop<P>(
     } finally {
       clearTimeout(timeout);
       running.delete(number);
+      await alive.stop();
+    }
+    if (lost) {
+      o.onTrialInterrupted?.(number, event);
+      return undefined;
     }
     if (!timedOut && o.trialTimeoutMs !== undefined && startedAt !== undefined && Date.now() - startedAt > o.trialTimeoutMs) timedOut = true;
     const v = verdict(number, out, timedOut);
@@ -252,10 +267,11 @@ export async function runLoop<P>(
         try {
           let asked: AskedTrial<P>;
           try {
-            asked = await core.ask();
+            asked = await core.ask({ maxCounted: o.trials, lag });
           } catch (error) {
-            if (!(error instanceof SearchExhaustedError)) throw error;
-            stop ??= 'exhausted';
+            if (error instanceof BudgetReached) stop ??= 'budget';
+            else if (error instanceof SearchExhaustedError) stop ??= 'exhausted';
+            else throw error;
             ledger.inFlight--;
             break;
           }
@@ -284,6 +300,9 @@ export async function runLoop<P>(
           },
           (error: unknown) => {
             ledger.inFlight--;
+            // Fencing: the trial was declared stale by another process between its end and its tell; the tell was refused
+            // and overwrote nothing, and the retry runs elsewhere. Not a reason to stop this sweep.
+            if (error instanceof StaleTrialError || error instanceof TrialStateError) return;
             ledger.fail(error);
           },
         );

@@ -5,15 +5,16 @@
 import { randomInt } from 'node:crypto';
 import { compileSpace, isSearchSpace, space as spaceApi } from '../../spaces/index.js';
 import type { InferParams, SearchSpace, SpaceJson, SpaceTree } from '../../spaces/types.js';
-import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
-import { createPruner, nopPruner, type Pruner, type PrunerSpec } from '../pruners/index.js';
+import { type SearcherSpec } from '../../searchers/index.js';
+import { composeSearcher, schedulerPruner, type SchedulerSpec } from '../../searchers/schedulers/index.js';
+import { any as anyPruner, createPruner, nopPruner, type Pruner, type PrunerSpec } from '../pruners/index.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import type { Direction, JsonValue, Params, StudyBudget, StudyRecord } from '../core/types.js';
 import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError } from '../core/errors.js';
 import { StudyCore } from './core.js';
 import { Study } from './study.js';
-import type { Searcher } from '../../searchers/types.js';
+import type { Searcher, SearcherInit } from '../../searchers/types.js';
 
 export interface CreateStudyOptions<T> {
   /** Unique within its storage. */
@@ -40,11 +41,28 @@ export interface CreateStudyOptions<T> {
   readonly metric?: string;
   /** Free-form JSON stored with the study. */
   readonly userAttrs?: { readonly [key: string]: JsonValue };
-  /** Budget bounds (steps, e.g. epochs) for multi-fidelity searchers such as 'asha', 'hyperband', 'bohb'. */
+  /** Budget bounds (steps, e.g. epochs) for multi-fidelity searchers such as 'asha', 'hyperband', 'bohb', and for schedulers. */
   readonly budget?: StudyBudget;
+  /**
+   * Says at which budget each trial runs and which are promoted, exploited or stopped, apart from the searcher that says what
+   * to try (Ray Tune's split): 'asha' | 'hyperband' | 'pbt' or `{ type, ...options }`. Needs `budget`. Stored with the study.
+   */
+  readonly scheduler?: SchedulerSpec;
+  /**
+   * Reproducible parallel search: trial k learns only from trials that a fixed rule makes visible (src/study/visibility.ts),
+   * so the same seed and concurrency give the same trials whichever finishes first. Costs idle time; stored with the study.
+   */
+  readonly deterministic?: boolean;
+  /** Shared storages (PostgreSQL): time between heartbeats of a running trial (default 10,000 ms). Not stored. */
+  readonly heartbeatIntervalMs?: number;
+  /** Shared storages: a trial without a heartbeat for this long is failed as stale and retried (default 3 intervals). */
+  readonly gracePeriodMs?: number;
 }
 
-export interface LoadStudyOptions {
+/** Per-process options of createStudy and loadStudy (not stored with the study). */
+type ProcessOptions = Pick<CreateStudyOptions<unknown>, 'heartbeatIntervalMs' | 'gracePeriodMs'>;
+
+export interface LoadStudyOptions extends ProcessOptions {
   readonly name: string;
   readonly storage: string | Storage;
   /** Replaces the stored searcher (e.g. to continue a random study with another algorithm); default: the stored one. */
@@ -57,7 +75,10 @@ export interface LoadStudyOptions {
 /** Params type of a study created from a space tree (plain `Params` for JSON or compiled spaces). */
 export type ParamsOf<T> = T extends SearchSpace ? Params : T extends SpaceTree ? InferParams<T> : Params;
 
-const CREATE_KEYS = ['name', 'space', 'direction', 'searcher', 'seed', 'storage', 'loadIfExists', 'pruner', 'metric', 'userAttrs', 'budget'];
+const CREATE_KEYS = [
+  'name', 'space', 'direction', 'searcher', 'seed', 'storage', 'loadIfExists', 'pruner', 'metric', 'userAttrs', 'budget', 'scheduler',
+  'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs',
+];
 
 function where(storage: string | Storage | undefined): string {
   return typeof storage === 'string' ? storage : storage ? 'the given storage' : 'memory';
@@ -74,6 +95,19 @@ function toSpace(s: unknown): SearchSpace {
   }
   // Builder nodes carry the `__tunekit` brand; the JSON form marks parameters with `_type` instead.
   return hasBrandedNode(s) ? compileSpace(s as SpaceTree) : spaceApi.fromJSON(s);
+}
+
+function checkProcessOptions(o: ProcessOptions): void {
+  for (const k of ['heartbeatIntervalMs', 'gracePeriodMs'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 10 || v > 86_400_000)) {
+      throw new OptionsError(`\`${k}\` must be a number of ms in [10, 86400000], got ${String(v)}`);
+    }
+  }
+  const beat = o.heartbeatIntervalMs ?? 10_000;
+  if (o.gracePeriodMs !== undefined && !(o.gracePeriodMs > beat)) {
+    throw new OptionsError(`\`gracePeriodMs > heartbeatIntervalMs\` must hold, got gracePeriodMs=${o.gracePeriodMs}, heartbeatIntervalMs=${beat}`);
+  }
 }
 
 /** A JSON pruner spec (storable), as opposed to a Pruner object. */
@@ -98,6 +132,8 @@ function checkCreate<T>(o: CreateStudyOptions<T>): void {
     throw new OptionsError(`\`seed\` must be a safe integer, got ${String(o.seed)}`);
   }
   if (o.metric !== undefined && (typeof o.metric !== 'string' || !o.metric)) throw new OptionsError('`metric` must be a non-empty string');
+  if (o.deterministic !== undefined && typeof o.deterministic !== 'boolean') throw new OptionsError(`\`deterministic\` must be true or false, got ${JSON.stringify(o.deterministic)}`);
+  checkProcessOptions(o);
   if (o.budget !== undefined) {
     const b = o.budget as { min?: unknown; max?: unknown } | null;
     const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
@@ -114,8 +150,25 @@ export interface Prebuilt {
   readonly pruner?: Pruner;
 }
 
-function buildSearcher(spec: SearcherSpec, space: SearchSpace, seed: number, direction: Direction, budget: StudyBudget | undefined): Searcher {
-  return createSearcher(spec, { space, seed, direction, ...(budget ? { budget } : {}) });
+/** What decides the trials of a study: its searcher spec, and the scheduler composed with it (if any). */
+interface SearchSpec {
+  readonly searcher: SearcherSpec;
+  readonly scheduler?: SchedulerSpec;
+}
+
+function initOf(space: SearchSpace, seed: number, direction: Direction, budget: StudyBudget | undefined): SearcherInit {
+  return { space, seed, direction, ...(budget ? { budget } : {}) };
+}
+
+function buildSearcher(spec: SearchSpec, space: SearchSpace, seed: number, direction: Direction, budget: StudyBudget | undefined): Searcher {
+  return composeSearcher({ searcher: spec.searcher, ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}) }, initOf(space, seed, direction, budget));
+}
+
+/** The study's pruner, plus a stop-rule scheduler's (ASHA in stop mode), which prunes on its own say. */
+function withSchedulerPruner(pruner: Pruner, spec: SearchSpec, space: SearchSpace, record: StudyRecord): Pruner {
+  if (spec.scheduler === undefined) return pruner;
+  const stop = schedulerPruner({ searcher: spec.searcher, scheduler: spec.scheduler }, initOf(space, record.seed, record.direction, record.budget));
+  return stop ? anyPruner([pruner, stop]) : pruner;
 }
 
 async function assemble<P>(
@@ -124,11 +177,24 @@ async function assemble<P>(
   record: StudyRecord,
   space: SearchSpace,
   searcher: Searcher,
-  pruner: Pruner,
-  metric: string | undefined,
+  pruner: Pruner | undefined,
+  o: { readonly metric?: string | undefined } & ProcessOptions,
 ): Promise<Study<P>> {
+  const spec: SearchSpec = { searcher: record.searcher as SearcherSpec, ...(record.scheduler !== undefined ? { scheduler: record.scheduler as SchedulerSpec } : {}) };
+  const base = pruner ?? (record.pruner !== undefined ? createPruner(record.pruner as PrunerSpec) : nopPruner());
   const trials = await storage.getTrials(record.name);
-  const core = new StudyCore<P>({ storage, ownsStorage, record, space, searcher, pruner, ...(metric !== undefined ? { metric } : {}), trials });
+  const core = new StudyCore<P>({
+    storage,
+    ownsStorage,
+    record,
+    space,
+    searcher,
+    pruner: withSchedulerPruner(base, spec, space, record),
+    ...(o.metric !== undefined ? { metric: o.metric } : {}),
+    ...(o.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: o.heartbeatIntervalMs } : {}),
+    ...(o.gracePeriodMs !== undefined ? { gracePeriodMs: o.gracePeriodMs } : {}),
+    trials,
+  });
   await core.recoverInterrupted();
   return new Study<P>(core);
 }
@@ -146,12 +212,12 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
   checkCreate(options);
   const space = toSpace(options.space);
   const direction = options.direction ?? 'minimize';
-  // Bad options fail before the storage is touched; the searcher is built here when its seed is already known.
+  const spec: SearchSpec = { searcher: options.searcher ?? 'random', ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}) };
+  // Bad options fail before the storage is touched. A new study's seed is drawn now, so the searcher is built (and checked)
+  // once; a stored study continued without `seed` or `searcher` rebuilds it from its record below.
   const pruner = prebuilt.pruner ?? (options.pruner !== undefined ? createPruner(options.pruner) : undefined);
-  // A new study's seed is drawn now, so the searcher is built (and checked) once, before the storage is touched; a stored
-  // study continued without `seed` or `searcher` rebuilds it from its record below.
   const seed = options.seed ?? randomInt(0, 2 ** 31 - 1);
-  const built = prebuilt.searcher ?? buildSearcher(options.searcher ?? 'random', space, seed, direction, options.budget);
+  const built = prebuilt.searcher ?? buildSearcher(spec, space, seed, direction, options.budget);
   const storage = await openStorage(options.storage);
   const owns = typeof options.storage === 'string' || options.storage === undefined;
   try {
@@ -168,34 +234,41 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
       }
       record = existing;
       const same = options.seed !== undefined && options.searcher !== undefined;
-      searcher = same ? built : buildSearcher(options.searcher ?? (existing.searcher as SearcherSpec), space, existing.seed, direction, existing.budget);
+      searcher = same ? built : buildSearcher(storedSpec(existing, options.searcher), space, existing.seed, direction, existing.budget);
     } else {
       searcher = built;
       record = {
         name: options.name,
         direction,
-        searcher: (options.searcher ?? 'random') as JsonValue,
+        searcher: spec.searcher as JsonValue,
         seed,
         space: space.toJSON() as SpaceJson,
         ...(options.budget ? { budget: { min: options.budget.min, max: options.budget.max } } : {}),
         ...(isSpec(options.pruner) ? { pruner: options.pruner as JsonValue } : {}),
+        ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler as JsonValue } : {}),
+        ...(options.deterministic === true ? { deterministic: true } : {}),
         created: new Date().toISOString(),
         userAttrs: options.userAttrs ?? {},
       };
       await storage.createStudy(record);
     }
-    const stored = record.pruner !== undefined ? () => createPruner(record.pruner as PrunerSpec) : nopPruner;
-    return await assemble<ParamsOf<T>>(storage, owns, record, space, searcher, pruner ?? stored(), options.metric);
+    return await assemble<ParamsOf<T>>(storage, owns, record, space, searcher, pruner, options);
   } catch (error) {
     if (owns) await storage.close();
     throw error;
   }
 }
 
+/** The stored study's searcher and scheduler, the searcher replaced when the caller gave one. */
+function storedSpec(record: StudyRecord, searcher: SearcherSpec | undefined): SearchSpec {
+  return { searcher: searcher ?? (record.searcher as SearcherSpec), ...(record.scheduler !== undefined ? { scheduler: record.scheduler as SchedulerSpec } : {}) };
+}
+
 /** Opens a stored study as it was created (its space, direction, seed and searcher). */
 export async function loadStudy(options: LoadStudyOptions): Promise<Study<Params>> {
   if (options === null || typeof options !== 'object') throw new OptionsError('loadStudy() needs { name, storage }');
   checkName(options.name);
+  checkProcessOptions(options);
   if (options.storage === undefined) throw new OptionsError('loadStudy(): `storage` (a file path or Storage) is required; in-memory studies cannot be reloaded');
   const pruner = options.pruner !== undefined ? createPruner(options.pruner) : undefined;
   const storage = await openStorage(options.storage);
@@ -204,9 +277,8 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study<Params
     const record = await storage.getStudy(options.name);
     if (!record) throw new StudyNotFoundError(options.name, where(options.storage), await storage.listStudies());
     const space = spaceApi.fromJSON(record.space);
-    const searcher = buildSearcher(options.searcher ?? (record.searcher as SearcherSpec), space, record.seed, record.direction, record.budget);
-    const stored = record.pruner !== undefined ? () => createPruner(record.pruner as PrunerSpec) : nopPruner;
-    return await assemble<Params>(storage, owns, record, space, searcher, pruner ?? stored(), options.metric);
+    const searcher = buildSearcher(storedSpec(record, options.searcher), space, record.seed, record.direction, record.budget);
+    return await assemble<Params>(storage, owns, record, space, searcher, pruner, options);
   } catch (error) {
     if (owns) await storage.close();
     throw error;
