@@ -26,7 +26,7 @@ import { OptionsError } from '../../src/core/errors.js';
 import type { SearchSpace } from '../../spaces/types.js';
 import type { TrialRecord } from '../../src/core/types.js';
 import { lossVector, studyDirections, trialValues } from '../objectives.js';
-import { lossRanks } from '../pareto.js';
+import { lossRanks, selectByHypervolume } from '../pareto.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/index.js';
 import { normalCdf } from './acquisition.js';
 import { canonicalize, cubeLayout, INACTIVE, pointKey, type CubeLayout } from './candidates.js';
@@ -41,6 +41,8 @@ const KNOWN = ['acquisition', 'initialTrials', 'candidates', 'restarts', 'fitRes
 const FIT_POINTS = 100;
 /** The reference point's margin beyond the front's nadir, as a share of each objective's observed range. */
 const REF_MARGIN = 0.1;
+/** Most cells of the EHVI box decomposition (each candidate sums over them). */
+const MAX_CELLS = 40_000;
 
 interface Observation {
   readonly row: Float64Array;
@@ -212,7 +214,12 @@ export function createGpEhviSearcher(init: SearcherInit, options: SearcherOption
         front.push(...believed);
       }
       const ranks = lossRanks(front);
-      const boxes = hviBoxes(front.filter((_, i) => ranks[i] === 0), ref);
+      let nd = front.filter((_, i) => ranks[i] === 0);
+      // The decomposition has (n+1)^(m-1) cells: with 4+ objectives (or huge 3-D fronts) keep the front's most
+      // hypervolume-relevant points so that an ask stays bounded (the EHVI then slightly overstates improvement elsewhere).
+      const keep = m > 1 ? Math.floor(MAX_CELLS ** (1 / (m - 1))) - 1 : nd.length;
+      if (nd.length > keep) nd = selectByHypervolume(nd, keep, ref).map((i) => nd[i]!);
+      const boxes = hviBoxes(nd, ref);
 
       const score = makeScorer(objModels, conModels, anyFeasible ? boxes : undefined);
       const taken = new Set<string>([...obs.map((o) => pointKey(o.row)), ...pend.map((r) => pointKey(r))]);

@@ -287,6 +287,25 @@ test('multi-objective searchers give valid points of a space with every kind of 
   }
 });
 
+test('gp with 4 objectives stays bounded (the front is thinned for the box decomposition) and gives valid points', async () => {
+  const s = createSearcher({ type: 'gp', candidates: 64, fitRestarts: 1, initialTrials: 4 }, { space: sp, seed: 2, direction: 'minimize', directions: ['minimize', 'minimize', 'minimize', 'minimize'] });
+  const trials: TrialRecord[] = [];
+  const rng = seedrandom.alea('4d');
+  for (let i = 0; i < 40; i++) {
+    // A random 4-objective front-like history: most points mutually non-dominated.
+    const w = [rng(), rng(), rng(), rng()];
+    const norm = Math.hypot(...w);
+    const values = w.map((v) => v / norm);
+    const params = sp.decode(sp.dims.map(() => rng()));
+    trials.push({ number: i, state: 'complete', params, value: values[0]!, values, intermediate: [], userAttrs: {}, system: {}, created: new Date(i).toISOString() });
+  }
+  const t0 = performance.now();
+  const r = await s.suggest({ number: 40, trials });
+  assert.is(r.kind, 'suggest');
+  if (r.kind === 'suggest') sp.validate(r.params);
+  assert.ok(performance.now() - t0 < 60_000);
+});
+
 // The contract's in-flight check asks 8 trials: all of generation 0 with the default population (20). Later generations
 // depend on which earlier trials have finished, by design (their parents), which the rebuild test above covers.
 searcherContract('nsga2');
