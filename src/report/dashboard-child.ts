@@ -4,7 +4,15 @@
  * Protocol (IPC): the parent sends { source, study?, host?, port? }; the child answers { url } or { error }. The child exits
  * when the parent disconnects (sweep finished or killed).
  */
+import os from 'node:os';
 import { createDashboardServer, type DashboardServerOptions } from './server.js';
+
+// Lowest CPU priority: on a machine the sweep keeps busy, the dashboard takes only what the trials leave.
+try {
+  os.setPriority(19);
+} catch {
+  // not permitted here (some containers): the dashboard still runs in its own process
+}
 
 /** IPC messages from the dashboard child to the sweep. */
 export type DashboardChildMessage = { readonly type: 'listening'; readonly url: string } | { readonly type: 'error'; readonly message: string };

@@ -70,6 +70,8 @@ export interface ReportDataOptions {
   /** How many of the best trials get a detail view (default 5; the best one always does, and so do the first 3 pruned). */
   readonly detailTrials?: number;
   readonly importance?: ImportanceOptions;
+  /** An importance computed earlier, reused as is (the live dashboard refits only now and then: it is the costly part). */
+  readonly importanceResult?: ImportanceResult;
   readonly live?: boolean;
 }
 
@@ -144,7 +146,7 @@ export function buildReportData(study: StudyRecord, trials: readonly TrialRecord
     computeMs,
     params: flat.map((p) => (p.kind === 'categorical' ? { ...p, labels: (p.choices ?? []).map(choiceLabel) } : p)),
     trials: out,
-    importance: computeImportance(trials, flat, { seed: study.seed, ...options.importance }),
+    importance: options.importanceResult ?? computeImportance(trials, flat, { seed: study.seed, ...options.importance }),
     details,
   };
 }

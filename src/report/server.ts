@@ -27,6 +27,8 @@ export interface DashboardServerOptions extends StudySource {
   readonly minRebuildMs?: number;
   readonly maxConnections?: number;
   readonly writeTimeoutMs?: number;
+  /** Least time between two importance refits while trials keep completing (default 30 s). */
+  readonly importanceEveryMs?: number;
 }
 
 /** A running dashboard server. */
@@ -75,6 +77,7 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
 
   let cached: { version: string; data: ReportData; json: Buffer; at: number } | undefined;
   let building: Promise<NonNullable<typeof cached>> | undefined;
+  let importance: { complete: number; at: number; result: ReportData['importance'] } | undefined;
   const current = (): Promise<NonNullable<typeof cached>> => {
     if (building) return building;
     if (cached && Date.now() - cached.at < minRebuildMs) return Promise.resolve(cached);
@@ -91,10 +94,22 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
           .update(snap.trials.map((t) => `${t.number}:${t.state}:${t.intermediate.length}`).join(','))
           .digest('hex');
       if (cached && cached.version === version) return (cached = { ...cached, at: Date.now() });
+      // The forests (the costly part) are refitted when the complete trials changed and importanceEveryMs passed, or 10% more completed.
+      const complete = snap.trials.filter((t) => t.state === 'complete').length;
+      const refit =
+        importance === undefined ||
+        (complete !== importance.complete && (Date.now() - importance.at >= (options.importanceEveryMs ?? 30_000) || complete >= importance.complete * 1.1 + 1));
+      const reuse = !refit;
       const data: ReportData = {
-        ...buildReportData(withSweepPruner(snap), snap.trials, { live: true, importance: { refits: 3, maxTrials: 500 }, ...(snap.dir !== undefined ? { dir: snap.dir } : {}) }),
+        ...buildReportData(withSweepPruner(snap), snap.trials, {
+          live: true,
+          importance: { refits: 3, maxTrials: 500 },
+          ...(reuse && importance ? { importanceResult: importance.result } : {}),
+          ...(snap.dir !== undefined ? { dir: snap.dir } : {}),
+        }),
         liveVersion: version,
       };
+      if (!reuse) importance = { complete, at: Date.now(), result: data.importance };
       return (cached = { version, data, json: Buffer.from(JSON.stringify(data)), at: Date.now() });
     })().finally(() => {
       building = undefined;
