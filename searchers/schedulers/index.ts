@@ -106,13 +106,15 @@ export function defaultLearnFrom(space: SearcherInit['space']): Extract<LearnFro
 }
 
 /**
- * Reads the composition's own scheduler options, `learnFrom: 'budget' | 'deepest'` (default 'budget') and `minPoints`
+ * Reads the composition's own scheduler options, `learnFrom: 'budget' | 'deepest'` (default 'budget'; 'deepest' for a stop
+ * rule, `mode: 'stop'`, whose pruned trials the budget rule would ignore) and `minPoints`
  * (budget rule only; default d + 1, as BOHB), and returns the spec without them for the scheduler factory.
  */
 function splitLearnOptions(spec: SchedulerSpec, init: SearcherInit): { scheduler: SchedulerSpec; learn: LearnFrom } {
   const budgetRule = defaultLearnFrom(init.space);
   if (typeof spec === 'string' || spec === null || typeof spec !== 'object') return { scheduler: spec, learn: budgetRule };
-  const { learnFrom = 'budget', minPoints, ...rest } = spec;
+  // A stop rule runs every configuration with the full budget and prunes most of them: only 'deepest' learns from those.
+  const { learnFrom = spec['mode'] === 'stop' ? 'deepest' : 'budget', minPoints, ...rest } = spec;
   if (learnFrom !== 'deepest' && learnFrom !== 'budget') {
     throw new OptionsError(`option "learnFrom" of scheduler "${spec.type}" must be "deepest" or "budget", got ${JSON.stringify(learnFrom)}`);
   }

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSpace, space } from '../../spaces/index.js';
-import { createSearcher } from '../../searchers/index.js';
+import { createSearcher, registerSearcher } from '../../searchers/index.js';
 import {
   ashaStopPruner,
   budgetHistory,
@@ -192,6 +192,27 @@ test('asha stop rule (a pruner): a trial goes on at rung k only if among the top
   const x = await stopMode.suggest({ number: 0, trials: [] });
   isSuggest(x);
   assert.is(x.budget, 9, 'stop mode starts every configuration with the full budget');
+});
+
+test('what the inner searcher sees: the budget rule by default, the deepest result in stop mode or when asked', async () => {
+  let seen: { number: number; trials: readonly TrialRecord[] } | undefined;
+  registerSearcher('spy-test', (i) => ({ type: 'spy-test', suggest: (req) => ((seen = req), { kind: 'suggest', params: i.space.decode([0.5, 0.5, 0.5, 0.5]) }) }));
+  const p = (a: number) => ({ a, b: 0, c: 0, d: 0 });
+  const trials = [
+    rec(0, p(0.1), { budget: 9, value: 3 }),
+    rec(1, p(0.2), { budget: 9, state: 'pruned', value: 5, intermediate: [{ step: 3, value: 5 }] }),
+    rec(2, p(0.3), { budget: 9, value: 2 }),
+  ];
+  const view = async (scheduler: { type: string; [k: string]: string | number }) => {
+    await composeSearcher({ searcher: 'spy-test', scheduler }, init).suggest({ number: 3, trials });
+    return { number: seen!.number, trials: seen!.trials.map((t) => [t.number, t.state, t.value]) };
+  };
+  // Budget rule with minPoints 2: the two complete results at budget 9; the configuration index counts all three.
+  assert.equal(await view({ type: 'asha', minPoints: 2 }), { number: 3, trials: [[0, 'complete', 3], [2, 'complete', 2]] });
+  assert.equal(await view({ type: 'asha', mode: 'stop' }), { number: 3, trials: [[0, 'complete', 3], [1, 'pruned', 5], [2, 'complete', 2]] });
+  assert.equal(await view({ type: 'asha', learnFrom: 'deepest' }), { number: 3, trials: [[0, 'complete', 3], [1, 'pruned', 5], [2, 'complete', 2]] });
+  // Default minPoints is d + 1 = 5: no budget has that many, so the searcher sees no observations yet.
+  assert.equal(await view({ type: 'asha' }), { number: 3, trials: [] });
 });
 
 test('grid + asha: an exhausted grid waits while trials run (they may be promoted), then ends', async () => {
