@@ -51,21 +51,47 @@ function render(v: unknown, budget: number, seen: Set<object>, depth: number): s
   if (depth > 8) return '[...]';
   seen.add(o);
   try {
-    const isArray = Array.isArray(o);
+    const cell = (d: PropertyDescriptor | undefined, left: number): string =>
+      d === undefined ? '' : 'value' in d ? render(d.value, left, seen, depth + 1) : '[getter]';
+    if (Array.isArray(o)) {
+      // Index by index, stopping at the budget: Object.keys of a 10^7-element array alone takes seconds.
+      const length = Reflect.get(o, 'length') as number;
+      let out = '[';
+      for (let i = 0; i < length; i++) {
+        if (out.length > budget) return out;
+        out += (i ? ',' : '') + cell(Object.getOwnPropertyDescriptor(o, i), budget - out.length);
+      }
+      return `${out}]`;
+    }
     const keys = keysOf(o);
     if (keys === undefined) return '[?]';
-    let out = isArray ? '[' : '{';
+    let out = '{';
     for (let i = 0; i < keys.length; i++) {
       if (out.length > budget) return out;
       const k = keys[i]!;
-      const d = Object.getOwnPropertyDescriptor(o, k);
-      const value = d === undefined ? undefined : 'value' in d ? render(d.value, budget - out.length, seen, depth + 1) : '[getter]';
-      out += (i ? ',' : '') + (isArray ? value : `${JSON.stringify(k)}:${value}`);
+      out += `${i ? ',' : ''}${JSON.stringify(k)}:${cell(Object.getOwnPropertyDescriptor(o, k), budget - out.length)}`;
     }
-    return out + (isArray ? ']' : '}');
+    return `${out}}`;
   } finally {
     seen.delete(o);
   }
+}
+
+/** %TypedArray%.prototype's own `length` getter: an instance may shadow `length`, and a typed array's keys are all indexes. */
+const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype) as object, 'length')!.get!;
+
+/** `a Float32Array of 10000000 values [0,0,...]`: the first values only (metrics returned as a tensor's data are common). */
+function describeView(o: ArrayBufferView, max: number): string {
+  if (o instanceof DataView) return `a DataView of ${o.byteLength} bytes`;
+  const n = typedLength.call(o) as number;
+  const first: string[] = [];
+  for (let i = 0, len = 0; i < n && len < max; i++) {
+    const v = (o as unknown as ArrayLike<number | bigint>)[i]!;
+    const t = typeof v === 'bigint' ? `${v}n` : Object.is(v, -0) ? '-0' : String(v);
+    first.push(t);
+    len += t.length + 1;
+  }
+  return clip(`a ${tagOf(o)} of ${n} values [${first.join(',')}${first.length < n ? ',...' : ''}]`, max);
 }
 
 /** An own data property (never a getter), or undefined. */
@@ -91,6 +117,7 @@ function tagOf(o: object): string {
 
 function describeObject(o: object, max: number): string {
   if (Array.isArray(o)) return clip(`an array ${render(o, max, new Set(), 0)}`, max);
+  if (ArrayBuffer.isView(o)) return describeView(o, max);
   if (o instanceof Error) {
     const d = Object.getOwnPropertyDescriptor(o, 'message');
     const message = d && 'value' in d && typeof d.value === 'string' ? d.value : '(message unreadable)';

@@ -40,6 +40,18 @@ test('objects and arrays show their content, within the limit', () => {
   ok(Object.create(null), /object/);
 });
 
+test('huge values are described in bounded time: typed arrays, long arrays', () => {
+  const typed = new Float32Array(1e7);
+  const long = new Array<number>(1e7).fill(1);
+  const t0 = performance.now();
+  ok(typed, /^a Float32Array of 10000000 values \[0,0,0,.*\.\.\.\]?$/);
+  ok(long, /^an array \[1,1,1.*\.\.\.$/);
+  ok(new BigInt64Array([1n, -2n]), /^a BigInt64Array of 2 values \[1n,-2n\]$/);
+  ok(new DataView(new ArrayBuffer(8)), /^a DataView of 8 bytes$/);
+  ok([1, , 3], /^an array \[1,,3\]$/);
+  assert.ok(performance.now() - t0 < 200, `took ${performance.now() - t0} ms`);
+});
+
 test('hostile values: cycles, BigInt inside, throwing toJSON/toString/getters, proxies', () => {
   const cyc: Record<string, unknown> = { a: 1 };
   cyc['self'] = cyc;
