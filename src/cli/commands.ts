@@ -47,6 +47,7 @@ export const WORKER: CommandDef = {
     workersOpt,
     { flags: '--devices <list>', description: 'comma-separated devices, e.g. cpu or gpu:0,gpu:1 (default cpu)' },
     { flags: '--trials-per-device <n>', description: 'trials each GPU runs at once (default 1)' },
+    { flags: '--out <dir>', description: "this machine's files: curves and checkpoints (default runs/<name>-worker-<host>)" },
   ],
 };
 
@@ -147,4 +148,4 @@ export const EXPORT: CommandDef = {
 };
 
 /** Every command, in the order `tunekit --help` lists them. */
-export const COMMANDS: readonly CommandDef[] = [RUN, RESUME, STATUS, REPORT, DASHBOARD, EXPORT, EXPORT_OPTUNA, REPAIR, DEMO];
+export const COMMANDS: readonly CommandDef[] = [RUN, RESUME, WORKER, STATUS, REPORT, DASHBOARD, EXPORT, EXPORT_OPTUNA, REPAIR, DEMO];

@@ -31,6 +31,10 @@ const HANDLERS: { readonly [name: string]: Handler } = {
     const m = await import('./run.js');
     return m.resumeCommand(m.resumeArgsFrom(p), out);
   },
+  worker: async (p, out) => {
+    const m = await import('./worker.js');
+    return m.workerCommand(m.workerArgsFrom(p), out);
+  },
   status: async (p, out) => {
     const m = await import('./status.js');
     await m.statusCommand(m.statusArgsFrom(p), out);

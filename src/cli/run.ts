@@ -12,11 +12,10 @@ import { RUN_DIR_NAMES, isRunDir, runDir } from '../core/run-dir.js';
 import { MAX_TRIALS } from '../study/loop.js';
 import { intFlag, parseCommand, str, type Parsed } from './args.js';
 import { RESUME, RUN } from './commands.js';
-import { applyOverrides, readStoredSweep, readSweepFile, resolveSweep } from '../sweep/load.js';
+import { applyOverrides, readStoredSweep, readSweepFile, resolveSweep, type Resolved } from '../sweep/load.js';
 import { checkDataset } from '../sweep/dataset.js';
 import { checkTrainableUnchanged, formatTrainable, type TrainableCheck } from '../sweep/trainable-hash.js';
 import { formatUtilisation } from '../sweep/utilisation.js';
-import type { SearchSpace } from '../../spaces/types.js';
 import type { ResolvedSweep } from '../sweep/spec.js';
 import { runSweep } from '../sweep/runner.js';
 import type { ProgressSink } from '../sweep/progress.js';
@@ -166,7 +165,7 @@ export async function runCommand(args: RunArgs, out: (line: string) => void, io:
     warnChanged(checkTrainableUnchanged({ ...resolved.sweep, trainable: before.sweep.trainable }, args.allowChangedTrainable === true), out);
     out(`continuing the sweep in ${dir}`);
   }
-  return execute(resolved, abs, dir, out, io, args);
+  return executeSweep(resolved, abs, dir, out, io, args);
 }
 
 function warnChanged(check: TrainableCheck | undefined, out: (line: string) => void): void {
@@ -184,11 +183,12 @@ export async function resumeCommand(args: ResumeArgs, out: (line: string) => voi
   });
   const resolved = await resolveSweep(raw, stored.file, dir);
   warnChanged(checkTrainableUnchanged(resolved.sweep, args.allowChangedTrainable === true), out);
-  return execute(resolved, stored.file, dir, out, io, {});
+  return executeSweep(resolved, stored.file, dir, out, io, {});
 }
 
-async function execute(
-  resolved: { readonly sweep: ResolvedSweep; readonly space: SearchSpace },
+/** Runs a resolved sweep into `dir` with signal handling and the closing summary (run, resume and worker). */
+export async function executeSweep(
+  resolved: Resolved,
   sweepFile: string,
   dir: string,
   out: (line: string) => void,
@@ -230,6 +230,7 @@ async function execute(
       signal: stop.signal,
       killSignal: kill.signal,
       ...(data ? { data } : {}),
+      prebuilt: { searcher: resolved.searcher, pruner: resolved.pruner },
       ...(args.storage !== undefined ? { storage: args.storage } : {}),
       ...(args.dashboard ? { dashboard: { ...(args.port !== undefined ? { port: args.port } : {}), log: out } } : {}),
       ...(io.sink ? { sink: io.sink } : {}),

@@ -6,9 +6,9 @@
 import type { TrialRecord } from '../core/types.js';
 import { TooManyFailuresError } from '../core/errors.js';
 
-/** Finished trials that count toward the budget: interrupted ones do not (their retries do). */
+/** Finished trials that count toward the budget: interrupted and stale ones do not (their retries do). */
 export function countsTowardBudget(t: TrialRecord): boolean {
-  return t.state === 'complete' || t.state === 'pruned' || (t.state === 'failed' && t.reason !== 'interrupted');
+  return t.state === 'complete' || t.state === 'pruned' || (t.state === 'failed' && t.reason !== 'interrupted' && !t.reason?.startsWith('stale:'));
 }
 
 export class SweepLedger {

@@ -9,6 +9,7 @@ import { type SearcherSpec } from '../../searchers/index.js';
 import { composeSearcher, schedulerPruner, type SchedulerSpec } from '../../searchers/schedulers/index.js';
 import { any as anyPruner, createPruner, nopPruner, type Pruner, type PrunerSpec } from '../pruners/index.js';
 import { openStorage } from '../storage/index.js';
+import { redactUrl } from '../storage/url.js';
 import type { Storage } from '../storage/types.js';
 import type { Direction, JsonValue, Params, StudyBudget, StudyRecord } from '../core/types.js';
 import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError } from '../core/errors.js';
@@ -80,8 +81,9 @@ const CREATE_KEYS = [
   'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs',
 ];
 
+/** The storage as messages name it: a path, or a URL with its password redacted. */
 function where(storage: string | Storage | undefined): string {
-  return typeof storage === 'string' ? storage : storage ? 'the given storage' : 'memory';
+  return typeof storage === 'string' ? redactUrl(storage) : storage ? 'the given storage' : 'memory';
 }
 
 function checkName(name: unknown): asserts name is string {
@@ -195,7 +197,9 @@ async function assemble<P>(
     ...(o.gracePeriodMs !== undefined ? { gracePeriodMs: o.gracePeriodMs } : {}),
     trials,
   });
-  await core.recoverInterrupted();
+  // A shared storage's running trials may belong to live processes elsewhere: those are recovered by heartbeat (failStale),
+  // not by assuming that whoever opens the study is its only runner.
+  if (!storage.failStale) await core.recoverInterrupted();
   return new Study<P>(core);
 }
 
@@ -250,7 +254,14 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
         created: new Date().toISOString(),
         userAttrs: options.userAttrs ?? {},
       };
-      await storage.createStudy(record);
+      try {
+        await storage.createStudy(record);
+      } catch (error) {
+        // Another process created it between our read and our write (shared storages): continue it, as asked.
+        if (!(error instanceof StudyExistsError && options.loadIfExists)) throw error;
+        if (owns) await storage.close().catch(() => undefined);
+        return await openStudy({ ...options, loadIfExists: true }, prebuilt);
+      }
     }
     return await assemble<ParamsOf<T>>(storage, owns, record, space, searcher, pruner, options);
   } catch (error) {

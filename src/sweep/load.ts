@@ -9,6 +9,8 @@ import { SweepFileError } from '../core/errors.js';
 import { builtinProblems } from './check-builtin.js';
 import { locateJsonError } from './json-error.js';
 import { jsonProblems, validateSweep, type ResolvedSweep } from './spec.js';
+import type { Searcher } from '../../searchers/types.js';
+import type { Pruner } from '../pruners/types.js';
 import type { SearchSpace, SpaceTree } from '../../spaces/types.js';
 import { compileSpace, isSearchSpace } from '../../spaces/compile.js';
 
@@ -144,7 +146,7 @@ export function applyOverrides(raw: unknown, o: SweepOverrides): unknown {
  * Validates a raw sweep (relative paths against `baseDir`); throws SweepFileError listing every problem. Built-in sweeps also
  * get their objective and sampled configs checked. Used for sweep files and for the stored `<out>/sweep.json` on resume.
  */
-export async function resolveSweep(raw: unknown, file: string, baseDir: string): Promise<{ sweep: ResolvedSweep; space: SearchSpace }> {
+export async function resolveSweep(raw: unknown, file: string, baseDir: string): Promise<Resolved> {
   const notJson = jsonProblems(raw);
   if (notJson.length) throw new SweepFileError(file, notJson);
   const result = validateSweep(raw, { baseDir });
@@ -153,14 +155,22 @@ export async function resolveSweep(raw: unknown, file: string, baseDir: string):
     const problems = await builtinProblems(result.sweep, result.space);
     if (problems.length) throw new SweepFileError(file, problems);
   }
-  return { sweep: result.sweep, space: result.space };
+  return { sweep: result.sweep, space: result.space, searcher: result.searcher, pruner: result.pruner };
+}
+
+/** A validated sweep and the searcher and pruner its validation built. */
+export interface Resolved {
+  readonly sweep: ResolvedSweep;
+  readonly space: SearchSpace;
+  readonly searcher: Searcher;
+  readonly pruner: Pruner;
 }
 
 /**
  * Reads, overrides and validates a sweep file. Called by `tunekit run`. Throws SweepFileError (every problem, with JSON paths)
  * before anything runs.
  */
-export async function loadSweepFile(file: string, overrides: SweepOverrides = {}): Promise<{ sweep: ResolvedSweep; space: SearchSpace }> {
+export async function loadSweepFile(file: string, overrides: SweepOverrides = {}): Promise<Resolved> {
   const abs = path.resolve(file);
   const raw = applyOverrides(await readSweepFile(abs), overrides);
   return resolveSweep(raw, abs, path.dirname(abs));

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createStudy } from '../study/open.js';
+import { openStudy, type Prebuilt } from '../study/open.js';
 import { countsTowardBudget } from '../study/optimize.js';
 import type { TrainableSpec } from '../pool/executor.js';
 import type { OptimizeResult } from '../study/loop.js';
@@ -38,6 +38,8 @@ export interface RunSweepOptions {
   readonly data?: Dataset;
   /** Keep the study in this storage (a PostgreSQL URL) instead of <out>/study.json; workers on other machines can join it. */
   readonly storage?: string;
+  /** The searcher and pruner the sweep's validation built (resolveSweep): used as they are, not built again. */
+  readonly prebuilt?: Prebuilt;
   /** Serve the live dashboard while the sweep runs (in its own process: it can never slow or break the sweep). */
   readonly dashboard?: { readonly port?: number; readonly log: (line: string) => void };
 }
@@ -74,7 +76,7 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
   fs.mkdirSync(dir, { recursive: true });
   const epochs = sweep.budget.epochs;
   const measure = startUtilisation();
-  const study = await createStudy({
+  const study = await openStudy({
     name: sweep.name,
     space: sweep.space,
     direction: sweep.objective.direction,
@@ -88,14 +90,18 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
     // The resolved sweep travels with the study: `tunekit worker <url> --study NAME` runs it from there.
     userAttrs: { sweep: sweep as unknown as JsonValue },
     ...(epochs !== undefined ? { budget: { min: sweep.budget.minEpochs ?? 1, max: epochs } } : {}),
-  });
+    ...(sweep.scheduler !== undefined ? { scheduler: sweep.scheduler } : {}),
+    ...(sweep.deterministic ? { deterministic: true } : {}),
+    ...(sweep.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: sweep.heartbeatIntervalMs } : {}),
+    ...(sweep.gracePeriodMs !== undefined ? { gracePeriodMs: sweep.gracePeriodMs } : {}),
+  }, options.prebuilt ?? {});
   let progress: Progress | undefined;
   let dashboard: { close(): Promise<void> } | undefined;
   try {
     // Written once the study (and its single-writer lock) is ours, so a second `run` on a busy directory changes nothing.
     writeJsonAtomic(layout.sweep, sweep);
     if (options.storage !== undefined) {
-      const { redactUrl } = await import('../storage/postgres-connect.js');
+      const { redactUrl } = await import('../storage/url.js');
       writeJsonAtomic(layout.storageRef, { storage: redactUrl(options.storage), study: sweep.name });
     }
     if (options.dashboard) dashboard = await startSweepDashboard(options.storage ?? dir, sweep.name, options.dashboard);

@@ -17,8 +17,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spaceFromJSON } from '../../spaces/json.js';
 import type { SearchSpace, SpaceJson } from '../../spaces/types.js';
-import { createSearcher, type SearcherSpec } from '../../searchers/index.js';
+import { type SearcherSpec } from '../../searchers/index.js';
+import { composeSearcher, type SchedulerSpec } from '../../searchers/schedulers/index.js';
+import type { Searcher } from '../../searchers/types.js';
 import { createPruner, type PrunerSpec } from '../pruners/spec.js';
+import type { Pruner } from '../pruners/types.js';
 import { deviceProblems } from '../pool/slots.js';
 import type { JsonObject } from '../pool/protocol.js';
 import { limitProblem, nameProblem, type LimitedField } from './limits.js';
@@ -90,6 +93,14 @@ export interface SweepFile {
   readonly out?: string;
   /** Checkpoints kept: those of the best k complete trials (default 3; 0 keeps none). */
   readonly keepCheckpoints?: number;
+  /** At which budget trials run and which are promoted or stopped ('asha', 'hyperband', 'pbt' or { type, ... }); needs budget.epochs. */
+  readonly scheduler?: SchedulerSpec;
+  /** Reproducible parallel search (src/study/visibility.ts). */
+  readonly deterministic?: boolean;
+  /** Storages shared by machines: ms between heartbeats of a running trial (default 10,000). */
+  readonly heartbeatIntervalMs?: number;
+  /** Storages shared by machines: a trial with no heartbeat for this long is retried elsewhere (default 3 intervals). */
+  readonly gracePeriodMs?: number;
 }
 
 /** A validated sweep with every default filled in and every path absolute: the content of `<out>/sweep.json`. */
@@ -117,11 +128,16 @@ export interface ResolvedSweep {
   readonly seed: number;
   readonly out?: string;
   readonly keepCheckpoints: number;
+  readonly scheduler?: SchedulerSpec;
+  readonly deterministic?: boolean;
+  readonly heartbeatIntervalMs?: number;
+  readonly gracePeriodMs?: number;
 }
 
 const TOP_KEYS = [
   'name', 'dataset', 'trainable', 'defaults', 'space', 'searcher', 'pruner', 'objective', 'budget', 'workers', 'devices',
   'trialsPerDevice', 'trialTimeout', 'workerMemoryMb', 'maxConsecutiveFailures', 'seed', 'out', 'keepCheckpoints', 'version',
+  'scheduler', 'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs',
 ];
 const MNIST_KEYS = ['type', 'val', 'test', 'limit', 'seed'];
 const TABULAR_KEYS = ['type', 'source', 'target', 'task', 'features', 'clean', 'val', 'test', 'seed', 'name', 'maxCategories'];
@@ -246,7 +262,10 @@ export interface ValidateOptions {
 }
 
 /** The outcome of validation: the resolved sweep, or every problem found. */
-export type ValidateResult = { readonly ok: true; readonly sweep: ResolvedSweep; readonly space: SearchSpace } | { readonly ok: false; readonly problems: readonly string[] };
+/** A valid sweep, with the searcher and pruner its validation built (used as they are: each is built once per run). */
+export type ValidateResult =
+  | { readonly ok: true; readonly sweep: ResolvedSweep; readonly space: SearchSpace; readonly searcher: Searcher; readonly pruner: Pruner }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 /**
  * Checks a parsed sweep file; collects every problem (`path: message`, e.g. `budget.trials: must be an integer >= 1, got 0`)
@@ -319,21 +338,28 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
     p.add(typeof at === 'string' && at ? `space.${at}` : 'space', (e as Error).message);
   }
   const searcher = (raw['searcher'] ?? 'random') as SearcherSpec;
+  const scheduler = raw['scheduler'] as SchedulerSpec | undefined;
+  if (raw['deterministic'] !== undefined && typeof raw['deterministic'] !== 'boolean') p.add('deterministic', `must be true or false, got ${show(raw['deterministic'])}`);
+  int(p, 'heartbeatIntervalMs', raw['heartbeatIntervalMs'], 10, ' (ms between heartbeats)');
+  int(p, 'gracePeriodMs', raw['gracePeriodMs'], 10, ' (ms without a heartbeat before a trial is retried)');
+  let builtSearcher: Searcher | undefined;
   if (space) {
     try {
-      createSearcher(searcher, { space, seed: typeof seed === 'number' ? seed : 0, direction, ...(epochs !== undefined ? { budget: { min: minEpochs ?? 1, max: epochs } } : {}) });
+      const init = { space, seed: typeof seed === 'number' ? seed : 0, direction, ...(epochs !== undefined ? { budget: { min: minEpochs ?? 1, max: epochs } } : {}) };
+      builtSearcher = composeSearcher({ searcher, ...(scheduler !== undefined ? { scheduler } : {}) }, init);
     } catch (e) {
-      p.add('searcher', (e as Error).message);
+      p.add(scheduler !== undefined && /scheduler/.test((e as Error).message) ? 'scheduler' : 'searcher', (e as Error).message);
     }
   }
   const pruner = (raw['pruner'] ?? 'none') as PrunerSpec;
+  let builtPruner: Pruner | undefined;
   try {
-    createPruner(pruner);
+    builtPruner = createPruner(pruner);
   } catch (e) {
     p.add('pruner', (e as Error).message);
   }
 
-  if (p.list.length > 0 || !space || !trainable) return { ok: false, problems: p.list };
+  if (p.list.length > 0 || !space || !trainable || !builtSearcher || !builtPruner) return { ok: false, problems: p.list };
   const sweep: ResolvedSweep = {
     version: 1,
     name: name as string,
@@ -354,8 +380,12 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
     seed: seed as number,
     ...(raw['out'] !== undefined ? { out: raw['out'] as string } : {}),
     keepCheckpoints: (raw['keepCheckpoints'] as number | undefined) ?? 3,
+    ...(scheduler !== undefined ? { scheduler } : {}),
+    ...(raw['deterministic'] === true ? { deterministic: true } : {}),
+    ...(raw['heartbeatIntervalMs'] !== undefined ? { heartbeatIntervalMs: raw['heartbeatIntervalMs'] as number } : {}),
+    ...(raw['gracePeriodMs'] !== undefined ? { gracePeriodMs: raw['gracePeriodMs'] as number } : {}),
   };
-  return { ok: true, sweep, space };
+  return { ok: true, sweep, space, searcher: builtSearcher, pruner: builtPruner };
 }
 
 /**
