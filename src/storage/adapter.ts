@@ -135,9 +135,9 @@ export function isTornTail(buf: Buffer, start: number): boolean {
 
 /**
  * Reads the snapshot into `state`. Throws SnapshotDamage (the caller names the file and the fix) for anything a crash cannot
- * cause; returns what it found. With `salvage`, a damaged chunk is skipped instead (repair.ts) and reported in `skipped`.
+ * cause; returns what it found. (repair.ts has its own, record-by-record reader.)
  */
-export function loadSnapshot(file: string, state: StorageState, salvage?: { skipped: { line: number; detail: string }[] }): SnapshotInfo {
+export function loadSnapshot(file: string, state: StorageState): SnapshotInfo {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
@@ -172,11 +172,7 @@ export function loadSnapshot(file: string, state: StorageState, salvage?: { skip
     const end = buf.indexOf(10, start);
     if (end < 0 || !framedOk(buf, start, end)) {
       if (isTornTail(buf, start)) return { version: 2, id, seq, closed, validBytes, torn: true, chunks, records };
-      const detail = end < 0 ? 'is cut short' : 'has a bad checksum (its bytes changed after it was written)';
-      if (!salvage) throw new SnapshotDamage(line, detail);
-      salvage.skipped.push({ line, detail });
-      start = end + 1;
-      continue;
+      throw new SnapshotDamage(line, end < 0 ? 'is cut short' : 'has a bad checksum (its bytes changed after it was written)');
     }
     try {
       const c = checkObject(JSON.parse(buf.toString('utf8', start, end)), `chunk`);
@@ -202,8 +198,7 @@ export function loadSnapshot(file: string, state: StorageState, salvage?: { skip
     } catch (e) {
       if (!(e instanceof ShapeError) && !(e instanceof SyntaxError) && !(e instanceof TunekitError) && !(e instanceof Error && e.name === 'Error')) throw e;
       // A checksummed line that does not load was written wrong (or by a newer tunekit): never a crash.
-      if (!salvage) throw new SnapshotDamage(line, `cannot be loaded: ${(e as Error).message}`);
-      salvage.skipped.push({ line, detail: `cannot be loaded: ${(e as Error).message}` });
+      throw new SnapshotDamage(line, `cannot be loaded: ${(e as Error).message}`);
     }
     start = end + 1;
   }
