@@ -7,7 +7,7 @@
 import type { JsonValue, StudyRecord, TrialRecord } from '../core/types.js';
 import { buildLeaderboard, type Leaderboard } from './leaderboard.js';
 import { choiceLabel, flattenParams, flattenSpace, type FlatParam } from './flatten.js';
-import { computeImportance, type ImportanceOptions, type ImportanceResult } from './importance/index.js';
+import { computeImportance, mergeBranchParams, type ImportanceOptions, type ImportanceResult } from './importance/index.js';
 import { readPlacement, readTrialFiles, type TrialFiles } from './trial-files.js';
 
 /** One trial in the compact form the page reads (10,000 of them must stay a few MB). */
@@ -99,14 +99,21 @@ function overlapLanes(trials: readonly TrialRecord[]): Map<number, string> {
 /** Builds the page's data from a study record, its trials and (optionally) the run directory. Pure but for file reads. */
 export function buildReportData(study: StudyRecord, trials: readonly TrialRecord[], options: ReportDataOptions = {}): ReportData {
   const lb = buildLeaderboard(study, trials);
-  const flat = flattenSpace(study.space);
+  const base = flattenSpace(study.space);
+  // Cross-branch merges (`optimizer.*.lr`) get their own axis in the charts, as they take part in the importance.
+  const merged = mergeBranchParams(base);
+  const flat = [...base, ...merged.map((m) => m.param)];
   const byNumber = new Map(trials.map((t) => [t.number, t]));
   const fallbackLanes = overlapLanes(trials);
   const dir = options.dir;
   let computeMs = 0;
   const out: ReportTrial[] = lb.trials.map((e) => {
     const t = byNumber.get(e.number) as TrialRecord;
-    const values = flattenParams(t.params, flat);
+    const values = flattenParams(t.params, base);
+    for (const m of merged) {
+      const v = m.members.map((n) => values.get(n)).find((x) => x !== undefined);
+      if (v !== undefined) values.set(m.param.name, v);
+    }
     const place = dir !== undefined ? readPlacement(dir, t.number) : {};
     if (e.durationMs !== null) computeMs += e.durationMs;
     const cf = t.system['continueFrom'];
@@ -146,7 +153,7 @@ export function buildReportData(study: StudyRecord, trials: readonly TrialRecord
     computeMs,
     params: flat.map((p) => (p.kind === 'categorical' ? { ...p, labels: (p.choices ?? []).map(choiceLabel) } : p)),
     trials: out,
-    importance: options.importanceResult ?? computeImportance(trials, flat, { seed: study.seed, ...options.importance }),
+    importance: options.importanceResult ?? computeImportance(trials, base, { seed: study.seed, ...options.importance }),
     details,
   };
 }

@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { computeImportance, treeFractions, type Leaf } from '../../src/report/importance/index.js';
+import { computeImportance, mergeBranchParams, treeFractions, type Leaf } from '../../src/report/importance/index.js';
 import { flattenSpace } from '../../src/report/flatten.js';
+import type { Params, TrialRecord } from '../../src/core/types.js';
+import type { SpaceJson } from '../../spaces/types.js';
 import { knownStudy, syntheticStudy } from './fixtures.js';
 
 const leaf = (low: number[], high: number[], value: number): Leaf => ({ low: Float64Array.from(low), high: Float64Array.from(high), value });
@@ -45,6 +47,29 @@ test('conditional parameters not set in every trial are excluded and named; lr d
   assert.ok(r.excluded.includes('model.cnn.filters') && r.excluded.includes('model.mlp.dropout'));
   assert.ok(r.params.some((p) => p.name === 'model'), 'the branch choice itself takes part');
   assert.is(r.trials, trials.filter((t) => t.state === 'complete').length);
+});
+
+test('a parameter every branch defines takes part merged (optimizer.*.lr), and ranks first when it dominates', () => {
+  const space: SpaceJson = {
+    optimizer: { _type: 'branch', branches: { adam: { lr: { _type: 'float', low: 1e-4, high: 1e-2, log: true } }, sgd: { lr: { _type: 'float', low: 1e-3, high: 1e-1, log: true }, momentum: { _type: 'choice', values: [0.9, 0.95] } } } },
+    batchSize: { _type: 'choice', values: [64, 128] },
+  };
+  const flat = flattenSpace(space);
+  const merged = mergeBranchParams(flat);
+  assert.equal(merged.map((m) => [m.param.name, m.members, m.param.low, m.param.high, m.param.log]), [['optimizer.*.lr', ['optimizer.adam.lr', 'optimizer.sgd.lr'], 1e-4, 1e-1, true]]);
+  const { study, trials } = knownStudy(120, 3);
+  let k = 0;
+  const withBranches = trials.map((t): TrialRecord => {
+    const sgd = k++ % 2 === 1;
+    const lr = Math.exp(Math.log(sgd ? 1e-3 : 1e-4) + ((t.params['x'] as number) + 1) * Math.log(10)); // spans each branch's range
+    const optimizer: Params = sgd ? { type: 'sgd', lr, momentum: 0.9 } : { type: 'adam', lr };
+    return { ...t, params: { optimizer, batchSize: (t.params['y'] as number) > 0 ? 64 : 128 }, value: (Math.log10(lr) + 2.5) ** 2 };
+  });
+  const r = computeImportance(withBranches, flat, { seed: 1, trees: 32 });
+  assert.is(r.params[0]!.name, 'optimizer.*.lr');
+  assert.ok(r.params[0]!.importance > 0.5);
+  assert.ok(r.excluded.includes('optimizer.adam.lr'));
+  assert.ok(study.name.length > 0);
 });
 
 test('fewer than 2 complete trials: no importances, no error', () => {

@@ -93,7 +93,7 @@ function renderTimeline(root) {
 function renderImportance(root) {
   var imp = D.importance;
   var sec = section('importance', 'Hyperparameter importance', imp.method + ' on ' + imp.trials + ' complete trials; whiskers: min and max over the refits.' +
-    (imp.excluded.length ? ' Conditional parameters not set in every trial are left out: ' + imp.excluded.join(', ') + '.' : ''));
+    (imp.excluded.length ? ' Conditional parameters not set in every trial are left out (a parameter every branch defines also takes part merged, as branch.*.name): ' + imp.excluded.join(', ') + '.' : ''));
   root.appendChild(sec);
   if (!imp.params.length) { sec.appendChild(el('p', { text: 'Not enough complete trials with varying parameters yet.' })); return; }
   sec.appendChild(chartBox('chart-importance', 60 + imp.params.length * 26));
@@ -115,7 +115,7 @@ function renderImportance(root) {
 function topParams(n) {
   var idx = {};
   D.params.forEach(function (p, i) { idx[p.name] = i; });
-  var order = D.importance.params.map(function (p) { return idx[p.name]; });
+  var order = D.importance.params.map(function (p) { return idx[p.name]; }).filter(function (i) { return i !== undefined; });
   D.params.forEach(function (p, i) { if (order.indexOf(i) < 0 && D.trials.some(function (t) { return t.p[i] !== null; })) order.push(i); });
   return order.slice(0, n);
 }

@@ -32,8 +32,45 @@ export function featureDomain(p: FlatParam): [number, number] {
   return p.log ? [Math.log(p.low as number), Math.log(p.high as number)] : [p.low as number, p.high as number];
 }
 
+/**
+ * A parameter every branch of a branch parameter defines (the `lr` of each optimizer branch: `optimizer.adam.lr`,
+ * `optimizer.sgd.lr`...) also takes part as one merged parameter `optimizer.*.lr` (the active branch's value, over the union
+ * of the ranges): it is set in every trial, so it is not lost to the every-trial rule. Numeric members only (same kind).
+ */
+export function mergeBranchParams(flat: readonly FlatParam[]): { param: FlatParam; members: string[] }[] {
+  const out: { param: FlatParam; members: string[] }[] = [];
+  for (const b of flat.filter((p) => p.branch)) {
+    const branches = (b.choices ?? []).map(String);
+    if (branches.length < 2) continue;
+    const bySuffix = new Map<string, FlatParam[]>();
+    for (const p of flat) {
+      for (const br of branches) {
+        const prefix = `${b.name}.${br}.`;
+        if (!p.name.startsWith(prefix) || p.kind === 'categorical') continue;
+        const suffix = p.name.slice(prefix.length);
+        bySuffix.set(suffix, [...(bySuffix.get(suffix) ?? []), p]);
+      }
+    }
+    for (const [suffix, members] of bySuffix) {
+      if (members.length !== branches.length || new Set(members.map((m) => m.kind)).size !== 1) continue;
+      const log = members.every((m) => m.log);
+      const param: FlatParam = {
+        name: `${b.name}.*.${suffix}`,
+        kind: members[0]!.kind,
+        low: Math.min(...members.map((m) => m.low as number)),
+        high: Math.max(...members.map((m) => m.high as number)),
+        log,
+        ...(b.condition !== undefined ? { condition: b.condition } : {}),
+      };
+      out.push({ param, members: members.map((m) => m.name) });
+    }
+  }
+  return out;
+}
+
 /** fANOVA importances of `flat`'s parameters over the complete trials with a finite value. */
-export function computeImportance(trials: readonly TrialRecord[], flat: readonly FlatParam[], options: ImportanceOptions = {}): ImportanceResult {
+export function computeImportance(trials: readonly TrialRecord[], flatParams: readonly FlatParam[], options: ImportanceOptions = {}): ImportanceResult {
+  let flat = flatParams;
   const method = `fANOVA (random forest, ${options.trees ?? 64} trees, ${options.refits ?? 3} refits)`;
   let usable = trials.filter((t) => t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value));
   const maxTrials = options.maxTrials ?? 500;
@@ -46,7 +83,16 @@ export function computeImportance(trials: readonly TrialRecord[], flat: readonly
     }
     usable = picked.slice(0, maxTrials).sort((a, b) => a.number - b.number);
   }
-  const rows = usable.map((t) => flattenParams(t.params, flat));
+  const merged = mergeBranchParams(flat);
+  const rows = usable.map((t) => {
+    const r = flattenParams(t.params, flat);
+    for (const m of merged) {
+      const v = m.members.map((n) => r.get(n)).find((x) => x !== undefined);
+      if (v !== undefined) r.set(m.param.name, v);
+    }
+    return r;
+  });
+  flat = [...flat, ...merged.map((m) => m.param).filter((m) => !flat.some((p) => p.name === m.name))];
   const inAll = flat.filter((p) => rows.length > 0 && rows.every((r) => r.has(p.name)));
   const excluded = flat.filter((p) => !inAll.includes(p)).map((p) => p.name);
   // A parameter with one value in every trial used cannot explain anything; leaving it out avoids a 0/0.
