@@ -12,8 +12,9 @@
  * Optuna's with a 95% bootstrap interval and the one-sided Mann-Whitney p of "this method's regrets are larger" (bench/stats.ts).
  *
  * Method names: `tpe+asha` = composeSearcher({ searcher: 'tpe', scheduler: 'asha' }); `gp+hyperband:deepest:conservative-first:3`
- * also sets the scheduler's learnFrom, order and minPoints (empty fields keep defaults); `tpe+asha-stop`: ASHA's stop rule
- * as a pruner, simulated report by report; `hyperband` and `bohb` alone are the self-scheduled searchers.
+ * also sets the scheduler's learnFrom, order and minPoints (empty fields keep defaults); `tpe+asha-stop`,
+ * `tpe+hyperband-stop`: the stop rules as pruners, simulated report by report; `hyperband` and `bohb` alone are the
+ * self-scheduled searchers.
  *
  * Runs of 2026-12-04, seeds 1-10, Optuna 3.1.0 in the same run (its figures are identical across runs: the anchor is
  * deterministic). (A) `node --import tsx bench/schedulers.ts --seeds 10 --methods hyperband,bohb,tpe+hyperband:deepest,
@@ -77,18 +78,19 @@ const simSpace = compileSpace(Object.fromEntries(CURVE_KEYS.map((k) => [k, space
 
 /**
  * `tpe+asha` -> { searcher: 'tpe', scheduler: 'asha' }; `tpe+hyperband:budget:conservative-first` also sets the scheduler's
- * `learnFrom` and `order` (`tpe+hyperband::conservative-first`: the order alone; a fourth field: `minPoints`); `asha-stop`: ASHA's stop rule; a bare
+ * `learnFrom` and `order` (`tpe+hyperband::conservative-first`: the order alone; a fourth field: `minPoints`); `asha-stop`,
+ * `hyperband-stop`: the stop rule as a pruner; a bare
  * name is a searcher (hyperband, bohb: self-scheduled).
  */
 function specOf(method: string): ComposeSpec {
   const [searcher, rest] = method.split('+');
   if (!rest) return { searcher: searcher! };
   const [scheduler, learnFrom, order, minPoints] = rest.split(':');
-  // `asha-stop`: ASHA's stop rule as a pruner (every configuration starts with R steps and reports each step).
-  const stop = scheduler === 'asha-stop';
+  // `asha-stop`, `hyperband-stop`: the stop rule as a pruner (every configuration starts with R steps and reports each step).
+  const stop = scheduler!.endsWith('-stop');
   return {
     searcher: searcher!,
-    scheduler: { type: stop ? 'asha' : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}), ...(order ? { order } : {}), ...(minPoints ? { minPoints: Number(minPoints) } : {}) },
+    scheduler: { type: stop ? scheduler!.slice(0, -5) : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}), ...(order ? { order } : {}), ...(minPoints ? { minPoints: Number(minPoints) } : {}) },
   };
 }
 

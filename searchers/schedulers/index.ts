@@ -22,7 +22,7 @@ export type { Scheduler, SchedulerFactory, SchedulerPlan, SchedulerSpec, SystemF
 export { withScheduler, learningHistory, budgetHistory, continuedFrom, type LearnFrom } from './compose.js';
 export { createAshaScheduler, createHyperbandScheduler } from './rungs.js';
 export { createPbtScheduler, pbtOptions, perturbTree, sampleTree, quantileSize, type PbtOptions } from './pbt.js';
-export { ashaStopPruner, stopRungs } from './stop.js';
+export { ashaStopPruner, hyperbandStopPruner, stopBracket, stopDecision, stopRungs } from './stop.js';
 
 const registry = new Map<string, SchedulerFactory>([
   ['asha', createAshaScheduler],

@@ -10,7 +10,7 @@ import { fidelityOptions, maxRungIndex, rungBudget } from '../multifidelity/comm
 import { planAsha } from '../multifidelity/asha.js';
 import { hyperbandBrackets, planHyperband } from '../multifidelity/hyperband.js';
 import { OptionsError } from '../../src/core/errors.js';
-import { ashaStopPruner } from './stop.js';
+import { ashaStopPruner, hyperbandStopPruner } from './stop.js';
 import type { Scheduler, SchedulerPlan } from './types.js';
 
 /**
@@ -48,18 +48,26 @@ export function createAshaScheduler(init: SearcherInit, options: SearcherOptions
 }
 
 /**
- * `{ type: 'hyperband', min, max, eta = 3, order = 'aggressive-first' }` (min/max default to the study's `budget`):
+ * `{ type: 'hyperband', min, max, eta = 3, order = 'aggressive-first', mode = 'promote' }` (min/max default to the study's `budget`):
  * Hyperband's brackets of synchronous successive halving; waits while a rung that must be ranked is still running.
  * `order: 'conservative-first'` runs the brackets from s = 0 (every configuration at the full budget) to s_max instead of
  * the paper's s_max first: the same brackets, but the first full-budget results (and a model fitted on them) come early,
- * which matters when the smallest budgets rank configurations badly.
+ * which matters when the smallest budgets rank configurations badly. `mode: 'stop'`: every configuration starts with the
+ * full budget and Hyperband's stop rule (`pruner`, see stop.ts; Optuna's HyperbandPruner) stops it at a rung instead.
  */
 export function createHyperbandScheduler(init: SearcherInit, options: SearcherOptions): Scheduler {
-  const { order = 'aggressive-first', ...rest } = options;
+  const { order = 'aggressive-first', mode = 'promote', ...rest } = options;
   if (order !== 'aggressive-first' && order !== 'conservative-first') {
     throw new OptionsError(`option "order" of scheduler "hyperband" must be "aggressive-first" (the paper's) or "conservative-first", got ${JSON.stringify(order)}`);
   }
+  if (mode !== 'promote' && mode !== 'stop') {
+    throw new OptionsError(`option "mode" of scheduler "hyperband" must be "promote" (continue from checkpoints) or "stop" (a pruner), got ${JSON.stringify(mode)}`);
+  }
   const f = fidelityOptions('hyperband', rest, init, [], 'scheduler');
+  if (mode === 'stop') {
+    const pruner = hyperbandStopPruner(init, rest);
+    return { type: 'hyperband', maxBudget: f.max, pruner, plan: () => ({ kind: 'new', budget: f.max, system: {} }) };
+  }
   const paper = hyperbandBrackets(f.max / f.min, f.eta);
   const table = order === 'aggressive-first' ? paper : paper.slice().reverse();
   const sMax = paper[0]!.s;

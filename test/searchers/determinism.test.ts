@@ -57,6 +57,7 @@ const variants: [string, { searcher: string; scheduler: { type: string; [k: stri
   ['gp+asha (learnFrom deepest)', { searcher: 'gp', scheduler: { type: 'asha', learnFrom: 'deepest' } }],
   ['sobol+hyperband (conservative-first)', { searcher: 'sobol', scheduler: { type: 'hyperband', order: 'conservative-first' } }],
   ['tpe+asha (stop mode)', { searcher: 'tpe', scheduler: { type: 'asha', mode: 'stop' } }],
+  ['random+hyperband (stop mode)', { searcher: 'random', scheduler: { type: 'hyperband', mode: 'stop' } }],
 ];
 for (const [name, spec] of variants) {
   const init: SearcherInit = { space: everyKind, seed: 17, direction: 'minimize', budget };

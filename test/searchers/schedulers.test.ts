@@ -11,6 +11,8 @@ import { createSearcher, registerSearcher } from '../../searchers/index.js';
 import {
   ashaStopPruner,
   budgetHistory,
+  hyperbandStopPruner,
+  stopBracket,
   composeSearcher,
   createAshaScheduler,
   createHyperbandScheduler,
@@ -213,6 +215,34 @@ test('what the inner searcher sees: the budget rule by default, the deepest resu
   assert.equal(await view({ type: 'asha', learnFrom: 'deepest' }), { number: 3, trials: [[0, 'complete', 3], [1, 'pruned', 5], [2, 'complete', 2]] });
   // Default minPoints is d + 1 = 5: no budget has that many, so the searcher sees no observations yet.
   assert.equal(await view({ type: 'asha' }), { number: 3, trials: [] });
+});
+
+test('hyperband stop rule: brackets drawn by trial number in proportion to Hyperband\'s table; each bracket prunes alone', async () => {
+  // max 27, eta 3: brackets s = 3, 2, 1, 0 start 27, 12, 6, 4 configurations (49 in all).
+  const weights = [{ s: 3, n: 27 }, { s: 2, n: 12 }, { s: 1, n: 6 }, { s: 0, n: 4 }];
+  const counts = new Map<number, number>();
+  for (let n = 0; n < 4900; n++) counts.set(stopBracket(n, weights), (counts.get(stopBracket(n, weights)) ?? 0) + 1);
+  for (const w of weights) assert.ok(Math.abs(counts.get(w.s)! / 4900 - w.n / 49) < 0.02, `bracket ${w.s}: ${counts.get(w.s)}`);
+  const pruner = hyperbandStopPruner({ space: sp4, seed: 1, direction: 'minimize' }, { min: 1, max: 27 });
+  const reports = (n: number, values: number[]) => rec(n, {}, { state: 'running', intermediate: values.map((value, i) => ({ step: i + 1, value })) });
+  // Trials whose bracket is s = 0 are never stopped; in s = 3 the rungs are steps 1, 3, 9 and peers are that bracket's trials.
+  const inBracket = (s: number) => [...Array(400).keys()].filter((n) => stopBracket(n, weights) === s);
+  const [z0, z1] = inBracket(0);
+  const worse = reports(z1!, Array(9).fill(100));
+  const better = reports(z0!, Array(9).fill(1));
+  for (let step = 1; step <= 9; step++) {
+    const t = { ...worse, intermediate: worse.intermediate.slice(0, step) };
+    assert.equal(await pruner.decide({ trial: t, step, trials: [better, t], direction: 'minimize' }), { action: 'continue' });
+  }
+  const [a, , c] = inBracket(3);
+  const other = inBracket(2)[0]!;
+  const good = reports(a!, [1]);
+  const bad = reports(c!, [5]);
+  // In its own bracket, #c (5) is behind #a (1): with 2 values, floor(2/3) = 0 -> only the best goes on. A better trial of
+  // another bracket does not count.
+  assert.is((await pruner.decide({ trial: bad, step: 1, trials: [good, bad], direction: 'minimize' })).action, 'prune');
+  assert.equal(await pruner.decide({ trial: bad, step: 1, trials: [reports(other, [0.1]), bad], direction: 'minimize' }), { action: 'continue' });
+  assert.ok(createScheduler({ type: 'hyperband', mode: 'stop' }, { ...init, budget: { min: 1, max: 27 } }).pruner, 'stop mode carries the pruner');
 });
 
 test('grid + asha: an exhausted grid waits while trials run (they may be promoted), then ends', async () => {
