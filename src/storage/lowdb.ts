@@ -233,7 +233,7 @@ export class FileStorage implements Storage {
       let openChunkNeeded = info.closed;
       if (info.version !== 2) {
         // A new storage, or a version-1 one: write a complete version-2 snapshot (marked closed: no journal is promised yet).
-        // A version-1 snapshot is kept as <file>.bak; its journal is folded in, then removed.
+        // A version-1 snapshot is kept as <file>.bak; its journal is folded in (and replaced by the fresh one below).
         if (info.version === 1) io(file, 'keep a backup of', () => fs.copyFileSync(file, `${file}.bak`));
         const text = headerLine(id) + chunkLine(loaded.seq, state.takeChanges(true), true);
         writeAtomic(file, text);
