@@ -20,7 +20,8 @@
  * deterministic). (A) `node --import tsx bench/schedulers.ts --seeds 10 --methods hyperband,bohb,tpe+hyperband:deepest,
  * tpe+asha:deepest,gp+hyperband,gp+hyperband::conservative-first` (7 min 21 s on the shared 2-core box; run while 'deepest'
  * was TPE's default, so the tpe rows were plain `tpe+hyperband`, `tpe+asha`); (B) `--methods tpe+hyperband,tpe+asha` with the
- * current default learnFrom 'budget' (run as `tpe+hyperband:budget,tpe+asha:budget`). Median regret at 8R / 16R / 32R / 64R
+ * current default learnFrom 'budget' (run as `tpe+hyperband:budget,tpe+asha:budget`); (C) `--methods tpe+hyperband-stop,
+ * tpe+asha-stop` (stop rules as pruners, learning from the deepest result: Optuna's own setup with tunekit's TPE). Median regret at 8R / 16R / 32R / 64R
  * steps, then the ratio of medians to Optuna's [95% bootstrap CI] (p: one-sided Mann-Whitney "worse than Optuna"):
  *   sqrt  Optuna TPE+Hyperband  0.0970 / 0.0563 / 0.0424 / 0.0242
  *         gp+hyperband (A)      0.0719 / 0.0322 / 0.0118 / 8.4e-3   0.74 [0.44, 1.22]  0.57 [0.31, 1.21]  0.28 [0.13, 0.71]  0.35 [0.14, 0.95]
@@ -29,6 +30,8 @@
  *         tpe+asha (B)          0.0648 / 0.0566 / 0.0299 / 0.0119   0.67  1.00  0.71  0.49 [0.19, 0.86] (all p >= 0.45)
  *         tpe+hb deepest (A)    0.0777 / 0.0502 / 0.0443 / 0.0369   0.80  0.89  1.04  1.52 (p = 0.14)
  *         tpe+asha deepest (A)  0.0643 / 0.0414 / 0.0388 / 0.0389   0.66  0.73  0.91  1.61 (p = 0.21)
+ *         tpe+hb-stop (C)       0.1177 / 0.0513 / 0.0312 / 0.0226   1.21  0.91  0.74  0.93 (all p >= 0.55)
+ *         tpe+asha-stop (C)     0.0666 / 0.0433 / 0.0411 / 0.0322   0.69  0.77  0.97  1.33 (all p >= 0.45)
  *         bohb (A)              0.0923 / 0.0684 / 0.0455 / 0.0204   0.95  1.21  1.07  0.84 (all p >= 0.14)
  *         hyperband, random (A) 0.1214 / 0.0673 / 0.0630 / 0.0542   1.25  1.20  1.49  2.24 (p = 0.05)
  *   exp   Optuna TPE+Hyperband  0.0852 / 0.0819 / 0.0800 / 0.0415
@@ -38,6 +41,8 @@
  *         tpe+asha (B)          0.1429 / 0.1136 / 0.0673 / 0.0400   1.68 (p = 0.01)  1.39 (p = 0.02)  0.84  0.96
  *         tpe+hb deepest (A)    0.1460 / 0.1055 / 0.0927 / 0.0853   1.71  1.29  1.16  2.06 (p = 0.01: credibly worse)
  *         tpe+asha deepest (A)  0.1562 / 0.1243 / 0.1014 / 0.1013   1.83  1.52  1.27  2.44 (all p <= 0.01)
+ *         tpe+hb-stop (C)       0.1265 / 0.1019 / 0.0860 / 0.0696   1.49 (p = 0.04)  1.24  1.07  1.68 (p >= 0.14 from 16R)
+ *         tpe+asha-stop (C)     0.1318 / 0.0969 / 0.0969 / 0.0935   1.55 (p = 0.01)  1.18  1.21  2.25 (p < 0.01)
  *         bohb (A)              0.1005 / 0.0724 / 0.0542 / 0.0245   1.18  0.88  0.68  0.59 [0.31, 1.06]
  *         hyperband, random (A) 0.1275 / 0.0936 / 0.0648 / 0.0639   1.50  1.14  0.81  1.54
  * Verdict: the best combination, gp + hyperband (defaults), reaches a median regret 3-14x below Optuna's TPE+Hyperband from
