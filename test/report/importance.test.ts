@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { computeImportance, mergeBranchParams, treeFractions, type Leaf } from '../../src/report/importance/index.js';
+import { computeImportance, mergeBranchParams, spearman, treeFractions, type Leaf } from '../../src/report/importance/index.js';
 import { flattenSpace } from '../../src/report/flatten.js';
 import type { Params, TrialRecord } from '../../src/core/types.js';
 import type { SpaceJson } from '../../spaces/types.js';
@@ -30,6 +30,11 @@ test('the dominant parameter ranks first with importance > 0.5; the dead one is 
   const sum = r.params.reduce((a, p) => a + p.importance, 0);
   assert.ok(Math.abs(sum - 1) < 1e-9, 'normalised');
   for (const p of r.params) assert.ok(p.min <= p.importance && p.importance <= p.max);
+  // Rank correlations: y acts linearly (+), x symmetrically (x^2: no monotone trend), c is categorical (none).
+  const corr = Object.fromEntries(r.params.map((p) => [p.name, p.correlation]));
+  assert.ok((corr['y'] as number) > 0.2, String(corr['y']));
+  assert.ok(Math.abs(corr['x'] as number) < 0.2, String(corr['x']));
+  assert.is(corr['c'], null);
 });
 
 test('seeded: the same seed gives the same importances, another seed other refits', () => {
@@ -70,6 +75,13 @@ test('a parameter every branch defines takes part merged (optimizer.*.lr), and r
   assert.ok(r.params[0]!.importance > 0.5);
   assert.ok(r.excluded.includes('optimizer.adam.lr'));
   assert.ok(study.name.length > 0);
+});
+
+test('spearman: +1 for a monotone relation, -1 for a decreasing one, average ranks for ties, null without variation', () => {
+  const x = Float64Array.from([1, 2, 3, 4, 4]);
+  assert.is(spearman(x, Float64Array.from([10, 20, 30, 40, 40]), 1, 0), 1);
+  assert.is(spearman(x, Float64Array.from([5, 4, 3, 2, 2]), 1, 0), -1);
+  assert.is(spearman(x, Float64Array.from([1, 1, 1, 1, 1]), 1, 0), null);
 });
 
 test('fewer than 2 complete trials: no importances, no error', () => {

@@ -92,17 +92,18 @@ function renderTimeline(root) {
 }
 function renderImportance(root) {
   var imp = D.importance;
-  var sec = section('importance', 'Hyperparameter importance', imp.method + ' on ' + imp.trials + ' complete trials; whiskers: min and max over the refits.' +
+  var sec = section('importance', 'Hyperparameter importance', imp.method + ' on ' + imp.trials + ' complete trials; whiskers: min and max over the refits; ρ: rank correlation of a numeric parameter with the value.' +
     (imp.excluded.length ? ' Conditional parameters not set in every trial are left out (a parameter every branch defines also takes part merged, as branch.*.name): ' + imp.excluded.join(', ') + '.' : ''));
   root.appendChild(sec);
   if (!imp.params.length) { sec.appendChild(el('p', { text: 'Not enough complete trials with varying parameters yet.' })); return; }
   sec.appendChild(chartBox('chart-importance', 60 + imp.params.length * 26));
   var ps = imp.params.slice().reverse();
   chart('chart-importance', {
-    grid: { left: 200, right: 40, top: 10, bottom: 30 },
-    tooltip: { trigger: 'item', formatter: function (p) { var q = ps[p.dataIndex]; return tip([q.name, 'importance ' + fmt(q.importance), 'refits: ' + fmt(q.min) + ' to ' + fmt(q.max) + ' (std ' + fmt(q.std) + ')']); } },
+    tooltip: { trigger: 'item', formatter: function (p) { var q = ps[p.dataIndex]; return tip([q.name, 'importance ' + fmt(q.importance), 'refits: ' + fmt(q.min) + ' to ' + fmt(q.max) + ' (std ' + fmt(q.std) + ')', 'rank correlation with the value: ' + (q.correlation === null ? 'n/a (categorical)' : fmt(q.correlation))]); } },
     xAxis: { type: 'value', max: 1 }, yAxis: { type: 'category', data: ps.map(function (p) { return p.name; }) },
-    series: [{ type: 'bar', data: ps.map(function (p) { return p.importance; }), itemStyle: { color: '#6366f1' } },
+    grid: { left: 200, right: 120, top: 10, bottom: 30 },
+    series: [{ type: 'bar', data: ps.map(function (p) { return p.importance; }), itemStyle: { color: '#6366f1' },
+        label: { show: true, position: 'right', distance: 40, formatter: function (q) { var c = ps[q.dataIndex].correlation; return c === null ? '' : 'ρ ' + c.toFixed(2); }, color: '#6b7280', fontSize: 11 } },
       { type: 'custom', data: ps.map(function (p, i) { return [i, p.min, p.max]; }), encode: { x: [1, 2], y: 0 }, renderItem: function (params, api) {
         var a = api.coord([api.value(1), api.value(0)]), b = api.coord([api.value(2), api.value(0)]);
         return { type: 'group', children: [{ type: 'line', shape: { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }, style: { stroke: '#111827', lineWidth: 1.5 } },

@@ -12,8 +12,11 @@ export { fitForest, type Leaf, type ForestOptions } from './forest.js';
 /** What the report shows about importance. */
 export interface ImportanceResult {
   readonly method: string;
-  /** Largest first; empty when fewer than 2 usable trials or no parameter varies. */
-  readonly params: readonly ParamImportance[];
+  /**
+   * Largest first; empty when fewer than 2 usable trials or no parameter varies. `correlation`: Spearman's rank correlation
+   * of a numeric parameter with the objective (W&B's second column; null for categorical parameters).
+   */
+  readonly params: readonly (ParamImportance & { readonly correlation: number | null })[];
   /** Complete trials the forests were fitted on (at most `maxTrials`, a seeded sample when there are more). */
   readonly trials: number;
   /** Conditional parameters left out (not set in every trial used), as Optuna's evaluator does. */
@@ -117,6 +120,39 @@ export function computeImportance(trials: readonly TrialRecord[], flatParams: re
     y,
     domain,
     options,
-  );
+  ).map((imp) => {
+    const j = varying.findIndex((p) => p.name === imp.name);
+    return { ...imp, correlation: varying[j]!.kind === 'categorical' ? null : spearman(x, y, d, j) };
+  });
   return { method, params, trials: usable.length, excluded };
+}
+
+/** Spearman's rank correlation of column j of x (n rows of d) with y (average ranks for ties). */
+export function spearman(x: Float64Array, y: Float64Array, d: number, j: number): number | null {
+  const n = y.length;
+  const col = Float64Array.from({ length: n }, (_, i) => x[i * d + j]!);
+  const rx = ranks(col);
+  const ry = ranks(y);
+  const mean = (n + 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (rx[i]! - mean) * (ry[i]! - mean);
+    sxx += (rx[i]! - mean) ** 2;
+    syy += (ry[i]! - mean) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+}
+
+function ranks(v: Float64Array): Float64Array {
+  const order = Array.from(v.keys()).sort((a, b) => v[a]! - v[b]!);
+  const r = new Float64Array(v.length);
+  for (let i = 0; i < order.length; ) {
+    let k = i;
+    while (k + 1 < order.length && v[order[k + 1]!] === v[order[i]!]) k++;
+    for (let m = i; m <= k; m++) r[order[m]!] = (i + k) / 2 + 1;
+    i = k + 1;
+  }
+  return r;
 }
