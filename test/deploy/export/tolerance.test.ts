@@ -71,6 +71,19 @@ tol('compareOutputs: the bound scales with each sample\'s largest output; both f
   assert.equal(DEFAULT_TOLERANCE, { rtol: 1e-4, atol: 1e-5 });
 });
 
+tol('compareOutputs: a width that does not split the output (an unknown dimension gives 0) uses one scale and ends', () => {
+  const ref = [Float32Array.from([1000, 1, 2, 3])];
+  const got = [Float32Array.from([1000.05, 1, 2, 3.05])];
+  for (const width of [0, 3, NaN, -4, 0.5]) {
+    const s = compareOutputs(ref, got, width);
+    assert.is(s.samples, 1, `width ${width}`);
+    assert.ok(Math.abs(s.maxAbsDiff - 0.05) < 1e-3);
+    assert.ok(s.toleranceRatio < 1, `one row: the scale is 1000 (width ${width})`);
+    assert.is(s.argmaxAgreement, 1);
+  }
+  assert.is(compareOutputs([new Float32Array(0)], [new Float32Array(0)], 10).samples, 0);
+});
+
 tol('a correct CNN with logits ~1e3 exports, though fp32 rounding alone exceeds the old absolute 1e-4', async () => {
   const model = bigLogitCnn();
   const x = randomInputs([12, 12, 1], 64, 5);
