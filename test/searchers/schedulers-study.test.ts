@@ -56,4 +56,28 @@ for (const [type, spec] of Object.entries(combos)) {
   }
 }
 
+for (const type of ['asha', 'hyperband']) {
+  test(`createStudy({ searcher: 'tpe', scheduler: { type: '${type}', mode: 'stop' } }): the stop rule prunes through the study's pruner`, async () => {
+    const study = await createStudy({ name: `stop-${type}`, space: sp, searcher: 'tpe', scheduler: { type, mode: 'stop' }, budget: { min: 1, max: 9 }, seed: 4 });
+    await study.optimize(
+      async (p, ctx) => {
+        assert.is(ctx.budget, 9, 'every configuration gets the full budget');
+        let v = NaN;
+        for (let step = 1; step <= 9; step++) {
+          v = curve(p as Params, step);
+          if ((await ctx.report(step, v)) === 'prune') break;
+        }
+        return v;
+      },
+      { trials: 30 },
+    );
+    const trials = await study.trials();
+    const pruned = trials.filter((t) => t.state === 'pruned');
+    assert.ok(pruned.length >= 5, `${pruned.length} pruned`);
+    assert.ok(pruned.every((t) => t.reason?.includes(`${type}: not in the top`)), pruned.map((t) => t.reason).join('; '));
+    assert.ok(trials.some((t) => t.state === 'complete' && t.intermediate.length === 9), 'some ran to the end');
+    await study.close();
+  });
+}
+
 test.run();
