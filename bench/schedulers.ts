@@ -174,7 +174,7 @@ function runOptuna(family: CurveFamily): Promise<Map<number, number[]>> {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`optuna anchor exited with ${code}`));
+      if (code !== 0) return reject(new Error(`optuna anchor exited with ${String(code)}`));
       const res = new Map<number, number[]>();
       for (const line of out.trim().split('\n')) {
         const { seed, trials } = JSON.parse(line) as { seed: number; trials: [number, number, number][] };

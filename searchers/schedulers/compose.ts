@@ -94,7 +94,7 @@ export function budgetHistory(trials: readonly TrialRecord[], minPoints: number)
     if (t.state !== 'complete' || t.value === undefined || !Number.isFinite(t.value)) continue;
     const b = t.budget ?? Infinity;
     let m = atBudget.get(b);
-    if (!m) atBudget.set(b, (m = new Map()));
+    if (!m) atBudget.set(b, (m = new Map<number, TrialRecord>()));
     m.set(root, t);
   }
   let chosen: Map<number, TrialRecord> | undefined;

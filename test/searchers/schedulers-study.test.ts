@@ -22,7 +22,7 @@ const combos: Record<string, ComposeSpec> = {
 };
 for (const [type, spec] of Object.entries(combos)) registerSearcher(type, (init) => composeSearcher(spec, init));
 
-for (const [type, spec] of Object.entries(combos)) {
+for (const type of Object.keys(combos)) {
   for (const concurrency of [1, 3]) {
     test(`${type}: optimize at concurrency ${concurrency} through the unchanged controller`, async () => {
       const study = await createStudy({ name: `${type}-${concurrency}`, space: sp, searcher: type, budget: { min: 1, max: 9 }, seed: 2 });

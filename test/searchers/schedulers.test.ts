@@ -156,7 +156,7 @@ test('pbt: the bottom quantile copies a top member\'s checkpoint with perturbed 
   const src = trials[1]!.params;
   const got = gen1[0]!.params;
   const lr = got['lr'] as number;
-  assert.ok([0.8, 1.2].some((f) => Math.abs(lr - Math.min(0.1, Math.max(1e-4, (src['lr'] as number) * f))) < 1e-12), `lr ${src['lr']} -> ${lr}`);
+  assert.ok([0.8, 1.2].some((f) => Math.abs(lr - Math.min(0.1, Math.max(1e-4, (src['lr'] as number) * f))) < 1e-12), `lr ${String(src['lr'] as number)} -> ${lr}`);
   assert.ok(Math.abs((got['units'] as number) - (src['units'] as number)) >= 1 || [1, 8].includes(src['units'] as number), 'an int moves by >= 1 step');
   sp.validate(got);
   for (const m of [1, 2, 3]) assert.equal({ params: gen1[m]!.params, system: gen1[m]!.system }, { params: trials[m]!.params, system: { member: m, generation: 1, continueFrom: m } });
@@ -222,14 +222,14 @@ test('hyperband stop rule: brackets drawn by trial number in proportion to Hyper
   const weights = [{ s: 3, n: 27 }, { s: 2, n: 12 }, { s: 1, n: 6 }, { s: 0, n: 4 }];
   const counts = new Map<number, number>();
   for (let n = 0; n < 4900; n++) counts.set(stopBracket(n, weights), (counts.get(stopBracket(n, weights)) ?? 0) + 1);
-  for (const w of weights) assert.ok(Math.abs(counts.get(w.s)! / 4900 - w.n / 49) < 0.02, `bracket ${w.s}: ${counts.get(w.s)}`);
+  for (const w of weights) assert.ok(Math.abs(counts.get(w.s)! / 4900 - w.n / 49) < 0.02, `bracket ${w.s}: ${counts.get(w.s) ?? 0}`);
   const pruner = hyperbandStopPruner({ space: sp4, seed: 1, direction: 'minimize' }, { min: 1, max: 27 });
   const reports = (n: number, values: number[]) => rec(n, {}, { state: 'running', intermediate: values.map((value, i) => ({ step: i + 1, value })) });
   // Trials whose bracket is s = 0 are never stopped; in s = 3 the rungs are steps 1, 3, 9 and peers are that bracket's trials.
   const inBracket = (s: number) => [...Array(400).keys()].filter((n) => stopBracket(n, weights) === s);
   const [z0, z1] = inBracket(0);
-  const worse = reports(z1!, Array(9).fill(100));
-  const better = reports(z0!, Array(9).fill(1));
+  const worse = reports(z1!, Array<number>(9).fill(100));
+  const better = reports(z0!, Array<number>(9).fill(1));
   for (let step = 1; step <= 9; step++) {
     const t = { ...worse, intermediate: worse.intermediate.slice(0, step) };
     assert.equal(await pruner.decide({ trial: t, step, trials: [better, t], direction: 'minimize' }), { action: 'continue' });
