@@ -70,10 +70,11 @@ function draw(id) {
   TK.charts[id] = { series: series.length, points: points, type: series.length ? series[0].type : null };
   var c = charts[id] = echarts.init(box, null, { renderer: 'canvas' });
   c.setOption(option, true);
+  if (TK.pending === 0 && TK.ready && TK.allDrawnAt === undefined) TK.allDrawnAt = Math.round(performance.now());
 }
 function drawIdle() {
   var ids = Object.keys(pending);
-  if (!ids.length) { if (TK.allDrawnAt === undefined) TK.allDrawnAt = Math.round(performance.now()); return; }
+  if (!ids.length) return;
   draw(ids[0]);
   setTimeout(drawIdle, 0);
 }
