@@ -18,6 +18,10 @@
  * ends ('exhausted') once generation floor(max / interval) - 1 is handed out, max = the `max` option or the study's
  * `budget.max`. Stored per trial: `system: { member, generation, continueFrom?, exploited? }` (exploited: the member copied).
  *
+ * An exploiting trial continues from a checkpoint trained with *other* params (`ctx.continueFrom` names that trial), so the
+ * objective must load the weights and then train with its own params: keep parameters that change the model's shape
+ * (layers, units) out of a PBT space, or fixed, since every parameter of the space is explored.
+ *
  * Seeded: trial n's exploit target and perturbations come from `alea(`${seed}/pbt/${n}`)`; everything else is read back from
  * the stored trials, so a resumed study continues the same schedule.
  */
