@@ -41,7 +41,12 @@ export async function readStudy(src: StudySource): Promise<StudySnapshot> {
   const layout = !url && fs.existsSync(src.source) && fs.statSync(src.source).isDirectory() ? runDir(src.source) : undefined;
   if (layout && !fs.existsSync(layout.study) && !fs.existsSync(`${layout.study}.wal`) && fs.existsSync(layout.storageRef)) {
     // A run whose study lives in a database: storage.json names it (a redacted password comes from the environment, e.g. PGPASSWORD).
-    const ref = JSON.parse(fs.readFileSync(layout.storageRef, 'utf8')) as { storage?: unknown; study?: unknown };
+    let ref: { storage?: unknown; study?: unknown };
+    try {
+      ref = JSON.parse(fs.readFileSync(layout.storageRef, 'utf8')) as typeof ref;
+    } catch (error) {
+      throw new OptionsError(`${layout.storageRef} cannot be read (${(error as Error).message}); it should hold { "storage": "postgresql://...", "study": "..." }`);
+    }
     if (typeof ref.storage !== 'string') throw new OptionsError(`${layout.storageRef} names no storage (expected { "storage": "postgresql://...", "study": "..." })`);
     url = ref.storage;
     study ??= typeof ref.study === 'string' ? ref.study : undefined;
