@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SweepFileError } from '../core/errors.js';
+import { describeValue } from '../core/describe.js';
 import { builtinProblems } from './check-builtin.js';
 import { locateJsonError } from './json-error.js';
 import { jsonProblems, validateSweep, type ResolvedSweep } from './spec.js';
@@ -30,7 +31,8 @@ async function importModule(file: string): Promise<unknown> {
   try {
     return await import(url);
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    // `?.`: a module may throw anything, undefined included.
+    if ((error as { code?: unknown } | null | undefined)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
     // A compiled tunekit reading a .ts sweep: compile it with tsx (a cache-busting query, as the failed import is cached).
     const specifier: string = 'tsx/esm/api';
     const { register } = (await import(specifier)) as { register: () => unknown };
@@ -44,7 +46,15 @@ export async function readSweepFile(file: string): Promise<unknown> {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) throw new SweepFileError(abs, ['(file): does not exist; pass the path of a sweep .json/.ts/.js file']);
   if (abs.endsWith('.json')) {
-    const text = fs.readFileSync(abs, 'utf8');
+    let text: string;
+    try {
+      text = fs.readFileSync(abs, 'utf8');
+    } catch (error) {
+      // A directory named x.json, no permission, a file too large for a string: named, not a bare errno.
+      const code = (error as { code?: unknown }).code;
+      const why = code === 'EISDIR' ? 'EISDIR: it is a directory' : typeof code === 'string' ? code : error instanceof Error ? error.message : describeValue(error);
+      throw new SweepFileError(abs, [`(file): cannot be read (${why}); pass the path of a sweep .json/.ts/.js file`]);
+    }
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -57,7 +67,8 @@ export async function readSweepFile(file: string): Promise<unknown> {
   try {
     mod = (await importModule(abs)) as { default?: unknown; sweep?: unknown };
   } catch (error) {
-    throw new SweepFileError(abs, [`(file): could not be imported: ${(error as Error).message}`]);
+    const why = error instanceof Error ? error.message : `it threw ${describeValue(error)}`;
+    throw new SweepFileError(abs, [`(file): could not be imported: ${why}`]);
   }
   const value = mod.default ?? mod.sweep;
   if (value === undefined) throw new SweepFileError(abs, ['(file): must `export default` the sweep object (or export `sweep`)']);

@@ -84,4 +84,23 @@ test('sweep files with broken JSON get the line and column', async () => {
   }
 });
 
+test('sweep files that cannot be read or imported: a SweepFileError, never a raw errno or "undefined"', async () => {
+  const rejects = async (file: string, re: RegExp) => {
+    try {
+      await readSweepFile(file);
+    } catch (e) {
+      assert.instance(e, SweepFileError);
+      assert.match((e as Error).message, re);
+      return;
+    }
+    assert.unreachable(`${file} should be rejected`);
+  };
+  const dir = path.join(tmp, 'folder.json');
+  fs.mkdirSync(dir);
+  await rejects(dir, /\(file\): cannot be read \(EISDIR: it is a directory\); pass the path of a sweep \.json/);
+  const throwsUndefined = path.join(tmp, 'throws.mjs');
+  fs.writeFileSync(throwsUndefined, 'throw undefined;\n');
+  await rejects(throwsUndefined, /could not be imported: it threw undefined/);
+});
+
 test.run();
