@@ -41,6 +41,7 @@ const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 0; color: #111827; background: #f3f4f6; }
 header { background: #111827; color: #f9fafb; padding: 10px 20px; display: flex; gap: 16px; align-items: baseline; }
 header h1 { font-size: 18px; margin: 0; }
+header .pause { font-size: 12px; margin-left: auto; cursor: pointer; }
 #app { max-width: 1280px; margin: 0 auto; padding: 12px 20px 40px; }
 section { background: #fff; border-radius: 8px; padding: 12px 16px; margin: 14px 0; box-shadow: 0 1px 2px rgba(0,0,0,.06); }
 h2 { font-size: 16px; margin: 4px 0 8px; } h3 { font-size: 14px; margin: 12px 0 6px; } h4 { font-size: 13px; margin: 12px 0 4px; }

@@ -62,6 +62,13 @@ test('the open page picks up a trial that finishes, with no console errors', asy
   const st = await pageState(page);
   assert.ok(st.renders >= 2);
   assert.ok(((await page.textContent('#sec-summary')) ?? '').includes('#5 value 0.5'), 'the new best trial is in the summary');
+  // Paused (someone is brushing): the page keeps its picture and says what is new; unpausing brings it in.
+  await page.check('#live-pause');
+  await addTrial(0.45);
+  await page.waitForFunction(() => /paused: 1 new/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('live-status').textContent), null, { timeout: 30_000, polling: 200 });
+  assert.is((await pageState(page)).trials, 6);
+  await page.uncheck('#live-pause');
+  await page.waitForFunction(() => (globalThis as unknown as { __tunekit: { trials: number } }).__tunekit.trials === 7, null, { timeout: 30_000, polling: 200 });
   assert.equal(errors, []);
   assert.equal(st.errors, []);
   await page.close();
@@ -103,7 +110,7 @@ test('the writer goes on when the dashboard dies', async () => {
   await dash.close();
   await addTrial(0.4); // rejects (failing the test) if the storage was disturbed
   const trials = await storage.getTrials(study.name);
-  assert.is(trials.length, 7);
+  assert.is(trials.length, 8);
   let refused = false;
   await fetch(dash.url).catch(() => (refused = true));
   assert.ok(refused, 'the dashboard is gone');

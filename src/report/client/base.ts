@@ -169,7 +169,7 @@ function start() {
   D = JSON.parse(document.getElementById('tk-data').textContent);
   TK.parseMs = Math.round(performance.now() - t0);
   renderAll();
-  if (D.live) poll();
+  if (D.live) { livePauseControl(); poll(); }
 }
 var lastVersion = null;
 function poll() {
@@ -177,16 +177,26 @@ function poll() {
   fetch('api/version', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (v) {
     if (lastVersion === null) lastVersion = D.liveVersion || v.version;
     if (v.version === lastVersion) return again();
+    // Paused (the person is brushing or reading): keep polling, say how many trials are new, redraw on resume.
+    if (TK.paused) { liveStatus('paused: ' + Math.max(0, v.trials - D.trials.length) + ' new trial(s) since; untick to update'); return again(); }
     return fetch('api/data', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (d) {
       lastVersion = v.version;
       D = d;
       renderAll();
+      liveStatus('live: updated ' + new Date().toLocaleTimeString());
       again();
     });
   }).catch(function () {
-    var b = document.getElementById('live-status');
-    if (b) b.textContent = 'dashboard server unreachable; retrying';
+    liveStatus('dashboard server unreachable; retrying');
     setTimeout(poll, 5000);
   });
+}
+function liveStatus(text) { var b = document.getElementById('live-status'); if (b) b.textContent = text; }
+function livePauseControl() {
+  var box = el('input', { type: 'checkbox', id: 'live-pause' });
+  box.addEventListener('change', function () { TK.paused = box.checked; if (!box.checked) { lastVersion = null; liveStatus('live: resuming'); } });
+  var label = el('label', { cls: 'pause' }, [box, ' pause updates']);
+  var header = document.querySelector('header');
+  if (header) header.appendChild(label);
 }
 `;
