@@ -29,7 +29,7 @@ test("import { createStudy, space } from 'tunekit' and { runTrial } from 'tuneki
   const r = JSON.parse(out.trim().split('\n').pop() as string) as { best: number; n: number; v: number };
   assert.is(r.n, 16);
   assert.ok(r.best < 0.01, `best ${r.best}`);
-  assert.is(r.v, 1);
+  assert.is(r.v, 2);
 });
 
 test("the root entry loads neither TF.js, nor onnxruntime-node, nor piscina (they load from 'tunekit/trials' / 'tunekit/export' / the pool)", () => {

@@ -22,5 +22,11 @@ export type PruneDecision = { readonly action: 'continue' } | { readonly action:
 export interface Pruner {
   /** A short name stored with pruned trials and shown in reports, e.g. `median`. */
   readonly type: string;
+  /**
+   * True when the pruner compares trials by their objective value (median, percentile, threshold, patience): it cannot decide
+   * for a study with several objectives, so createStudy refuses the pair. Diagnostic pruners (nan_guard, exploding...) read
+   * training signals and leave it unset. The built-in types are also refused by name in src/study/pruning.ts.
+   */
+  readonly singleObjective?: boolean;
   decide(req: PruneRequest): PruneDecision | Promise<PruneDecision>;
 }

@@ -14,6 +14,7 @@ import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, T
 import { OptionsError, SearchExhaustedError, SearcherError } from '../core/errors.js';
 import { describeThrown, describeValue } from '../core/describe.js';
 import { buildLeaderboard, type Leaderboard, type LeaderboardOptions } from '../report/leaderboard.js';
+import { ObjectiveReader, type CompleteOutcome, type ConstraintsFunction, type DerivedMetrics } from './objectives.js';
 
 /** A trial handed out by `ask()`. */
 export interface AskedTrial<P = Params> {
@@ -29,17 +30,24 @@ export interface AskedTrial<P = Params> {
 }
 
 /**
- * What `tell` accepts: a number (complete with that value) or an explicit outcome. A `complete` value that is NaN or infinite
- * makes the trial `failed` (reason `non-finite value`), as in Optuna.
+ * What `tell` accepts: a number (complete with that value), an array of numbers (one per objective of a multi-objective
+ * study), or an explicit outcome. A `complete` value that is NaN or infinite makes the trial `failed` (reason
+ * `non-finite value`), as in Optuna. `constraints` (each <= 0 satisfied) override the study's constraints function.
  */
-export type TellResult =
-  | number
-  | { readonly state: 'complete'; readonly value: number; readonly metrics?: Metrics }
+export type TellResult = number | TellOutcome;
+
+/** What the public `tell` accepts: a {@link TellResult}, or an array of numbers (one per objective). */
+export type TellInput = TellResult | readonly number[];
+
+/** The object forms of {@link TellResult}: what the loop's interpretResult returns. */
+export type TellOutcome =
+  | { readonly state: 'complete'; readonly value: number; readonly metrics?: Metrics; readonly constraints?: readonly number[] }
+  | { readonly state: 'complete'; readonly values: readonly number[]; readonly metrics?: Metrics; readonly constraints?: readonly number[] }
   | { readonly state: 'pruned'; readonly reason?: string; readonly value?: number; readonly metrics?: Metrics }
   | { readonly state: 'failed'; readonly error?: unknown; readonly reason?: string; readonly metrics?: Metrics };
 
 /** Internal wiring handed over by open.ts. */
-export interface StudyParts {
+export interface StudyParts<P = Params> {
   readonly storage: Storage;
   readonly ownsStorage: boolean;
   readonly record: StudyRecord;
@@ -48,6 +56,12 @@ export interface StudyParts {
   readonly pruner: Pruner;
   /** Name of the objective inside metric objects passed to `report`/returned by objectives. */
   readonly metric?: string;
+  /** Multi-objective studies: the metric name of each objective (metrics objects returned by objectives hold them). */
+  readonly metrics?: readonly string[];
+  /** Evaluated when a trial completes (record.constraints is true). */
+  readonly constraints?: ConstraintsFunction<P>;
+  /** Metrics computed from a trial's final metrics before its objective values are read. */
+  readonly derivedMetrics?: DerivedMetrics;
   readonly trials: readonly TrialRecord[];
   readonly heartbeatIntervalMs?: number;
   readonly gracePeriodMs?: number;
@@ -108,6 +122,9 @@ export class StudyCore<P = Params> {
   readonly #searcher: Searcher;
   readonly #pruner: Pruner;
   readonly #metric: string | undefined;
+  readonly #objectives: ObjectiveReader<P>;
+  /** Complete trials seen by this process (multi-objective fronts are ranked from them). */
+  readonly #complete: TrialRecord[] = [];
   /** Serialises ask(): the searcher must see every earlier suggestion stored before it proposes again. */
   #askChain: Promise<unknown> = Promise.resolve();
   /** Resolvers waiting for the next finished trial (searchers that answered 'wait'). */
@@ -129,13 +146,17 @@ export class StudyCore<P = Params> {
   readonly record: StudyRecord;
   readonly space: SearchSpace;
 
-  constructor(parts: StudyParts) {
+  constructor(parts: StudyParts<P>) {
     this.#storage = parts.storage;
     this.#ownsStorage = parts.ownsStorage;
     this.#searcher = parts.searcher;
     this.#pruner = parts.pruner;
-    this.#metric = parts.metric;
     this.record = parts.record;
+    const directions = parts.record.directions ?? [parts.record.direction];
+    const names = parts.metrics ?? parts.record.metrics ?? (parts.metric !== undefined && directions.length === 1 ? [parts.metric] : undefined);
+    // Reports stay single-valued: the first objective (its metric, unless the study names another one for reports).
+    this.#metric = parts.metric ?? names?.[0];
+    this.#objectives = new ObjectiveReader<P>(directions, names, parts.derivedMetrics, parts.constraints, parts.record.constraints === true);
     this.space = parts.space;
     this.heartbeatIntervalMs = parts.heartbeatIntervalMs ?? 10_000;
     this.gracePeriodMs = parts.gracePeriodMs ?? 3 * this.heartbeatIntervalMs;
@@ -159,9 +180,37 @@ export class StudyCore<P = Params> {
   get metric(): string | undefined {
     return this.#metric;
   }
-  /** The best complete trial so far (in this process's view), or undefined. */
+  /**
+   * The best complete trial so far (in this process's view), or undefined. A constrained study's best is feasible: an
+   * infeasible trial is never best (undefined while none is feasible). Multi-objective studies have no single best: see
+   * `bestTrials`.
+   */
   get best(): TrialRecord | undefined {
     return this.#best;
+  }
+  /** One direction per objective (`[direction]` for a single-objective study). */
+  get directions(): readonly Direction[] {
+    return this.#objectives.directions;
+  }
+  /** The objective metric names, when the study reads objectives from metrics objects. */
+  get metrics(): readonly string[] | undefined {
+    return this.#objectives.names;
+  }
+  /**
+   * The Pareto front of the feasible complete trials (in this process's view), ranked as the leaderboard ranks them; for a
+   * single objective, `[best]` (or none).
+   */
+  get bestTrials(): readonly TrialRecord[] {
+    return this.#objectives.count > 1 ? this.#objectives.best(this.#complete) : this.#best ? [this.#best] : [];
+  }
+  /**
+   * The metric and direction a trainer reports each epoch and picks its best epoch by: the report metric in the first
+   * objective's direction; `valLoss` (minimised) when the first objective is derived from final metrics only.
+   */
+  get trainerObjective(): { readonly metric: string; readonly direction: Direction } {
+    const metric = this.#metric;
+    if (metric !== undefined && !(this.#objectives.derived && metric in this.#objectives.derived)) return { metric, direction: this.direction };
+    return { metric: 'valLoss', direction: metric === undefined ? this.direction : 'minimize' };
   }
 
   /** Every stored trial in number order, optionally only some states. Read-only records. */
@@ -310,7 +359,7 @@ export class StudyCore<P = Params> {
       trial,
       step,
       trials,
-      direction: this.direction,
+      direction: this.trainerObjective.direction,
       ...(typeof value === 'number' ? {} : { metrics: value }),
     });
     if (decision.action === 'prune') {
@@ -371,7 +420,7 @@ export class StudyCore<P = Params> {
    * Finishes a running trial. Resolves once the finished trial is durable in storage; from then on it never changes.
    * A trial that report() marked for pruning is stored as pruned even when told a value.
    */
-  tell(number: number, result: TellResult): Promise<TrialRecord> {
+  tell(number: number, result: TellInput): Promise<TrialRecord> {
     return this.tellStaged(number, result).durable;
   }
 
@@ -380,7 +429,7 @@ export class StudyCore<P = Params> {
    * reads and suggestions see it), `durable` once it is on disk — only then is the trial reported finished. Storages apply a
    * change when the call is made and resolve when it is durable, so the next trial can start while the fsync runs.
    */
-  tellStaged(number: number, result: TellResult): { readonly applied: Promise<void>; readonly durable: Promise<TrialRecord> } {
+  tellStaged(number: number, result: TellInput): { readonly applied: Promise<void>; readonly durable: Promise<TrialRecord> } {
     this.checkOpen();
     let markApplied!: () => void;
     const applied = new Promise<void>((resolve) => (markApplied = resolve));
@@ -403,11 +452,14 @@ export class StudyCore<P = Params> {
     return { applied, durable };
   }
 
-  #toResult(number: number, result: TellResult, current: TrialRecord | undefined): TrialResult {
+  #toResult(number: number, told: TellInput, current: TrialRecord | undefined): TrialResult {
     const pending = this.#pruneReasons.get(number);
-    if (typeof result === 'number') result = { state: 'complete', value: result };
+    let result: TellOutcome;
+    if (typeof told === 'number') result = { state: 'complete', value: told };
+    else if (Array.isArray(told)) result = { state: 'complete', values: told as readonly number[] };
+    else result = told as TellOutcome;
     if (result === null || typeof result !== 'object' || !('state' in result)) {
-      throw new OptionsError(`tell() takes a number or { state: 'complete' | 'pruned' | 'failed', ... }, got ${describeValue(result)}`);
+      throw new OptionsError(`tell() takes a number, an array of numbers (one per objective) or { state: 'complete' | 'pruned' | 'failed', ... }, got ${describeValue(result)}`);
     }
     const problem = metricsProblem(result.metrics);
     if (problem !== undefined) return { state: 'failed', reason: 'invalid metrics', error: { message: problem } };
@@ -417,10 +469,7 @@ export class StudyCore<P = Params> {
       return { state: 'failed', ...metrics, ...(result.reason ? { reason: result.reason } : {}), ...(error ? { error } : {}) };
     }
     if (result.state === 'complete' && pending === undefined) {
-      if (typeof result.value !== 'number' || !Number.isFinite(result.value)) {
-        return { state: 'failed', ...metrics, reason: 'non-finite value', error: { message: `the objective returned ${String(result.value)}, which is not a finite number` } };
-      }
-      return { state: 'complete', value: result.value, ...metrics };
+      return this.#objectives.complete(result as CompleteOutcome, (current?.params ?? {}) as unknown as P);
     }
     if (result.state !== 'complete' && result.state !== 'pruned') {
       throw new OptionsError(`tell(): unknown state ${JSON.stringify((result as { state: unknown }).state)}; use 'complete', 'pruned' or 'failed'`);
@@ -428,12 +477,16 @@ export class StudyCore<P = Params> {
     // Pruned: explicitly, or by a pending pruner decision. Its value is the last intermediate value (Optuna's convention).
     const reason = (result.state === 'pruned' ? result.reason : undefined) ?? pending ?? 'pruned';
     const last = current?.intermediate[current.intermediate.length - 1]?.value;
-    const value = result.value !== undefined && Number.isFinite(result.value) ? result.value : last !== undefined && Number.isFinite(last) ? last : undefined;
+    const given = 'value' in result ? result.value : 'values' in result ? result.values[0] : undefined;
+    const value = given !== undefined && Number.isFinite(given) ? given : last !== undefined && Number.isFinite(last) ? last : undefined;
     return { state: 'pruned', reason, ...metrics, ...(value !== undefined ? { value } : {}) };
   }
 
   #noteFinished(t: TrialRecord): void {
     if (t.state !== 'complete' || t.value === undefined) return;
+    this.#complete.push(t);
+    // Several objectives have no single best; a constrained study's best must be feasible.
+    if (this.#objectives.count > 1 || !this.#objectives.feasible(t)) return;
     if (!this.#best || better(this.direction, t.value, this.#best.value as number)) this.#best = t;
   }
 
@@ -444,10 +497,12 @@ export class StudyCore<P = Params> {
     if (this.#metric === undefined) {
       throw new OptionsError(`${where}() got a metrics object but study "${this.name}" has no \`metric\`; pass createStudy({ metric: '<name>' }) to say which one is the objective`);
     }
-    const v = value[this.#metric];
+    // A derived first objective is known only from final metrics: reports carry the trainer's metric (valLoss) instead.
+    const name = this.trainerObjective.metric;
+    const v = value[name];
     if (typeof v === 'number') return v;
-    if (v !== undefined) throw new OptionsError(`${where}(): the objective metric "${this.#metric}" must be a number, got ${describeValue(v)}`);
-    throw new OptionsError(`${where}(): metrics lack the objective metric "${this.#metric}" (got keys: ${Object.keys(value).join(', ') || 'none'})`);
+    if (v !== undefined) throw new OptionsError(`${where}(): the objective metric "${name}" must be a number, got ${describeValue(v)}`);
+    throw new OptionsError(`${where}(): metrics lack the objective metric "${name}" (got keys: ${Object.keys(value).join(', ') || 'none'})`);
   }
 
   /**
@@ -455,22 +510,29 @@ export class StudyCore<P = Params> {
    * holding the study's `metric`. Anything else fails the trial with a message saying the fix; a metrics object without the
    * objective metric throws OptionsError (the loop fails the trial with it).
    */
-  interpretResult(result: unknown, what: 'objective' | 'trainable'): TellResult {
-    if (typeof result === 'number') return { state: 'complete', value: result };
-    if (result !== null && typeof result === 'object') {
-      const r = result as { value?: unknown; metrics?: Metrics };
-      if (typeof r.value === 'number') return { state: 'complete', value: r.value, ...(r.metrics ? { metrics: r.metrics } : {}) };
-      if (this.#metric !== undefined) {
-        return { state: 'complete', value: this.#objectiveOf(result as Metrics, `${what} result`), metrics: result as Metrics };
-      }
-    }
+  interpretResult(result: unknown, what: 'objective' | 'trainable'): TellOutcome {
+    const r = result as { value?: unknown; metrics?: Metrics } | null;
+    // A trainable's `{ value, metrics }` (the built-in trainer's) carries the report metric's value: objectives read from
+    // metrics (several, or derived ones) are taken from the metrics instead.
+    const fromMetrics = r !== null && typeof r === 'object' && !Array.isArray(r) && r.metrics !== undefined && !('values' in r) && this.#readsMetrics();
+    const outcome = this.#objectives.interpret(fromMetrics ? r.metrics : result, what);
+    if (outcome) return outcome as TellOutcome;
+    const m = this.#objectives.count;
     return {
       state: 'failed',
       error: new OptionsError(
-        `the ${what} returned ${describeValue(result)}; return a number, { value, metrics }, or a metrics object holding the ` +
-          'objective metric of createStudy({ metric })',
+        m > 1
+          ? `the ${what} returned ${describeValue(result)}; return an array of ${m} numbers, { values, metrics }, or a metrics object holding the objective metrics of createStudy({ metrics })`
+          : `the ${what} returned ${describeValue(result)}; return a number, { value, metrics }, or a metrics object holding the ` +
+              'objective metric of createStudy({ metric })',
       ),
     };
+  }
+
+  /** True when the objective values come from metrics objects rather than the trainer's single `value`. */
+  #readsMetrics(): boolean {
+    const names = this.#objectives.names;
+    return names !== undefined && (names.length > 1 || names[0] !== this.#metric || (this.#objectives.derived !== undefined && names.some((n) => n in this.#objectives.derived!)));
   }
 
   /** Flushes and releases the storage if the study opened it itself (from a path). */

@@ -23,8 +23,16 @@ export interface TrialContext<P> {
   setUserAttr(key: string, value: JsonValue): Promise<void>;
 }
 
-/** A number, `{ value, metrics }`, or (for studies with a `metric`) a metrics object holding it. */
-export type ObjectiveResult = number | { readonly value: number; readonly metrics?: Metrics } | Metrics;
+/**
+ * A number, `{ value, metrics }`, or (for studies with a `metric`) a metrics object holding it. Multi-objective studies: an
+ * array of numbers (one per objective), `{ values, metrics }`, or a metrics object holding every name of `metrics`.
+ */
+export type ObjectiveResult =
+  | number
+  | readonly number[]
+  | { readonly value: number; readonly metrics?: Metrics }
+  | { readonly values: readonly number[]; readonly metrics?: Metrics }
+  | Metrics;
 
 export type Objective<P> = (params: P, ctx: TrialContext<P>) => ObjectiveResult | Promise<ObjectiveResult>;
 

@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { compileSpace, isSearchSpace, space as spaceApi } from '../../spaces/index.js';
+import { canonical } from '../../spaces/builders.js';
 import type { InferParams, SearchSpace, SpaceJson, SpaceTree } from '../../spaces/types.js';
 import { type SearcherSpec } from '../../searchers/index.js';
 import { composeSearcher, schedulerPruner, type SchedulerSpec } from '../../searchers/schedulers/index.js';
@@ -16,14 +17,32 @@ import { OptionsError, StudyExistsError, StudyMismatchError, StudyNotFoundError 
 import { StudyCore } from './core.js';
 import { Study } from './study.js';
 import type { Searcher, SearcherInit } from '../../searchers/types.js';
+import { resolveObjectives, type ConstraintsFunction, type DerivedMetrics, type ResolvedObjectives } from './objectives.js';
+import { checkPrunerObjectives } from './pruning.js';
 
 export interface CreateStudyOptions<T> {
   /** Unique within its storage. */
   readonly name: string;
   /** A tree of `space.*` nodes, a compiled SearchSpace, or the JSON form (`space.toJSON()`). */
   readonly space: T;
-  /** Default 'minimize'. */
+  /** Default 'minimize'. With `directions`, must equal `directions[0]` (it is stored as such for older readers). */
   readonly direction?: Direction;
+  /**
+   * Several objectives: one direction per objective, e.g. ['maximize', 'minimize']. Objectives then return an array of
+   * numbers or a metrics object holding every name in `metrics`; `tell(n, [v1, v2])`; `study.bestTrials` is the Pareto front.
+   * Needs a searcher that handles several objectives (nsga2, tpe, gp, random, grid, sobol).
+   */
+  readonly directions?: readonly Direction[];
+  /** The metric name of each objective, in the order of `directions` (stored with the study). */
+  readonly metrics?: readonly string[];
+  /**
+   * Constraints evaluated when a trial completes: (metrics, params) => one number per constraint, each <= 0 satisfied (like
+   * Optuna's constraints_func). The study record gets \`constraints: true\`; best trials are feasible ones. Not stored: pass it
+   * again when the study is continued.
+   */
+  readonly constraints?: ConstraintsFunction<ParamsOf<T>>;
+  /** Metrics computed from a trial's final metrics before objective values are read (e.g. a sweep's objective expression). */
+  readonly derivedMetrics?: DerivedMetrics;
   /** A searcher type ('random', 'grid', 'sobol', ...) or `{ type, ...options }`. Default 'random'. */
   readonly searcher?: SearcherSpec;
   /** Seeds every random choice. Default: drawn at creation and stored, so the study stays reproducible from its record. */
@@ -71,6 +90,9 @@ export interface LoadStudyOptions extends ProcessOptions {
   /** Replaces the stored pruner spec (default: the stored one, else none). */
   readonly pruner?: Pruner | PrunerSpec;
   readonly metric?: string;
+  /** The constraints function of a constrained study (not stored with it): see CreateStudyOptions.constraints. */
+  readonly constraints?: ConstraintsFunction<Params>;
+  readonly derivedMetrics?: DerivedMetrics;
 }
 
 /** Params type of a study created from a space tree (plain `Params` for JSON or compiled spaces). */
@@ -78,7 +100,7 @@ export type ParamsOf<T> = T extends SearchSpace ? Params : T extends SpaceTree ?
 
 const CREATE_KEYS = [
   'name', 'space', 'direction', 'searcher', 'seed', 'storage', 'loadIfExists', 'pruner', 'metric', 'userAttrs', 'budget', 'scheduler',
-  'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs',
+  'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs', 'directions', 'metrics', 'constraints', 'derivedMetrics',
 ];
 
 /** The storage as messages name it: a path, or a URL with its password redacted. */
@@ -123,7 +145,7 @@ function hasBrandedNode(v: unknown): boolean {
   return Object.values(v as object).some(hasBrandedNode);
 }
 
-function checkCreate<T>(o: CreateStudyOptions<T>): void {
+function checkCreate<T>(o: CreateStudyOptions<T>): ResolvedObjectives {
   if (o === null || typeof o !== 'object') throw new OptionsError('createStudy() needs an options object with at least `name` and `space`');
   for (const k of Object.keys(o)) if (!CREATE_KEYS.includes(k)) throw new OptionsError(`createStudy(): unknown option "${k}"; known options: ${CREATE_KEYS.join(', ')}`);
   checkName(o.name);
@@ -144,6 +166,7 @@ function checkCreate<T>(o: CreateStudyOptions<T>): void {
     }
     if ((b.min as number) > (b.max as number)) throw new OptionsError(`\`budget.min <= budget.max\` must hold, got min=${String(b.min)}, max=${String(b.max)}`);
   }
+  return resolveObjectives(o as CreateStudyOptions<unknown> as Parameters<typeof resolveObjectives>[0]);
 }
 
 /** Instances already built from the options' specs (the sweep runner validated them by building them): used, not rebuilt. */
@@ -158,18 +181,38 @@ interface SearchSpec {
   readonly scheduler?: SchedulerSpec;
 }
 
-function initOf(space: SearchSpace, seed: number, direction: Direction, budget: StudyBudget | undefined): SearcherInit {
-  return { space, seed, direction, ...(budget ? { budget } : {}) };
+/** What a study's searcher must know of its objectives: directions (2+ = multi-objective) and whether it is constrained. */
+interface ObjectiveInit {
+  readonly directions: readonly Direction[];
+  readonly constraints: boolean;
 }
 
-function buildSearcher(spec: SearchSpec, space: SearchSpace, seed: number, direction: Direction, budget: StudyBudget | undefined): Searcher {
-  return composeSearcher({ searcher: spec.searcher, ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}) }, initOf(space, seed, direction, budget));
+/** The objective part of a stored record (single-objective records written before `directions` existed included). */
+function objectiveInitOf(record: StudyRecord): ObjectiveInit {
+  return { directions: record.directions ?? [record.direction], constraints: record.constraints === true };
+}
+
+function initOf(space: SearchSpace, seed: number, objectives: ObjectiveInit, budget: StudyBudget | undefined): SearcherInit {
+  const d = objectives.directions;
+  return {
+    space,
+    seed,
+    direction: d[0]!,
+    // Plain studies keep the single-objective SearcherInit they always had (searchers switch variants on these fields).
+    ...(d.length > 1 ? { directions: d } : {}),
+    ...(objectives.constraints ? { constraints: true } : {}),
+    ...(budget ? { budget } : {}),
+  };
+}
+
+function buildSearcher(spec: SearchSpec, space: SearchSpace, seed: number, objectives: ObjectiveInit, budget: StudyBudget | undefined): Searcher {
+  return composeSearcher({ searcher: spec.searcher, ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}) }, initOf(space, seed, objectives, budget));
 }
 
 /** The study's pruner, plus a stop-rule scheduler's (ASHA in stop mode), which prunes on its own say. */
 function withSchedulerPruner(pruner: Pruner, spec: SearchSpec, space: SearchSpace, record: StudyRecord): Pruner {
   if (spec.scheduler === undefined) return pruner;
-  const stop = schedulerPruner({ searcher: spec.searcher, scheduler: spec.scheduler }, initOf(space, record.seed, record.direction, record.budget));
+  const stop = schedulerPruner({ searcher: spec.searcher, scheduler: spec.scheduler }, initOf(space, record.seed, objectiveInitOf(record), record.budget));
   return stop ? anyPruner([pruner, stop]) : pruner;
 }
 
@@ -180,10 +223,11 @@ async function assemble<P>(
   space: SearchSpace,
   searcher: Searcher,
   pruner: Pruner | undefined,
-  o: { readonly metric?: string | undefined } & ProcessOptions,
+  o: { readonly metric?: string | undefined; readonly constraints?: ConstraintsFunction<P> | undefined; readonly derivedMetrics?: DerivedMetrics | undefined } & ProcessOptions,
 ): Promise<Study<P>> {
   const spec: SearchSpec = { searcher: record.searcher as SearcherSpec, ...(record.scheduler !== undefined ? { scheduler: record.scheduler as SchedulerSpec } : {}) };
   const base = pruner ?? (record.pruner !== undefined ? createPruner(record.pruner as PrunerSpec) : nopPruner());
+  checkPrunerObjectives(base, record.directions?.length ?? 1);
   const trials = await storage.getTrials(record.name);
   const core = new StudyCore<P>({
     storage,
@@ -193,6 +237,8 @@ async function assemble<P>(
     searcher,
     pruner: withSchedulerPruner(base, spec, space, record),
     ...(o.metric !== undefined ? { metric: o.metric } : {}),
+    ...(o.constraints !== undefined ? { constraints: o.constraints } : {}),
+    ...(o.derivedMetrics !== undefined ? { derivedMetrics: o.derivedMetrics } : {}),
     ...(o.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: o.heartbeatIntervalMs } : {}),
     ...(o.gracePeriodMs !== undefined ? { gracePeriodMs: o.gracePeriodMs } : {}),
     trials,
@@ -213,15 +259,19 @@ export function createStudy<T>(options: CreateStudyOptions<T>): Promise<Study<Pa
 
 /** createStudy with searcher/pruner instances the caller already built from the same specs (each is built once). */
 export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Prebuilt): Promise<Study<ParamsOf<T>>> {
-  checkCreate(options);
+  const resolved = checkCreate(options);
   const space = toSpace(options.space);
-  const direction = options.direction ?? 'minimize';
+  const directions = resolved.directions;
+  const direction = directions[0]!;
+  const objectives: ObjectiveInit = { directions, constraints: options.constraints !== undefined };
   const spec: SearchSpec = { searcher: options.searcher ?? 'random', ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}) };
   // Bad options fail before the storage is touched. A new study's seed is drawn now, so the searcher is built (and checked)
   // once; a stored study continued without `seed` or `searcher` rebuilds it from its record below.
   const pruner = prebuilt.pruner ?? (options.pruner !== undefined ? createPruner(options.pruner) : undefined);
+  checkPrunerObjectives(options.pruner, directions.length);
+  checkPrunerObjectives(pruner, directions.length);
   const seed = options.seed ?? randomInt(0, 2 ** 31 - 1);
-  const built = prebuilt.searcher ?? buildSearcher(spec, space, seed, direction, options.budget);
+  const built = prebuilt.searcher ?? buildSearcher(spec, space, seed, objectives, options.budget);
   const storage = await openStorage(options.storage);
   const owns = typeof options.storage === 'string' || options.storage === undefined;
   try {
@@ -231,19 +281,26 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
     if (existing) {
       if (!options.loadIfExists) throw new StudyExistsError(options.name, where(options.storage));
       if (existing.direction !== direction) throw new StudyMismatchError(options.name, 'direction', existing.direction, direction);
-      const given = JSON.stringify(space.toJSON());
-      if (JSON.stringify(existing.space) !== given) throw new StudyMismatchError(options.name, 'space', JSON.stringify(existing.space), given);
+      const stored = JSON.stringify(existing.directions ?? [existing.direction]);
+      if (stored !== JSON.stringify(directions)) throw new StudyMismatchError(options.name, 'directions', stored, JSON.stringify(directions));
+      // Canonical JSON: a storage may hand the space back with its keys in another order (PostgreSQL's jsonb does).
+      if (canonical(existing.space) !== canonical(space.toJSON())) {
+        throw new StudyMismatchError(options.name, 'space', JSON.stringify(existing.space), JSON.stringify(space.toJSON()));
+      }
       if (options.seed !== undefined && options.seed !== existing.seed) {
         throw new StudyMismatchError(options.name, 'seed', String(existing.seed), String(options.seed));
       }
       record = existing;
       const same = options.seed !== undefined && options.searcher !== undefined;
-      searcher = same ? built : buildSearcher(storedSpec(existing, options.searcher), space, existing.seed, direction, existing.budget);
+      searcher = same ? built : buildSearcher(storedSpec(existing, options.searcher), space, existing.seed, objectiveInitOf(existing), existing.budget);
     } else {
       searcher = built;
       record = {
         name: options.name,
         direction,
+        ...(directions.length > 1 ? { directions: [...directions] } : {}),
+        ...(resolved.metrics && directions.length > 1 ? { metrics: [...resolved.metrics] } : {}),
+        ...(objectives.constraints ? { constraints: true } : {}),
         searcher: spec.searcher as JsonValue,
         seed,
         space: space.toJSON() as SpaceJson,
@@ -288,7 +345,7 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study<Params
     const record = await storage.getStudy(options.name);
     if (!record) throw new StudyNotFoundError(options.name, where(options.storage), await storage.listStudies());
     const space = spaceApi.fromJSON(record.space);
-    const searcher = buildSearcher(storedSpec(record, options.searcher), space, record.seed, record.direction, record.budget);
+    const searcher = buildSearcher(storedSpec(record, options.searcher), space, record.seed, objectiveInitOf(record), record.budget);
     return await assemble<Params>(storage, owns, record, space, searcher, pruner, options);
   } catch (error) {
     if (owns) await storage.close();

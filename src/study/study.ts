@@ -8,14 +8,14 @@ import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, T
 import { OptionsError } from '../core/errors.js';
 import type { Leaderboard, LeaderboardOptions } from '../report/leaderboard.js';
 import type { PoolExecutorOptions, TrainableSpec } from '../pool/executor.js';
-import type { AskedTrial, StudyCore, TellResult } from './core.js';
+import type { AskedTrial, StudyCore, TellInput } from './core.js';
 import { inProcessExecutor, type Objective } from './in-process.js';
 import { runLoop, type LoopOptions, type OptimizeResult } from './loop.js';
 import { checkKnownKeys, checkOptimizeOptions, type OptimizeOptions } from './optimize.js';
 import { checkLoopOptions } from './loop.js';
 import { countsTowardBudget } from './ledger.js';
 
-export type { AskedTrial, TellResult } from './core.js';
+export type { AskedTrial, TellInput, TellResult } from './core.js';
 
 /** `study.optimize(trainable, options)`: the loop's options plus the worker pool's (workers, devices, data, ...). */
 export type PoolOptions = LoopOptions & PoolExecutorOptions;
@@ -52,9 +52,24 @@ export class Study<P = Params> {
   get metric(): string | undefined {
     return this.#core.metric;
   }
-  /** The best complete trial so far (in this process's view), or undefined. */
+  /**
+   * The best complete trial so far (in this process's view), or undefined. A constrained study's best is always feasible
+   * (undefined while no trial is); a multi-objective study has no single best (see `bestTrials`).
+   */
   get best(): TrialRecord | undefined {
     return this.#core.best;
+  }
+  /** The feasible Pareto front of the complete trials (in this process's view); `[best]` for one objective. */
+  get bestTrials(): readonly TrialRecord[] {
+    return this.#core.bestTrials;
+  }
+  /** One direction per objective (`[direction]` for a single-objective study). */
+  get directions(): readonly Direction[] {
+    return this.#core.directions;
+  }
+  /** The objective metric names of a multi-objective study (createStudy({ metrics })), if given. */
+  get metrics(): readonly string[] | undefined {
+    return this.#core.metrics;
   }
 
   /** Every stored trial in number order, optionally only some states. Read-only records. */
@@ -102,7 +117,7 @@ export class Study<P = Params> {
    * Finishes a running trial. Resolves once the finished trial is durable in storage; from then on it never changes.
    * A trial that report() marked for pruning is stored as pruned even when told a value.
    */
-  tell(number: number, result: TellResult): Promise<TrialRecord> {
+  tell(number: number, result: TellInput): Promise<TrialRecord> {
     return this.#core.tell(number, result);
   }
 
@@ -135,7 +150,8 @@ export class Study<P = Params> {
     }
     const executor = pool.createPoolExecutor<P>(objective, o, {
       seed: this.seed,
-      objective: { metric: this.metric ?? 'valLoss', direction: this.direction },
+      // The metric the trainer reports and picks its best epoch by (the first objective's, or valLoss for derived ones).
+      objective: this.#core.trainerObjective,
       metricReports: this.metric !== undefined,
     });
     return runLoop(this.#core, executor, o);

@@ -44,7 +44,7 @@ test('leaderboard: real output validates against the JSON Schema, ranks and summ
   const lb = await study.leaderboard();
   const ok = validate(lb);
   assert.ok(ok, JSON.stringify(validate.errors, null, 2));
-  assert.is(lb.schemaVersion, 1);
+  assert.is(lb.schemaVersion, 2);
   assert.is(lb.study.searcher, 'random');
   assert.is(lb.summary.trials, 12);
   assert.equal(lb.summary.states, { waiting: 0, running: 0, complete: 9, pruned: 2, failed: 1 });
@@ -58,8 +58,45 @@ test('leaderboard: real output validates against the JSON Schema, ranks and summ
   assert.ok(lb.trials.every((t) => t.durationMs === null || t.durationMs >= 0));
   assert.is((await study.leaderboard({ top: 3 })).trials.length, 3);
   // The schema is strict enough to catch a broken document.
-  assert.not.ok(validate({ ...lb, schemaVersion: 2 }));
+  assert.not.ok(validate({ ...lb, schemaVersion: 1 }));
   assert.not.ok(validate({ ...lb, trials: [{ ...lb.trials[0], state: 'done' }] }));
+});
+
+test('leaderboard v2: a constrained multi-objective study validates; front, ranks, crowding and violated constraints', async () => {
+  const study = await createStudy({
+    name: 'mo',
+    space: { x: space.float(-2, 2), y: space.float(0, 1) },
+    directions: ['minimize', 'maximize'],
+    metrics: ['loss', 'acc'],
+    searcher: 'nsga2',
+    seed: 3,
+    constraints: (m) => [m['latencyMs']! - 5],
+    userAttrs: { sweep: { constraints: ['latencyMs <= 5'] } },
+  });
+  await study.optimize((p) => ({ loss: p.x * p.x, acc: p.y - Math.abs(p.x - 1), latencyMs: 10 * p.y }), { trials: 30 });
+  const lb = await study.leaderboard();
+  assert.ok(validate(lb), JSON.stringify(validate.errors, null, 2));
+  assert.equal(lb.study.directions, ['minimize', 'maximize']);
+  assert.equal(lb.study.metrics, ['loss', 'acc']);
+  assert.equal(lb.study.constraints, ['latencyMs <= 5']);
+  assert.is(lb.summary.best, null, 'no single best for several objectives');
+  assert.equal([...lb.summary.front].sort((a, b) => a - b), study.bestTrials.map((t) => t.number).sort((a, b) => a - b));
+  const complete = lb.trials.filter((t) => t.state === 'complete');
+  assert.equal(complete.map((t) => t.rank), complete.map((_, i) => i + 1));
+  for (let i = 1; i < complete.length; i++) {
+    const [a, b] = [complete[i - 1]!, complete[i]!];
+    assert.ok((a.violation ?? 0) === 0 || (b.violation ?? 0) > 0, 'feasible trials rank before infeasible ones');
+    if (a.violation === 0 && b.violation === 0) assert.ok(a.paretoRank! <= b.paretoRank!, 'fronts in order');
+  }
+  const infeasible = complete.filter((t) => t.violation! > 0);
+  assert.ok(infeasible.length > 0 && infeasible.length < complete.length);
+  for (const t of infeasible) assert.equal(t.violated, ['latencyMs <= 5']);
+  for (const t of complete.filter((t) => t.violation === 0)) assert.equal(t.violated, []);
+  const front = complete.filter((t) => lb.summary.front.includes(t.number));
+  assert.ok(front.every((t) => t.paretoRank === 0 && t.values!.length === 2));
+  // The two extremes of a front of 2+ have infinite crowding, written as null.
+  if (front.length >= 2) assert.is(front.filter((t) => t.crowding === null).length >= 2, true);
+  assert.not.ok(validate({ ...lb, trials: [{ ...lb.trials[0], paretoRank: -1 }] }));
 });
 
 test('tunekit report prints the table and writes JSON that validates', async () => {
