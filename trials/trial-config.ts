@@ -22,6 +22,7 @@ const TRIAL_KEYS: readonly string[] = [
   'objective',
   'backend',
   'featureMaps',
+  'measure',
 ];
 
 /** The objective a trial optimises, with the default filled in. */

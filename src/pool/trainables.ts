@@ -100,7 +100,8 @@ function dataOf(data: SharedDataset | undefined): Dataset {
  * Trains `task.config` with `runTrial`. Each epoch is reported (the objective metric, or all metrics when the study has a
  * `metric`) and the controller's answer decides: prune -> 'stop'; abort -> the signal is already aborted, so the loop ends
  * within one batch without test metrics or checkpoint. The result's value is the objective at the best epoch; its metrics add
- * the test metrics (`testAccuracy`...), bestEpoch, epochs run and the parameter count.
+ * the test metrics (`testAccuracy`...), bestEpoch, epochs run and the hardware metrics measured after training (trials/
+ * measure.ts: paramCount, modelBytes, latencyMs, latencyMs256...).
  */
 export async function runBuiltin(task: WorkerTask, channel: TaskChannel): Promise<ResultOutcome> {
   const data = dataOf(task.data);
@@ -124,7 +125,9 @@ export async function runBuiltin(task: WorkerTask, channel: TaskChannel): Promis
   const bestMetrics = best ? epochMetrics(best) : {};
   const test: Metrics = {};
   for (const [k, v] of Object.entries(run.test)) test[`test${k.charAt(0).toUpperCase()}${k.slice(1)}`] = v;
-  const metrics: Metrics = { ...bestMetrics, ...test, bestEpoch: run.bestEpoch, epochs: run.history.length, paramCount: run.paramCount };
+  // Hardware figures (paramCount, modelBytes, latencyMs at batch 1 / latencyMs256, their IQRs, ONNX ones when asked) join
+  // the metrics, so objectives and constraints such as "latencyMs <= 5" read them like any other metric.
+  const metrics: Metrics = { ...bestMetrics, ...test, bestEpoch: run.bestEpoch, epochs: run.history.length, paramCount: run.paramCount, ...(run.hardware ?? {}) };
   return {
     type: 'result',
     result: { value: bestMetrics[metric] ?? NaN, metrics },
