@@ -17,11 +17,12 @@ export interface Observations {
 }
 
 /**
- * Memoises `space.encode(params)` by trial number. A trial's params never change once stored; the `created` timestamp is kept
- * with the row so that a record reusing a number (another study fed to the same searcher) is re-encoded, never mixed up.
+ * Memoises `space.encode(params)` by trial number. A trial's params never change once stored; the params object (stored
+ * records are frozen and shared, so identity is cheap and exact) and `created` are kept with the row, so that a record
+ * reusing a number with other params (another study fed to the same searcher) is re-encoded, never mixed up.
  */
 export class EncodeCache {
-  readonly #rows = new Map<number, { created: string; row: Float64Array | undefined }>();
+  readonly #rows = new Map<number, { created: string; params: TrialRecord['params']; row: Float64Array | undefined }>();
   constructor(private readonly space: SearchSpace) {}
   /**
    * The trial's unit-cube row (cached), or undefined when its params are not a point of this space (e.g. a trial stored
@@ -29,14 +30,14 @@ export class EncodeCache {
    */
   row(t: TrialRecord): Float64Array | undefined {
     const hit = this.#rows.get(t.number);
-    if (hit && hit.created === t.created) return hit.row;
+    if (hit && hit.created === t.created && (hit.params === t.params || JSON.stringify(hit.params) === JSON.stringify(t.params))) return hit.row;
     let row: Float64Array | undefined;
     try {
       row = Float64Array.from(this.space.encode(t.params));
     } catch {
       row = undefined;
     }
-    this.#rows.set(t.number, { created: t.created, row });
+    this.#rows.set(t.number, { created: t.created, params: t.params, row });
     return row;
   }
 }

@@ -11,6 +11,7 @@ import { OptionsError } from '../core/errors.js';
 import { RUN_DIR_NAMES, isRunDir, runDir } from '../core/run-dir.js';
 import { MAX_TRIALS } from '../study/loop.js';
 import { intFlag, parseCommand, str, type Parsed } from './args.js';
+import { LIMITS } from '../sweep/limits.js';
 import { RESUME, RUN } from './commands.js';
 import { applyOverrides, readStoredSweep, readSweepFile, resolveSweep, type Resolved } from '../sweep/load.js';
 import { checkDataset } from '../sweep/dataset.js';
@@ -55,7 +56,7 @@ export interface RunIo {
 export function runArgsFrom(p: Parsed): RunArgs {
   if (p.positionals.length !== 1) throw new OptionsError(`run takes one sweep file, got ${p.positionals.length}; see \`tunekit run --help\``);
   const trials = intFlag(p, 'trials', 1, MAX_TRIALS);
-  const workers = intFlag(p, 'workers', 1);
+  const workers = intFlag(p, 'workers', 1, LIMITS.workers.max);
   const seed = intFlag(p, 'seed', 0);
   const port = intFlag(p, 'port', 0, 65535);
   const out = str(p, 'out');
@@ -83,7 +84,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
 export function resumeArgsFrom(p: Parsed): ResumeArgs {
   if (p.positionals.length !== 1) throw new OptionsError(`resume takes one run directory, got ${p.positionals.length}; see \`tunekit resume --help\``);
   const trials = intFlag(p, 'trials', 1, MAX_TRIALS);
-  const workers = intFlag(p, 'workers', 1);
+  const workers = intFlag(p, 'workers', 1, LIMITS.workers.max);
   return {
     dir: p.positionals[0] as string,
     ...(trials !== undefined ? { trials } : {}),

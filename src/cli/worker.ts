@@ -14,6 +14,7 @@ import { resolveSweep } from '../sweep/load.js';
 import { formatTrainable } from '../sweep/trainable-hash.js';
 import { isPostgresUrl, redactUrl } from '../storage/url.js';
 import { intFlag, str, type Parsed } from './args.js';
+import { LIMITS } from '../sweep/limits.js';
 import { executeSweep, type RunIo } from './run.js';
 
 export interface WorkerArgs {
@@ -32,8 +33,8 @@ export function workerArgsFrom(p: Parsed): WorkerArgs {
   if (!isPostgresUrl(storage)) throw new OptionsError(`worker needs a postgresql:// URL (the --storage the sweep was started with), got ${JSON.stringify(redactUrl(storage))}`);
   const study = str(p, 'study');
   if (!study) throw new OptionsError('worker needs --study NAME: the name of the sweep to join');
-  const workers = intFlag(p, 'workers', 1);
-  const perDevice = intFlag(p, 'trials-per-device', 1);
+  const workers = intFlag(p, 'workers', 1, LIMITS.workers.max);
+  const perDevice = intFlag(p, 'trials-per-device', 1, LIMITS.trialsPerDevice.max);
   const devices = str(p, 'devices')?.split(',').map((d) => d.trim()).filter(Boolean);
   const out = str(p, 'out');
   return {

@@ -49,7 +49,7 @@ export const POOL_KEYS = ['workers', 'devices', 'trialsPerDevice', 'data', 'maxE
 /** Worker threads per core allowed: more only thrash (each thread holds a TF.js runtime), and 1e9 would exhaust memory. */
 export const MAX_WORKERS_PER_CORE = 4;
 /** Smallest heap a worker thread can load TF.js and a dataset view with (MB). */
-export const MIN_WORKER_MEMORY_MB = 32;
+export const MIN_WORKER_MEMORY_MB = 64;
 
 /** What the study tells the executor about itself (the pool never sees the study). */
 export interface PoolStudyInfo {

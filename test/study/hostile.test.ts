@@ -116,7 +116,7 @@ test('optimize() rejects unbounded numbers up front, naming the field and the li
   const err3 = await study.optimize({ module: 'x.ts' }, { trials: 1, workers: 1e9 }).catch((e: Error) => e);
   assert.match((err3 as Error).message, /`workers` must be an integer >= 1 and <= \d+ \(4 x the \d+ cores here\)/);
   const err4 = await study.optimize({ module: 'x.ts' }, { trials: 1, workerMemoryMb: 1 }).catch((e: Error) => e);
-  assert.match((err4 as Error).message, /`workerMemoryMb` must be a number >= 32/);
+  assert.match((err4 as Error).message, /`workerMemoryMb` must be a number >= 64/);
 });
 
 test.run();
