@@ -69,7 +69,14 @@ export function startDashboard(args: DashboardArgs, out: (line: string) => void 
         close: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once('exit', () => done());
+            // Referenced again while it stops: an unreferenced child would let Node exit before this promise resolves,
+            // skipping whatever the caller does after `await close()`.
+            child.ref();
+            const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+            child.once('exit', () => {
+              clearTimeout(force);
+              done();
+            });
             child.kill();
           }),
       });

@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -104,6 +105,17 @@ test('started before the study exists (a sweep starting), it waits for it; a mis
     await server.close();
   }
   await rejects(() => createDashboardServer({ source: path.join(dir, 'nope'), port: 0 }), /no storage file/);
+});
+
+test('close() resolves even when nothing else keeps Node running (code after it still runs)', () => {
+  const script = `import { startDashboard } from ${JSON.stringify(new URL('../../src/cli/dashboard.ts', import.meta.url).href)};
+const h = await startDashboard({ source: ${JSON.stringify(dir)}, port: 0 });
+await h.close();
+console.log('after close');`;
+  const file = path.join(dir, 'close-check.mts');
+  fs.writeFileSync(file, script);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 60_000 });
+  assert.match(out, /after close/);
 });
 
 test('the writer goes on when the dashboard dies', async () => {
