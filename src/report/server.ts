@@ -75,7 +75,8 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
     if (!(error instanceof OptionsError || error instanceof StudyNotFoundError) || !existsAsSource(options.source)) throw error;
   });
 
-  let cached: { version: string; data: ReportData; json: Buffer; at: number } | undefined;
+  // One build per storage version, shared by every request: the data, its JSON and (when asked for) the page.
+  let cached: { version: string; data: ReportData; json: Buffer; at: number; html?: string } | undefined;
   let building: Promise<NonNullable<typeof cached>> | undefined;
   let importance: { complete: number; at: number; result: ReportData['importance'] } | undefined;
   const current = (): Promise<NonNullable<typeof cached>> => {
@@ -126,7 +127,7 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only dashboard: GET only\n');
     const url = (req.url ?? '/').split('?')[0];
     const fail = (error: unknown) => send(res, 503, 'application/json', JSON.stringify({ error: (error as Error).message }));
-    if (url === '/') current().then((c) => send(res, 200, 'text/html; charset=utf-8', renderReportHtml(c.data)), () => send(res, 200, 'text/html; charset=utf-8', WAITING));
+    if (url === '/') current().then((c) => send(res, 200, 'text/html; charset=utf-8', (c.html ??= renderReportHtml(c.data))), () => send(res, 200, 'text/html; charset=utf-8', WAITING));
     else if (url === '/api/version') current().then((c) => send(res, 200, 'application/json', JSON.stringify({ version: c.version, trials: c.data.trials.length })), fail);
     else if (url === '/api/data') current().then((c) => send(res, 200, 'application/json', c.json), fail);
     else send(res, 404, 'text/plain', 'not found\n');
