@@ -80,6 +80,7 @@ async function demoSweep(dir: string, trials: number): Promise<void> {
   const { loadMnist, runTrial, useBackend } = await import('../trials/index.js');
   const { epochSignals } = await import('../trials/signals.js');
   const { writeJsonAtomic } = await import('../src/core/json-file.js');
+  const { writeTrialDiagnostics } = await import('../src/report/diagnostics.js');
   await useBackend('wasm');
   const data = await loadMnist({ seed: 1, val: 0.15, test: 0.15 });
   const study = await createStudy({
@@ -113,19 +114,17 @@ async function demoSweep(dir: string, trials: number): Promise<void> {
         };
         writeJsonAtomic(path.join(tdir, 'config.json'), { number: ctx.number, started: new Date().toISOString(), params: p, config });
         const curves: Record<string, number>[] = [];
-        const layerGradNorms: Record<string, number[]> = {};
         const t0 = Date.now();
         const run = await runTrial(config, data, {
           signal: ctx.signal,
           outDir: path.join(tdir, 'model'),
           report: async (e) => {
             curves.push({ step: e.epoch, ...epochSignals(e), t: Date.now() - t0 });
-            for (const [layer, v] of Object.entries(e.layerGradNorms)) (layerGradNorms[layer] ??= []).push(v);
             return (await ctx.report(e.epoch, e.metrics['valAccuracy'] ?? NaN)) === 'prune' ? 'stop' : 'continue';
           },
         });
         writeJsonAtomic(path.join(tdir, 'curves.json'), curves);
-        writeJsonAtomic(path.join(tdir, 'diagnostics.json'), { ...(run.confusion ? { confusion: run.confusion } : {}), ...(run.featureMaps ? { featureMaps: run.featureMaps } : {}), layerGradNorms });
+        writeTrialDiagnostics(tdir, run);
         const best = run.history.find((e) => e.epoch === run.bestEpoch);
         return { value: best?.metrics['valAccuracy'] ?? NaN, metrics: { testAccuracy: run.test['accuracy'] ?? NaN, paramCount: run.paramCount } };
       },

@@ -7,6 +7,8 @@ import { buildReportData } from '../../src/report/data.js';
 import { buildLeaderboard } from '../../src/report/leaderboard.js';
 import { flattenParams, flattenSpace } from '../../src/report/flatten.js';
 import { withSweepPruner } from '../../src/report/source.js';
+import { trialDiagnostics } from '../../src/report/diagnostics.js';
+import type { EpochReport } from '../../trials/types.js';
 import { SPACE, syntheticStudy } from './fixtures.js';
 
 test('flattenSpace/flattenParams: branches become a choice plus conditional paths', () => {
@@ -65,6 +67,13 @@ test('per-trial files: worker lanes from config.json, curves, diagnostics and th
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('trialDiagnostics: per-layer gradient norms gathered per epoch, confusion and feature maps passed through', () => {
+  const epoch = (n: number, g: number) => ({ epoch: n, layerGradNorms: { dense1: g, dense2: g / 2 } }) as unknown as EpochReport;
+  const d = trialDiagnostics({ history: [epoch(1, 4), epoch(2, 2)], confusion: [[1, 0], [0, 1]] }, ['a', 'b']);
+  assert.equal(d, { confusion: [[1, 0], [0, 1]], classNames: ['a', 'b'], layerGradNorms: { dense1: [4, 2], dense2: [2, 1] } });
+  assert.equal(trialDiagnostics({ history: [] }), {});
 });
 
 test.run();
