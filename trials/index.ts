@@ -24,6 +24,6 @@ export {
   type RegressionMetrics,
 } from './metrics.js';
 export { objectiveMetrics, validateTrialConfig, validateDataset } from './trial-config.js';
-export { measureHardware, validateMeasure, type HardwareMetrics, type MeasureOptions } from './measure.js';
+export { measureHardware, validateMeasure } from './measure.js';
 export type { FeatureMap } from './diagnostics.js';
 export type * from './types.js';

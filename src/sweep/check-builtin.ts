@@ -5,6 +5,7 @@
  * (loop fields, model, loss, optimiser type and lr, schedule, augmentation), so a typo such as `batchsize` or an unknown optimiser stops
  * the sweep before the first trial instead of failing every trial. Loaded lazily: it imports the trials/ runtime (TF.js).
  */
+import { sweepTrainerObjective } from './objectives.js';
 import seedrandom from 'seedrandom';
 import type { SearchSpace } from '../../spaces/types.js';
 import type { Task, TrialConfig } from '../../trials/types.js';
@@ -34,7 +35,9 @@ export async function builtinProblems(sweep: ResolvedSweep, space: SearchSpace):
   const problems: string[] = [];
   const known = sweepTask(sweep);
   const tasks: Task[] = known ? [known] : ['classification', 'regression'];
-  const metric = sweep.objective.metric;
+  // An expression objective is computed from final metrics: the trainer reports and selects epochs by valLoss then.
+  const trainer = sweepTrainerObjective(sweep);
+  const metric = trainer.metric;
   if (!tasks.some((t) => objectiveMetrics(t).includes(metric))) {
     problems.push(`objective.metric: the built-in trainer reports ${[...new Set(tasks.flatMap(objectiveMetrics))].join(', ')}${known ? ` for a ${known} task` : ''}; got ${JSON.stringify(metric)}`);
     return problems;
@@ -50,7 +53,7 @@ export async function builtinProblems(sweep: ResolvedSweep, space: SearchSpace):
     const config = builtinConfig(sweep.defaults, params, {
       ...(sweep.budget.epochs !== undefined ? { maxEpochs: sweep.budget.epochs } : {}),
       seed: sweep.seed,
-      objective: sweep.objective,
+      objective: trainer,
     }) as unknown as TrialConfig;
     try {
       validateTrialConfig(config, task);

@@ -22,6 +22,7 @@ import { loadSweepDataset } from './dataset.js';
 import { checkpointDir, SweepOutput } from './output.js';
 import { Progress, type ProgressSink } from './progress.js';
 import type { ResolvedSweep } from './spec.js';
+import { sweepMetricNames, sweepStudyOptions } from './objectives.js';
 
 export interface RunSweepOptions {
   /** The output directory (absolute or relative to the working directory). */
@@ -79,12 +80,12 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
   const study = await openStudy({
     name: sweep.name,
     space: sweep.space,
-    direction: sweep.objective.direction,
+    // Direction(s), objective metric(s), a derived objective and the constraints of the sweep file (src/sweep/objectives.ts).
+    ...sweepStudyOptions(sweep, sweepMetricNames(sweep)),
     searcher: sweep.searcher,
     seed: sweep.seed,
     storage: options.storage ?? layout.study,
     loadIfExists: true,
-    metric: sweep.objective.metric,
     // The spec (not a built pruner) so that it is stored with the study and every process that loads it prunes alike.
     pruner: sweep.pruner,
     // The resolved sweep travels with the study: `tunekit worker <url> --study NAME` runs it from there.
@@ -172,7 +173,7 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
  */
 async function startSweepDashboard(source: string, study: string, o: { readonly port?: number; readonly log: (line: string) => void }): Promise<{ close(): Promise<void> } | undefined> {
   try {
-    const { startDashboard } = await import('../cli/dashboard.js');
+    const { startDashboard } = await import('../report/launch.js');
     const handle = await startDashboard({ source, study, ...(o.port !== undefined ? { port: o.port } : {}) }, o.log);
     o.log(`dashboard: ${handle.url}`);
     return handle;

@@ -26,6 +26,8 @@ import { deviceProblems } from '../pool/slots.js';
 import type { JsonObject } from '../pool/protocol.js';
 import { limitProblem, nameProblem, type LimitedField } from './limits.js';
 import { hashTrainable } from './trainable-hash.js';
+import { builtinEpochMetrics, checkSweepObjectives, sweepMetricNames, type SweepObjective } from './objectives.js';
+import { checkPrunerObjectives } from '../study/pruning.js';
 
 export { LIMITS, limitProblem, nameProblem, type LimitedField, type Range } from './limits.js';
 export { jsonProblems, MAX_JSON_DEPTH } from './json-check.js';
@@ -75,8 +77,15 @@ export interface SweepFile {
   readonly space: SpaceJson;
   readonly searcher?: SearcherSpec;
   readonly pruner?: PrunerSpec;
-  /** Default { metric: 'valLoss', direction: 'minimize' }. */
-  readonly objective?: { readonly metric: string; readonly direction?: 'minimize' | 'maximize' };
+  /**
+   * Default { metric: 'valLoss', direction: 'minimize' }. `{ expression: "valAccuracy - 0.01 * log10(paramCount)", direction }`
+   * optimises a value derived from each trial's final metrics.
+   */
+  readonly objective?: { readonly metric?: string; readonly expression?: string; readonly direction?: 'minimize' | 'maximize' };
+  /** Several objectives (2+), e.g. [{ metric: 'valAccuracy', direction: 'maximize' }, { metric: 'latencyMs', direction: 'minimize' }]. */
+  readonly objectives?: readonly { readonly metric: string; readonly direction?: 'minimize' | 'maximize' }[];
+  /** Constraints on each trial's final metrics, e.g. ["latencyMs <= 5", "paramCount <= 2e5"]; best trials satisfy them all. */
+  readonly constraints?: readonly string[];
   /** trials: finished trials wanted; epochs: max epochs per trial; minEpochs: smallest budget of multi-fidelity searchers; seconds: total time. */
   readonly budget: { readonly trials: number; readonly epochs?: number; readonly minEpochs?: number; readonly seconds?: number };
   /** Worker threads of the cpu device (default: cores). */
@@ -118,7 +127,11 @@ export interface ResolvedSweep {
   readonly space: SpaceJson;
   readonly searcher: SearcherSpec;
   readonly pruner: PrunerSpec;
-  readonly objective: { readonly metric: string; readonly direction: 'minimize' | 'maximize' };
+  /** The (first) objective; for an expression, `metric` is the expression text. */
+  readonly objective: SweepObjective;
+  /** Multi-objective sweeps: every objective (`objective` is the first). */
+  readonly objectives?: readonly SweepObjective[];
+  readonly constraints?: readonly string[];
   readonly budget: { readonly trials: number; readonly epochs?: number; readonly minEpochs?: number; readonly seconds?: number };
   readonly workers?: number;
   readonly devices: readonly string[];
@@ -138,7 +151,7 @@ export interface ResolvedSweep {
 const TOP_KEYS = [
   'name', 'dataset', 'trainable', 'defaults', 'space', 'searcher', 'pruner', 'objective', 'budget', 'workers', 'devices',
   'trialsPerDevice', 'trialTimeout', 'workerMemoryMb', 'maxConsecutiveFailures', 'seed', 'out', 'keepCheckpoints', 'version',
-  'scheduler', 'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs',
+  'scheduler', 'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs', 'objectives', 'constraints',
 ];
 const MNIST_KEYS = ['type', 'val', 'test', 'limit', 'seed'];
 const TABULAR_KEYS = ['type', 'source', 'target', 'task', 'features', 'clean', 'val', 'test', 'seed', 'name', 'maxCategories'];
@@ -286,17 +299,15 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   const defaults = raw['defaults'] ?? {};
   if (!isObject(defaults)) p.add('defaults', `must be an object of config fields (e.g. { "batchSize": 128 }), got ${show(defaults)}`);
 
-  const objective = raw['objective'] ?? { metric: 'valLoss', direction: 'minimize' };
-  let metric = 'valLoss';
-  let direction: 'minimize' | 'maximize' = 'minimize';
-  if (!isObject(objective)) p.add('objective', `must be { "metric": "valAccuracy", "direction": "maximize" }, got ${show(objective)}`);
-  else {
-    unknownKeys(p, 'objective', objective, ['metric', 'direction']);
-    if (typeof objective['metric'] !== 'string' || !objective['metric']) p.add('objective.metric', `must name the metric to optimise (e.g. "valAccuracy"), got ${show(objective['metric'])}`);
-    else metric = objective['metric'];
-    const dir = objective['direction'] ?? 'minimize';
-    if (dir !== 'minimize' && dir !== 'maximize') p.add('objective.direction', `must be "minimize" or "maximize", got ${show(dir)}`);
-    else direction = dir;
+  // The built-in trainer's metric names are known up front; a plain `objective.metric` is checked against them later
+  // (check-builtin.ts, with the dataset's task), expressions, `objectives` and constraints here.
+  const metricNames = trainable === 'builtin' ? sweepMetricNames({ trainable, dataset: raw['dataset'] }) : undefined;
+  const objectives = checkSweepObjectives(raw, metricNames, (at, message) => p.add(at, message));
+  const direction = objectives.objective.direction;
+  const directions = (objectives.objectives ?? [objectives.objective]).map((o) => o.direction);
+  const first = objectives.objectives?.[0];
+  if (first && trainable === 'builtin' && metricNames && !['classification', 'regression'].some((t) => builtinEpochMetrics(t as 'classification').includes(first.metric))) {
+    p.add('objectives[0].metric', `the built-in trainer reports the first objective every epoch (and picks its best epoch by it): use an epoch metric (${[...new Set([...builtinEpochMetrics('classification'), ...builtinEpochMetrics('regression')])].join(', ')}) first and put ${JSON.stringify(first.metric)} after it`);
   }
 
   const budget = raw['budget'];
@@ -346,7 +357,14 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   let builtSearcher: Searcher | undefined;
   if (space) {
     try {
-      const init = { space, seed: typeof seed === 'number' ? seed : 0, direction, ...(epochs !== undefined ? { budget: { min: minEpochs ?? 1, max: epochs } } : {}) };
+      const init = {
+        space,
+        seed: typeof seed === 'number' ? seed : 0,
+        direction,
+        ...(directions.length > 1 ? { directions } : {}),
+        ...(objectives.constraints ? { constraints: true } : {}),
+        ...(epochs !== undefined ? { budget: { min: minEpochs ?? 1, max: epochs } } : {}),
+      };
       builtSearcher = composeSearcher({ searcher, ...(scheduler !== undefined ? { scheduler } : {}) }, init);
     } catch (e) {
       p.add(scheduler !== undefined && /scheduler/.test((e as Error).message) ? 'scheduler' : 'searcher', (e as Error).message);
@@ -356,6 +374,7 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   let builtPruner: Pruner | undefined;
   try {
     builtPruner = createPruner(pruner);
+    checkPrunerObjectives(pruner, directions.length);
   } catch (e) {
     p.add('pruner', (e as Error).message);
   }
@@ -370,7 +389,9 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
     space: raw['space'] as SpaceJson,
     searcher,
     pruner,
-    objective: { metric, direction },
+    objective: objectives.objective,
+    ...(objectives.objectives ? { objectives: objectives.objectives } : {}),
+    ...(objectives.constraints ? { constraints: objectives.constraints } : {}),
     budget: { trials, ...(epochs !== undefined ? { epochs } : {}), ...(minEpochs !== undefined ? { minEpochs } : {}), ...(seconds !== undefined ? { seconds } : {}) },
     ...(raw['workers'] !== undefined ? { workers: raw['workers'] as number } : {}),
     devices: devices as string[],
