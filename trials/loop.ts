@@ -226,7 +226,7 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
     if (bestEpoch === 0) bestEpoch = startEpoch + history.length; // objective never finite: keep the last weights
     const done = await finish(model, config, data, lossFn, outputs, evalBatch, options);
     // Measured on the restored best weights, the model the checkpoint holds (after finish: the checkpoint is already safe).
-    const hardware = measure === false ? undefined : await measureHardware(model, inputShape, paramCount, measure);
+    const hardware = measure === false ? undefined : await measureHardware(model, inputShape, paramCount, measure, options.onnx);
     return { ...done, history, bestEpoch, stopReason, backend, paramCount, ...(hardware ? { hardware } : {}) };
   } finally {
     tf.dispose(accumulators);

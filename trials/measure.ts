@@ -11,35 +11,10 @@
  * that does not ask for them never loads onnxruntime: fp32 / int8 file sizes and onnxruntime latency at batch 1 and 256.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { OptionsError } from '../src/core/errors.js';
 import { forward } from './epoch.js';
-
-/** What to measure besides the always-measured size and TF.js latency (`RunTrialOptions.measure` / the trial config's). */
-export interface MeasureOptions {
-  /** TF.js latency at batch 1 and 256 (default true; false keeps only the sizes). */
-  readonly latency?: boolean;
-  /** Export to ONNX and report its size and onnxruntime latency (default false: loads onnxruntime, takes a second or two). */
-  readonly onnx?: boolean;
-  /** With `onnx`: also the int8 (weight-only, per-channel) model's size and latency (default false). */
-  readonly int8?: boolean;
-  /** Timed runs per batch size at most (default 7). */
-  readonly repeats?: number;
-  /** Timing budget per batch size in ms (default 500); at least 3 runs are always made. */
-  readonly budgetMs?: number;
-}
-
-/**
- * The hardware metrics (all numbers, ready to merge into a trial's metrics):
- * `paramCount`, `modelBytes` (weights as stored: 4 bytes per float32), `latencyMs` / `latencyMs256` (median ms per forward
- * pass at batch 1 / 256 on the trial's backend), `latencyIqrMs` / `latencyIqrMs256` (p75 - p25 of those runs); with `onnx`:
- * `onnxBytes`, `onnxLatencyMs`, `onnxLatencyMs256`; with `int8` too: `onnxInt8Bytes`, `onnxInt8LatencyMs`,
- * `onnxInt8LatencyMs256`.
- */
-export type HardwareMetrics = { readonly [name: string]: number };
+import type { HardwareMetrics, MeasureOptions, OnnxMeasurer } from './types.js';
 
 const KEYS = ['latency', 'onnx', 'int8', 'repeats', 'budgetMs'];
 
@@ -100,7 +75,13 @@ async function timeForward(model: tf.LayersModel, inputShape: readonly number[],
  * Measures `model` (input shape without the batch axis). Called by `runTrial` after training when the trial was not aborted.
  * `paramCount` is passed in (the builder's count) so it is the same number as `TrialRunResult.paramCount`.
  */
-export async function measureHardware(model: tf.LayersModel, inputShape: readonly number[], paramCount: number, options: MeasureOptions = {}): Promise<HardwareMetrics> {
+export async function measureHardware(
+  model: tf.LayersModel,
+  inputShape: readonly number[],
+  paramCount: number,
+  options: MeasureOptions = {},
+  onnx?: OnnxMeasurer,
+): Promise<HardwareMetrics> {
   let modelBytes = 0;
   for (const w of model.weights) modelBytes += w.shape.reduce<number>((a, b) => a * (b ?? 1), 1) * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : 1);
   const out: Record<string, number> = { paramCount, modelBytes };
@@ -111,33 +92,10 @@ export async function measureHardware(model: tf.LayersModel, inputShape: readonl
     const big = await timeForward(model, inputShape, 256, repeats, budgetMs);
     Object.assign(out, { latencyMs: one.median, latencyIqrMs: one.iqr, latencyMs256: big.median, latencyIqrMs256: big.iqr });
   }
-  if (options.onnx) Object.assign(out, await measureOnnx(model, options.int8 === true));
-  return out;
-}
-
-/** ONNX sizes and onnxruntime latencies through the exporter (lazily imported: it loads onnxruntime). */
-async function measureOnnx(model: tf.LayersModel, int8: boolean): Promise<Record<string, number>> {
-  const { exportOnnx } = await import('../src/deploy/export/index.js');
-  const dir = mkdtempSync(path.join(tmpdir(), 'tunekit-measure-'));
-  try {
-    const latency = { batches: [1, 256], threads: 1 };
-    const fp32 = await exportOnnx(model, path.join(dir, 'model.onnx'), { latency, verify: false });
-    const row = (rows: readonly { batch: number; onnxMs: number; int8Ms?: number }[] | undefined, batch: number) => rows?.find((r) => r.batch === batch);
-    const out: Record<string, number> = { onnxBytes: fp32.bytes };
-    const f1 = row(fp32.latency?.rows, 1);
-    const f256 = row(fp32.latency?.rows, 256);
-    if (f1) out.onnxLatencyMs = f1.onnxMs;
-    if (f256) out.onnxLatencyMs256 = f256.onnxMs;
-    if (int8) {
-      const q = await exportOnnx(model, path.join(dir, 'model-int8.onnx'), { quantize: 'int8', latency, verify: false });
-      out.onnxInt8Bytes = q.bytes;
-      const q1 = row(q.latency?.rows, 1);
-      const q256 = row(q.latency?.rows, 256);
-      if (q1?.int8Ms !== undefined) out.onnxInt8LatencyMs = q1.int8Ms;
-      if (q256?.int8Ms !== undefined) out.onnxInt8LatencyMs256 = q256.int8Ms;
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  if (options.onnx) {
+    // The exporter lives in src/deploy, which trials may not import: the caller (the worker pool) hands it in.
+    if (!onnx) throw new OptionsError('measure.onnx needs the ONNX exporter: run the trial through the worker pool (tunekit run), which provides it');
+    Object.assign(out, await onnx(model, options.int8 === true));
   }
+  return out;
 }

@@ -2,7 +2,6 @@
  * Types shared by everything that runs inside one trial (`trials/`). `runTrial(config, data, options)` is the entry point; the
  * pieces (data, models, losses, optimisers, schedules, augmentation) each own one file and meet only through these types.
  */
-import type { HardwareMetrics, MeasureOptions } from './measure.js';
 import type * as tf from '@tensorflow/tfjs';
 
 /** TF.js backends: `wasm` (default), `cpu`, and the optional native ones from @tensorflow/tfjs-node(-gpu). */
@@ -259,6 +258,8 @@ export interface RunTrialOptions {
   readonly startEpoch?: number;
   /** Hardware metrics after training (default `{}`: sizes and TF.js latency); `false` skips them. The config's `measure` wins. */
   readonly measure?: MeasureOptions | false;
+  /** Measures ONNX figures for `measure.onnx` (the worker pool passes src/deploy/export's `onnxFigures`). */
+  readonly onnx?: OnnxMeasurer;
 }
 
 export interface TrialRunResult {
@@ -281,3 +282,31 @@ export interface TrialRunResult {
    */
   readonly hardware?: HardwareMetrics;
 }
+
+/** What to measure besides the always-measured size and TF.js latency (`RunTrialOptions.measure` / the trial config's). */
+export interface MeasureOptions {
+  /** TF.js latency at batch 1 and 256 (default true; false keeps only the sizes). */
+  readonly latency?: boolean;
+  /** Export to ONNX and report its size and onnxruntime latency (default false: loads onnxruntime, takes a second or two). */
+  readonly onnx?: boolean;
+  /** With `onnx`: also the int8 (weight-only, per-channel) model's size and latency (default false). */
+  readonly int8?: boolean;
+  /** Timed runs per batch size at most (default 7). */
+  readonly repeats?: number;
+  /** Timing budget per batch size in ms (default 500); at least 3 runs are always made. */
+  readonly budgetMs?: number;
+}
+
+/**
+ * The hardware metrics (all numbers, ready to merge into a trial's metrics):
+ * `paramCount`, `modelBytes` (weights as stored: 4 bytes per float32), `latencyMs` / `latencyMs256` (median ms per forward
+ * pass at batch 1 / 256 on the trial's backend), `latencyIqrMs` / `latencyIqrMs256` (p75 - p25 of those runs); with `onnx`:
+ * `onnxBytes`, `onnxLatencyMs`, `onnxLatencyMs256`; with `int8` too: `onnxInt8Bytes`, `onnxInt8LatencyMs`,
+ * `onnxInt8LatencyMs256`.
+ */
+export type HardwareMetrics = { readonly [name: string]: number };
+
+/** ONNX figures of a trained model (src/deploy/export's `onnxFigures`), handed to runTrial by the worker pool. */
+export type OnnxMeasurer = (model: import('@tensorflow/tfjs').LayersModel, int8: boolean) => Promise<HardwareMetrics>;
+
+

@@ -8,7 +8,7 @@ import { FileStorage } from '../storage/index.js';
 import { buildLeaderboard, type Leaderboard } from '../report/leaderboard.js';
 import { StudyNotFoundError, OptionsError } from '../core/errors.js';
 import { writeJsonAtomic } from '../core/json-file.js';
-import { runDir } from '../core/run-dir.js';
+import { existingStudyFile } from '../core/run-dir.js';
 import { escapeControl } from '../core/terminal.js';
 import { intFlag, str, type Parsed } from './args.js';
 
@@ -37,13 +37,8 @@ export function reportArgsFrom(p: Parsed): ReportArgs {
   };
 }
 
-/** A file path, or a directory holding `study.json` (the layout sweeps write). */
-export function resolveStorageFile(p: string): string {
-  const file = fs.existsSync(p) && fs.statSync(p).isDirectory() ? runDir(p).study : p;
-  // A study still being written may exist only as its journal (`.wal`) until the first snapshot.
-  if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`no storage file at ${file}; pass the study file (or the directory holding study.json)`);
-  return file;
-}
+/** A file path, or a directory holding `study.json` (the layout sweeps write); see src/core/run-dir.ts. */
+export const resolveStorageFile = existingStudyFile;
 
 export async function loadLeaderboard(args: ReportArgs): Promise<Leaderboard> {
   const file = resolveStorageFile(args.storage);
@@ -71,16 +66,42 @@ export function formatLeaderboard(lb: Leaderboard, width = 120): string {
     `study ${lb.study.name} (${lb.study.direction}, searcher ${lb.study.searcher}, seed ${lb.study.seed})`,
     `trials: ${s.trials}  complete ${s.states.complete}  pruned ${s.states.pruned}  failed ${s.states.failed}  running ${s.states.running}  waiting ${s.states.waiting}` +
       (s.wallTimeMs !== null ? `  wall ${(s.wallTimeMs / 1000).toFixed(1)} s` : ''),
-    s.best ? `best: #${s.best.number} value ${fmt(s.best.value)}` : 'best: none yet',
+    ...(lb.study.directions.length > 1 ? formatFront(lb, width).split('\n') : [s.best ? `best: #${s.best.number} value ${fmt(s.best.value)}` : 'best: none yet']),
     '',
     `${'rank'.padStart(4)} ${'#'.padStart(5)} ${'state'.padEnd(8)} ${'value'.padStart(11)} ${'secs'.padStart(7)}  params / reason`,
   ];
   for (const t of lb.trials) {
-    const detail = t.state === 'complete' ? JSON.stringify(t.params) : `${t.reason ?? t.error ?? ''} ${JSON.stringify(t.params)}`.trim();
+    const values = t.values && t.values.length > 1 ? `values [${t.values.map(fmt).join(', ')}] ` : '';
+    const violates = t.violated && t.violated.length > 0 ? `violates ${t.violated.join(', ')} ` : '';
+    const detail = t.state === 'complete' ? `${values}${violates}${JSON.stringify(t.params)}` : `${t.reason ?? t.error ?? ''} ${JSON.stringify(t.params)}`.trim();
     const row = `${String(t.rank ?? '-').padStart(4)} ${String(t.number).padStart(5)} ${t.state.padEnd(8)} ${fmt(t.value).padStart(11)} ${(t.durationMs === null ? '-' : (t.durationMs / 1000).toFixed(1)).padStart(7)}  ${detail}`;
     lines.push(row.length > width ? `${row.slice(0, width - 1)}…` : row);
   }
   // Names, params and reasons are user data: control characters must not reach the terminal, nor a newline forge a row.
+  return lines.map(escapeControl).join('\n');
+}
+
+/**
+ * The feasible Pareto front as a small table (one row per front trial, one column per objective), for `tunekit report` and the
+ * end of a sweep; for a single objective, the best trial. Names and params are user data: control characters are escaped.
+ */
+export function formatFront(lb: Leaderboard, width = 120): string {
+  const directions = lb.study.directions;
+  const names = lb.study.metrics ?? directions.map((_, i) => (directions.length > 1 ? `objective ${i + 1}` : 'value'));
+  const members = lb.summary.front.map((n) => lb.trials.find((t) => t.number === n)).filter((t) => t !== undefined);
+  const constraints = lb.study.constraints ? `; constraints: ${lb.study.constraints.join(', ')}` : '';
+  const goals = names.map((n, i) => `${directions[i]} ${n}`).join(', ');
+  if (members.length === 0) return escapeControl(`Pareto front: none yet (${goals}${constraints}${lb.study.constraints ? '; no feasible trial' : ''})`);
+  const cols = names.map((n) => Math.max(11, n.length));
+  const lines = [
+    `Pareto front: ${members.length} trial${members.length === 1 ? '' : 's'} (${goals}${constraints})`,
+    `${'#'.padStart(5)} ${names.map((n, i) => n.padStart(cols[i]!)).join(' ')}  params`,
+  ];
+  for (const t of members) {
+    const values = t.values ?? [t.value];
+    const row = `${String(t.number).padStart(5)} ${values.map((v, i) => fmt(v).padStart(cols[i]!)).join(' ')}  ${JSON.stringify(t.params)}`;
+    lines.push(row.length > width ? `${row.slice(0, width - 1)}…` : row);
+  }
   return lines.map(escapeControl).join('\n');
 }
 

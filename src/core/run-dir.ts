@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { OptionsError } from './errors.js';
 
 /** Paths of one run directory. */
 export interface RunDir {
@@ -54,4 +55,20 @@ export const RUN_DIR_NAMES = ['study.json', 'study.json.wal', 'study.json.bak', 
 export function isRunDir(dir: string): boolean {
   const d = runDir(dir);
   return fs.existsSync(d.sweep) || fs.existsSync(d.study) || fs.existsSync(`${d.study}.wal`) || fs.existsSync(d.storageRef);
+}
+
+/** The study file of `p`: `p` itself, or `<p>/study.json` when `p` is a directory (a run directory). Nothing is checked. */
+export function studyFileOf(p: string): string {
+  const abs = path.resolve(p);
+  return fs.existsSync(abs) && fs.statSync(abs).isDirectory() ? runDir(abs).study : abs;
+}
+
+/**
+ * Like {@link studyFileOf}, but the file (or, for a study still being written, its journal) must exist: an OptionsError says
+ * what to pass otherwise.
+ */
+export function existingStudyFile(p: string): string {
+  const file = studyFileOf(p);
+  if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`no storage file at ${file}; pass the study file (or the directory holding study.json)`);
+  return file;
 }

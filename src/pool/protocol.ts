@@ -183,6 +183,21 @@ export type FromDeviceChild =
   | { readonly type: 'done'; readonly id: number; readonly outcome: TrialOutcome }
   | { readonly type: 'fatal'; readonly message: string };
 
+// ---------------------------------------------------------------- worker side
+
+/**
+ * What trial code in a worker talks to (worker.ts's TaskChannel implements it; trainables.ts runs trainables against it).
+ * Declared here so that the two modules need not import each other.
+ */
+export interface WorkerChannel {
+  /** Aborted on a prune or abort decision. */
+  readonly signal: AbortSignal;
+  /** The decision the trial saw, if it was told to stop. */
+  readonly stopped: 'prune' | 'abort' | undefined;
+  request(request: Omit<ReportRequest, 'seq'> | Omit<AttrRequest, 'seq'> | Omit<StartedRequest, 'seq'>): Promise<Decision>;
+  report(step: number, value: number | Metrics, curve?: Metrics): Promise<Decision>;
+}
+
 // ---------------------------------------------------------------- guards
 
 function isObject(v: unknown): v is { [key: string]: unknown } {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { Dataset, EpochReport, TrialConfig } from '../../trials/types.js';
 import type { JsonValue, Metrics } from '../core/types.js';
 import type { JsonObject, ResultOutcome, SharedDataset, WorkerTask } from './protocol.js';
-import type { TaskChannel } from './worker.js';
+import type { WorkerChannel as TaskChannel } from './protocol.js';
 
 /**
  * The second argument of a user trainable, `export default async (config, ctx) => metrics`. The same fields as the context
@@ -109,8 +109,11 @@ export async function runBuiltin(task: WorkerTask, channel: TaskChannel): Promis
   const { epochSignals } = await import('../../trials/signals.js');
   const config = task.config as unknown as TrialConfig;
   const metric = task.objective.metric;
+  const wantsOnnx = (config.measure as { onnx?: unknown } | undefined)?.onnx === true;
   const run = await runTrial(config, data, {
     signal: channel.signal,
+    // ONNX figures come from the exporter (src/deploy), loaded only for trials that ask for them: it loads onnxruntime.
+    ...(wantsOnnx ? { onnx: (await import('../deploy/export/figures.js')).onnxFigures } : {}),
     ...(task.checkpointDir !== undefined ? { outDir: task.checkpointDir } : {}),
     ...(task.initFrom !== undefined ? { initFrom: task.initFrom, startEpoch: task.startEpoch ?? 0 } : {}),
     report: async (e) => {

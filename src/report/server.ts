@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { OptionsError, StudyNotFoundError, TunekitError } from '../core/errors.js';
-import { resolveStorageFile } from '../cli/report.js';
+import { existingStudyFile as resolveStorageFile } from '../core/run-dir.js';
 import { buildReportData, type ReportData } from './data.js';
 import { readStudy, withSweepPruner, type StudySource } from './source.js';
 import { renderReportHtml } from './html.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { OptionsError, StudyNotFoundError } from '../core/errors.js';
 import type { JsonValue, StudyRecord, TrialRecord } from '../core/types.js';
 import { FileStorage, openStorage, type Storage } from '../storage/index.js';
-import { resolveStorageFile } from '../cli/report.js';
+import { existingStudyFile as resolveStorageFile } from '../core/run-dir.js';
 import { runDir } from '../core/run-dir.js';
 import { buildReportData, type ReportData, type ReportDataOptions } from './data.js';
 

@@ -11,6 +11,7 @@
  * dense and the study can continue. The result is written as a fresh, cleanly closed version-2 snapshot; the old files are
  * kept as `<file>.damaged` / `<file>.wal.damaged`. Refuses to run while a live process holds the storage's lock.
  */
+import { studyFileOf } from '../core/run-dir.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import nodePath from 'node:path';
@@ -61,10 +62,7 @@ interface StudyRecords {
 }
 
 /** A file path, or a directory holding `study.json` (the layout `tunekit run` writes). */
-export function resolveStorageFile(p: string): string {
-  const abs = nodePath.resolve(p);
-  return fs.existsSync(abs) && fs.statSync(abs).isDirectory() ? nodePath.join(abs, 'study.json') : abs;
-}
+export const resolveStorageFile = studyFileOf;
 
 /** Rebuilds the storage at `path` (see the file comment). */
 export async function repairStorage(path: string, options: RepairOptions = {}): Promise<RepairReport> {

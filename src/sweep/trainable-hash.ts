@@ -11,7 +11,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { TrainableChangedError, TrainableError } from '../core/errors.js';
-import type { ResolvedSweep } from './spec.js';
+
+/** The part of a resolved sweep these checks read (structural, so that spec.ts can import this file without a cycle). */
+export interface WithTrainable {
+  readonly trainable: 'builtin' | { readonly module: string; readonly sha256?: string };
+}
 
 /**
  * The sha256 (lower-case hex) of the module file's bytes: the entry file only, not what it imports. Throws TrainableError
@@ -50,7 +54,7 @@ export interface TrainableCheck {
  * (`changed: true`) for the caller to warn about; to stop later resumes from asking again, store the sweep with
  * `trainable: { module, sha256: current }`.
  */
-export function checkTrainableUnchanged(stored: ResolvedSweep, allowChanged: boolean): TrainableCheck | undefined {
+export function checkTrainableUnchanged(stored: WithTrainable, allowChanged: boolean): TrainableCheck | undefined {
   if (stored.trainable === 'builtin') return undefined;
   const { module, sha256 } = stored.trainable;
   const current = hashTrainable(module);
@@ -61,7 +65,7 @@ export function checkTrainableUnchanged(stored: ResolvedSweep, allowChanged: boo
 }
 
 /** One line saying which program the sweep runs, for `tunekit run` / `resume` to print before starting. */
-export function formatTrainable(sweep: ResolvedSweep): string {
+export function formatTrainable(sweep: WithTrainable): string {
   if (sweep.trainable === 'builtin') return 'trainable: built-in (trials/ runTrial; params are TrialConfig fields)';
   const { module, sha256 } = sweep.trainable;
   return `trainable: ${module} (${sha256 ? `sha256 ${sha256.slice(0, 12)}` : 'no sha256 recorded'}; every trial imports and runs this file)`;

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadMnist, runTrial, useBackend } from '../../trials/index.js';
 import { validateMeasure } from '../../trials/measure.js';
+import { onnxFigures } from '../../src/deploy/export/figures.js';
 import type { Dataset, ModelConfig, TrialConfig } from '../../trials/types.js';
 
 const base: TrialConfig = { model: { type: 'mlp', units: [16] }, optimizer: { type: 'adam', lr: 1e-3 }, loss: 'crossentropy', epochs: 1, batchSize: 64, seed: 3 };
@@ -49,7 +50,7 @@ test('measure options are validated with the field named', () => {
 });
 
 test('onnx + int8: exporter sizes and onnxruntime latencies (int8 file smaller)', async () => {
-  const r = await runTrial({ ...base, model: { type: 'mlp', units: [64] } }, tiny, { measure: { onnx: true, int8: true, repeats: 3, budgetMs: 100 } });
+  const r = await runTrial({ ...base, model: { type: 'mlp', units: [64] } }, tiny, { measure: { onnx: true, int8: true, repeats: 3, budgetMs: 100 }, onnx: onnxFigures });
   const h = r.hardware!;
   for (const k of ['onnxBytes', 'onnxLatencyMs', 'onnxLatencyMs256', 'onnxInt8Bytes', 'onnxInt8LatencyMs', 'onnxInt8LatencyMs256']) {
     assert.ok(h[k]! > 0, `${k} = ${h[k]}`);
