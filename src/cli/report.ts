@@ -91,7 +91,7 @@ export function formatFront(lb: Leaderboard, width = 120): string {
   const members = lb.summary.front.map((n) => lb.trials.find((t) => t.number === n)).filter((t) => t !== undefined);
   const constraints = lb.study.constraints ? `; constraints: ${lb.study.constraints.join(', ')}` : '';
   const goals = names.map((n, i) => `${directions[i]} ${n}`).join(', ');
-  if (members.length === 0) return escapeControl(`Pareto front: none yet (${goals}${constraints}${lb.study.constraints ? '; no feasible trial' : ''})`);
+  if (lb.summary.front.length === 0) return escapeControl(`Pareto front: none yet (${goals}${constraints}${lb.study.constraints ? '; no feasible trial' : ''})`);
   const cols = names.map((n) => Math.max(11, n.length));
   const lines = [
     `Pareto front: ${members.length} trial${members.length === 1 ? '' : 's'} (${goals}${constraints})`,
@@ -102,6 +102,9 @@ export function formatFront(lb: Leaderboard, width = 120): string {
     const row = `${String(t.number).padStart(5)} ${values.map((v, i) => fmt(v).padStart(cols[i]!)).join(' ')}  ${JSON.stringify(t.params)}`;
     lines.push(row.length > width ? `${row.slice(0, width - 1)}…` : row);
   }
+  // `--top` may have cut front members from `trials`: their numbers are still listed.
+  const cut = lb.summary.front.filter((n) => !members.some((t) => t.number === n));
+  if (cut.length > 0) lines.push(`      and #${cut.join(', #')} (beyond --top)`);
   return lines.map(escapeControl).join('\n');
 }
 

@@ -10,6 +10,7 @@ import addFormatsModule from 'ajv-formats';
 import { createStudy } from '../../src/study/open.js';
 import { space } from '../../spaces/index.js';
 import type { Pruner } from '../../src/pruners/index.js';
+import { formatFront, formatLeaderboard } from '../../src/cli/report.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const schema = JSON.parse(fs.readFileSync(path.join(root, 'schema/leaderboard.schema.json'), 'utf8')) as object;
@@ -97,6 +98,11 @@ test('leaderboard v2: a constrained multi-objective study validates; front, rank
   // The two extremes of a front of 2+ have infinite crowding, written as null.
   if (front.length >= 2) assert.is(front.filter((t) => t.crowding === null).length >= 2, true);
   assert.not.ok(validate({ ...lb, trials: [{ ...lb.trials[0], paretoRank: -1 }] }));
+  const text = formatFront(lb);
+  assert.match(text, new RegExp(`^Pareto front: ${front.length} trials? \\(minimize loss, maximize acc; constraints: latencyMs <= 5\\)`));
+  const rows = text.split('\n').slice(2).map((l) => Number(l.trim().split(/\s+/)[0]));
+  assert.equal(rows, [...lb.summary.front]);
+  assert.match(formatLeaderboard(lb), /violates latencyMs <= 5/);
 });
 
 test('tunekit report prints the table and writes JSON that validates', async () => {
