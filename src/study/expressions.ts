@@ -15,7 +15,8 @@
  * So an expression can only compute a number from the values it is handed; it cannot reach mathjs's internals, JavaScript
  * objects or the process. Pure module: imports mathjs and the error classes only.
  */
-import { all, create, type MathNode } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { MathNode, MathJsInstance } from 'mathjs';
 import { OptionsError } from '../core/errors.js';
 
 /** Functions an expression may call (mathjs semantics: `log(x)` is natural, `log(x, base)` any base). */
@@ -28,20 +29,33 @@ const CONSTANTS = ['pi', 'e'] as const;
 const OPERATORS = new Set(['add', 'subtract', 'multiply', 'divide', 'pow', 'mod', 'unaryMinus', 'unaryPlus']);
 const COMPARISONS: { readonly [fn: string]: 'le' | 'ge' } = { smallerEq: 'le', smaller: 'le', largerEq: 'ge', larger: 'ge' };
 
-const math = create(all, { number: 'number', predictable: true });
-// Kept before the lock-down: the only way this module parses. The instance's own entry points are disabled below.
-const parse = math.parse;
-const disabled = (name: string) => () => {
-  throw new OptionsError(`function ${name} is disabled in tunekit expressions`);
-};
-math.import(
-  Object.fromEntries(
-    ['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'simplifyConstant', 'simplifyCore', 'derivative', 'compile', 'resolve', 'reviver', 'replacer', 'rationalize', 'parser', 'chain', 'help'].map(
-      (name) => [name, disabled(name)],
+/**
+ * The locked-down mathjs parser, built on the first compile: mathjs takes seconds to load, and `import 'tunekit'` must stay
+ * light for the studies (most of them) that never compile an expression. Loaded synchronously (mathjs ships CommonJS too)
+ * because sweep validation is synchronous.
+ */
+let parser: ((source: string) => MathNode) | undefined;
+
+function lockedParse(): (source: string) => MathNode {
+  if (parser) return parser;
+  const { all, create } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
+  const math: MathJsInstance = create(all, { number: 'number', predictable: true });
+  // Kept before the lock-down: the only way this module parses. The instance's own entry points are disabled below.
+  const parse = math.parse;
+  const disabled = (name: string) => () => {
+    throw new OptionsError(`function ${name} is disabled in tunekit expressions`);
+  };
+  math.import(
+    Object.fromEntries(
+      ['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'simplifyConstant', 'simplifyCore', 'derivative', 'compile', 'resolve', 'reviver', 'replacer', 'rationalize', 'parser', 'chain', 'help'].map(
+        (name) => [name, disabled(name)],
+      ),
     ),
-  ),
-  { override: true },
-);
+    { override: true },
+  );
+  parser = (source) => parse(source);
+  return parser;
+}
 
 /** What a compiled expression reads: metric values (e.g. a trial's final metrics) and the trial's params. */
 export type ExpressionInput = { readonly [name: string]: unknown };
@@ -59,7 +73,7 @@ function parseChecked(kind: Kind, source: string): MathNode {
   if (typeof source !== 'string' || source.trim() === '') throw new OptionsError(`${kind} must be a non-empty string such as "latencyMs <= 5", got ${JSON.stringify(source)}`);
   if (source.length > 1000) throw new OptionsError(`${kind} "${source.slice(0, 40)}..." is ${source.length} characters long; at most 1000 are allowed`);
   try {
-    return parse(source);
+    return lockedParse()(source);
   } catch (e) {
     const at = typeof (e as { char?: unknown }).char === 'number' ? ` at character ${(e as { char: number }).char}` : '';
     throw new OptionsError(`${kind} "${source}" has a syntax error${at}: ${(e as Error).message}`);
