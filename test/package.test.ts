@@ -44,7 +44,7 @@ test("the root entry loads neither TF.js, nor onnxruntime-node, nor piscina (the
     register('data:text/javascript,' + encodeURIComponent(hook), { parentURL: import.meta.url, data: { port: port2 }, transferList: [port2] });
     const root = await import('tunekit');
     await new Promise((r) => setTimeout(r, 100));
-    const heavy = (list) => list.filter((u) => /@tensorflow|onnxruntime|piscina|mathjs|echarts|node_modules\/pg\//.test(u));
+    const heavy = (list) => list.filter((u) => /@tensorflow|onnxruntime|piscina|mathjs|echarts|node_modules[/]pg[/]/.test(u));
     const before = heavy(seen);
     await import('tunekit/trials');
     await new Promise((r) => setTimeout(r, 100));
