@@ -2,6 +2,7 @@
  * What a worker thread runs for one trial: the built-in TF.js trainer (`runTrial` from trials/) or a user module's default
  * export. Loaded lazily by worker.ts, so a sweep of user modules never pays for importing TF.js.
  */
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Dataset, EpochReport, TrialConfig } from '../../trials/types.js';
 import type { JsonValue, Metrics } from '../core/types.js';
@@ -124,6 +125,11 @@ export async function runBuiltin(task: WorkerTask, channel: TaskChannel): Promis
       return decision === 'prune' ? 'stop' : 'continue';
     },
   });
+  // The trial's confusion matrix, feature maps and per-layer gradient norms, for the report's detail view.
+  if (task.checkpointDir !== undefined && run.stopReason !== 'aborted') {
+    const { writeTrialDiagnostics } = await import('../../trials/diagnostics-file.js');
+    writeTrialDiagnostics(path.dirname(task.checkpointDir), run, data.classNames);
+  }
   const best = run.history.find((h) => h.epoch === run.bestEpoch) ?? run.history[run.history.length - 1];
   const bestMetrics = best ? epochMetrics(best) : {};
   const test: Metrics = {};
