@@ -283,6 +283,10 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
       if (existing.direction !== direction) throw new StudyMismatchError(options.name, 'direction', existing.direction, direction);
       const stored = JSON.stringify(existing.directions ?? [existing.direction]);
       if (stored !== JSON.stringify(directions)) throw new StudyMismatchError(options.name, 'directions', stored, JSON.stringify(directions));
+      // A constrained study continued without its constraints would record every new trial as infeasible (and vice versa).
+      if ((existing.constraints === true) !== objectives.constraints) {
+        throw new StudyMismatchError(options.name, 'constraints', String(existing.constraints === true), String(objectives.constraints));
+      }
       // Canonical JSON: a storage may hand the space back with its keys in another order (PostgreSQL's jsonb does).
       if (canonical(existing.space) !== canonical(space.toJSON())) {
         throw new StudyMismatchError(options.name, 'space', JSON.stringify(existing.space), JSON.stringify(space.toJSON()));

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createStudy, loadStudy } from '../../src/study/open.js';
 import { space } from '../../spaces/index.js';
-import { OptionsError } from '../../src/core/errors.js';
+import { OptionsError, StudyMismatchError } from '../../src/core/errors.js';
 import type { PrunerSpec } from '../../src/pruners/index.js';
 import type { Metrics, TrialRecord } from '../../src/core/types.js';
 
@@ -180,6 +180,28 @@ test('bad objective options name the option', async () => {
       assert.match((e as Error).message, re);
     }
   }
+});
+
+test('continuing a stored study (loadIfExists) with other directions or without its constraints is a mismatch', async () => {
+  const file = path.join(tmp(), 'study.json');
+  const s = await createStudy({ name: 'mm', space: sp, storage: file, directions: ['minimize', 'maximize'], constraints: () => [0] });
+  await s.close();
+  const again = (o: object) => createStudy({ name: 'mm', space: sp, storage: file, loadIfExists: true, ...o });
+  for (const [o, re] of [
+    [{ directions: ['minimize', 'maximize'] }, /stored with constraints true, but false was given/],
+    [{ directions: ['minimize', 'minimize'], constraints: () => [0] }, /stored with directions \["minimize","maximize"\]/],
+  ] as const) {
+    try {
+      await again(o);
+      assert.unreachable(JSON.stringify(o));
+    } catch (e) {
+      assert.instance(e, StudyMismatchError);
+      assert.match((e as Error).message, re);
+    }
+  }
+  const ok = await again({ directions: ['minimize', 'maximize'], constraints: () => [0] });
+  assert.is(ok.record.constraints, true);
+  await ok.close();
 });
 
 test('resume: a reloaded multi-objective study (file storage) proposes what the uninterrupted one proposes', async () => {
