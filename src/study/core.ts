@@ -344,7 +344,7 @@ export class StudyCore<P = Params> {
   async report(number: number, step: number, value: number | Metrics): Promise<'continue' | 'prune'> {
     this.checkOpen();
     if (!Number.isInteger(step) || step < 0) throw new OptionsError(`\`step\` must be an integer >= 0, got ${step}`);
-    const v = this.#objectiveOf(value, 'report');
+    const { v, direction } = this.#reported(value);
     // A metrics object is stored whole with the step, so pruners (and resumed pruners) can read diagnostic signals.
     await this.#storage.reportIntermediate(this.name, number, step, v, typeof value === 'number' ? undefined : value);
     const already = this.#pruneReasons.get(number);
@@ -359,7 +359,7 @@ export class StudyCore<P = Params> {
       trial,
       step,
       trials,
-      direction: this.trainerObjective.direction,
+      direction,
       ...(typeof value === 'number' ? {} : { metrics: value }),
     });
     if (decision.action === 'prune') {
@@ -491,6 +491,30 @@ export class StudyCore<P = Params> {
   }
 
   /** Reads the objective value out of a number or a metrics object. */
+  /**
+   * A report's value and the direction pruners compare it in. A derived first objective (an expression of final metrics) is
+   * computed from the report when it holds every name the expression reads; otherwise (the built-in trainer learns
+   * paramCount and latency only after training) the report carries the trainer's metric, valLoss, minimised.
+   */
+  #reported(value: number | Metrics): { v: number; direction: Direction } {
+    const derive = this.#metric !== undefined ? this.#objectives.derived?.[this.#metric] : undefined;
+    if (derive && value !== null && typeof value === 'object') {
+      let v: number | undefined;
+      let why = '';
+      try {
+        v = derive(value);
+      } catch (e) {
+        why = describeThrown(e); // a name the expression reads is not in this report: fall back to the trainer's metric
+      }
+      if (typeof v === 'number') return { v, direction: this.direction };
+      const fallback = this.trainerObjective.metric;
+      if (typeof value[fallback] !== 'number') {
+        throw new OptionsError(`report(): the objective "${this.#metric}" cannot be computed from this report (${why}), and the report lacks "${fallback}", reported instead; report every metric the objective reads`);
+      }
+    }
+    return { v: this.#objectiveOf(value, 'report'), direction: this.trainerObjective.direction };
+  }
+
   #objectiveOf(value: number | Metrics, where: string): number {
     if (typeof value === 'number') return value;
     if (value === null || typeof value !== 'object') throw new OptionsError(`${where}() takes a number or a metrics object, got ${describeValue(value)}`);

@@ -204,6 +204,30 @@ test('continuing a stored study (loadIfExists) with other directions or without 
   await ok.close();
 });
 
+test('a derived objective: values from final metrics; reports carry it when computable, else valLoss', async () => {
+  const study = await createStudy({
+    name: 'derived', space: sp, seed: 1, direction: 'maximize', metric: 'score',
+    derivedMetrics: { score: (m) => {
+      if (m['acc'] === undefined || m['size'] === undefined) throw new Error('score needs acc and size');
+      return m['acc'] - 0.01 * Math.log10(m['size']);
+    } },
+  });
+  await study.optimize(async (_p, ctx) => {
+    await ctx.report(1, { acc: 0.5, size: 100 });
+    await ctx.report(2, { acc: 0.6, valLoss: 0.7 });
+    return { acc: 0.9, size: 1000 };
+  }, { trials: 1 });
+  const [t] = await study.trials();
+  assert.is(t!.state, 'complete', t!.error?.message);
+  assert.ok(Math.abs(t!.value! - 0.87) < 1e-12, 'the value is the derived metric of the final metrics');
+  assert.ok(Math.abs(t!.metrics!['score']! - 0.87) < 1e-12, 'stored with the metrics');
+  assert.equal(t!.intermediate.map((i) => +i.value.toFixed(12)), [0.48, 0.7]);
+  const u = await study.ask();
+  const err = await study.report(u.number, 1, { acc: 0.6 }).then(() => undefined, (e: unknown) => e);
+  assert.instance(err, OptionsError);
+  assert.match((err as Error).message, /cannot be computed from this report \(.*score needs acc and size\), and the report lacks "valLoss"/);
+});
+
 test('resume: a reloaded multi-objective study (file storage) proposes what the uninterrupted one proposes', async () => {
   const dir = tmp();
   for (const searcher of ['tpe', 'nsga2']) {
