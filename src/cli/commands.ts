@@ -117,9 +117,10 @@ export const DEMO: CommandDef = {
 export const EXPORT: CommandDef = {
   name: 'export',
   summary: 'export a trial (the best by default) to ONNX, verified against TF.js with onnxruntime-node',
-  args: [['[dir]', 'a run directory (with study.json) or a model directory (with model.json)']],
+  args: [['[dir]', 'a run directory (with study.json), a model directory (with model.json), or the PostgreSQL URL of a shared sweep']],
   options: [
     { flags: '--trial <best|n>', description: 'which trial of a run directory (default best)' },
+    { flags: '--study <name>', description: 'the study, when a PostgreSQL storage holds several' },
     { flags: '--onnx <file>', description: 'the ONNX file to write (default <dir>/model.onnx)' },
     { flags: '--out <file>', description: 'same as --onnx' },
     { flags: '--quantize <mode>', description: 'int8 (dynamic) or int8-static (calibrated on --data)' },

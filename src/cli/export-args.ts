@@ -13,6 +13,8 @@ export interface ExportArgs {
   readonly model: string;
   /** In a run directory: which trial's checkpoint, 'best' (default) or a trial number. */
   readonly trial?: 'best' | number;
+  /** The study, when the storage (a PostgreSQL URL) holds several. */
+  readonly study?: string;
   readonly out?: string;
   readonly quantize?: 'int8' | 'int8-static';
   readonly int8Form?: 'integer' | 'qdq';
@@ -78,6 +80,7 @@ export function exportArgsFrom(p: Parsed): ExportArgs {
   const args: ExportArgs = {
     model: positionals[0]!,
     ...(trial !== undefined ? { trial } : {}),
+    ...(v('study') !== undefined ? { study: v('study') as string } : {}),
     out: v('onnx') ?? v('out'),
     quantize: oneOf('quantize', v('quantize'), ['int8', 'int8-static'] as const),
     int8Form: oneOf('int8-form', v('int8-form'), ['integer', 'qdq'] as const),

@@ -8,7 +8,9 @@
  * so the verification samples come from the same test split the trial reported; without `--data` the parity check runs on
  * seeded random inputs (no accuracy), and int8-static needs data for calibration.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isPostgresUrl } from '../storage/url.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -28,7 +30,8 @@ import type { ExportArgs } from './export-args.js';
  * Resolves the positional directory to a checkpoint: itself when it holds model.json, else a run directory's
  * `trials/<n>/` for the best complete trial (or `--trial N`). Returns the trial's params too, stored as metadata.
  */
-export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'best'): Promise<{ modelDir: string; trial?: number; params?: string; seed?: number }> {
+export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'best', study?: string): Promise<{ modelDir: string; trial?: number; params?: string; seed?: number }> {
+  if (isPostgresUrl(dir)) return sharedCheckpoint(dir, trial, study);
   if (existsSync(join(dir, 'model.json'))) {
     if (trial !== 'best') throw new OptionsError(`--trial is for run directories; ${dir} is a model directory (it holds model.json)`);
     return { modelDir: dir };
@@ -156,7 +159,7 @@ export function formatExportReport(r: ExportReport): string[] {
 export async function exportCommand(args: ExportArgs, out: (line: string) => void): Promise<ExportReport> {
   const backend = args.backend ?? 'wasm';
   await useBackend(backend);
-  const source = await resolveCheckpoint(args.model, args.trial ?? 'best');
+  const source = await resolveCheckpoint(args.model, args.trial ?? 'best', args.study);
   // A run directory's trials were evaluated on splits made with the study seed: verify on that same test split (no leakage).
   const data = await loadData(args.seed === undefined && source.seed !== undefined ? { ...args, seed: source.seed } : args);
   if (args.quantize === 'int8-static' && !data) throw new OptionsError('--quantize int8-static calibrates on data: pass --data mnist or --data FILE --target COL');
@@ -203,5 +206,44 @@ export async function exportCommand(args: ExportArgs, out: (line: string) => voi
   } finally {
     if (model !== loaded) model.dispose();
     loaded.dispose();
+  }
+}
+
+/**
+ * A checkpoint of a study kept in PostgreSQL (`tunekit run --storage`): the trial's model comes from the artifact store that
+ * every machine of the sweep uploads to, into a temporary directory, so `tunekit export` works from any machine.
+ */
+async function sharedCheckpoint(url: string, trial: 'best' | number, study: string | undefined): Promise<{ modelDir: string; trial: number; params: string; seed: number }> {
+  const { openStorage, openArtifactStore, redactUrl } = await import('../storage/index.js');
+  const storage = await openStorage(url);
+  let number: number;
+  let params: string;
+  let seed: number;
+  let name: string;
+  try {
+    const names = await storage.listStudies();
+    name = study ?? (names.length === 1 ? (names[0] as string) : '');
+    if (!name) throw new OptionsError(`${redactUrl(url)} holds ${names.length} studies (${names.join(', ')}); pick one with --study NAME`);
+    const record = await storage.getStudy(name);
+    if (!record) throw new OptionsError(`${redactUrl(url)} holds no study "${name}" (it has ${names.join(', ') || 'none'})`);
+    const trials = await storage.getTrials(name);
+    const best = buildLeaderboard(record, trials).summary.best;
+    if (trial === 'best' && !best) throw new OptionsError(`study "${name}" has no complete trial yet, so there is no best model to export`);
+    number = trial === 'best' ? (best as { number: number }).number : trial;
+    if (!trials[number]) throw new OptionsError(`study "${name}" has no trial ${number} (it has ${trials.length})`);
+    params = JSON.stringify(trials[number]!.params);
+    seed = record.seed;
+  } finally {
+    await storage.close();
+  }
+  const store = await openArtifactStore(url);
+  try {
+    const modelDir = mkdtempSync(join(tmpdir(), 'tunekit-export-'));
+    if (!(await store.get(`${name}/${number}`, modelDir))) {
+      throw new OptionsError(`trial ${number} of "${name}" has no checkpoint in the artifact store of ${redactUrl(url)} (it may have been pruned or failed before saving one)`);
+    }
+    return { modelDir, trial: number, params, seed };
+  } finally {
+    await store.close();
   }
 }

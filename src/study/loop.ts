@@ -63,6 +63,11 @@ export interface LoopOptions {
   readonly killSignal?: AbortSignal;
   /** After a graceful stop, how long running trials get to end before they are killed (default 10,000 ms). */
   readonly stopGraceMs?: number;
+  /**
+   * Awaited before a trial is handed to the executor, e.g. to fetch the checkpoint a promoted trial continues from out of an
+   * artifact store shared by every machine.
+   */
+  readonly beforeTrial?: (trial: { readonly number: number; readonly continueFrom?: number }) => Promise<void>;
   readonly onTrialStarted?: (event: TrialStartEvent) => void;
   readonly onReport?: (event: TrialReportEvent) => void;
   /** A running trial was recorded interrupted (a retry with the same params is enqueued). */
@@ -81,7 +86,7 @@ export interface OptimizeResult {
 
 /** The loop option names, for the callers' unknown-option checks. */
 export const LOOP_KEYS = [
-  'trials', 'timeoutMs', 'trialTimeoutMs', 'maxConsecutiveFailures', 'signal', 'killSignal', 'stopGraceMs',
+  'trials', 'timeoutMs', 'trialTimeoutMs', 'maxConsecutiveFailures', 'signal', 'killSignal', 'stopGraceMs', 'beforeTrial',
   'onTrialStarted', 'onReport', 'onTrialInterrupted', 'onTrialFinished',
 ] as const;
 
@@ -213,6 +218,7 @@ export async function runLoop<P>(
       setUserAttr: (key, value) => core.setTrialUserAttr(number, key, value),
     };
     const continueFromBudget = asked.continueFrom !== undefined ? (await core.trial(asked.continueFrom))?.budget : undefined;
+    await o.beforeTrial?.(asked.continueFrom !== undefined ? { number, continueFrom: asked.continueFrom } : { number });
     handle = executor.run({ ...asked, ...(continueFromBudget !== undefined ? { continueFromBudget } : {}) }, slot, channel);
     running.set(number, handle);
     // Shared storages: the trial heartbeats while it runs; if another process declared it stale (this one was paused or cut

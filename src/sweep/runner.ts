@@ -15,6 +15,7 @@ import { writeJsonAtomic } from '../core/json-file.js';
 import type { Leaderboard } from '../report/leaderboard.js';
 import type { JsonValue, TrialRecord } from '../core/types.js';
 import { runDir } from '../core/run-dir.js';
+import { openArtifactStore, type ArtifactStore } from '../storage/index.js';
 import { safeSink } from '../core/terminal.js';
 import type { Dataset } from '../../trials/types.js';
 import { startUtilisation, type Utilisation } from './utilisation.js';
@@ -98,6 +99,7 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
   }, options.prebuilt ?? {});
   let progress: Progress | undefined;
   let dashboard: { close(): Promise<void> } | undefined;
+  let artifacts: ArtifactStore | undefined;
   try {
     // Written once the study (and its single-writer lock) is ours, so a second `run` on a busy directory changes nothing.
     writeJsonAtomic(layout.sweep, sweep);
@@ -106,6 +108,10 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
       writeJsonAtomic(layout.storageRef, { storage: redactUrl(options.storage), study: sweep.name });
     }
     if (options.dashboard) dashboard = await startSweepDashboard(options.storage ?? dir, sweep.name, options.dashboard);
+    // A study shared by machines keeps its checkpoints where every machine reaches them (promotions, export).
+    if (options.storage !== undefined) artifacts = await openArtifactStore(options.storage);
+    const store = artifacts;
+    const key = (n: number) => `${sweep.name}/${n}`;
     const trials = await study.trials();
     const already = trials.filter(countsTowardBudget).length;
     const output = new SweepOutput(dir, { keep: sweep.keepCheckpoints, direction: sweep.objective.direction, leaderboard: () => study.leaderboard() });
@@ -141,6 +147,14 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.killSignal ? { killSignal: options.killSignal } : {}),
       checkpointDir: (n) => checkpointDir(dir, n),
+      ...(store
+        ? {
+            beforeTrial: async ({ continueFrom }: { readonly continueFrom?: number }) => {
+              const local = continueFrom !== undefined ? checkpointDir(dir, continueFrom) : undefined;
+              if (local !== undefined && continueFrom !== undefined && !hasFiles(local)) await store.get(key(continueFrom), local);
+            },
+          }
+        : {}),
       onTrialStarted: (e) => {
         output.started(e);
         p.started(e);
@@ -154,6 +168,8 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
         p.interrupted(n, e.slot);
       },
       onTrialFinished: async (t: TrialRecord, e) => {
+        const ckpt = checkpointDir(dir, t.number);
+        if (store && hasFiles(ckpt)) await store.put(key(t.number), ckpt);
         await output.finished(t);
         p.finished(t, e.slot);
       },
@@ -163,6 +179,7 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
   } finally {
     progress?.stop();
     await dashboard?.close().catch(() => undefined);
+    await artifacts?.close().catch(() => undefined);
     await study.close();
   }
 }
@@ -180,5 +197,14 @@ async function startSweepDashboard(source: string, study: string, o: { readonly 
   } catch (error) {
     o.log(`dashboard: not started (${(error as Error).message})`);
     return undefined;
+  }
+}
+
+/** A checkpoint directory that holds something (what a trainable saved there). */
+function hasFiles(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).length > 0;
+  } catch {
+    return false;
   }
 }

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStorage } from '../../src/storage/index.js';
+import { openArtifactStore, openStorage } from '../../src/storage/index.js';
 import { countsTowardBudget } from '../../src/study/optimize.js';
 import type { TrialRecord } from '../../src/index.js';
 import { freshDatabase, startServer } from '../helpers/postgres.js';
@@ -112,6 +112,13 @@ test('controller + 3 workers on PostgreSQL survive SIGKILL, SIGSTOP/SIGCONT and 
       assert.is(retries.length, 1, `trial ${t.number} retried ${retries.length} times`);
       assert.ok(retries[0]!.state !== 'failed' || retries[0]!.reason?.startsWith('stale:'), 'the retry ran');
       assert.equal(retries[0]!.params, t.params);
+    }
+    // Checkpoints went to the artifact store shared by every machine (promotions and `tunekit export` from anywhere).
+    const store = await openArtifactStore(url);
+    try {
+      for (const t of trials.filter((x) => x.state === 'complete')) assert.ok(await store.has(`${name}/${t.number}`), `no checkpoint of trial ${t.number} in the store`);
+    } finally {
+      await store.close();
     }
   } finally {
     server.destroy();
