@@ -156,7 +156,15 @@ export class StudyCore<P = Params> {
     const names = parts.metrics ?? parts.record.metrics ?? (parts.metric !== undefined && directions.length === 1 ? [parts.metric] : undefined);
     // Reports stay single-valued: the first objective (its metric, unless the study names another one for reports).
     this.#metric = parts.metric ?? names?.[0];
-    this.#objectives = new ObjectiveReader<P>(directions, names, parts.derivedMetrics, parts.constraints, parts.record.constraints === true);
+    this.#objectives = new ObjectiveReader<P>({
+      studyName: parts.record.name,
+      directions,
+      names,
+      reportMetric: this.#metric,
+      derived: parts.derivedMetrics,
+      constraintsFn: parts.constraints,
+      constrained: parts.record.constraints === true,
+    });
     this.space = parts.space;
     this.heartbeatIntervalMs = parts.heartbeatIntervalMs ?? 10_000;
     this.gracePeriodMs = parts.gracePeriodMs ?? 3 * this.heartbeatIntervalMs;
@@ -203,14 +211,9 @@ export class StudyCore<P = Params> {
   get bestTrials(): readonly TrialRecord[] {
     return this.#objectives.count > 1 ? this.#objectives.best(this.#complete) : this.#best ? [this.#best] : [];
   }
-  /**
-   * The metric and direction a trainer reports each epoch and picks its best epoch by: the report metric in the first
-   * objective's direction; `valLoss` (minimised) when the first objective is derived from final metrics only.
-   */
+  /** The metric and direction a trainer reports each epoch and picks its best epoch by (see ObjectiveReader). */
   get trainerObjective(): { readonly metric: string; readonly direction: Direction } {
-    const metric = this.#metric;
-    if (metric !== undefined && !(this.#objectives.derived && metric in this.#objectives.derived)) return { metric, direction: this.direction };
-    return { metric: 'valLoss', direction: metric === undefined ? this.direction : 'minimize' };
+    return this.#objectives.trainerObjective;
   }
 
   /** Every stored trial in number order, optionally only some states. Read-only records. */
@@ -344,7 +347,7 @@ export class StudyCore<P = Params> {
   async report(number: number, step: number, value: number | Metrics): Promise<'continue' | 'prune'> {
     this.checkOpen();
     if (!Number.isInteger(step) || step < 0) throw new OptionsError(`\`step\` must be an integer >= 0, got ${step}`);
-    const { v, direction } = this.#reported(value);
+    const { v, direction } = this.#objectives.reported(value);
     // A metrics object is stored whole with the step, so pruners (and resumed pruners) can read diagnostic signals.
     await this.#storage.reportIntermediate(this.name, number, step, v, typeof value === 'number' ? undefined : value);
     const already = this.#pruneReasons.get(number);
@@ -490,73 +493,13 @@ export class StudyCore<P = Params> {
     if (!this.#best || better(this.direction, t.value, this.#best.value as number)) this.#best = t;
   }
 
-  /** Reads the objective value out of a number or a metrics object. */
   /**
-   * A report's value and the direction pruners compare it in. A derived first objective (an expression of final metrics) is
-   * computed from the report when it holds every name the expression reads; otherwise (the built-in trainer learns
-   * paramCount and latency only after training) the report carries the trainer's metric, valLoss, minimised.
-   */
-  #reported(value: number | Metrics): { v: number; direction: Direction } {
-    const derive = this.#metric !== undefined ? this.#objectives.derived?.[this.#metric] : undefined;
-    if (derive && value !== null && typeof value === 'object') {
-      let v: number | undefined;
-      let why = '';
-      try {
-        v = derive(value);
-      } catch (e) {
-        why = describeThrown(e); // a name the expression reads is not in this report: fall back to the trainer's metric
-      }
-      if (typeof v === 'number') return { v, direction: this.direction };
-      const fallback = this.trainerObjective.metric;
-      if (typeof value[fallback] !== 'number') {
-        throw new OptionsError(`report(): the objective "${this.#metric}" cannot be computed from this report (${why}), and the report lacks "${fallback}", reported instead; report every metric the objective reads`);
-      }
-    }
-    return { v: this.#objectiveOf(value, 'report'), direction: this.trainerObjective.direction };
-  }
-
-  #objectiveOf(value: number | Metrics, where: string): number {
-    if (typeof value === 'number') return value;
-    if (value === null || typeof value !== 'object') throw new OptionsError(`${where}() takes a number or a metrics object, got ${describeValue(value)}`);
-    if (this.#metric === undefined) {
-      throw new OptionsError(`${where}() got a metrics object but study "${this.name}" has no \`metric\`; pass createStudy({ metric: '<name>' }) to say which one is the objective`);
-    }
-    // A derived first objective is known only from final metrics: reports carry the trainer's metric (valLoss) instead.
-    const name = this.trainerObjective.metric;
-    const v = value[name];
-    if (typeof v === 'number') return v;
-    if (v !== undefined) throw new OptionsError(`${where}(): the objective metric "${name}" must be a number, got ${describeValue(v)}`);
-    throw new OptionsError(`${where}(): metrics lack the objective metric "${name}" (got keys: ${Object.keys(value).join(', ') || 'none'})`);
-  }
-
-  /**
-   * Turns what an objective or a trainable returned into a tell() outcome: a number, `{ value, metrics }`, or a metrics object
-   * holding the study's `metric`. Anything else fails the trial with a message saying the fix; a metrics object without the
-   * objective metric throws OptionsError (the loop fails the trial with it).
+   * Turns what an objective or a trainable returned into a tell() outcome: a number, an array (one value per objective),
+   * `{ value | values, metrics }`, or a metrics object holding the objective metric(s). Anything else fails the trial with a
+   * message saying the fix; a metrics object without an objective metric throws OptionsError (the loop fails the trial).
    */
   interpretResult(result: unknown, what: 'objective' | 'trainable'): TellOutcome {
-    const r = result as { value?: unknown; metrics?: Metrics } | null;
-    // A trainable's `{ value, metrics }` (the built-in trainer's) carries the report metric's value: objectives read from
-    // metrics (several, or derived ones) are taken from the metrics instead.
-    const fromMetrics = r !== null && typeof r === 'object' && !Array.isArray(r) && r.metrics !== undefined && !('values' in r) && this.#readsMetrics();
-    const outcome = this.#objectives.interpret(fromMetrics ? r.metrics : result, what);
-    if (outcome) return outcome as TellOutcome;
-    const m = this.#objectives.count;
-    return {
-      state: 'failed',
-      error: new OptionsError(
-        m > 1
-          ? `the ${what} returned ${describeValue(result)}; return an array of ${m} numbers, { values, metrics }, or a metrics object holding the objective metrics of createStudy({ metrics })`
-          : `the ${what} returned ${describeValue(result)}; return a number, { value, metrics }, or a metrics object holding the ` +
-              'objective metric of createStudy({ metric })',
-      ),
-    };
-  }
-
-  /** True when the objective values come from metrics objects rather than the trainer's single `value`. */
-  #readsMetrics(): boolean {
-    const names = this.#objectives.names;
-    return names !== undefined && (names.length > 1 || names[0] !== this.#metric || (this.#objectives.derived !== undefined && names.some((n) => n in this.#objectives.derived!)));
+    return this.#objectives.interpretResult(result, what) as TellOutcome;
   }
 
   /** Flushes and releases the storage if the study opened it itself (from a path). */

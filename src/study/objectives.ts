@@ -85,17 +85,39 @@ export interface CompleteOutcome {
   readonly constraints?: readonly number[];
 }
 
-/** How one study reads objective values; built once by StudyCore. */
+/** What an {@link ObjectiveReader} is built from (StudyCore's parts and record). */
+export interface ObjectiveReaderInit<P> {
+  readonly studyName: string;
+  readonly directions: readonly Direction[];
+  /** Metric names of the objectives (length = directions), when the study reads them from metrics objects. */
+  readonly names: readonly string[] | undefined;
+  /** The metric reports carry (createStudy's `metric`, else the first objective's). */
+  readonly reportMetric: string | undefined;
+  readonly derived: DerivedMetrics | undefined;
+  readonly constraintsFn: ConstraintsFunction<P> | undefined;
+  /** True when the study has constraints (record.constraints): finished trials are ranked feasible first. */
+  readonly constrained: boolean;
+}
+
+/** How one study reads objective values (from reports, results and tells); built once by StudyCore. */
 export class ObjectiveReader<P = Params> {
-  constructor(
-    readonly directions: readonly Direction[],
-    /** Metric names of the objectives (length = directions), when the study reads them from metrics objects. */
-    readonly names: readonly string[] | undefined,
-    readonly derived: DerivedMetrics | undefined,
-    readonly constraintsFn: ConstraintsFunction<P> | undefined,
-    /** True when the study has constraints (record.constraints): finished trials are ranked feasible first. */
-    readonly constrained: boolean,
-  ) {}
+  readonly studyName: string;
+  readonly directions: readonly Direction[];
+  readonly names: readonly string[] | undefined;
+  readonly reportMetric: string | undefined;
+  readonly derived: DerivedMetrics | undefined;
+  readonly constraintsFn: ConstraintsFunction<P> | undefined;
+  readonly constrained: boolean;
+
+  constructor(init: ObjectiveReaderInit<P>) {
+    this.studyName = init.studyName;
+    this.directions = init.directions;
+    this.names = init.names;
+    this.reportMetric = init.reportMetric;
+    this.derived = init.derived;
+    this.constraintsFn = init.constraintsFn;
+    this.constrained = init.constrained;
+  }
 
   get count(): number {
     return this.directions.length;
@@ -189,6 +211,84 @@ export class ObjectiveReader<P = Params> {
       ...metrics,
       ...(constraints !== undefined ? { constraints: [...constraints] } : {}),
     };
+  }
+
+  /**
+   * The metric and direction a trainer reports each epoch and picks its best epoch by: the report metric in the first
+   * objective's direction; `valLoss` (minimised) when the first objective is derived from final metrics only.
+   */
+  get trainerObjective(): { readonly metric: string; readonly direction: Direction } {
+    const metric = this.reportMetric;
+    if (metric !== undefined && !(this.derived && metric in this.derived)) return { metric, direction: this.directions[0]! };
+    return { metric: 'valLoss', direction: metric === undefined ? this.directions[0]! : 'minimize' };
+  }
+
+  /**
+   * A report's value and the direction pruners compare it in. A derived first objective (an expression of final metrics) is
+   * computed from the report when it holds every name the expression reads; otherwise (the built-in trainer learns
+   * paramCount and latency only after training) the report carries the trainer's metric, valLoss, minimised.
+   */
+  reported(value: number | Metrics): { readonly v: number; readonly direction: Direction } {
+    const derive = this.reportMetric !== undefined ? this.derived?.[this.reportMetric] : undefined;
+    if (derive && value !== null && typeof value === 'object') {
+      let v: number | undefined;
+      let why = '';
+      try {
+        v = derive(value);
+      } catch (e) {
+        why = describeThrown(e); // a name the expression reads is not in this report: fall back to the trainer's metric
+      }
+      if (typeof v === 'number') return { v, direction: this.directions[0]! };
+      const fallback = this.trainerObjective.metric;
+      if (typeof value[fallback] !== 'number') {
+        throw new OptionsError(`report(): the objective "${String(this.reportMetric)}" cannot be computed from this report (${why}), and the report lacks "${fallback}", reported instead; report every metric the objective reads`);
+      }
+    }
+    return { v: this.#reportValue(value), direction: this.trainerObjective.direction };
+  }
+
+  /** Reads the report metric's value out of a number or a metrics object. */
+  #reportValue(value: number | Metrics): number {
+    if (typeof value === 'number') return value;
+    if (value === null || typeof value !== 'object') throw new OptionsError(`report() takes a number or a metrics object, got ${describeValue(value)}`);
+    if (this.reportMetric === undefined) {
+      throw new OptionsError(`report() got a metrics object but study "${this.studyName}" has no \`metric\`; pass createStudy({ metric: '<name>' }) to say which one is the objective`);
+    }
+    const name = this.trainerObjective.metric;
+    const v = value[name];
+    if (typeof v === 'number') return v;
+    if (v !== undefined) throw new OptionsError(`report(): the objective metric "${name}" must be a number, got ${describeValue(v)}`);
+    throw new OptionsError(`report(): metrics lack the objective metric "${name}" (got keys: ${Object.keys(value).join(', ') || 'none'})`);
+  }
+
+  /**
+   * What an objective or a trainable returned, as a complete outcome, or a failure whose message says the fix. A
+   * trainable's `{ value, metrics }` (the built-in trainer's) carries the report metric's value: objectives read from metrics
+   * (several, or derived ones) are taken from the metrics instead. Throws OptionsError for a metrics object without an
+   * objective metric (the loop fails the trial with it).
+   */
+  interpretResult(result: unknown, what: string): CompleteOutcome | { readonly state: 'failed'; readonly error: unknown } {
+    const r = result as { value?: unknown; metrics?: Metrics } | null;
+    const fromMetrics = r !== null && typeof r === 'object' && !Array.isArray(r) && r.metrics !== undefined && !('values' in r) && this.#readsMetrics();
+    const outcome = this.interpret(fromMetrics ? r.metrics : result, what);
+    if (outcome) return outcome;
+    const m = this.count;
+    return {
+      state: 'failed',
+      error: new OptionsError(
+        m > 1
+          ? `the ${what} returned ${describeValue(result)}; return an array of ${m} numbers, { values, metrics }, or a metrics object holding the objective metrics of createStudy({ metrics })`
+          : `the ${what} returned ${describeValue(result)}; return a number, { value, metrics }, or a metrics object holding the ` +
+              'objective metric of createStudy({ metric })',
+      ),
+    };
+  }
+
+  /** True when the objective values come from metrics objects rather than the trainer's single `value`. */
+  #readsMetrics(): boolean {
+    const names = this.names;
+    const derived = this.derived;
+    return names !== undefined && (names.length > 1 || names[0] !== this.reportMetric || (derived !== undefined && names.some((n) => n in derived)));
   }
 
   /** True when the trial satisfies every constraint (always, for an unconstrained study). */

@@ -100,7 +100,7 @@ test('a constrained study never reports an infeasible best while a feasible tria
     onTrialFinished: (t) => {
       if (t.constraints![0]! <= 0) seenFeasible = true;
       const best = study.best;
-      if (seenFeasible) assert.ok(best && best.constraints![0]! <= 0, `best #${best?.number} is infeasible`);
+      if (seenFeasible) assert.ok(best && best.constraints![0]! <= 0, `best #${String(best?.number)} is infeasible`);
       else assert.is(best, undefined);
     },
   });
