@@ -178,7 +178,10 @@ export function maximizeAcquisition(
   let bestValue = -Infinity;
   for (const x0 of starts) {
     const { x, value } = refine(space, layout, post, acq, x0, opts.taken);
-    if (value > bestValue) (best = x), (bestValue = value);
+    if (value > bestValue) {
+      best = x;
+      bestValue = value;
+    }
   }
   return best;
 }
@@ -232,7 +235,10 @@ function refine(
         for (let k = 0; k < free.length; k++) y[free[k]!] = res.x[k]!;
         canonicalize(space, layout, y, 0, active);
         const v = score(post, acq, y, mean, variance);
-        if (v > value && !taken.has(pointKey(y))) (x = y), (value = v);
+        if (v > value && !taken.has(pointKey(y))) {
+          x = y;
+          value = v;
+        }
       }
     }
     if (layout.allContinuous) break;
@@ -241,7 +247,11 @@ function refine(
     const tryMove = (y: Float64Array): void => {
       canonicalize(space, layout, y, 0);
       const v = score(post, acq, y, mean, variance);
-      if (v > value && !taken.has(pointKey(y))) (x = y), (value = v), (improved = true);
+      if (v > value && !taken.has(pointKey(y))) {
+        x = y;
+        value = v;
+        improved = true;
+      }
     };
     for (const { index, levels } of layout.ordinal) {
       if (active[index] !== 1) continue;

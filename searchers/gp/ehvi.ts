@@ -198,7 +198,10 @@ export function createGpEhviSearcher(init: SearcherInit, options: SearcherOption
         const all = stdLoss[j]!;
         let lo = Infinity;
         let hi = -Infinity;
-        for (const v of all) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+        for (const v of all) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
         const nadir = nadirSet.length ? Math.max(...nadirSet.map((l) => l[j]!)) : hi;
         return nadir + REF_MARGIN * (hi - lo) + 1e-6;
       });
@@ -265,13 +268,19 @@ function makeScorer(objModels: readonly GpPosterior[], conModels: readonly { pos
     const sd = Array.from({ length: m }, () => new Float64Array(count));
     objModels.forEach((post, j) => {
       post.predict(xs, count, mean, vr);
-      for (let q = 0; q < count; q++) (mu[j]![q] = -mean[q]!), (sd[j]![q] = Math.sqrt(vr[q]!));
+      for (let q = 0; q < count; q++) {
+        mu[j]![q] = -mean[q]!;
+        sd[j]![q] = Math.sqrt(vr[q]!);
+      }
     });
     const a = new Float64Array(m);
     const b = new Float64Array(m);
     const scratch = new Float64Array(boxes.grids.reduce((s, g) => s + g.length, 0));
     for (let q = 0; q < count; q++) {
-      for (let j = 0; j < m; j++) (a[j] = mu[j]![q]!), (b[j] = sd[j]![q]!);
+      for (let j = 0; j < m; j++) {
+        a[j] = mu[j]![q]!;
+        b[j] = sd[j]![q]!;
+      }
       out[q] = out[q]! + Math.log(Math.max(expectedHvi(boxes, a, b, scratch), 1e-300));
     }
   };
@@ -352,7 +361,10 @@ function search(space: SearchSpace, layout: CubeLayout, score: Scorer, o: Search
       score(ys, batch, yv);
       for (let b = 0; b < batch; b++) {
         const y = ys.slice(b * d, b * d + d);
-        if (yv[b]! > s.v && !o.taken.has(pointKey(y))) (s.x = y), (s.v = yv[b]!);
+        if (yv[b]! > s.v && !o.taken.has(pointKey(y))) {
+          s.x = y;
+          s.v = yv[b]!;
+        }
       }
     }
   }

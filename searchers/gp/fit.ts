@@ -37,9 +37,14 @@ export function lengthScalePrior(d: number): { l0: number; weight: number } {
 function bounds(d: number): { lo: Float64Array; hi: Float64Array } {
   const lo = new Float64Array(d + 2);
   const hi = new Float64Array(d + 2);
-  for (let k = 0; k < d; k++) (lo[k] = Math.log(0.01)), (hi[k] = Math.log(100));
-  (lo[d] = Math.log(0.01)), (hi[d] = Math.log(100));
-  (lo[d + 1] = Math.log(MIN_NOISE)), (hi[d + 1] = Math.log(1));
+  for (let k = 0; k < d; k++) {
+    lo[k] = Math.log(0.01);
+    hi[k] = Math.log(100);
+  }
+  lo[d] = Math.log(0.01);
+  hi[d] = Math.log(100);
+  lo[d + 1] = Math.log(MIN_NOISE);
+  hi[d + 1] = Math.log(1);
   return { lo, hi };
 }
 
@@ -120,7 +125,10 @@ class NegLogPosterior {
     cholSolve(k, n, alpha);
     let su = 0;
     let sa = 0;
-    for (let i = 0; i < n; i++) (su += u[i]!), (sa += alpha[i]!);
+    for (let i = 0; i < n; i++) {
+      su += u[i]!;
+      sa += alpha[i]!;
+    }
     const m = sa / su;
     let fit = 0;
     for (let i = 0; i < n; i++) {
@@ -263,7 +271,10 @@ export class GpPosterior {
       const a = cholSolve(this.l, n, Float64Array.from(y));
       let su = 0;
       let sa = 0;
-      for (let i = 0; i < n; i++) (su += u[i]!), (sa += a[i]!);
+      for (let i = 0; i < n; i++) {
+        su += u[i]!;
+        sa += a[i]!;
+      }
       constantMean = sa / su;
     }
     this.constantMean = constantMean;

@@ -149,7 +149,11 @@ export function minimizeBox(
     g.set(gn);
     f = fn;
     if (sy > 1e-12) {
-      if (ss.length === m) ss.shift(), ys.shift(), rho.shift();
+      if (ss.length === m) {
+        ss.shift();
+        ys.shift();
+        rho.shift();
+      }
       ss.push(s);
       ys.push(y);
       rho.push(1 / sy);
