@@ -175,7 +175,7 @@ export async function exportCommand(args: ExportArgs, out: (line: string) => voi
     if (data) {
       const want = loaded.inputs[0]!.shape.slice(1).join('x');
       if (want !== data.inputShape.join('x')) {
-        throw new OptionsError(`the model takes inputs of shape [${want.replaceAll('x', ', ')}] but --data ${args.data} has [${data.inputShape.join(', ')}]; pass the dataset the model was trained on`);
+        throw new OptionsError(`the model takes inputs of shape [${want.replaceAll('x', ', ')}] but --data ${args.data ?? data.name} has [${data.inputShape.join(', ')}]; pass the dataset the model was trained on`);
       }
       model = await compress(loaded, data, args, out, backend);
     }

@@ -17,7 +17,6 @@ import { applyOverrides, readStoredSweep, readSweepFile, resolveSweep, type Reso
 import { checkDataset } from '../sweep/dataset.js';
 import { checkTrainableUnchanged, formatTrainable, type TrainableCheck } from '../sweep/trainable-hash.js';
 import { formatUtilisation } from '../sweep/utilisation.js';
-import type { ResolvedSweep } from '../sweep/spec.js';
 import { runSweep } from '../sweep/runner.js';
 import type { ProgressSink } from '../sweep/progress.js';
 import { formatLeaderboard } from './report.js';

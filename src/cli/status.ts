@@ -6,12 +6,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCommand, type Parsed } from './args.js';
+import { parseCommand, str, type Parsed } from './args.js';
+import { isPostgresUrl, redactUrl } from '../storage/url.js';
 import { STATUS } from './commands.js';
 import { OptionsError } from '../core/errors.js';
 import { runDir } from '../core/run-dir.js';
 import { escapeControl } from '../core/terminal.js';
-import { FileStorage } from '../storage/index.js';
+import { FileStorage, openStorage } from '../storage/index.js';
 import { isProcessAlive, readLock } from '../storage/lock.js';
 import { countsTowardBudget } from '../study/optimize.js';
 import { formatDuration } from '../sweep/progress.js';
@@ -19,6 +20,8 @@ import type { TrialRecord } from '../core/types.js';
 
 export interface StatusArgs {
   readonly dir: string;
+  /** The study, when a PostgreSQL storage holds several. */
+  readonly study?: string;
   readonly json?: boolean;
 }
 
@@ -41,39 +44,50 @@ export interface SweepStatus {
 /** `status`'s arguments from a parse (commands.ts STATUS). */
 export function statusArgsFrom(p: Parsed): StatusArgs {
   if (p.positionals.length !== 1) throw new OptionsError('status takes one run directory; see `tunekit status --help`');
-  return { dir: p.positionals[0] as string, ...(p.values['json'] === true ? { json: true } : {}) };
+  const study = str(p, 'study');
+  return { dir: p.positionals[0] as string, ...(p.values['json'] === true ? { json: true } : {}), ...(study !== undefined ? { study } : {}) };
 }
 
 export function parseStatusArgs(argv: readonly string[]): StatusArgs {
   return statusArgsFrom(parseCommand(STATUS, argv));
 }
 
-/** Reads the status of the sweep in `dir` (read-only). */
-export async function readStatus(dirArg: string): Promise<SweepStatus> {
-  const dir = path.resolve(dirArg);
-  const layout = runDir(dir);
+/**
+ * Reads the status of the sweep in `dir` (read-only), or of study `study` in a PostgreSQL storage (`postgresql://...`), which
+ * works from any machine of a shared sweep.
+ */
+export async function readStatus(dirArg: string, study?: string): Promise<SweepStatus> {
+  const shared = isPostgresUrl(dirArg);
+  const dir = shared ? redactUrl(dirArg) : path.resolve(dirArg);
+  const layout = runDir(shared ? '.' : dir);
   const file = layout.study;
-  if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`${dir} holds no study.json; pass the output directory of a \`tunekit run\``);
+  if (!shared && !fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`${dir} holds no study.json; pass the output directory of a \`tunekit run\``);
   let sweep: { name?: unknown; budget?: { trials?: unknown }; objective?: { metric?: unknown; direction?: unknown } } = {};
-  try {
-    sweep = JSON.parse(fs.readFileSync(layout.sweep, 'utf8')) as typeof sweep;
-  } catch {
-    // a study directory without sweep.json (e.g. written by the demo): no budget known
+  if (!shared) {
+    try {
+      sweep = JSON.parse(fs.readFileSync(layout.sweep, 'utf8')) as typeof sweep;
+    } catch {
+      // a study directory without sweep.json (e.g. written by the demo): no budget known
+    }
   }
-  const storage = await FileStorage.openReadOnly(file);
+  const storage = shared ? await openStorage(dirArg) : await FileStorage.openReadOnly(file);
   let trials: readonly TrialRecord[];
   let name: string;
   let direction: string;
   try {
     const names = await storage.listStudies();
-    name = typeof sweep.name === 'string' && names.includes(sweep.name) ? sweep.name : (names[0] ?? '');
-    if (!name) throw new OptionsError(`${file} holds no study yet (the sweep may still be starting)`);
+    name = study ?? (typeof sweep.name === 'string' && names.includes(sweep.name) ? sweep.name : names.length === 1 || !shared ? (names[0] ?? '') : '');
+    if (!name) throw new OptionsError(shared ? `${dir} holds ${names.length} studies (${names.join(', ')}); pick one with --study NAME` : `${file} holds no study yet (the sweep may still be starting)`);
+    const record = await storage.getStudy(name);
+    if (!record) throw new OptionsError(`${dir} holds no study "${name}" (it has ${names.join(', ') || 'none'})`);
     trials = await storage.getTrials(name);
-    direction = (await storage.getStudy(name))?.direction ?? 'minimize';
+    direction = record.direction;
+    // A shared sweep keeps its resolved sweep (budget, metric) in the study.
+    if (shared) sweep = (record.userAttrs['sweep'] ?? {}) as typeof sweep;
   } finally {
     await storage.close();
   }
-  const lock = readLock(`${file}.lock`);
+  const lock = shared ? undefined : readLock(`${file}.lock`);
   const live = lock !== undefined && lock !== 'unreadable' && lock.host === os.hostname() && isProcessAlive(lock.pid) ? lock.pid : undefined;
   const budget = typeof sweep.budget?.trials === 'number' ? sweep.budget.trials : null;
   const finished = trials.filter(countsTowardBudget).length;
@@ -112,7 +126,7 @@ export async function readStatus(dirArg: string): Promise<SweepStatus> {
 
 /** `tunekit status`: prints the status (a few lines, or JSON with --json). */
 export async function statusCommand(args: StatusArgs, write: (line: string) => void): Promise<void> {
-  const s = await readStatus(args.dir);
+  const s = await readStatus(args.dir, args.study);
   // Names, params and errors are user data: control characters must not reach the terminal (nor forge lines).
   const out = (line: string) => write(escapeControl(line));
   if (args.json) {
@@ -121,7 +135,7 @@ export async function statusCommand(args: StatusArgs, write: (line: string) => v
   }
   const rel = path.relative(process.cwd(), s.dir) || '.';
   const state =
-    s.state === 'running' ? `running (pid ${s.pid})` : s.state === 'finished' ? 'finished' : `stopped${s.budget !== null ? `, resumable: tunekit resume ${rel}` : ''}`;
+    s.state === 'running' ? `running${s.pid !== undefined ? ` (pid ${s.pid})` : ''}` : s.state === 'finished' ? 'finished' : `stopped${s.budget !== null ? `, resumable: tunekit resume ${rel}` : ''}`;
   const metric = s.metric ?? 'value';
   out(`sweep ${s.name} in ${rel}: ${state}`);
   const st = s.states;

@@ -44,6 +44,8 @@ function render(v: unknown, budget: number, seen: Set<object>, depth: number): s
       return String(v);
     case 'function':
       return '[function]';
+    case 'object':
+      break; // null, arrays and objects: below
   }
   if (v === null) return 'null';
   const o = v as object;
@@ -77,13 +79,13 @@ function render(v: unknown, budget: number, seen: Set<object>, depth: number): s
   }
 }
 
-/** %TypedArray%.prototype's own `length` getter: an instance may shadow `length`, and a typed array's keys are all indexes. */
-const typedLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype) as object, 'length')!.get!;
+/** %TypedArray%.prototype, whose own `length` getter is read: an instance may shadow `length`, and a typed array's keys are all indexes. */
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
 
 /** `a Float32Array of 10000000 values [0,0,...]`: the first values only (metrics returned as a tensor's data are common). */
 function describeView(o: ArrayBufferView, max: number): string {
   if (o instanceof DataView) return `a DataView of ${o.byteLength} bytes`;
-  const n = typedLength.call(o) as number;
+  const n = Reflect.get(TypedArrayPrototype, 'length', o) as number;
   const first: string[] = [];
   for (let i = 0, len = 0; i < n && len < max; i++) {
     const v = (o as unknown as ArrayLike<number | bigint>)[i]!;
@@ -162,6 +164,8 @@ export function describeValue(v: unknown): string {
         const name = d && 'value' in d && typeof d.value === 'string' && d.value ? d.value : 'anonymous';
         return clip(`a function (${name})`, DESCRIBE_MAX);
       }
+      case 'object':
+        break; // null, arrays and objects: below
     }
     if (v === null) return 'null';
     return describeObject(v as object, DESCRIBE_MAX);

@@ -180,7 +180,7 @@ export class ProcessDevice implements Device {
     });
     this.#child = child;
     const ready = new Promise<ChildProcess>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) => reject(new Error(`device ${this.name}: its process exited at start-up (code ${code}, signal ${signal})`));
+      const onExit = (code: number | null, signal: string | null) => reject(new Error(`device ${this.name}: its process exited at start-up (code ${String(code)}, signal ${String(signal)})`));
       child.once('exit', onExit);
       child.on('message', (msg: FromDeviceChild) => {
         if (msg.type === 'ready') {
@@ -196,7 +196,7 @@ export class ProcessDevice implements Device {
       }
       const runs = [...this.#runs.values()];
       this.#runs.clear();
-      const why = `worker crashed: the process of device ${this.name} exited (${signal ? `signal ${signal}` : `code ${code}`})` +
+      const why = `worker crashed: the process of device ${this.name} exited (${signal ? `signal ${signal}` : `code ${String(code)}`})` +
         (runs.length > 1 ? ` while ${runs.length} trials ran on it` : '');
       for (const r of runs) r.resolve(errorOutcome('crash', new Error(why)));
     });

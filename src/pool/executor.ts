@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeValue } from '../core/describe.js';
 import { OptionsError } from '../core/errors.js';
 import type { ExecOutcome, Executor, RunningTrial, TrialChannel, TrialTask } from '../core/executor.js';
 import type { Dataset } from '../../trials/types.js';
@@ -63,7 +64,7 @@ export interface PoolStudyInfo {
 function checkPoolOptions(o: PoolExecutorOptions): void {
   const int = (name: string, v: unknown, min: number, max: number, why = '') => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      throw new OptionsError(`optimize(): \`${name}\` must be an integer >= ${min} and <= ${max}${why}, got ${String(v)}`);
+      throw new OptionsError(`optimize(): \`${name}\` must be an integer >= ${min} and <= ${max}${why}, got ${typeof v === 'number' ? String(v) : describeValue(v)}`);
     }
   };
   const maxWorkers = MAX_WORKERS_PER_CORE * defaultWorkers();

@@ -51,7 +51,7 @@ export function startDashboard(args: DashboardArgs, out: (line: string) => void 
     }, 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new TunekitError('ERR_TUNEKIT_DASHBOARD_START', `the dashboard process exited (code ${code}) before listening; the sweep goes on without it`));
+      reject(new TunekitError('ERR_TUNEKIT_DASHBOARD_START', `the dashboard process exited (code ${String(code)}) before listening; the sweep goes on without it`));
     });
     child.on('error', () => {}); // a failed kill or IPC write must not become an unhandled error in the sweep
     child.once('message', (m: DashboardChildMessage) => {

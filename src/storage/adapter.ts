@@ -208,8 +208,10 @@ export function loadSnapshot(file: string, state: StorageState): SnapshotInfo {
 function checkFormat(o: { readonly [key: string]: unknown }): void {
   if (o.format !== 'tunekit-storage') throw new ShapeError('format', `must be "tunekit-storage", got ${describe(o.format)}: this is not a tunekit storage file`);
   if (o.version !== 1 && o.version !== 2) {
-    const newer = typeof o.version === 'number' && o.version > 2;
-    throw new ShapeError('version', newer ? `${o.version} is newer than this tunekit supports (2); upgrade tunekit to read it` : `must be 1 or 2, got ${describe(o.version)}`);
+    if (typeof o.version === 'number' && o.version > 2) {
+      throw new ShapeError('version', `${o.version} is newer than this tunekit supports (2); upgrade tunekit to read it`);
+    }
+    throw new ShapeError('version', `must be 1 or 2, got ${describe(o.version)}`);
   }
 }
 

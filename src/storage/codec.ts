@@ -116,7 +116,8 @@ export function describe(x: unknown): string {
   }
   if (typeof x === 'string') return JSON.stringify(x.length > 40 ? x.slice(0, 40) + '...' : x);
   if (typeof x === 'undefined') return 'undefined';
-  return `${typeof x} ${String(x)}`;
+  if (typeof x === 'function') return 'a function';
+  return `${typeof x} ${String(x as number | boolean | bigint | symbol)}`;
 }
 
 /* ---- readers for stored data: each returns the narrowed value or throws ShapeError ---- */

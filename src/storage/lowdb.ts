@@ -133,7 +133,7 @@ function loadOnce(file: string): Loaded {
           `storage open and did not close it, so the journal must hold everything recorded after snapshot seq ${info.seq}`,
       );
     }
-    if (h !== undefined && h.id !== info.id) throw damaged(`the journal belongs to storage ${h.id}, not to this snapshot (${info.id})`);
+    if (h !== undefined && h.id !== info.id) throw damaged(`the journal belongs to storage ${h.id}, not to this snapshot (${info.id ?? 'no id'})`);
     if (h !== undefined && h.continues > info.seq) {
       throw damaged(`the journal continues the snapshot at seq ${h.continues}, but its last intact chunk is at seq ${info.seq}: chunks are missing`, file);
     }

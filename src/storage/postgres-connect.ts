@@ -84,7 +84,9 @@ function scrub(msg: string, secrets: readonly string[]): string {
 /** A driver error as a tunekit error naming the server and the fix; tunekit errors pass through. Never the raw error. */
 export function translate(e: unknown, parsed: ParsedUrl, what: string): Error {
   if (e instanceof TunekitError || e instanceof TypeError) return e as Error;
-  const code = String((e as { code?: unknown }).code ?? '');
+  // pg's SQLSTATE and Node's system error codes are strings; anything else is no code.
+  const rawCode = (e as { code?: unknown }).code;
+  const code = typeof rawCode === 'string' || typeof rawCode === 'number' ? String(rawCode) : '';
   const msg = scrub(e instanceof Error ? e.message : String(e), parsed.secrets);
   const w = parsed.where;
   switch (code) {

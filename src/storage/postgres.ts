@@ -265,7 +265,7 @@ export class PostgresStorage implements Storage {
     const t = rows[0];
     if (!t) throw new TrialNotFoundError(study, number);
     if (t.state !== 'running') throw new StaleTrialError(study, number, `it is ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
-    throw new StaleTrialError(study, number, `it is run by ${t.owner?.host}/${t.owner?.pid}, not ${owner.host}/${owner.pid}`);
+    throw new StaleTrialError(study, number, `it is run by ${t.owner ? `${t.owner.host}/${t.owner.pid}` : 'no owner'}, not ${owner.host}/${owner.pid}`);
   }
 
   /** See {@link Storage.failStale}. */

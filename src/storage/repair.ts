@@ -14,7 +14,6 @@
 import { studyFileOf } from '../core/run-dir.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import nodePath from 'node:path';
 import type { JsonValue, StudyRecord } from '../core/types.js';
 import { OptionsError } from '../core/errors.js';
 import { checkArray, checkIndex, checkObject, setOwn, unframe } from './codec.js';

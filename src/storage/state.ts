@@ -369,7 +369,7 @@ function view(box: TrialBox): TrialRecord {
 }
 
 function materialise(curve: Curve, n: number): readonly IntermediateValue[] {
-  const out: IntermediateValue[] = new Array(n);
+  const out = new Array<IntermediateValue>(n);
   for (let i = 0; i < out.length; i++) {
     const metrics = curve.metrics?.[i];
     out[i] = Object.freeze(metrics === undefined ? { step: curve.steps[i]!, value: curve.values[i]! } : { step: curve.steps[i]!, value: curve.values[i]!, metrics });

@@ -56,7 +56,10 @@ const FIXES: Readonly<Record<LimitedField, string>> = {
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v);
   if (typeof v === 'number') return String(v);
-  return v === undefined ? 'nothing' : typeof v === 'object' ? (Array.isArray(v) ? 'an array' : 'an object') : String(v);
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  if (typeof v === 'function') return 'a function';
+  return String(v as boolean | bigint | symbol);
 }
 
 /**

@@ -12,7 +12,6 @@
  *                                  keep the checkpoints their promotions continue from.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { writeJsonAtomic } from '../core/json-file.js';
 import { runDir } from '../core/run-dir.js';
 import type { Direction, Metrics, TrialRecord } from '../core/types.js';
