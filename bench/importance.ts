@@ -51,7 +51,8 @@ function optunaImportances(study: StudyRecord, trials: readonly TrialRecord[]): 
     const out = execFileSync('/usr/bin/python3', [path.join(dir, 'fanova.py'), journal], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out) as { [name: string]: number }[];
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? (error as Error).message);
+    // execFileSync with an encoding: the error's stderr is a string (absent when python3 could not be started at all).
+    const stderr = (error as { stderr?: string }).stderr ?? (error as Error).message;
     return stderr.includes('sklearn') || stderr.includes('scikit-learn')
       ? 'Optuna needs scikit-learn for FanovaImportanceEvaluator: install python3-sklearn (apt-get install python3-sklearn)'
       : `Optuna could not run: ${stderr.trim().split('\n').slice(-1)[0]}`;

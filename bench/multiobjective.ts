@@ -158,10 +158,10 @@ function python(stdin: string): Promise<string> {
     const p = spawn('/usr/bin/python3', ['-c', PY], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d));
-    p.stderr.on('data', (d: Buffer) => (err += d));
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`python3 exited ${code}: ${err.slice(-500)}`))));
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`python3 exited ${code ?? 'on a signal'}: ${err.slice(-500)}`))));
     p.stdin.end(stdin);
   });
 }

@@ -80,7 +80,7 @@ async function runTunekit(url: string, n: number, workers: number, reports: numb
   const outputs = kids.map((k) => {
     let out = '';
     k.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    return { text: () => out, exit: once(k, 'exit') };
+    return { text: () => out, exit: once(k, 'exit') as Promise<[code: number | null, signal: NodeJS.Signals | null]> };
   });
   // Every worker has loaded the study before any starts (see the file comment).
   while (outputs.some((o) => !o.text().includes('ready'))) await new Promise((r) => setTimeout(r, 20));

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { buildReportData } from '../src/report/data.js';
 import { renderReportHtml } from '../src/report/html.js';
 import { loadReportData } from '../src/report/source.js';
-import { startChromium, waitAllDrawn, waitReady } from '../test/report/browser.js';
+import { startChromium, waitAllDrawn } from '../test/report/browser.js';
 import { syntheticStudy } from '../test/report/fixtures.js';
 
 const { values } = parseArgs({ options: { trials: { type: 'string' }, screenshots: { type: 'string' }, out: { type: 'string' }, demo: { type: 'string' } } });
@@ -46,7 +46,7 @@ async function timeLoads(html: string, runs: number): Promise<{ ready: number[];
       const at = JSON.parse((await page.evaluate('JSON.stringify({ ready: window.__tunekit.readyAt, allDrawn: window.__tunekit.allDrawnAt })')) as string) as { ready: number; allDrawn: number };
       times.push(at.ready);
       drawn.push(at.allDrawn);
-      if (i === 0) console.log(`  render times (ms): ${await page.evaluate('JSON.stringify({ parse: window.__tunekit.parseMs, ...window.__tunekit.timings })')}`);
+      if (i === 0) console.log(`  render times (ms): ${(await page.evaluate('JSON.stringify({ parse: window.__tunekit.parseMs, ...window.__tunekit.timings })')) as string}`);
       if (errors.length) console.log(`  console errors: ${errors.join('; ')}`);
       await page.close();
     }
@@ -184,7 +184,7 @@ async function screenshots(source: string, out: string): Promise<void> {
       await page.mouse.move(again[0] - 20, again[1] - 20);
       await page.mouse.move(again[0], again[1], { steps: 5 });
       await page.waitForTimeout(600);
-      console.log(`  tooltip: ${await page.evaluate("(() => { const t = [...document.querySelectorAll('#chart-curves div')].find((d) => d.style.zIndex === '9999999' || d.className.includes('tooltip')); return t ? t.textContent : 'none'; })()")}`);
+      console.log(`  tooltip: ${(await page.evaluate("(() => { const t = [...document.querySelectorAll('#chart-curves div')].find((d) => d.style.zIndex === '9999999' || d.className.includes('tooltip')); return t ? t.textContent : 'none'; })()")) as string}`);
       const target = path.join(out, 'report-pruned-reason.png');
       await page.locator('#sec-curves').screenshot({ path: target });
       console.log(`wrote ${target}`);

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
     });
-    if (r.status !== 0) throw new Error(`child run failed (${r.status}): ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`child run failed (${r.status ?? r.signal ?? 'no exit status'}): ${r.stderr}`);
     const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       memRun: { total: number };
       fileRun: { first: number; last: number; total: number; deciles: number[] };
