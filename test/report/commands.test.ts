@@ -47,8 +47,8 @@ test('export-optuna writes the journal; both commands refuse bad paths with the 
   const journal = path.join(dir, 'journal.log');
   assert.is(await exportOptunaCommand({ source: path.join(dir, 'study.json'), journal }, () => {}), 0);
   const lines = fs.readFileSync(journal, 'utf8').trim().split('\n');
-  assert.is(JSON.parse(lines[0]!).op_code, 0);
-  assert.is(lines.filter((l) => JSON.parse(l).op_code === 4).length, 4);
+  assert.is((JSON.parse(lines[0]!) as { op_code: number }).op_code, 0);
+  assert.is(lines.filter((l) => (JSON.parse(l) as { op_code: number }).op_code === 4).length, 4);
   await rejects(() => exportOptunaCommand({ source: dir, journal: dir }, () => {}), /is a directory; give a file name/);
   await rejects(() => htmlReportCommand({ source: path.join(dir, 'missing'), html: path.join(dir, 'x.html') }, () => {}), /no storage file at .*missing/);
   await rejects(() => htmlReportCommand({ source: dir, html: dir }, () => {}), /is a directory/);

@@ -93,7 +93,7 @@ test('per-tree variance fractions equal Optuna 3.1 _FanovaTree on 30 random tree
       const ours = treeFractions(t.leaves, domain);
       if (theirs[i]![0] === null) return assert.is(ours, undefined, `tree ${i} is constant for both`);
       for (let j = 0; j < domain.length; j++) {
-        assert.ok(Math.abs(ours![j]! - theirs[i]![j]!) < 1e-9, `tree ${i} feature ${j}: ours ${ours![j]} vs Optuna ${theirs[i]![j]}`);
+        assert.ok(Math.abs(ours![j]! - theirs[i]![j]!) < 1e-9, `tree ${i} feature ${j}: ours ${ours![j]} vs Optuna ${theirs[i]![j]!}`);
         compared++;
       }
     });

@@ -228,7 +228,7 @@ test('asha with concurrency: every ask is answered with a trial, budgets stay on
   const { trials, asks } = await simulate(make({ type: 'asha', min: 1, max: 27, eta: 3 }), 120, 3);
   assert.ok(asks.every((a) => a.answer.kind === 'suggest'), 'asha never waits');
   const budgets = new Set(trials.map((t) => t.budget));
-  assert.ok([...budgets].every((b) => [1, 3, 9, 27].includes(b!)), `budgets ${[...budgets]}`);
+  assert.ok([...budgets].every((b) => [1, 3, 9, 27].includes(b!)), `budgets ${JSON.stringify([...budgets])}`);
   assert.ok(budgets.has(27), 'some configuration reached the top rung');
   for (const t of trials) {
     const from = t.system['continueFrom'];

@@ -151,9 +151,9 @@ test('EHVI by box decomposition equals Monte Carlo, and the deterministic improv
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
   for (const m of [1, 2, 3]) {
     const front = Array.from({ length: 6 }, () => Array.from({ length: m }, () => rng()));
-    const ref = Array(m).fill(1.2);
+    const ref = Array<number>(m).fill(1.2);
     const boxes = hviBoxes(front, ref);
-    const dirs: Direction[] = Array(m).fill('minimize');
+    const dirs = Array<Direction>(m).fill('minimize');
     const base = hypervolume(front, ref, dirs);
     const mu = Array.from({ length: m }, () => 0.3 + 0.4 * rng());
     const sigma = Array.from({ length: m }, () => 0.1 + 0.2 * rng());

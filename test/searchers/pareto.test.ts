@@ -48,10 +48,10 @@ function randomPoints(rng: () => number, n: number, m: number, discrete: boolean
 for (const m of [2, 3]) {
   test(`hypervolume and Pareto front match brute force on random sets (${m} objectives, ties included)`, () => {
     const rng = seedrandom.alea(`pareto/${m}`);
-    const dirs: Direction[] = Array(m).fill('minimize');
+    const dirs = Array<Direction>(m).fill('minimize');
     for (let round = 0; round < 60; round++) {
       const pts = randomPoints(rng, 1 + Math.floor(rng() * 14), m, round % 3 === 0);
-      const ref = Array(m).fill(1.05);
+      const ref = Array<number>(m).fill(1.05);
       const want = bruteHv(pts, ref);
       assert.ok(Math.abs(hypervolume(pts, ref, dirs) - want) < 1e-12, `round ${round}: ${hypervolume(pts, ref, dirs)} vs ${want}`);
       assert.equal(paretoFront(pts, dirs), brutePareto(pts));
@@ -124,8 +124,8 @@ test('lazy greedy subset selection reaches the plain greedy hypervolume at every
   for (const m of [2, 3]) {
     for (let round = 0; round < 15; round++) {
       const pts = randomPoints(rng, 4 + Math.floor(rng() * 12), m, false);
-      const ref = Array(m).fill(1.1);
-      const dirs: Direction[] = Array(m).fill('minimize');
+      const ref = Array<number>(m).fill(1.1);
+      const dirs = Array<Direction>(m).fill('minimize');
       const k = 1 + Math.floor(rng() * pts.length);
       // Plain greedy.
       const plain: number[] = [];
@@ -135,7 +135,10 @@ test('lazy greedy subset selection reaches the plain greedy hypervolume at every
         for (let i = 0; i < pts.length; i++) {
           if (plain.includes(i)) continue;
           const v = hypervolume([...plain, i].map((j) => pts[j]!), ref, dirs);
-          if (v > bestHv) (bestHv = v), (best = i);
+          if (v > bestHv) {
+            bestHv = v;
+            best = i;
+          }
         }
         plain.push(best);
       }

@@ -44,7 +44,7 @@ test('every kind decodes in bounds on 2000 seeded points, and on edges/out-of-cu
     }
     assert.ok(Number.isInteger(p.i) && Number.isInteger(p.ilog) && (p.istep as number) % 16 === 0);
     // stepped floats are exact decimals: 0.35, never 0.35000000000000003
-    assert.match(String(p.fstep), /^0\.\d5$/);
+    assert.match(String(p.fstep as number), /^0\.\d5$/);
     assert.type(p.b, 'boolean');
   }
   assert.equal(s.decode(extra[0]), { f: -2, flog: 1e-4, fstep: 0.05, i: -3, istep: 16, ilog: 1, b: false, c: 'adam' });
@@ -112,7 +112,10 @@ test('branches decode to { type, ...only that branch\'s params }, and every bran
   }
   assert.equal([...seen].sort(), ['cnn', 'linear', 'mlp']);
   const x = new Array(s.dims.length).fill(0.5);
-  x[3] = 0.1, x[4] = 0.9, x[5] = 0.9; // tie between cnn and linear: the first wins
+  // tie between cnn and linear: the first wins
+  x[3] = 0.1;
+  x[4] = 0.9;
+  x[5] = 0.9;
   assert.is((s.decode(x).model as Params).type, 'cnn');
 });
 

@@ -189,7 +189,7 @@ t('repair of a version-1 storage: the .bak plus the journal, where copying .bak 
   const report = await repairStorage(file);
   assert.equal(report.studies[0]!.lost, [5, 6, 7], 'trials 5-7 were only in the damaged snapshot');
   const st = await FileStorage.open(file);
-  assert.equal((await st.getTrials('s')).map((x) => x.state), [...Array(5).fill('complete'), 'failed', 'failed', 'failed', ...Array(4).fill('complete')]);
+  assert.equal((await st.getTrials('s')).map((x) => x.state), [...Array<string>(5).fill('complete'), 'failed', 'failed', 'failed', ...Array<string>(4).fill('complete')]);
   await st.close();
 });
 

@@ -36,7 +36,7 @@ function start(): Racer {
 async function next(r: Racer, index: number): Promise<string> {
   const deadline = Date.now() + 60_000;
   while (r.lines.length <= index) {
-    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`racer ${r.child.pid} gave no answer ${index} (exit ${r.child.exitCode})`);
+    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`racer ${String(r.child.pid)} gave no answer ${index} (exit ${String(r.child.exitCode)})`);
     await new Promise<void>((resolve) => {
       r.waiters.push(resolve);
       setTimeout(resolve, 200);
@@ -64,7 +64,7 @@ test(`${RACERS} processes racing for a stale lock: exactly one wins, every round
       if (winners.length !== 1 || odd.length > 0) failures.push(`round ${round}: ${winners.length} winners, answers ${answers.join(', ')}`);
       if (winners.length === 1) {
         const holder = JSON.parse(fs.readFileSync(`${file}.lock`, 'utf8')) as { pid: number };
-        if (holder.pid !== winners[0]!.child.pid) failures.push(`round ${round}: the lock names ${holder.pid}, the winner is ${winners[0]!.child.pid}`);
+        if (holder.pid !== winners[0]!.child.pid) failures.push(`round ${round}: the lock names ${holder.pid}, the winner is ${String(winners[0]!.child.pid)}`);
       }
       const leftovers = fs.readdirSync(dir).filter((f) => f !== 's.json.lock');
       if (leftovers.length > 0) failures.push(`round ${round}: files left behind: ${leftovers.join(', ')}`);
@@ -72,7 +72,7 @@ test(`${RACERS} processes racing for a stale lock: exactly one wins, every round
     assert.equal(failures, []);
   } finally {
     for (const r of racers) r.child.stdin.end();
-    await Promise.all(racers.map((r) => (r.child.exitCode !== null ? undefined : new Promise((resolve) => r.child.once('exit', resolve)))));
+    await Promise.all(racers.filter((r) => r.child.exitCode === null).map((r) => new Promise((resolve) => r.child.once('exit', resolve))));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

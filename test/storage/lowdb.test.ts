@@ -87,7 +87,7 @@ t('journal replay after a crash: every finished trial is back, the stale lock is
   const trials = await again.getTrials('s');
   assert.equal(trials.map((x) => x.state), ['complete', 'complete', 'complete', 'running', 'waiting']);
   assert.equal(trials.map((x) => x.value), [0, 0.1, 0.2, undefined, undefined]);
-  assert.equal(JSON.parse(fs.readFileSync(`${copy}.lock`, 'utf8')).pid, process.pid);
+  assert.equal((JSON.parse(fs.readFileSync(`${copy}.lock`, 'utf8')) as { pid: number }).pid, process.pid);
   assert.is((await again.createTrial('s', { state: 'running', params: {} })).number, 5);
   await again.close();
 });
@@ -152,7 +152,7 @@ t('a bad line in the middle of the journal, or a replay breaking the state machi
   assert.match(err.message, 'line 3');
   assert.not.ok(fs.readFileSync(`${copy}.lock`, 'utf8').includes(`"pid":${process.pid}`), 'the lock was not taken');
   // A well-formed final line that finishes an already complete trial cannot be a torn append: it is refused too.
-  const last = JSON.parse(fs.readFileSync(`${copy2}.wal`, 'utf8').trim().split('\n').pop()!).seq as number;
+  const last = (JSON.parse(fs.readFileSync(`${copy2}.wal`, 'utf8').trim().split('\n').pop()!) as { seq: number }).seq;
   const bad = { seq: last + 1, op: 'finishTrial', study: 's', number: 0, at: new Date().toISOString(), result: { state: 'failed' } };
   fs.appendFileSync(`${copy2}.wal`, frame(JSON.stringify(bad)) + '\n');
   assert.match((await rejects(FileStorage.open(copy2), StorageCorruptError)).message, 'cannot be replayed');
@@ -181,7 +181,7 @@ t('lock: a live foreign process is refused; once it is dead its lock is taken ov
     await exited;
   }
   const st = await FileStorage.open(file);
-  assert.is(JSON.parse(fs.readFileSync(`${file}.lock`, 'utf8')).pid, process.pid);
+  assert.is((JSON.parse(fs.readFileSync(`${file}.lock`, 'utf8')) as { pid: number }).pid, process.pid);
   await st.close();
   fs.writeFileSync(`${file}.lock`, '');
   const fromEmpty = await FileStorage.open(file);

@@ -7,7 +7,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileStorage } from '../../src/storage/index.js';
@@ -141,7 +140,7 @@ test('status while a sweep runs; SIGINT stops it gracefully (interrupted, resuma
   assert.equal(status.running.map((r) => r.step), [1, 1]);
   const lines: string[] = [];
   await statusCommand({ dir: out }, (l) => lines.push(l));
-  assert.match(lines[0] ?? '', new RegExp(`sweep stopped in .*: running \\(pid ${run.proc.pid}\\)`));
+  assert.match(lines[0] ?? '', new RegExp(`sweep stopped in .*: running \\(pid ${String(run.proc.pid)}\\)`));
   assert.match(lines[1] ?? '', new RegExp(`trials: 2/${TRIALS} finished \\(2 complete, 0 pruned, 0 failed\\), 2 running`));
   assert.is(lines.filter((l) => l.includes('running #')).length, 2);
 

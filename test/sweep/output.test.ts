@@ -5,7 +5,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { checkpointDir, SweepOutput, trialDir } from '../../src/sweep/output.js';
 import { formatDuration, Progress } from '../../src/sweep/progress.js';
@@ -100,7 +99,7 @@ test('progress on a TTY: a live block with one line per worker, redrawn in place
   p.report({ number: 7, slot: 1, step: 3, value: 0.25 });
   const lines = p.lines();
   assert.is(lines.length, 4);
-  assert.match(lines[0] ?? '', /^demo \[-{30}\]\s+0%  0\/4 trials  elapsed \d+s  ETA -  best -$/);
+  assert.match(lines[0] ?? '', /^demo \[-{30}\]\s+0% {2}0\/4 trials {2}elapsed \d+s {2}ETA - {2}best -$/);
   assert.is(lines[1], '  0 complete, 0 pruned, 0 failed');
   assert.match(lines[2] ?? '', /worker 0\s+gpu:0\s+idle/);
   assert.match(lines[3] ?? '', /worker 1\s+gpu:1\s+trial 7\s+epoch 3\/5\s+acc 0\.2500/);
