@@ -14,7 +14,7 @@
  * 2. MNIST (real training, in-process `study.optimize`, wasm): random search with full budgets (9 epochs) against hyperband,
  *    asha and bohb (min 1, max 9, eta 3) under the same total epoch budget; promoted trials load the earlier trial's checkpoint
  *    (`runTrial(..., { initFrom, startEpoch })`). Reported: best validation accuracy, epochs spent to reach random search's
- *    final best minus 0.5 points, and the best reached within a third of the epochs. Goal (issue 6): random's best accuracy
+ *    final best minus 0.5 points, and the best reached within a third of the epochs. Goal: random's best accuracy
  *    (within 0.5 points) for at most a third of its epochs.
  *
  * Searcher + scheduler combinations (tpe/gp + hyperband/asha) against Optuna's TPE + HyperbandPruner on this simulator (the

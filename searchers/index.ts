@@ -1,6 +1,6 @@
 /**
- * The searcher registry. `createStudy` resolves its `searcher` option here; later algorithms (TPE, GP, Hyperband...) add
- * themselves with `registerSearcher`, so the controller never names an algorithm.
+ * The searcher registry. `createStudy` resolves its `searcher` option here, so the controller never names an algorithm. The
+ * built-in types are listed in the table below; user code adds its own with `registerSearcher`.
  */
 import type { JsonValue } from '../src/core/types.js';
 import { OptionsError, SearcherError } from '../src/core/errors.js';
@@ -67,8 +67,8 @@ const registry = new Map<string, { factory: SearcherFactory; capabilities: Searc
 ]);
 
 /**
- * Adds (or replaces) a searcher type. Called once at import time by each algorithm's module. `capabilities` declares what it
- * handles (default: one objective, constraints ignored).
+ * Adds (or replaces) a searcher type, for user-written algorithms (the built-in ones are in the table above). `capabilities`
+ * declares what it handles (default: one objective, constraints ignored).
  */
 export function registerSearcher(type: string, factory: SearcherFactory, capabilities: SearcherCapabilities = {}): void {
   if (typeof type !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(type)) {

@@ -2,7 +2,8 @@
  * tunekit's root entry: explicit named exports only (tinybench style); internal classes stay behind these facades. It is light:
  * importing it loads neither TF.js, nor onnxruntime-node, nor piscina (the worker pool is loaded when a study first runs a
  * trainable). The heavy parts have their own entries: `tunekit/trials` (the TF.js trial runtime) and `tunekit/export` (ONNX
- * export and compression). `bench/import.ts` measures the difference; `.dependency-cruiser.cjs` keeps it so.
+ * export and compression). `bench/import.ts` measures the difference; `.dependency-cruiser.entry.cjs` (`npm run depcheck`)
+ * and test/package.test.ts keep it so.
  */
 // Search spaces
 export { space, compileSpace, SpaceError } from '../spaces/index.js';

@@ -35,7 +35,12 @@ export const RESUME: CommandDef = {
   name: 'resume',
   summary: 'continue the sweep stored in a run directory',
   args: [['[dir]', 'the run directory of a `tunekit run`']],
-  options: [trialsOpt, workersOpt, allowChanged],
+  options: [
+    trialsOpt,
+    workersOpt,
+    allowChanged,
+    { flags: '--storage <url>', description: 'the PostgreSQL URL of a sweep started with --storage (default: the run directory\'s, password from PGPASSWORD)' },
+  ],
 };
 
 export const WORKER: CommandDef = {
@@ -96,7 +101,7 @@ export const EXPORT_OPTUNA: CommandDef = {
 
 export const REPAIR: CommandDef = {
   name: 'repair',
-  summary: 'rebuild a damaged study file from its .bak and the journal, and say exactly what could not be recovered',
+  summary: 'rebuild a damaged study file from every intact record (snapshot chunks, journal, a version-1 .bak) and say exactly what could not be recovered',
   args: [['[storage]', 'the study file (or the run directory holding study.json)']],
   options: [{ flags: '--dry-run', description: 'report what would be recovered without writing anything' }],
 };

@@ -6,7 +6,6 @@
  */
 import { repairStorage } from '../storage/repair.js';
 
-export const REPAIR_USAGE = '  tunekit repair <storage-file-or-dir> [--dry-run]';
 
 /** Arguments of {@link repairCommand}. */
 export interface RepairArgs {

@@ -2,8 +2,6 @@
  * `tunekit report <storage> [--study NAME] [--json FILE|-] [--top K]`: the leaderboard of a stored study, as a table on stdout
  * and/or as JSON. Opens the storage read-only (no lock), so it works while a sweep is writing the file.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { FileStorage } from '../storage/index.js';
 import { buildLeaderboard, type Leaderboard } from '../report/leaderboard.js';
 import { StudyNotFoundError, OptionsError } from '../core/errors.js';

@@ -36,6 +36,8 @@ export interface RunArgs {
 
 export interface ResumeArgs {
   readonly dir: string;
+  /** The PostgreSQL URL (with its password) of a sweep started with --storage; default: storage.json's, password from PG* / ~/.pgpass. */
+  readonly storage?: string;
   readonly trials?: number;
   readonly workers?: number;
   readonly allowChangedTrainable?: boolean;
@@ -84,8 +86,10 @@ export function resumeArgsFrom(p: Parsed): ResumeArgs {
   if (p.positionals.length !== 1) throw new OptionsError(`resume takes one run directory, got ${p.positionals.length}; see \`tunekit resume --help\``);
   const trials = intFlag(p, 'trials', 1, MAX_TRIALS);
   const workers = intFlag(p, 'workers', 1, LIMITS.workers.max);
+  const storage = str(p, 'storage');
   return {
     dir: p.positionals[0] as string,
+    ...(storage !== undefined ? { storage } : {}),
     ...(trials !== undefined ? { trials } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(p.values['allow-changed-trainable'] === true ? { allowChangedTrainable: true } : {}),
@@ -183,7 +187,26 @@ export async function resumeCommand(args: ResumeArgs, out: (line: string) => voi
   });
   const resolved = await resolveSweep(raw, stored.file, dir);
   warnChanged(checkTrainableUnchanged(resolved.sweep, args.allowChangedTrainable === true), out);
-  return executeSweep(resolved, stored.file, dir, out, io, {});
+  const storage = args.storage ?? sharedStorageOf(dir);
+  return executeSweep(resolved, stored.file, dir, out, io, storage !== undefined ? { storage } : {});
+}
+
+/**
+ * The storage of a run directory whose study lives in PostgreSQL (its storage.json), with the redacted password removed: the
+ * password then comes from PGPASSWORD or ~/.pgpass (or pass --storage with it).
+ */
+function sharedStorageOf(dir: string): string | undefined {
+  const file = runDir(dir).storageRef;
+  if (!fs.existsSync(file)) return undefined;
+  const ref = JSON.parse(fs.readFileSync(file, 'utf8')) as { storage?: unknown };
+  if (typeof ref.storage !== 'string') return undefined;
+  try {
+    const u = new URL(ref.storage);
+    if (u.password === '***') u.password = '';
+    return u.toString();
+  } catch {
+    return ref.storage;
+  }
 }
 
 /** Runs a resolved sweep into `dir` with signal handling and the closing summary (run, resume and worker). */

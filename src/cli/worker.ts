@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OptionsError, TunekitError } from '../core/errors.js';
-import { loadStudy } from '../study/open.js';
+import { openStorage } from '../storage/index.js';
 import { resolveSweep } from '../sweep/load.js';
 import { formatTrainable } from '../sweep/trainable-hash.js';
 import { isPostgresUrl, redactUrl } from '../storage/url.js';
@@ -49,12 +49,15 @@ export function workerArgsFrom(p: Parsed): WorkerArgs {
 
 /** Runs the worker until the study's budget is met or a signal stops it; returns the exit code. */
 export async function workerCommand(args: WorkerArgs, out: (line: string) => void, io: RunIo = {}): Promise<number> {
-  const study = await loadStudy({ name: args.study, storage: args.storage });
+  // Only the stored sweep is needed here (the run below opens the study with everything the sweep says).
+  const storage = await openStorage(args.storage);
   let raw: unknown;
   try {
-    raw = study.record.userAttrs['sweep'];
+    const record = await storage.getStudy(args.study);
+    if (!record) throw new OptionsError(`${redactUrl(args.storage)} holds no study "${args.study}" (it has ${(await storage.listStudies()).join(', ') || 'none'}); start it with \`tunekit run <sweep> --storage <url>\``);
+    raw = record.userAttrs['sweep'];
   } finally {
-    await study.close();
+    await storage.close();
   }
   if (raw === null || typeof raw !== 'object') {
     throw new OptionsError(`study "${args.study}" in ${redactUrl(args.storage)} was not started by \`tunekit run --storage\` (it holds no sweep); workers can only join sweeps`);

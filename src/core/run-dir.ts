@@ -49,7 +49,10 @@ export function runDir(dir: string): RunDir {
 }
 
 /** Names tunekit writes at the top of a run directory (anything else there is the user's). */
-export const RUN_DIR_NAMES = ['study.json', 'study.json.wal', 'study.json.bak', 'study.json.lock', 'sweep.json', 'leaderboard.json', 'storage.json', 'trials'] as const;
+export const RUN_DIR_NAMES = [
+  'study.json', 'study.json.wal', 'study.json.bak', 'study.json.lock', 'study.json.damaged', 'study.json.wal.damaged', 'sweep.json', 'leaderboard.json',
+  'storage.json', 'trials',
+] as const;
 
 /** True when `dir` looks like a run directory (it holds a sweep.json or a study file). */
 export function isRunDir(dir: string): boolean {

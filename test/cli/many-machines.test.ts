@@ -79,6 +79,7 @@ test('controller + 3 workers on PostgreSQL survive SIGKILL, SIGSTOP/SIGCONT and 
 
     // 1. SIGKILL a worker mid-trial: its trial goes stale and is retried elsewhere.
     const killedPid = workers[0]!.child.pid;
+    assert.ok(killedPid !== undefined, 'the first worker was spawned');
     workers[0]!.child.kill('SIGKILL');
     // 2. SIGSTOP another past the grace period, then let it go on: its late report/tell must be refused.
     workers[1]!.child.kill('SIGSTOP');
@@ -106,13 +107,26 @@ test('controller + 3 workers on PostgreSQL survive SIGKILL, SIGSTOP/SIGCONT and 
     assert.is(trials.filter(countsTowardBudget).length, BUDGET, 'the budget is met exactly');
     const stale = trials.filter((t) => t.state === 'failed' && t.reason?.startsWith('stale:'));
     assert.ok(stale.length >= 1, 'the killed worker left a stale trial');
-    assert.ok(stale.some((t) => t.reason?.includes(`/${killedPid}`)), `no stale trial names the killed worker ${killedPid}: ${stale.map((t) => t.reason).join('; ')}`);
+    assert.ok(stale.some((t) => t.reason?.includes(`/${killedPid}`)), `no stale trial names the killed worker ${killedPid}: ${stale.map((t) => t.reason ?? '').join('; ')}`);
     for (const t of stale) {
       const retries = trials.filter((r) => r.system['retryOf'] === t.number);
       assert.is(retries.length, 1, `trial ${t.number} retried ${retries.length} times`);
       assert.ok(retries[0]!.state !== 'failed' || retries[0]!.reason?.startsWith('stale:'), 'the retry ran');
       assert.equal(retries[0]!.params, t.params);
     }
+    // status and resume work from any machine: status reads the shared study; resume of the controller's run directory
+    // reconnects to PostgreSQL (not to a new local file) and finds the budget met.
+    const status = tunekit(['status', url, '--study', name, '--json']);
+    assert.is(await status.done, 0, status.log());
+    const st = JSON.parse(status.log()) as { finished: number; budget: number; dir: string };
+    assert.is(st.finished, BUDGET);
+    assert.is(st.budget, BUDGET);
+    assert.not.ok(st.dir.includes(new URL(url).password), 'the password leaked into status output');
+    const resumed = tunekit(['resume', path.join(work, 'controller'), '--storage', url]);
+    assert.is(await resumed.done, 0, resumed.log());
+    assert.match(resumed.log(), /stopped by: budget; 0 trials finished in this run/);
+    assert.not.ok(fs.existsSync(path.join(work, 'controller', 'study.json')), 'resume opened a local study file instead of PostgreSQL');
+
     // Checkpoints went to the artifact store shared by every machine (promotions and `tunekit export` from anywhere).
     const store = await openArtifactStore(url);
     try {
