@@ -4,8 +4,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStudy } from '../../src/study/open.js';
@@ -74,7 +72,7 @@ test('a throwing, an exiting and an out-of-memory trial each fail alone; the swe
   for (const t of trials) {
     const mode = t.params['mode'];
     if (mode === 'ok') assert.is(t.state, 'complete', `trial ${t.number} (ok)`);
-    else assert.is(t.state, 'failed', `trial ${t.number} (${String(mode)})`);
+    else assert.is(t.state, 'failed', `trial ${t.number} (${JSON.stringify(mode)})`);
   }
   const by = (mode: string) => trials.find((t) => t.params['mode'] === mode)!;
   assert.match(by('throw').error?.message ?? '', /deliberate failure in trial 1/);

@@ -55,8 +55,8 @@ test('real training: lr 10 and NaN trials are pruned with their reasons, a sane 
     { trials: CASES.length },
   );
   const trials = await study.trials();
-  const byCase = Object.fromEntries(trials.map((t) => [String(t.params['case']), t]));
-  for (const t of trials) console.log(`  ${String(t.params['case']).padEnd(10)} ${t.state} after ${t.intermediate.length} epochs${t.reason ? `: ${t.reason}` : ''}`);
+  const byCase = Object.fromEntries(trials.map((t) => [t.params['case'] as (typeof CASES)[number], t]));
+  for (const t of trials) console.log(`  ${(t.params['case'] as (typeof CASES)[number]).padEnd(10)} ${t.state} after ${t.intermediate.length} epochs${t.reason ? `: ${t.reason}` : ''}`);
 
   const sane = byCase['sane']!;
   assert.is(sane.state, 'complete');

@@ -135,7 +135,7 @@ test('rotate90 augmenter: square images get one of the three turns (all occur); 
     assert.ok(k >= 0, `sample ${i} is not a quarter turn`);
     counts[k]++;
   }
-  assert.ok(counts.every((c) => c > 60), `k is uniform-ish: ${counts}`);
+  assert.ok(counts.every((c) => c > 60), `k is uniform-ish: ${counts.join(',')}`);
   const wide = makeAugmenter({ rotate90: 1 }, img([2, 3, 1]))({ x: Float32Array.of(1, 2, 3, 4, 5, 6), y: new Float32Array(3), n: 1 });
   assert.equal(Array.from(wide.x), [6, 5, 4, 3, 2, 1]);
 });
@@ -273,7 +273,7 @@ test('mixup: labels stay distributions, x keeps its shape, p=0 identity', () => 
   assert.not.ok(same(out.x, before.x));
   for (let i = 0; i < 64; i++) {
     const r = row(out.y, i, 4);
-    assert.ok(Math.abs(r.reduce((s, v) => s + v, 0) - 1) < 1e-5 && r.every((v) => v >= 0 && v <= 1), `row ${i}: ${r}`);
+    assert.ok(Math.abs(r.reduce((s, v) => s + v, 0) - 1) < 1e-5 && r.every((v) => v >= 0 && v <= 1), `row ${i}: ${r.join(',')}`);
   }
   assert.ok(same(makeAugmenter({ mixup: { p: 0, alpha: 1 } }, img([6], 1, 4))(copy(before)).x, before.x));
 });

@@ -109,11 +109,11 @@ test('patched wasm MaxPoolGrad matches cpu, ties included (same first-max rule)'
   ] as const;
   for (const c of cases) {
     const d = await maxDiffCpuVsWasm(() => {
-      const rng = seedrandom(`pool${c.x}`);
+      const rng = seedrandom(`pool${c.x.join(',')}`);
       const n = c.x.reduce((a: number, b: number) => a * b, 1);
       // Values from {0, 0.5, 1}: most windows hold ties, so the tie rule decides where the gradient goes.
       const x = tf.tensor4d(Float32Array.from({ length: n }, () => Math.floor(rng() * 3) / 2), [...c.x]);
-      const w = rand([c.x[0], Math.ceil(c.x[1] / c.s), Math.ceil(c.x[2] / c.s), c.x[3]], `w${c.x}`);
+      const w = rand([c.x[0], Math.ceil(c.x[1] / c.s), Math.ceil(c.x[2] / c.s), c.x[3]], `w${c.x.join(',')}`);
       const g = tf.grad((xx: tf.Tensor) => {
         const p = tf.maxPool(xx as tf.Tensor4D, c.f, c.s, c.pad);
         return tf.sum(tf.mul(p, tf.slice(w, [0, 0, 0, 0], p.shape)));
@@ -135,8 +135,8 @@ test('wasm Conv2DBackpropFilter (added) matches cpu for same/valid padding and s
   ] as const;
   for (const c of cases) {
     const d = await maxDiffCpuVsWasm(() => {
-      const x = rand([...c.x], `x${c.x}`) as tf.Tensor4D;
-      const f = rand([...c.f], `f${c.f}`) as tf.Tensor4D;
+      const x = rand([...c.x], `x${c.x.join(',')}`) as tf.Tensor4D;
+      const f = rand([...c.f], `f${c.f.join(',')}`) as tf.Tensor4D;
       const g = tf.grads((xx: tf.Tensor, ff: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, c.s, c.pad))));
       return g([x, f]);
     });

@@ -83,7 +83,7 @@ test('focal has a finite gradient even when p rounds to 1 (gamma < 1)', () => {
   const loss = makeLoss({ type: 'focal', gamma: 0.5 }, 'classification');
   const y = tf.tensor2d([[1, 0]]);
   const g = tf.grad((z: tf.Tensor) => loss(y, z as tf.Tensor2D))(tf.tensor2d([[100, 0]]));
-  assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `gradient ${g.dataSync()}`);
+  assert.ok(Array.from(g.dataSync()).every(Number.isFinite), `gradient ${Array.from(g.dataSync()).join(',')}`);
   tf.dispose([y, g]);
 });
 

@@ -61,7 +61,7 @@ test('a changed learning rate takes effect for every optimiser (update scales wi
     // AdamW here decays w too (by lr*wd*w), also proportional to lr.
     const a = firstUpdate(c, 0.01);
     const b = firstUpdate(c, 0.03);
-    assert.ok(a.every((x) => Math.abs(x) > 1e-4), `${label(c)}: non-zero update ${a}`);
+    assert.ok(a.every((x) => Math.abs(x) > 1e-4), `${label(c)}: non-zero update ${a.join(',')}`);
     closeAll(b, a.map((x) => 3 * x), 1e-5, label(c));
   }
 });

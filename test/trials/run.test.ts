@@ -166,7 +166,7 @@ test('no tensor leaks: count back to baseline after each trial, flat over 20 tri
     counts.push(tf.memory().numTensors);
   }
   const rss1 = process.memoryUsage().rss;
-  console.log(`  20 trials: numTensors ${before} -> ${counts.at(-1)}, RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`  20 trials: numTensors ${before} -> ${String(counts.at(-1))}, RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MiB`);
   assert.ok(counts.every((n) => n === before), `numTensors after each trial: ${counts.join(',')} (baseline ${before})`);
 });
 

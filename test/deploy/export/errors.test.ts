@@ -114,7 +114,7 @@ cli('exports a checkpoint directory, prints the figures and writes the JSON repo
     assert.is(r.path, join(root, 'ckpt', 'model.onnx'));
     assert.ok(existsSync(r.path));
     assert.ok(existsSync(join(root, 'ckpt', 'model.tfjs', 'model.json')), 'exportOnnx writes the TF.js model beside the ONNX file');
-    assert.equal(JSON.parse(readFileSync(r.reportPath, 'utf8')).path, r.path, 'and export-report.json');
+    assert.equal((JSON.parse(readFileSync(r.reportPath, 'utf8')) as { path: string }).path, r.path, 'and export-report.json');
     assert.match(lines[0]!, /^wrote .*model\.onnx: .* \(int8\/integer, opset 17/);
     assert.ok(lines.some((l) => /parity \(64 random samples\): fp32 max \|diff\|/.test(l)), lines.join('\n'));
     const saved = JSON.parse(readFileSync(json, 'utf8')) as { metadata: Record<string, string>; quantize: string };
