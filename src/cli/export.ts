@@ -49,7 +49,12 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
     const trials = await storage.getTrials(record.name);
     let number: number;
     if (trial === 'best') {
-      const best = buildLeaderboard(record, trials).summary.best;
+      const lb = buildLeaderboard(record, trials);
+      const best = lb.summary.best;
+      if (!best && (record.directions?.length ?? 1) > 1) {
+        const front = lb.summary.front ?? [];
+        throw new OptionsError(`study "${record.name}" has several objectives, so there is no single best model: pass --trial N with a member of the Pareto front (${front.map((n) => `#${String(n)}`).join(', ') || 'empty so far'})`);
+      }
       if (!best) throw new OptionsError(`study "${record.name}" in ${dir} has no complete trial yet, so there is no best model to export`);
       number = best.number;
     } else {

@@ -114,7 +114,10 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
     const key = (n: number) => `${sweep.name}/${n}`;
     const trials = await study.trials();
     const already = trials.filter(countsTowardBudget).length;
-    const output = new SweepOutput(dir, { keep: sweep.keepCheckpoints, direction: sweep.objective.direction, leaderboard: () => study.leaderboard() });
+    // Several objectives: which trials stay on the Pareto front changes as trials finish, so no checkpoint is dropped (a
+    // front member must stay exportable); one objective: the best `keepCheckpoints`.
+    const keep = (sweep.objectives?.length ?? 1) > 1 ? Number.MAX_SAFE_INTEGER : sweep.keepCheckpoints;
+    const output = new SweepOutput(dir, { keep, direction: sweep.objective.direction, leaderboard: () => study.leaderboard() });
     output.init(trials);
     progress = new Progress(sink, {
       name: sweep.name,

@@ -49,8 +49,10 @@ async function runOnce(searcher: string, jitterSeed: number): Promise<string> {
 }
 
 test('deterministic: every registered searcher proposes the same trials with the same values in two runs with different timing', async () => {
-  const types = searcherTypes().filter((t) => t !== 'grid' && t !== 'nsga2');
-  assert.ok(types.length >= 6, `registry: ${types.join(', ')}`);
+  // The built-in single-objective types (other test files register their own toy searchers in the same process; the
+  // suggestion-level determinism of every registered type is test/searchers/determinism.test.ts's contract).
+  const types = ['random', 'sobol', 'tpe', 'gp', 'hyperband', 'asha', 'bohb'];
+  for (const t of types) assert.ok(searcherTypes().includes(t), `${t} is not registered`);
   for (const type of types) {
     const a = await runOnce(type, 1);
     const b = await runOnce(type, 987654);
