@@ -39,7 +39,8 @@ export function startServer(): TestServer {
   try {
     out = execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    const stderr = String((e as { stderr?: unknown }).stderr ?? '');
+    // execFileSync with an encoding: the error's stderr is a string (absent when bash could not be started).
+    const stderr = (e as { stderr?: string }).stderr ?? '';
     throw new Error(`the PostgreSQL tests need a server and none could be started (.ci/postgres.sh start):\n${stderr}`);
   }
   const url = /TUNEKIT_TEST_PG=(\S+)/.exec(out)?.[1];
@@ -63,7 +64,7 @@ export function startServer(): TestServer {
       }
     },
   };
-  process.on('exit', server.destroy);
+  process.on('exit', () => server.destroy());
   // Ctrl-C or a CI timeout: stop the server too, then end as the signal would have.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
