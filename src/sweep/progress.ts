@@ -109,11 +109,16 @@ export class Progress {
     this.#dirty = true;
   }
 
-  finished(t: TrialRecord, slot: number): void {
+  /**
+   * A trial finished. `best` is the study's best after it (the study knows feasibility and several objectives); without it the
+   * best is tracked here by value.
+   */
+  finished(t: TrialRecord, slot: number, best?: TrialRecord | null): void {
     this.#finished++;
     if (t.state === 'complete' || t.state === 'pruned' || t.state === 'failed') this.#counts[t.state]++;
     const better = (a: number, b: number) => (this.#o.direction === 'minimize' ? a < b : a > b);
-    if (t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value) && (!this.#best || better(t.value, this.#best.value as number))) this.#best = t;
+    if (best !== undefined) this.#best = best ?? undefined;
+    else if (t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value) && (!this.#best || better(t.value, this.#best.value as number))) this.#best = t;
     if (this.#slots[slot]?.number === t.number) this.#slots[slot] = {};
     this.log(this.#trialLine(t));
   }

@@ -174,7 +174,8 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
         const ckpt = checkpointDir(dir, t.number);
         if (store && hasFiles(ckpt)) await store.put(key(t.number), ckpt);
         await output.finished(t);
-        p.finished(t, e.slot);
+        // The study's best: never an infeasible trial, none for several objectives (the front is in the leaderboard).
+        p.finished(t, e.slot, study.best ?? null);
       },
     }).finally(() => output.flush());
     p.stop();
