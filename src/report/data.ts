@@ -17,6 +17,8 @@ export interface ReportTrial {
   readonly rank: number | null;
   readonly value: number | null;
   readonly values: readonly (number | null)[] | null;
+  /** True when the trial violates a constraint (the leaderboard's `violation` > 0): it is never on the front. */
+  readonly infeasible: boolean;
   /** Flat parameter values in the order of `ReportData.params` (choice index for categorical ones), null when inactive. */
   readonly p: readonly (number | null)[];
   readonly reason: string | null;
@@ -123,6 +125,7 @@ export function buildReportData(study: StudyRecord, trials: readonly TrialRecord
       rank: e.rank,
       value: e.value,
       values: t.values ? t.values.map((v) => finite(v)) : null,
+      infeasible: (e.violation ?? 0) > 0,
       p: flat.map((p) => values.get(p.name) ?? null),
       reason: e.reason,
       error: e.error,

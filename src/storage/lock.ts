@@ -146,7 +146,8 @@ function won(path: string, text: string): LockHandle {
   const prefix = `${nodePath.basename(path)}.claim-`;
   try {
     for (const name of fs.readdirSync(dir)) {
-      if (!name.startsWith(prefix)) continue;
+      // Only claim files: `<claim>.<pid>.<n>.tmp` are another process's claims being written (empty for an instant), not garbage.
+      if (!name.startsWith(prefix) || name.endsWith('.tmp')) continue;
       const held = readText(nodePath.join(dir, name));
       const holder = held === undefined ? undefined : parseLock(held);
       if (holder !== undefined && (holder === 'unreadable' || !holderIsLive(holder))) removeIf(nodePath.join(dir, name), held!);

@@ -15,7 +15,7 @@
 import { OptionsError, SearchExhaustedError, StaleTrialError, TrialPruned, TrialStateError } from '../core/errors.js';
 import type { ExecOutcome, Executor, RunningTrial, TrialChannel, TrialDecision } from '../core/executor.js';
 import type { Metrics, TrialRecord } from '../core/types.js';
-import { describeThrown } from '../core/describe.js';
+import { describeThrown, describeValue } from '../core/describe.js';
 import { BudgetReached, type AskedTrial, type StudyCore, type TellResult } from './core.js';
 import { SweepLedger } from './ledger.js';
 
@@ -97,7 +97,7 @@ export const MAX_TRIALS = 1_000_000;
 export function checkLoopOptions(o: LoopOptions, who: string): void {
   const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      throw new OptionsError(`${who}: \`${name}\` must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${String(v)}`);
+      throw new OptionsError(`${who}: \`${name}\` must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${describeValue(v)}`);
     }
   };
   if (o.trials === undefined) throw new OptionsError(`${who}: \`trials\` (the total number of finished trials wanted) is required`);
@@ -198,7 +198,8 @@ export async function runLoop<P>(
     let timedOut = false;
     let startedAt: number | undefined;
     let timeout: NodeJS.Timeout | undefined;
-    let handle: RunningTrial | undefined;
+    // The channel's callbacks run once the trial exists; the box lets them reach it.
+    const box: { handle?: RunningTrial } = {};
     const channel: TrialChannel = {
       started: () => {
         if (startedAt !== undefined) return;
@@ -206,7 +207,7 @@ export async function runLoop<P>(
         if (o.trialTimeoutMs !== undefined) {
           timeout = setTimeout(() => {
             timedOut = true;
-            handle?.kill();
+            box.handle?.kill();
           }, o.trialTimeoutMs);
         }
       },
@@ -219,14 +220,15 @@ export async function runLoop<P>(
     };
     const continueFromBudget = asked.continueFrom !== undefined ? (await core.trial(asked.continueFrom))?.budget : undefined;
     await o.beforeTrial?.(asked.continueFrom !== undefined ? { number, continueFrom: asked.continueFrom } : { number });
-    handle = executor.run({ ...asked, ...(continueFromBudget !== undefined ? { continueFromBudget } : {}) }, slot, channel);
+    const handle = executor.run({ ...asked, ...(continueFromBudget !== undefined ? { continueFromBudget } : {}) }, slot, channel);
+    box.handle = handle;
     running.set(number, handle);
     // Shared storages: the trial heartbeats while it runs; if another process declared it stale (this one was paused or cut
     // off), it is stopped and its result dropped: the retry another process enqueued will run it again.
     let lost = false;
     const alive = core.keepAlive(number, () => {
       lost = true;
-      handle?.kill();
+      box.handle?.kill();
     });
     o.onTrialStarted?.({
       number,

@@ -12,6 +12,7 @@
  *     "searcher": "sobol", "pruner": "median", "objective": { "metric": "valAccuracy", "direction": "maximize" },
  *     "budget": { "trials": 20, "epochs": 4, "seconds": 600 }, "workers": 2, "seed": 1, "keepCheckpoints": 3 }
  */
+import { describeValue } from '../core/describe.js';
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -169,7 +170,7 @@ function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   let s: string;
   try {
-    s = JSON.stringify(v) ?? String(v);
+    s = JSON.stringify(v) ?? describeValue(v);
   } catch {
     s = Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v;
   }

@@ -5,7 +5,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStudy, medianPruner, searcherTypes, space } from '../../src/index.js';
 import type { TrialRecord } from '../../src/index.js';

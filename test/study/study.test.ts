@@ -111,7 +111,7 @@ test('ask / report / tell, with a pruner that prunes on a threshold', async () =
   assert.is(pr.value, 3);
   const done = await study.tell(b.number, { state: 'complete', value: 7, metrics: { acc: 0.5 } });
   assert.equal(done.metrics, { acc: 0.5 });
-  await assert.not.throws(() => undefined);
+  assert.not.throws(() => undefined);
   const again = await study.tell(b.number, 8).catch((e: Error) => e);
   assert.match((again as Error).message, /trial 1 of study "att" is complete.*never change/);
   assert.is(study.best?.number, 1);
@@ -149,7 +149,7 @@ test('metrics objects: report and return metrics with createStudy({ metric })', 
   assert.equal(trials[0]?.intermediate, [{ step: 0, value: 0.3, metrics: { acc: 0.3, loss: 2 } }]);
   const noMetric = await createStudy({ name: 'nm', space: sp });
   const t = await noMetric.ask();
-  await assert.not.ok(await noMetric.report(t.number, 0, { acc: 1 }).then(() => true, (e: Error) => /createStudy\(\{ metric/.test(e.message) ? false : true));
+  assert.not.ok(await noMetric.report(t.number, 0, { acc: 1 }).then(() => true, (e: Error) => /createStudy\(\{ metric/.test(e.message) ? false : true));
 });
 
 test('grid: optimize stops when the grid is exhausted', async () => {
@@ -157,7 +157,7 @@ test('grid: optimize stops when the grid is exhausted', async () => {
   const res = await study.optimize((p) => p.a + (p.b ? 1 : 0), { trials: 100, concurrency: 3 });
   assert.is(res.stoppedBy, 'exhausted');
   assert.is((await study.trials()).length, 6);
-  await assert.ok(await study.ask().then(() => false, (e: Error) => /nothing left/.test(e.message)));
+  assert.ok(await study.ask().then(() => false, (e: Error) => /nothing left/.test(e.message)));
 });
 
 test('trialTimeoutMs fails a hung trial with reason timeout; timeoutMs stops starting trials', async () => {
@@ -209,7 +209,7 @@ test('enqueue runs given params first', async () => {
   await study.enqueue({ x: 1, y: -2, k: 'b' });
   const a = await study.ask();
   assert.equal(a.params, { x: 1, y: -2, k: 'b' });
-  await assert.ok(await study.enqueue({ x: 99, y: 0, k: 'a' } as never).then(() => false, (e: Error) => /x/.test(e.message)));
+  assert.ok(await study.enqueue({ x: 99, y: 0, k: 'a' } as never).then(() => false, (e: Error) => /x/.test(e.message)));
 });
 
 test('createStudy validates options up front with TypeErrors', async () => {

@@ -50,7 +50,10 @@ function dominated(a, b, dirs) {
 function renderPareto(sec) {
   sec.appendChild(el('h3', { text: 'Pareto front (' + D.objectiveNames[0] + ' vs ' + D.objectiveNames[1] + ')' }));
   sec.appendChild(chartBox('chart-pareto', 340));
-  var pts = D.trials.filter(function (t) { return t.state === 'complete' && t.values && t.values.length >= 2 && t.values[0] !== null && t.values[1] !== null; });
+  var all = D.trials.filter(function (t) { return t.state === 'complete' && t.values && t.values.length >= 2 && t.values[0] !== null && t.values[1] !== null; });
+  // The front is of feasible trials only (as the leaderboard's): an infeasible trial is drawn apart, whatever its values.
+  var pts = all.filter(function (t) { return !t.infeasible; });
+  var infeasible = all.filter(function (t) { return t.infeasible; }).map(function (t) { return [t.values[0], t.values[1], t.number]; });
   var dirs = D.directions;
   var front = [], rest = [];
   pts.forEach(function (t) {
@@ -63,7 +66,8 @@ function renderPareto(sec) {
     tooltip: { trigger: 'item', formatter: function (p) { return tip(['#' + p.value[2], D.objectiveNames[0] + ' ' + fmt(p.value[0]), D.objectiveNames[1] + ' ' + fmt(p.value[1])]); } },
     xAxis: { type: 'value', scale: true, name: D.objectiveNames[0] }, yAxis: { type: 'value', scale: true, name: D.objectiveNames[1] },
     series: [{ name: 'Pareto front', type: 'scatter', data: front, itemStyle: { color: '#dc2626' }, symbolSize: 8 },
-      { name: 'dominated', type: 'scatter', data: rest, itemStyle: { color: '#93c5fd' }, symbolSize: 5 }],
+      { name: 'dominated', type: 'scatter', data: rest, itemStyle: { color: '#93c5fd' }, symbolSize: 5 },
+      { name: 'infeasible', type: 'scatter', data: infeasible, itemStyle: { color: '#9ca3af' }, symbol: 'triangle', symbolSize: 6 }],
   });
 }
 function renderTimeline(root) {
