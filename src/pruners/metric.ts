@@ -12,6 +12,20 @@ import type { Pruner, PruneDecision, PruneRequest } from './types.js';
 import { bestOf, CONTINUE, current, fmt, prune, span } from './history.js';
 import { OptionReader } from './options.js';
 
+/**
+ * Intermediate values of completed trials by step, memoised per record: a completed trial never changes and storages hand out
+ * the same frozen record until it does, so the cache cannot go stale, and a pruner asked on every report of a 20,000-trial
+ * study does not re-read 20,000 curves each time. Only a speed-up: decisions are those of `valueAt`.
+ */
+const completedValues = new WeakMap<TrialRecord, Map<number, number | undefined>>();
+
+function completedValueAt(t: TrialRecord, step: number): number | undefined {
+  let byStep = completedValues.get(t);
+  if (!byStep) completedValues.set(t, (byStep = new Map()));
+  if (!byStep.has(step)) byStep.set(step, valueAt(t, step));
+  return byStep.get(step);
+}
+
 /** Options shared by `median` and `percentile` (Optuna's n_startup_trials, n_warmup_steps, interval_steps, n_min_trials). */
 export interface MedianOptions {
   /** No pruning until this many trials have completed (default 5). */
@@ -103,7 +117,7 @@ function build(type: 'median' | 'percentile', options: unknown): Pruner {
     if (!isFirstInInterval(step, cur.history.map((p) => p.step), warmupSteps, interval)) return CONTINUE;
     const best = bestOf(direction, cur.history.map((p) => p.value));
     if (Number.isNaN(best)) return prune(`${type}: every value up to step ${step} is NaN`);
-    const others = completed.map((t) => valueAt(t, step)).filter((v): v is number => v !== undefined);
+    const others = completed.map((t) => completedValueAt(t, step)).filter((v): v is number => v !== undefined);
     if (others.length < minTrials) return CONTINUE;
     const cut = nanPercentile(others, direction === 'maximize' ? 100 - pct : pct);
     if (Number.isNaN(cut)) return CONTINUE;

@@ -355,7 +355,8 @@ export class StudyCore<P = Params> {
     // The default pruner never prunes: skip handing it the history (this is the hot path of report-heavy sweeps).
     if (this.#pruner === NOP) return 'continue';
     const all = await this.#storage.getTrials(this.name);
-    const trial = all.find((t) => t.number === number);
+    // Numbers are dense, so the trial is at its index (a filtered list would not be: then search).
+    const trial = all[number]?.number === number ? all[number] : all.find((t) => t.number === number);
     if (!trial) return 'continue';
     const trials = this.record.deterministic && this.#lag !== undefined ? visibleToPruner(all, number, this.#lag) : all;
     const decision = await this.#pruner.decide({
