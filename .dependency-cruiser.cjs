@@ -26,7 +26,10 @@ const PARTS = {
   report: { path: '^src/report/', may: ['core', 'storage', 'spaces', 'searchers', 'trials'] },
   // The study ranks its own trials with the leaderboard builder: that one file of report, which itself may only use core.
   // study -> pool: Study.optimize(trainable) loads the pool executor on demand (the pool never imports the study).
-  study: { path: '^src/study/', may: ['core', 'spaces', 'searchers', 'pruners', 'storage', 'pool', { report: '^src/report/leaderboard\\.ts$' }] },
+  study: {
+    path: '^src/study/',
+    may: ['core', 'spaces', 'searchers', 'pruners', 'storage', 'pool', { report: '^src/report/leaderboard\\.ts$' }],
+  },
   // pool -> deploy: trials that ask for ONNX figures get the exporter from the worker (trials may not import it).
   pool: { path: '^src/pool/', may: ['core', 'trials', 'spaces', 'deploy'] },
   sweep: { path: '^src/sweep/', may: ['study', 'pool', 'storage', 'pruners', 'core', 'trials', 'spaces', 'searchers', 'report'] },
@@ -130,7 +133,8 @@ module.exports = {
     {
       name: 'leaderboard-is-core-only',
       severity: 'error',
-      comment: 'src/report/leaderboard.ts is the one file of report that the study imports, so it may use only src/core and the Pareto maths',
+      comment:
+        'src/report/leaderboard.ts is the one file of report that the study imports, so it may use only src/core and the Pareto maths',
       from: { path: '^src/report/leaderboard\\.ts$' },
       to: { path: OURS, pathNot: [PARTS.core.path, '^searchers/(objectives|pareto)\\.ts$'] },
     },

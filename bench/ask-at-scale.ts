@@ -41,7 +41,14 @@ async function fill(storage: Storage, name: string): Promise<void> {
 }
 
 async function timeAsks(storage: Storage, name: string, searcher: string): Promise<number> {
-  const study = await createStudy({ name, space: sp, storage, seed: 1, loadIfExists: true, searcher: searcher === 'gp' ? { type: 'gp' } : searcher });
+  const study = await createStudy({
+    name,
+    space: sp,
+    storage,
+    seed: 1,
+    loadIfExists: true,
+    searcher: searcher === 'gp' ? { type: 'gp' } : searcher,
+  });
   const ms: number[] = [];
   for (let i = 0; i < ASKS + 1; i++) {
     const t0 = performance.now();
@@ -64,11 +71,15 @@ try {
   t0 = performance.now();
   await fill(mem, 'scale');
   const fillMem = performance.now() - t0;
-  console.log(`filled ${N} trials: PostgreSQL ${(fillPg / N).toFixed(2)} ms/trial, memory ${(fillMem / N).toFixed(2)} ms/trial (random searcher)`);
+  console.log(
+    `filled ${N} trials: PostgreSQL ${(fillPg / N).toFixed(2)} ms/trial, memory ${(fillMem / N).toFixed(2)} ms/trial (random searcher)`,
+  );
   for (const searcher of ['tpe', 'gp']) {
     const a = await timeAsks(pg, 'scale', searcher);
     const b = await timeAsks(mem, 'scale', searcher);
-    console.log(`${searcher.padEnd(4)} ask+tell with ${N}+ trials stored: PostgreSQL ${a.toFixed(1)} ms, memory ${b.toFixed(1)} ms (ratio ${(a / b).toFixed(2)})`);
+    console.log(
+      `${searcher.padEnd(4)} ask+tell with ${N}+ trials stored: PostgreSQL ${a.toFixed(1)} ms, memory ${b.toFixed(1)} ms (ratio ${(a / b).toFixed(2)})`,
+    );
   }
   await pg.close();
 } finally {

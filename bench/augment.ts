@@ -43,14 +43,14 @@ const rows: [string, AugmentConfig, number[], Float32Array, number][] = [
     imageX,
     10,
   ],
+  ['typical, every op p=1', { flipH: 1, affine: { p: 1 }, cutout: { p: 1, size: 8 }, noise: { p: 1, std: 0.1 } }, img, imageX, 10],
   [
-    'typical, every op p=1',
-    { flipH: 1, affine: { p: 1 }, cutout: { p: 1, size: 8 }, noise: { p: 1, std: 0.1 } },
-    img,
-    imageX,
-    10,
+    'tabular 64 feats: mixup + dropout + noise, p=1',
+    { mixup: { p: 1, alpha: 0.4 }, featureDropout: { p: 1, rate: 0.1 }, noise: { p: 1, std: 0.05 } },
+    [64],
+    tabX,
+    3,
   ],
-  ['tabular 64 feats: mixup + dropout + noise, p=1', { mixup: { p: 1, alpha: 0.4 }, featureDropout: { p: 1, rate: 0.1 }, noise: { p: 1, std: 0.05 } }, [64], tabX, 3],
 ];
 
 console.log(`augment bench: ${N}-sample batches, node ${process.version}`);

@@ -27,8 +27,12 @@ const kb = (x: number): string => `${(x / 1024).toFixed(1)} KiB`;
 async function teacher(name: string, model: ModelConfig, data: Dataset, epochs: number, dir: string): Promise<string> {
   const out = join(dir, name);
   const t0 = performance.now();
-  const r = await runTrial({ model, optimizer: { type: 'adam', lr: 1e-3 }, loss: 'crossentropy', epochs, batchSize: 128, seed: 1 }, data, { outDir: out });
-  console.log(`trained ${name} ${JSON.stringify(model)}: ${epochs} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s, test accuracy ${pct(r.test.accuracy!)}`);
+  const r = await runTrial({ model, optimizer: { type: 'adam', lr: 1e-3 }, loss: 'crossentropy', epochs, batchSize: 128, seed: 1 }, data, {
+    outDir: out,
+  });
+  console.log(
+    `trained ${name} ${JSON.stringify(model)}: ${epochs} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s, test accuracy ${pct(r.test.accuracy!)}`,
+  );
   return out;
 }
 
@@ -41,8 +45,10 @@ function speedups(b: Latency, a: Latency): string {
 function row(label: string, m: ModelMeasure): string {
   const l = m.latencyMs;
   const lat = l ? `  wall b1 ${ms(l.batch1)} b256 ${ms(l.batch256)}  cpu b1 ${ms(l.cpuBatch1)} b256 ${ms(l.cpuBatch256)}` : '';
-  return `  ${label.padEnd(22)} params ${String(m.params).padStart(7)}  file ${kb(m.fileBytes).padStart(10)}  gzip ${kb(m.gzipBytes).padStart(10)}  ` +
-    `sparsity ${pct(m.sparsity).padStart(6)}  acc ${pct(m.accuracy)}${lat}`;
+  return (
+    `  ${label.padEnd(22)} params ${String(m.params).padStart(7)}  file ${kb(m.fileBytes).padStart(10)}  gzip ${kb(m.gzipBytes).padStart(10)}  ` +
+    `sparsity ${pct(m.sparsity).padStart(6)}  acc ${pct(m.accuracy)}${lat}`
+  );
 }
 
 function printPrune(title: string, r: PruneReport): void {
@@ -51,7 +57,8 @@ function printPrune(title: string, r: PruneReport): void {
   if (r.afterPruning) console.log(`  ${'after pruning'.padEnd(22)} acc ${pct(r.afterPruning.accuracy!)} (no fine-tuning)`);
   console.log(row(`after ${r.fineTune.length} ep fine-tune`, r.after));
   for (const l of r.layers ?? []) {
-    if (l.className !== 'BatchNormalization') console.log(`    ${l.layer}: ${JSON.stringify(l.shapes.before[0])} -> ${JSON.stringify(l.shapes.after[0])}`);
+    if (l.className !== 'BatchNormalization')
+      console.log(`    ${l.layer}: ${JSON.stringify(l.shapes.before[0])} -> ${JSON.stringify(l.shapes.after[0])}`);
   }
   console.log(
     `  ratios before/after: params x${(r.before.params / r.after.params).toFixed(2)}, file x${(r.before.fileBytes / r.after.fileBytes).toFixed(2)}, ` +
@@ -82,10 +89,23 @@ async function main(): Promise<void> {
     printPrune('MLP [256, 128], 90% unstructured (cubic schedule, 8 steps)', rg);
     rg.model.dispose();
 
-    for (const [temperature, alpha] of [[4, 0.7], [2, 0.5], [1, 1]] as const) {
+    for (const [temperature, alpha] of [
+      [4, 0.7],
+      [2, 0.5],
+      [1, 1],
+    ] as const) {
       const t0 = performance.now();
-      const d = await distill(mlpDir, data, { student: { type: 'mlp', units: [32] }, epochs: 8, temperature, alpha, seed: 1, latency: LATENCY });
-      console.log(`\nDistillation MLP [256, 128] -> MLP [32], T = ${temperature}, alpha = ${alpha}, 8 epochs (${((performance.now() - t0) / 1000).toFixed(1)} s, both students)`);
+      const d = await distill(mlpDir, data, {
+        student: { type: 'mlp', units: [32] },
+        epochs: 8,
+        temperature,
+        alpha,
+        seed: 1,
+        latency: LATENCY,
+      });
+      console.log(
+        `\nDistillation MLP [256, 128] -> MLP [32], T = ${temperature}, alpha = ${alpha}, 8 epochs (${((performance.now() - t0) / 1000).toFixed(1)} s, both students)`,
+      );
       console.log(row('teacher', d.before));
       console.log(row('student with teacher', d.after));
       console.log(row('student without', d.withoutTeacher!));

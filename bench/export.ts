@@ -89,11 +89,19 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nMNIST (${data.train.n} train / ${data.test.n} test digits, 2 epochs). int8 columns: size ratio vs fp32 / accuracy drop in points (fp32 ONNX − int8)`);
-  console.log(`${'arch'.padEnd(13)} ${'params'.padStart(7)} ${'fp32 kB'.padStart(8)} ${'acc tf'.padStart(7)} ${'acc onx'.padStart(7)}  ${FORMS.map((f) => f.label.padStart(16)).join(' ')}`);
+  console.log(
+    `\nMNIST (${data.train.n} train / ${data.test.n} test digits, 2 epochs). int8 columns: size ratio vs fp32 / accuracy drop in points (fp32 ONNX − int8)`,
+  );
+  console.log(
+    `${'arch'.padEnd(13)} ${'params'.padStart(7)} ${'fp32 kB'.padStart(8)} ${'acc tf'.padStart(7)} ${'acc onx'.padStart(7)}  ${FORMS.map((f) => f.label.padStart(16)).join(' ')}`,
+  );
   for (const r of sizeRows) console.log(r);
-  console.log(`\nLatency, median ms per forward pass (TF.js ${tf.getBackend()} vs onnxruntime-node, 1 thread); int8 columns: ms (speed-up vs onnx fp32)`);
-  console.log(`${'arch'.padEnd(13)} ${'batch'.padStart(5)} ${'tfjs'.padStart(9)} ${'onnx'.padStart(9)} ${'speedup'.padStart(8)}  ${FORMS.map((f) => f.label.padStart(16)).join(' ')}`);
+  console.log(
+    `\nLatency, median ms per forward pass (TF.js ${tf.getBackend()} vs onnxruntime-node, 1 thread); int8 columns: ms (speed-up vs onnx fp32)`,
+  );
+  console.log(
+    `${'arch'.padEnd(13)} ${'batch'.padStart(5)} ${'tfjs'.padStart(9)} ${'onnx'.padStart(9)} ${'speedup'.padStart(8)}  ${FORMS.map((f) => f.label.padStart(16)).join(' ')}`,
+  );
   for (const r of latencyRows) console.log(r);
 }
 

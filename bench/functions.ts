@@ -39,8 +39,18 @@ function branin(p: Params): number {
   return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * Math.cos(x1) + 10;
 }
 
-const A6 = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]];
-const P6 = [[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991], [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]];
+const A6 = [
+  [10, 3, 17, 3.5, 1.7, 8],
+  [0.05, 10, 17, 0.1, 8, 14],
+  [3, 3.5, 1.7, 10, 17, 8],
+  [17, 8, 0.05, 10, 0.1, 14],
+];
+const P6 = [
+  [1312, 1696, 5569, 124, 8283, 5886],
+  [2329, 4135, 8307, 3736, 1004, 9991],
+  [2348, 1451, 3522, 2883, 3047, 6650],
+  [4047, 8828, 8732, 5743, 1091, 381],
+];
 const ALPHA = [1.0, 1.2, 3.0, 3.2];
 
 function hartmann6(p: Params): number {
@@ -81,7 +91,9 @@ const MIXED_OFFSET: Record<string, number> = { relu: 1, gelu: 0, tanh: 2, sigmoi
  * x = 1.5, lr = 0.01, units = 13, act = 'gelu'.
  */
 function mixed(p: Params): number {
-  return (num(p, 'x') - 1.5) ** 2 + (Math.log10(num(p, 'lr')) + 2) ** 2 + ((num(p, 'units') - 13) / 4) ** 2 + MIXED_OFFSET[p.act as string]!;
+  return (
+    (num(p, 'x') - 1.5) ** 2 + (Math.log10(num(p, 'lr')) + 2) ** 2 + ((num(p, 'units') - 13) / 4) ** 2 + MIXED_OFFSET[p.act as string]!
+  );
 }
 
 /** Every benchmark function, by name. */
@@ -148,7 +160,13 @@ def f(p):
  * Runs one in-memory study of `f` (`createStudy` + `optimize`, `trials` trials) and returns the simple regret (best value so
  * far - f*) after each of the `checkpoints` trial counts it reaches. Used by bench/searchers.ts and bench/tpe-tune.ts.
  */
-export async function simpleRegret(f: BenchFunction, searcher: SearcherSpec, seed: number, trials: number, checkpoints: readonly number[]): Promise<Map<number, number>> {
+export async function simpleRegret(
+  f: BenchFunction,
+  searcher: SearcherSpec,
+  seed: number,
+  trials: number,
+  checkpoints: readonly number[],
+): Promise<Map<number, number>> {
   const study = await createStudy({ name: `${f.name}-${seed}`, space: f.space, searcher, seed });
   await study.optimize((p) => f.fn(p as Params), { trials });
   const done = await study.trials(['complete']);

@@ -41,4 +41,6 @@ console.log(`import cost, median of ${RUNS} fresh processes (baseline node: ${no
 for (const r of results) console.log(`  ${r.name.padEnd(26)} ${r.ms.toFixed(0).padStart(6)} ms  ${r.rssMb.toFixed(0).padStart(5)} MB RSS`);
 const rootRow = results[0] as { ms: number; rssMb: number };
 const full = results[3] as { ms: number; rssMb: number };
-console.log(`root / full: time ${(rootRow.ms / full.ms).toFixed(3)} (goal <= 0.2), RSS ${(rootRow.rssMb / full.rssMb).toFixed(2)}; root ${rootRow.ms.toFixed(0)} ms (goal < 300 ms)`);
+console.log(
+  `root / full: time ${(rootRow.ms / full.ms).toFixed(3)} (goal <= 0.2), RSS ${(rootRow.rssMb / full.rssMb).toFixed(2)}; root ${rootRow.ms.toFixed(0)} ms (goal < 300 ms)`,
+);

@@ -49,7 +49,10 @@ function optunaImportances(study: StudyRecord, trials: readonly TrialRecord[]): 
     const journal = path.join(dir, 'journal.log');
     fs.writeFileSync(journal, `${optunaJournalLines(study, trials).join('\n')}\n`);
     fs.writeFileSync(path.join(dir, 'fanova.py'), OPTUNA);
-    const out = execFileSync('/usr/bin/python3', [path.join(dir, 'fanova.py'), journal], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('/usr/bin/python3', [path.join(dir, 'fanova.py'), journal], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return JSON.parse(out) as { [name: string]: number }[];
   } catch (error) {
     // execFileSync with an encoding: the error's stderr is a string (absent when python3 could not be started at all).
@@ -68,13 +71,16 @@ const ours = computeImportance(trials, flattenSpace(study.space), { seed });
 const ms = performance.now() - t0;
 console.log(`${n} trials, seed ${seed}; expected main-effect shares: x 0.862, y 0.129, c 0.005, z 0`);
 console.log(`tunekit ${ours.method}, ${ms.toFixed(0)} ms:`);
-for (const p of ours.params) console.log(`  ${p.name.padEnd(3)} ${p.importance.toFixed(4)}  (refits ${p.min.toFixed(4)} to ${p.max.toFixed(4)})`);
+for (const p of ours.params)
+  console.log(`  ${p.name.padEnd(3)} ${p.importance.toFixed(4)}  (refits ${p.min.toFixed(4)} to ${p.max.toFixed(4)})`);
 const theirs = optunaImportances(study, trials);
 if (typeof theirs === 'string') console.log(`Optuna 3.1 FanovaImportanceEvaluator: not measured. ${theirs}`);
 else {
   console.log('Optuna 3.1 FanovaImportanceEvaluator (64 trees, seeds 0, 1, 2):');
   for (const p of ours.params) {
     const v = theirs.map((r) => r[p.name] ?? 0);
-    console.log(`  ${p.name.padEnd(3)} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(4)}  (seeds ${Math.min(...v).toFixed(4)} to ${Math.max(...v).toFixed(4)})`);
+    console.log(
+      `  ${p.name.padEnd(3)} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(4)}  (seeds ${Math.min(...v).toFixed(4)} to ${Math.max(...v).toFixed(4)})`,
+    );
   }
 }

@@ -45,7 +45,11 @@ const quick = args.has('--quick');
 const runSim = !args.has('--mnist');
 const runMnist = !args.has('--sim');
 
-for (const [type, factory] of [['hyperband', createHyperbandSearcher], ['asha', createAshaSearcher], ['bohb', createBohbSearcher]] as const) {
+for (const [type, factory] of [
+  ['hyperband', createHyperbandSearcher],
+  ['asha', createAshaSearcher],
+  ['bohb', createBohbSearcher],
+] as const) {
   if (!searcherTypes().includes(type)) registerSearcher(type, factory);
 }
 const METHODS = ['random', 'hyperband', 'asha', 'bohb'] as const;
@@ -53,7 +57,13 @@ type Method = (typeof METHODS)[number];
 
 // ------------------------------------------------------------------------------------------------------------ simulator
 
-const simSpace: SearchSpace = compileSpace({ lr: space.float(0, 1), a: space.float(0, 1), b: space.float(0, 1), c: space.float(0, 1), d: space.float(0, 1) });
+const simSpace: SearchSpace = compileSpace({
+  lr: space.float(0, 1),
+  a: space.float(0, 1),
+  b: space.float(0, 1),
+  c: space.float(0, 1),
+  d: space.float(0, 1),
+});
 /** The `sqrt` family of bench/curves.ts (shared with bench/schedulers.ts and its Optuna anchor). */
 const problem = (seed: number) => curveProblem('sqrt', seed);
 
@@ -79,8 +89,19 @@ async function simulate(method: Method, seed: number, R: number, total: number):
     const start = typeof from === 'number' ? (trials[from]?.budget ?? 0) : 0;
     spent += budget - start;
     const value = prob.at(r.params, budget);
-    trials.push({ number: trials.length, state: 'complete', params: r.params, budget, value, system: r.system ?? {}, intermediate: [], userAttrs: {}, created: '' });
-    if (!incumbent || budget > incumbent.budget || (budget === incumbent.budget && value < incumbent.value)) incumbent = { budget, value, params: r.params };
+    trials.push({
+      number: trials.length,
+      state: 'complete',
+      params: r.params,
+      budget,
+      value,
+      system: r.system ?? {},
+      intermediate: [],
+      userAttrs: {},
+      created: '',
+    });
+    if (!incumbent || budget > incumbent.budget || (budget === incumbent.budget && value < incumbent.value))
+      incumbent = { budget, value, params: r.params };
     out.push({ spent, regret: prob.final(incumbent.params) - Y_STAR });
   }
   return out;
@@ -97,14 +118,18 @@ async function simulatorBench(): Promise<void> {
   const seeds = quick ? 10 : 30;
   const multiples = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
   const total = R * multiples[multiples.length - 1]!;
-  console.log(`\n1. Learning-curve simulator: R = ${R} epochs (min 1, eta 3), ${seeds} seeds, up to ${total} epochs (= ${total / R} full-budget trials)`);
+  console.log(
+    `\n1. Learning-curve simulator: R = ${R} epochs (min 1, eta 3), ${seeds} seeds, up to ${total} epochs (= ${total / R} full-budget trials)`,
+  );
   console.log(`   mean regret (final loss of the incumbent - optimum) after E epochs; lower is better`);
   const t0 = performance.now();
   const mean: Record<Method, number[]> = { random: [], hyperband: [], asha: [], bohb: [] };
   for (const m of METHODS) {
     const runs: Point[][] = [];
     for (let seed = 1; seed <= seeds; seed++) runs.push(await simulate(m, seed, R, total));
-    mean[m] = multiples.map((k) => runs.reduce((a, tr) => a + (Number.isNaN(regretAt(tr, k * R)) ? 1 : regretAt(tr, k * R)), 0) / runs.length);
+    mean[m] = multiples.map(
+      (k) => runs.reduce((a, tr) => a + (Number.isNaN(regretAt(tr, k * R)) ? 1 : regretAt(tr, k * R)), 0) / runs.length,
+    );
   }
   console.log(`   ${'E (x R)'.padEnd(11)}` + multiples.map((k) => `${k}R`.padStart(9)).join(''));
   for (const m of METHODS) console.log(`   ${m.padEnd(11)}` + mean[m].map((v) => v.toFixed(4).padStart(9)).join(''));
@@ -112,7 +137,9 @@ async function simulatorBench(): Promise<void> {
   const target = mean.random[mean.random.length - 1]!;
   for (const m of METHODS) {
     const i = mean[m].findIndex((v) => v <= target);
-    console.log(`   ${m.padEnd(11)} reaches random's ${total / R}R regret (${target.toFixed(4)}) at ${i < 0 ? `> ${total / R}R` : `${multiples[i]}R (${((multiples[i]! * R) / total).toFixed(3)} of random's epochs)`}`);
+    console.log(
+      `   ${m.padEnd(11)} reaches random's ${total / R}R regret (${target.toFixed(4)}) at ${i < 0 ? `> ${total / R}R` : `${multiples[i]}R (${((multiples[i]! * R) / total).toFixed(3)} of random's epochs)`}`,
+    );
   }
   console.log(`   (simulator wall time ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }

@@ -105,7 +105,15 @@ async function run(searcher: string, p: Problem, seed: number): Promise<Map<numb
     if (r.kind !== 'suggest') throw new Error(`${searcher} answered ${r.kind}`);
     const x = Array.from({ length: D }, (_, k) => r.params[`x${k}`] as number);
     trials.push(record(i, r.params, p.f(x)));
-    if (CHECK.includes(i + 1)) out.set(i + 1, hypervolume(trials.map((t) => t.values!), p.ref, directions));
+    if (CHECK.includes(i + 1))
+      out.set(
+        i + 1,
+        hypervolume(
+          trials.map((t) => t.values!),
+          p.ref,
+          directions,
+        ),
+      );
   }
   return out;
 }
@@ -187,7 +195,9 @@ async function hvTable(): Promise<void> {
       }
       (ours[p.name] ??= {})[s] = cell;
       seconds[`${p.name}/${s}`] = (performance.now() - t0) / 1000;
-      console.log(`${p.name} ${s}: ${CHECK.map((n) => `@${n} ${median(cell[n]!).toFixed(4)}`).join('  ')}  (${seconds[`${p.name}/${s}`]!.toFixed(1)} s)`);
+      console.log(
+        `${p.name} ${s}: ${CHECK.map((n) => `@${n} ${median(cell[n]!).toFixed(4)}`).join('  ')}  (${seconds[`${p.name}/${s}`]!.toFixed(1)} s)`,
+      );
     }
   }
   const theirs = await optuna;

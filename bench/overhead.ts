@@ -66,7 +66,8 @@ async function runOne(w: Workload): Promise<Figure> {
   const ms = performance.now() - t0;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
-  const fileMb = w.storage === 'file' ? fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0) / 2 ** 20 : undefined;
+  const fileMb =
+    w.storage === 'file' ? fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0) / 2 ** 20 : undefined;
   fs.rmSync(dir, { recursive: true, force: true });
   return { id: w.id, msPerTrial: ms / w.trials, peakRssMb: peak / 2 ** 20, ...(fileMb !== undefined ? { fileMb } : {}) };
 }
@@ -74,7 +75,10 @@ async function runOne(w: Workload): Promise<Figure> {
 function optuna(storage: string, trials: number, reports: number): number | undefined {
   const script = path.join(anchors, 'optuna_overhead.py');
   if (!fs.existsSync(script)) return undefined;
-  const r = spawnSync('/usr/bin/python3', [script, 'random', storage, String(trials), String(reports)], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync('/usr/bin/python3', [script, 'random', storage, String(trials), String(reports)], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (r.status !== 0) return undefined;
   try {
     return (JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { ms_per_trial: number }).ms_per_trial;
@@ -105,7 +109,9 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(`workload ${w.id} failed:\n${r.stderr}`);
     figures.push(JSON.parse(r.stdout.trim().split('\n').pop() as string) as Figure);
     const f = figures[figures.length - 1] as Figure;
-    console.log(`tunekit ${f.id.padEnd(30)} ${f.msPerTrial.toFixed(3).padStart(8)} ms/trial  peak RSS ${f.peakRssMb.toFixed(0)} MB${f.fileMb !== undefined ? `  files ${f.fileMb.toFixed(1)} MB` : ''}`);
+    console.log(
+      `tunekit ${f.id.padEnd(30)} ${f.msPerTrial.toFixed(3).padStart(8)} ms/trial  peak RSS ${f.peakRssMb.toFixed(0)} MB${f.fileMb !== undefined ? `  files ${f.fileMb.toFixed(1)} MB` : ''}`,
+    );
   }
   const journal = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'optuna-')), 'journal.log');
   const anchorsMs = {
@@ -114,7 +120,9 @@ async function main(): Promise<void> {
     memory0: optuna('memory', 10000 / scale, 0),
   };
   if (anchorsMs.memory50 === undefined) {
-    console.log('\nOptuna anchor not measured (install it with: apt-get install python3-optuna). Figures from ../shared/anchors/README.md:');
+    console.log(
+      '\nOptuna anchor not measured (install it with: apt-get install python3-optuna). Figures from ../shared/anchors/README.md:',
+    );
     console.log('  optuna memory 2000x50: 1.17 ms/trial, journal 2000x50: 8.8 ms/trial, memory 10000x0: 0.59 ms/trial');
     return;
   }
@@ -124,9 +132,17 @@ async function main(): Promise<void> {
   console.log(`  journal 2000 x 50:  ${anchorsMs.journal50?.toFixed(3) ?? '-'} ms/trial`);
   console.log(`  memory 10000 x 0:   ${anchorsMs.memory0?.toFixed(3) ?? '-'} ms/trial`);
   console.log('\nratios (tunekit / optuna, < 1 is faster):');
-  console.log(`  tunekit file 2000x50 / optuna memory 2000x50:   ${(get('file, 2000 x 50 reports').msPerTrial / anchorsMs.memory50).toFixed(2)}  (goal <= 1)`);
-  if (anchorsMs.journal50) console.log(`  tunekit file 2000x50 / optuna journal 2000x50:  ${(get('file, 2000 x 50 reports').msPerTrial / anchorsMs.journal50).toFixed(2)}`);
-  if (anchorsMs.memory0) console.log(`  tunekit file 10000x0 / optuna memory 10000x0:   ${(get('file, 10000, no reports').msPerTrial / anchorsMs.memory0).toFixed(2)}`);
+  console.log(
+    `  tunekit file 2000x50 / optuna memory 2000x50:   ${(get('file, 2000 x 50 reports').msPerTrial / anchorsMs.memory50).toFixed(2)}  (goal <= 1)`,
+  );
+  if (anchorsMs.journal50)
+    console.log(
+      `  tunekit file 2000x50 / optuna journal 2000x50:  ${(get('file, 2000 x 50 reports').msPerTrial / anchorsMs.journal50).toFixed(2)}`,
+    );
+  if (anchorsMs.memory0)
+    console.log(
+      `  tunekit file 10000x0 / optuna memory 10000x0:   ${(get('file, 10000, no reports').msPerTrial / anchorsMs.memory0).toFixed(2)}`,
+    );
   console.log(`  peak RSS at 10,000 trials (file): ${get('file, 10000, no reports').peakRssMb.toFixed(0)} MB (goal < 300 MB)`);
 }
 

@@ -41,7 +41,6 @@ const cpu = () => {
 };
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 
-
 async function scaling(): Promise<void> {
   const trials = Number(process.argv.find((a) => a.startsWith('--scaling-trials='))?.slice('--scaling-trials='.length) ?? (quick ? 6 : 12));
   const { sweep: base } = await loadSweepFile(path.join(root, 'examples/mnist-sweep.json'));
@@ -55,7 +54,9 @@ async function scaling(): Promise<void> {
     searcher: 'sobol',
     pruner: 'none',
   });
-  console.log(`1. scaling: examples/mnist-sweep.json (searcher sobol, no pruner), ${trials} trials x ${quick ? '1 epoch on 4,000 digits' : '3 epochs on 10,000 digits'}, same configurations for each worker count`);
+  console.log(
+    `1. scaling: examples/mnist-sweep.json (searcher sobol, no pruner), ${trials} trials x ${quick ? '1 epoch on 4,000 digits' : '3 epochs on 10,000 digits'}, same configurations for each worker count`,
+  );
   const rates: number[] = [];
   const steady: number[] = [];
   for (const workers of [1, 2]) {
@@ -77,27 +78,40 @@ async function scaling(): Promise<void> {
     );
   }
   const ratio = (a: number[]) => ((a[1] as number) / (a[0] as number)).toFixed(2);
-  console.log(`   scaling ratio, 2 workers / 1 worker: ${ratio(rates)}x on wall time, ${ratio(steady)}x over the trials' span  (goal >= 1.7x on 2 idle cores)`);
+  console.log(
+    `   scaling ratio, 2 workers / 1 worker: ${ratio(rates)}x on wall time, ${ratio(steady)}x over the trials' span  (goal >= 1.7x on 2 idle cores)`,
+  );
 }
 
 async function reportOverhead(): Promise<void> {
   const reports = quick ? 1000 : 3000;
-  const study = await createStudy({ name: 'reports', space: { x: space.float(0, 1) }, metric: 'loss', seed: 1, storage: path.join(tmp, 'reports.json') });
+  const study = await createStudy({
+    name: 'reports',
+    space: { x: space.float(0, 1) },
+    metric: 'loss',
+    seed: 1,
+    storage: path.join(tmp, 'reports.json'),
+  });
   // The trainable does nothing but report, so the time between two reports seen by the controller is one full round trip:
   // worker postMessage -> controller -> study.report (file storage, no pruner) -> decision -> worker. Timed inside each trial,
   // so pool start-up and module loading are excluded; the first trial warms the worker up and is not counted.
   const perTrial: number[][] = [];
-  await study.optimize({ module: FIXTURE, defaults: { mode: 'fast', steps: reports } }, {
-    trials: 4,
-    workers: 1,
-    onReport: (e) => {
-      (perTrial[e.number] ??= []).push(performance.now());
+  await study.optimize(
+    { module: FIXTURE, defaults: { mode: 'fast', steps: reports } },
+    {
+      trials: 4,
+      workers: 1,
+      onReport: (e) => {
+        (perTrial[e.number] ??= []).push(performance.now());
+      },
     },
-  });
+  );
   await study.close();
   const us = perTrial.slice(1).map((t) => (((t[t.length - 1] as number) - (t[0] as number)) / (t.length - 1)) * 1000);
-  console.log(`2. controller overhead per epoch report: ${us.map((u) => u.toFixed(1)).join(', ')} us per report round trip ` +
-    `(3 timed trials x ${reports} reports, file storage, no pruner, 1 worker)`);
+  console.log(
+    `2. controller overhead per epoch report: ${us.map((u) => u.toFixed(1)).join(', ')} us per report round trip ` +
+      `(3 timed trials x ${reports} reports, file storage, no pruner, 1 worker)`,
+  );
 }
 
 async function rss(): Promise<void> {
@@ -138,14 +152,25 @@ async function rss(): Promise<void> {
   const t0 = performance.now();
   await runSweep(sweep, { out: path.join(tmp, 'rss'), sink });
   const wall = (performance.now() - t0) / 1000;
-  console.log(`3. process RSS over a ${trials}-trial sweep of a tiny trainable (2 workers, file storage, output files): ${wall.toFixed(1)} s, ` +
-    `${((wall * 1000) / trials).toFixed(1)} ms/trial`);
+  console.log(
+    `3. process RSS over a ${trials}-trial sweep of a tiny trainable (2 workers, file storage, output files): ${wall.toFixed(1)} s, ` +
+      `${((wall * 1000) / trials).toFixed(1)} ms/trial`,
+  );
   const first = samples[0]?.rss ?? 1;
-  console.log(`   RSS MB after ${samples.map((x) => `${x.trial}: ${mb(x.rss)}`).join(', ')} trials; last / first = ${((samples[samples.length - 1]?.rss ?? 0) / first).toFixed(2)} (goal: flat, ~1)`);
-  console.log(`   controller heap used MB at the same points${'gc' in globalThis ? ' (after a forced GC)' : ' (run with node --expose-gc for post-GC figures)'}: ${samples.map((x) => mb(x.heap)).join(' ')}`);
+  console.log(
+    `   RSS MB after ${samples.map((x) => `${x.trial}: ${mb(x.rss)}`).join(', ')} trials; last / first = ${((samples[samples.length - 1]?.rss ?? 0) / first).toFixed(2)} (goal: flat, ~1)`,
+  );
+  console.log(
+    `   controller heap used MB at the same points${'gc' in globalThis ? ' (after a forced GC)' : ' (run with node --expose-gc for post-GC figures)'}: ${samples.map((x) => mb(x.heap)).join(' ')}`,
+  );
 }
 
-console.log(`bench/pool${quick ? ' --quick' : ''}: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared machine: wall-clock figures are noisy)`);
+console.log(
+  `bench/pool${quick ? ' --quick' : ''}: ${os.cpus().length} cores, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (shared machine: wall-clock figures are noisy)`,
+);
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 if (!only || only === 'reports') await reportOverhead();
 if (!only || only === 'rss') await rss();

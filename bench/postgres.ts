@@ -75,7 +75,9 @@ async function runTunekit(url: string, n: number, workers: number, reports: numb
   const shape = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`x${i}`, space.float(-5, 5)]));
   const study = await createStudy({ name, space: shape, storage: url, searcher: 'random', pruner: 'median', seed: 7 });
   const kids = Array.from({ length: workers }, () =>
-    spawn(process.execPath, ['--import', 'tsx', SELF, '--child', url, name, String(n), String(reports)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    spawn(process.execPath, ['--import', 'tsx', SELF, '--child', url, name, String(n), String(reports)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
   );
   const outputs = kids.map((k) => {
     let out = '';
@@ -104,9 +106,17 @@ async function runTunekit(url: string, n: number, workers: number, reports: numb
 }
 
 function runOptuna(url: string, n: number, workers: number, reports: number): RunFigures {
-  const r = spawnSync('/usr/bin/python3', [ANCHOR, url, String(n), String(workers), String(reports)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync('/usr/bin/python3', [ANCHOR, url, String(n), String(workers), String(reports)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(`the Optuna anchor failed (needs python3-optuna and python3-psycopg2):\n${r.stderr}`);
-  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { trials: number; wall_ms_per_trial: number; first10pct_ms_per_trial: number; last10pct_ms_per_trial: number };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    trials: number;
+    wall_ms_per_trial: number;
+    first10pct_ms_per_trial: number;
+    last10pct_ms_per_trial: number;
+  };
   return { trials: j.trials, wall: j.wall_ms_per_trial, first: j.first10pct_ms_per_trial, last: j.last10pct_ms_per_trial };
 }
 
@@ -119,18 +129,30 @@ async function main(): Promise<void> {
   const server = given ? undefined : startServer();
   const base = given || server!.url;
   const f = (x: number) => x.toFixed(2).padStart(8);
-  console.log(`PostgreSQL study, ${reports} reports/trial, random searcher, 8 floats, median pruner; tunekit ${n} trials, Optuna ${nOptuna}`);
+  console.log(
+    `PostgreSQL study, ${reports} reports/trial, random searcher, 8 floats, median pruner; tunekit ${n} trials, Optuna ${nOptuna}`,
+  );
   console.log('system    workers  trials  ms/trial  first10%  last10%  last/first  stmts/trial  rows/trial  dup params');
   try {
     for (const w of workerCounts) {
       const tk = await runTunekit(await freshDatabase(base), n, w, reports);
       const op = runOptuna(await freshDatabase(base), nOptuna, w, reports);
-      for (const [label, r] of [['tunekit', tk], ['optuna', op]] as const) {
-        const extra = r.queries === undefined ? '' : `  ${r.queries.toFixed(1).padStart(11)}  ${r.rows!.toFixed(1).padStart(10)}  ${String(r.duplicates).padStart(10)}`;
-        console.log(`${label.padEnd(8)}  ${String(w).padStart(7)}  ${String(r.trials).padStart(6)}  ${f(r.wall)}  ${f(r.first)}  ${f(r.last)}  ${f(r.last / r.first)}  ${extra}`);
+      for (const [label, r] of [
+        ['tunekit', tk],
+        ['optuna', op],
+      ] as const) {
+        const extra =
+          r.queries === undefined
+            ? ''
+            : `  ${r.queries.toFixed(1).padStart(11)}  ${r.rows!.toFixed(1).padStart(10)}  ${String(r.duplicates).padStart(10)}`;
+        console.log(
+          `${label.padEnd(8)}  ${String(w).padStart(7)}  ${String(r.trials).padStart(6)}  ${f(r.wall)}  ${f(r.first)}  ${f(r.last)}  ${f(r.last / r.first)}  ${extra}`,
+        );
       }
-      console.log(`  -> ${w} worker(s): tunekit takes ${(op.wall / tk.wall).toFixed(1)}x less time per trial than Optuna (goal at 4 workers: >= 5x); ` +
-        `tunekit last/first 10% = ${(tk.last / tk.first).toFixed(2)} (goal <= 1.2)`);
+      console.log(
+        `  -> ${w} worker(s): tunekit takes ${(op.wall / tk.wall).toFixed(1)}x less time per trial than Optuna (goal at 4 workers: >= 5x); ` +
+          `tunekit last/first 10% = ${(tk.last / tk.first).toFixed(2)} (goal <= 1.2)`,
+      );
     }
   } finally {
     server?.destroy();

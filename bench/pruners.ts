@@ -48,7 +48,16 @@ interface Scenario {
 function trial(number: number, points: readonly [number, number | null][], state: TrialRecord['state']): TrialRecord {
   const intermediate: IntermediateValue[] = points.map(([step, v]) => ({ step, value: v ?? NaN }));
   const last = intermediate[intermediate.length - 1]?.value ?? 0;
-  return { number, state, params: {}, intermediate, userAttrs: {}, system: {}, created: '2026-01-01T00:00:00.000Z', ...(state === 'complete' ? { value: Number.isFinite(last) ? last : 0 } : {}) };
+  return {
+    number,
+    state,
+    params: {},
+    intermediate,
+    userAttrs: {},
+    system: {},
+    created: '2026-01-01T00:00:00.000Z',
+    ...(state === 'complete' ? { value: Number.isFinite(last) ? last : 0 } : {}),
+  };
 }
 
 function makeScenario(i: number): Scenario {
@@ -183,13 +192,18 @@ async function agreement(): Promise<void> {
       k.total++;
       if (d) k.pruned++;
       if (d === rows[i]![j]) k.same++;
-      else if (diffs.length < 5) diffs.push(`scenario ${i} (${s.kind}, ${s.direction}, ${JSON.stringify(s.options)}) step ${s.running[j]![0]}: tunekit ${d}, optuna ${rows[i]![j]}`);
+      else if (diffs.length < 5)
+        diffs.push(
+          `scenario ${i} (${s.kind}, ${s.direction}, ${JSON.stringify(s.options)}) step ${s.running[j]![0]}: tunekit ${d}, optuna ${rows[i]![j]}`,
+        );
     });
     byKind.set(s.kind, k);
   });
   console.log(`agreement with Optuna 3.1 over ${SCENARIOS} random scenarios (decisions at every step):`);
   for (const [kind, k] of byKind) {
-    console.log(`  ${kind.padEnd(10)} ${k.same}/${k.total} identical (${((100 * k.same) / k.total).toFixed(1)}%), ${k.pruned} prune decisions`);
+    console.log(
+      `  ${kind.padEnd(10)} ${k.same}/${k.total} identical (${((100 * k.same) / k.total).toFixed(1)}%), ${k.pruned} prune decisions`,
+    );
   }
   for (const d of diffs) console.log(`  differs: ${d}`);
 }
@@ -197,7 +211,14 @@ async function agreement(): Promise<void> {
 async function timing(): Promise<void> {
   const rng = seedrandom('pruners-bench/timing');
   const STEPS = 50;
-  const signals = (step: number): Metrics => ({ epoch: step + 1, trainLoss: 1 / (step + 1), valLoss: 1.1 / (step + 1) + 0.1 * rng(), gradNorm: 2 + rng(), gradNormMean: 1, nonFinite: 0 });
+  const signals = (step: number): Metrics => ({
+    epoch: step + 1,
+    trainLoss: 1 / (step + 1),
+    valLoss: 1.1 / (step + 1) + 0.1 * rng(),
+    gradNorm: 2 + rng(),
+    gradNormMean: 1,
+    nonFinite: 0,
+  });
   const done = Array.from({ length: 100 }, (_, n) => {
     const intermediate = Array.from({ length: STEPS }, (_, s) => {
       const metrics = signals(s);

@@ -28,7 +28,9 @@ import { loadReportData } from '../src/report/source.js';
 import { startChromium, waitAllDrawn } from '../test/report/browser.js';
 import { syntheticStudy } from '../test/report/fixtures.js';
 
-const { values } = parseArgs({ options: { trials: { type: 'string' }, screenshots: { type: 'string' }, out: { type: 'string' }, demo: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { trials: { type: 'string' }, screenshots: { type: 'string' }, out: { type: 'string' }, demo: { type: 'string' } },
+});
 
 async function timeLoads(html: string, runs: number): Promise<{ ready: number[]; drawn: number[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-report-'));
@@ -43,10 +45,15 @@ async function timeLoads(html: string, runs: number): Promise<{ ready: number[];
       // 'commit': measure from navigation with the page's own clock, not from the load event (which idle chart drawing delays).
       await page.goto(`file://${file}`, { waitUntil: 'commit' });
       await waitAllDrawn(page, 120_000);
-      const at = JSON.parse((await page.evaluate('JSON.stringify({ ready: window.__tunekit.readyAt, allDrawn: window.__tunekit.allDrawnAt })')) as string) as { ready: number; allDrawn: number };
+      const at = JSON.parse(
+        (await page.evaluate('JSON.stringify({ ready: window.__tunekit.readyAt, allDrawn: window.__tunekit.allDrawnAt })')) as string,
+      ) as { ready: number; allDrawn: number };
       times.push(at.ready);
       drawn.push(at.allDrawn);
-      if (i === 0) console.log(`  render times (ms): ${(await page.evaluate('JSON.stringify({ parse: window.__tunekit.parseMs, ...window.__tunekit.timings })')) as string}`);
+      if (i === 0)
+        console.log(
+          `  render times (ms): ${(await page.evaluate('JSON.stringify({ parse: window.__tunekit.parseMs, ...window.__tunekit.timings })')) as string}`,
+        );
       if (errors.length) console.log(`  console errors: ${errors.join('; ')}`);
       await page.close();
     }
@@ -67,10 +74,19 @@ async function speed(n: number): Promise<void> {
   t = performance.now();
   const html = renderReportHtml(data);
   const renderMs = performance.now() - t;
-  console.log(`${n} trials: data ${buildMs.toFixed(0)} ms (importance on ${data.importance.trials} trials), HTML ${renderMs.toFixed(0)} ms, ${(html.length / 1e6).toFixed(2)} MB`);
+  console.log(
+    `${n} trials: data ${buildMs.toFixed(0)} ms (importance on ${data.importance.trials} trials), HTML ${renderMs.toFixed(0)} ms, ${(html.length / 1e6).toFixed(2)} MB`,
+  );
   const loads = await timeLoads(html, 3);
-  console.log(`Chromium, ms from navigation: first screen drawn ${loads.ready.join(', ')} (median ${median(loads.ready)}; goal < 3000), every chart drawn ${loads.drawn.join(', ')} (median ${median(loads.drawn)})`);
-  console.log(`machine load average while measuring: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+  console.log(
+    `Chromium, ms from navigation: first screen drawn ${loads.ready.join(', ')} (median ${median(loads.ready)}; goal < 3000), every chart drawn ${loads.drawn.join(', ')} (median ${median(loads.drawn)})`,
+  );
+  console.log(
+    `machine load average while measuring: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.cpus().length} cores`,
+  );
 }
 
 /** A small real MNIST sweep writing the files the report reads, diagnostics included (see the header). */
@@ -86,7 +102,16 @@ async function demoSweep(dir: string, trials: number): Promise<void> {
   const study = await createStudy({
     name: 'mnist-report-demo',
     space: {
-      model: space.choice({ cnn: { filters: space.choice([[8, 16], [16, 32]]), dense: space.choice([0, 64]) }, mlp: { units: space.choice([[128], [256, 128]]), dropout: space.float(0, 0.4, { step: 0.1 }) } }),
+      model: space.choice({
+        cnn: {
+          filters: space.choice([
+            [8, 16],
+            [16, 32],
+          ]),
+          dense: space.choice([0, 64]),
+        },
+        mlp: { units: space.choice([[128], [256, 128]]), dropout: space.float(0, 0.4, { step: 0.1 }) },
+      }),
       lr: space.float(3e-4, 3e-2, { log: true }),
       batchSize: space.choice([64, 128]),
     },
@@ -102,7 +127,10 @@ async function demoSweep(dir: string, trials: number): Promise<void> {
       async (p, ctx) => {
         const tdir = path.join(dir, 'trials', String(ctx.number));
         const config = {
-          model: p.model.type === 'cnn' ? { type: 'cnn' as const, filters: p.model.filters, dense: p.model.dense } : { type: 'mlp' as const, units: p.model.units, dropout: p.model.dropout },
+          model:
+            p.model.type === 'cnn'
+              ? { type: 'cnn' as const, filters: p.model.filters, dense: p.model.dense }
+              : { type: 'mlp' as const, units: p.model.units, dropout: p.model.dropout },
           optimizer: { type: 'adam' as const, lr: p.lr },
           loss: 'crossentropy' as const,
           epochs: 3,
@@ -126,7 +154,10 @@ async function demoSweep(dir: string, trials: number): Promise<void> {
         writeJsonAtomic(path.join(tdir, 'curves.json'), curves);
         writeTrialDiagnostics(tdir, run);
         const best = run.history.find((e) => e.epoch === run.bestEpoch);
-        return { value: best?.metrics['valAccuracy'] ?? NaN, metrics: { testAccuracy: run.test['accuracy'] ?? NaN, paramCount: run.paramCount } };
+        return {
+          value: best?.metrics['valAccuracy'] ?? NaN,
+          metrics: { testAccuracy: run.test['accuracy'] ?? NaN, paramCount: run.paramCount },
+        };
       },
       { trials, concurrency: 2 },
     );
@@ -180,11 +211,15 @@ async function screenshots(source: string, out: string): Promise<void> {
     })()`)) as [number, number] | null;
     if (marker) {
       await page.locator('#sec-curves').scrollIntoViewIfNeeded();
-      const again = (await page.evaluate(`(() => { const c = window.charts['chart-curves']; const s = c.getOption().series[3]; const p = c.convertToPixel({ seriesIndex: 3 }, s.data[s.data.length - 1].slice(0, 2)); const r = document.getElementById('chart-curves').getBoundingClientRect(); return [r.left + p[0], r.top + p[1]]; })()`)) as [number, number];
+      const again = (await page.evaluate(
+        `(() => { const c = window.charts['chart-curves']; const s = c.getOption().series[3]; const p = c.convertToPixel({ seriesIndex: 3 }, s.data[s.data.length - 1].slice(0, 2)); const r = document.getElementById('chart-curves').getBoundingClientRect(); return [r.left + p[0], r.top + p[1]]; })()`,
+      )) as [number, number];
       await page.mouse.move(again[0] - 20, again[1] - 20);
       await page.mouse.move(again[0], again[1], { steps: 5 });
       await page.waitForTimeout(600);
-      console.log(`  tooltip: ${(await page.evaluate("(() => { const t = [...document.querySelectorAll('#chart-curves div')].find((d) => d.style.zIndex === '9999999' || d.className.includes('tooltip')); return t ? t.textContent : 'none'; })()")) as string}`);
+      console.log(
+        `  tooltip: ${(await page.evaluate("(() => { const t = [...document.querySelectorAll('#chart-curves div')].find((d) => d.style.zIndex === '9999999' || d.className.includes('tooltip')); return t ? t.textContent : 'none'; })()")) as string}`,
+      );
       const target = path.join(out, 'report-pruned-reason.png');
       await page.locator('#sec-curves').screenshot({ path: target });
       console.log(`wrote ${target}`);

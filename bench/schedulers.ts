@@ -95,7 +95,16 @@ function specOf(method: string): ComposeSpec {
   const stop = scheduler!.endsWith('-stop');
   return {
     searcher: searcher!,
-    scheduler: { type: stop ? scheduler!.slice(0, -5) : scheduler!, min: 1, max: R, eta: ETA, ...(stop ? { mode: 'stop' } : {}), ...(learnFrom ? { learnFrom } : {}), ...(order ? { order } : {}), ...(minPoints ? { minPoints: Number(minPoints) } : {}) },
+    scheduler: {
+      type: stop ? scheduler!.slice(0, -5) : scheduler!,
+      min: 1,
+      max: R,
+      eta: ETA,
+      ...(stop ? { mode: 'stop' } : {}),
+      ...(learnFrom ? { learnFrom } : {}),
+      ...(order ? { order } : {}),
+      ...(minPoints ? { minPoints: Number(minPoints) } : {}),
+    },
   };
 }
 
@@ -188,7 +197,9 @@ function runOptuna(family: CurveFamily): Promise<Map<number, number[]>> {
 
 const fmt = (v: number) => (v >= 0.01 ? v.toFixed(4) : v.toExponential(2));
 
-console.log(`bench/schedulers: R = ${R}, eta = ${ETA}, seeds ${SEED0}..${SEED0 + SEEDS - 1}, ${BUDGET}R steps per run; median regret at E steps`);
+console.log(
+  `bench/schedulers: R = ${R}, eta = ${ETA}, seeds ${SEED0}..${SEED0 + SEEDS - 1}, ${BUDGET}R steps per run; median regret at E steps`,
+);
 for (const family of FAMS) {
   const t0 = performance.now();
   const optuna = OPTUNA ? runOptuna(family) : undefined;

@@ -153,7 +153,9 @@ function python(args: string[], stdin?: string): Promise<string> {
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`python3 ${args.join(' ')} exited ${code ?? 'by a signal'}: ${err.slice(-500)}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`python3 ${args.join(' ')} exited ${code ?? 'by a signal'}: ${err.slice(-500)}`)),
+    );
     p.stdin.end(stdin ?? '');
   });
 }
@@ -172,7 +174,9 @@ async function optunaRegret(funcs: readonly BenchFunction[]): Promise<Summary> {
     anchors,
     funcs: funcs.map((f) => ({ name: f.name, py: f.py, fStar: f.fStar, anchor: f.inAnchor, space: compileSpace(f.space).toJSON() })),
   };
-  const out = JSON.parse(await python(['-c', PY_EXTRA], JSON.stringify(cfg))) as { [f: string]: { [s: string]: { [k: string]: number } & { regrets: { [n: string]: number[] } } } };
+  const out = JSON.parse(await python(['-c', PY_EXTRA], JSON.stringify(cfg))) as {
+    [f: string]: { [s: string]: { [k: string]: number } & { regrets: { [n: string]: number[] } } };
+  };
   const summary: Summary = {};
   for (const [f, bySampler] of Object.entries(out)) {
     for (const [s, { regrets, ...row }] of Object.entries(bySampler)) {
@@ -221,7 +225,16 @@ function history(sp: ReturnType<typeof compileSpace>, n: number, seed: number): 
     for (let j = 0; j < x.length; j++) x[j] = rng();
     const params = sp.decode(x);
     const value = Object.values(params).reduce<number>((a, v) => a + (v as number) ** 2, 0);
-    out.push({ number: i, state: 'complete', value, params, intermediate: [], userAttrs: {}, system: {}, created: new Date(i).toISOString() });
+    out.push({
+      number: i,
+      state: 'complete',
+      value,
+      params,
+      intermediate: [],
+      userAttrs: {},
+      system: {},
+      created: new Date(i).toISOString(),
+    });
   }
   return out;
 }
@@ -269,7 +282,9 @@ async function loadGp(): Promise<SearcherFactory | undefined> {
 function confidence(): void {
   const ns = CHECK.filter((n) => n <= TRIALS).map(String);
   const models = SEARCHERS.filter((s) => s !== 'random' && s !== 'sobol');
-  console.log(`ratio of medians with 95% bootstrap interval and p = P(Mann-Whitney U this large | tunekit no worse), ${SEEDS} seeds from ${SEED0}`);
+  console.log(
+    `ratio of medians with 95% bootstrap interval and p = P(Mann-Whitney U this large | tunekit no worse), ${SEEDS} seeds from ${SEED0}`,
+  );
   const tally = { better: 0, worse: 0, credibleWorse: 0, credibleBetter: 0, cells: 0 };
   for (const [fname, bySampler] of Object.entries(perSeed)) {
     for (const s of models) {
@@ -278,28 +293,33 @@ function confidence(): void {
       for (const ref of ['tpe', 'tpe_mv']) {
         const theirs = bySampler[`optuna ${ref}`];
         if (!theirs) continue;
-        const cells = ns.filter((n) => mine[n] && theirs[n]).map((n) => {
-          const a = mine[n]!;
-          const b = theirs[n]!;
-          const r = median(a) / median(b);
-          const [lo, hi] = bootstrapRatioCi(a, b, 0.95, 2000, `bench/ci/${fname}/${s}/${ref}/${n}`);
-          const p = mannWhitneyGreater(a, b);
-          tally.cells++;
-          if (r <= 1) tally.better++;
-          else tally.worse++;
-          if (p < 0.05) tally.credibleWorse++;
-          if (mannWhitneyGreater(b, a) < 0.05) tally.credibleBetter++;
-          return `@${n} ${ratio(r)} [${ratio(lo)}, ${ratio(hi)}] p=${p.toFixed(2)}`.padEnd(31);
-        });
+        const cells = ns
+          .filter((n) => mine[n] && theirs[n])
+          .map((n) => {
+            const a = mine[n]!;
+            const b = theirs[n]!;
+            const r = median(a) / median(b);
+            const [lo, hi] = bootstrapRatioCi(a, b, 0.95, 2000, `bench/ci/${fname}/${s}/${ref}/${n}`);
+            const p = mannWhitneyGreater(a, b);
+            tally.cells++;
+            if (r <= 1) tally.better++;
+            else tally.worse++;
+            if (p < 0.05) tally.credibleWorse++;
+            if (mannWhitneyGreater(b, a) < 0.05) tally.credibleBetter++;
+            return `@${n} ${ratio(r)} [${ratio(lo)}, ${ratio(hi)}] p=${p.toFixed(2)}`.padEnd(31);
+          });
         console.log(`${fname.padEnd(12)} ${s.padEnd(4)} vs optuna ${ref.padEnd(7)} ${cells.join(' ')}`);
       }
     }
   }
-  console.log(`cells: ${tally.cells}; ratio <= 1 in ${tally.better}, > 1 in ${tally.worse}; credibly worse (p < 0.05) in ${tally.credibleWorse}, credibly better in ${tally.credibleBetter}\n`);
+  console.log(
+    `cells: ${tally.cells}; ratio <= 1 in ${tally.better}, > 1 in ${tally.worse}; credibly worse (p < 0.05) in ${tally.credibleWorse}, credibly better in ${tally.credibleBetter}\n`,
+  );
 }
 
 // ---------------------------------------------------------------- main
-const fmt = (v: number | undefined): string => (v === undefined ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(1));
+const fmt = (v: number | undefined): string =>
+  v === undefined ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(1);
 
 const ratio = (v: number): string => (v >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(0));
 
@@ -313,16 +333,28 @@ async function main(): Promise<void> {
     return ok;
   });
   const funcs = FUNCTIONS.filter((f) => FUNCS.includes(f.name));
-  console.log(`searchers bench: ${funcs.map((f) => f.name).join(', ')} x ${SEARCHERS.join(', ')}; ${SEEDS} seeds (${SEED0}..${SEED0 + SEEDS - 1}) x ${TRIALS} trials`);
+  console.log(
+    `searchers bench: ${funcs.map((f) => f.name).join(', ')} x ${SEARCHERS.join(', ')}; ${SEEDS} seeds (${SEED0}..${SEED0 + SEEDS - 1}) x ${TRIALS} trials`,
+  );
   console.log('(2 shared cores: the Optuna anchor runs at the same time; regret figures are deterministic, times are noisy)\n');
 
   if (!flag('no-regret')) {
-    const optunaP = flag('no-optuna') ? Promise.resolve({} as Summary) : optunaRegret(funcs).catch((e: Error) => (console.log(`(optuna: ${e.message})`), {} as Summary));
+    const optunaP = flag('no-optuna')
+      ? Promise.resolve({} as Summary)
+      : optunaRegret(funcs).catch((e: Error) => (console.log(`(optuna: ${e.message})`), {} as Summary));
     const ours = await ourRegret(funcs);
     const optuna = await optunaP;
     const ns = CHECK.filter((n) => n <= TRIALS);
     console.log(`median simple regret over ${SEEDS} seeds (lower is better); ratio = tunekit / Optuna TPE (univariate | multivariate)`);
-    console.log(['function'.padEnd(12), 'searcher'.padEnd(16), ...ns.map((n) => `@${n}`.padStart(9)), 'ms/trial'.padStart(9), ...ns.map((n) => `ratio@${n}`.padStart(15))].join(' '));
+    console.log(
+      [
+        'function'.padEnd(12),
+        'searcher'.padEnd(16),
+        ...ns.map((n) => `@${n}`.padStart(9)),
+        'ms/trial'.padStart(9),
+        ...ns.map((n) => `ratio@${n}`.padStart(15)),
+      ].join(' '),
+    );
     for (const f of funcs) {
       const o = optuna[f.name] ?? {};
       const rows: [string, { [k: string]: number } | undefined][] = [
@@ -332,14 +364,23 @@ async function main(): Promise<void> {
       ];
       for (const [label, r] of rows) {
         if (!r) continue;
-        const ratios = label.startsWith('optuna') || label === 'random' || label === 'sobol'
-          ? []
-          : ns.map((n) => {
-              const k = `median_regret@${n}`;
-              const q = (b: number | undefined) => (b === undefined || r[k] === undefined ? '-' : ratio(r[k]! / b));
-              return `${q(o.tpe?.[k])} | ${q(o.tpe_mv?.[k])}`.padStart(15);
-            });
-        console.log([f.name.padEnd(12), label.padEnd(16), ...ns.map((n) => fmt(r[`median_regret@${n}`]).padStart(9)), fmt(r.ms_per_trial).padStart(9), ...ratios].join(' '));
+        const ratios =
+          label.startsWith('optuna') || label === 'random' || label === 'sobol'
+            ? []
+            : ns.map((n) => {
+                const k = `median_regret@${n}`;
+                const q = (b: number | undefined) => (b === undefined || r[k] === undefined ? '-' : ratio(r[k]! / b));
+                return `${q(o.tpe?.[k])} | ${q(o.tpe_mv?.[k])}`.padStart(15);
+              });
+        console.log(
+          [
+            f.name.padEnd(12),
+            label.padEnd(16),
+            ...ns.map((n) => fmt(r[`median_regret@${n}`]).padStart(9)),
+            fmt(r.ms_per_trial).padStart(9),
+            ...ratios,
+          ].join(' '),
+        );
       }
     }
     console.log();
@@ -349,16 +390,22 @@ async function main(): Promise<void> {
 
   if (!flag('no-timing')) {
     const sizes = [100, 1000];
-    const py = flag('no-optuna') ? Promise.resolve({} as Record<string, number>) : python(['-c', PY_EXTRA], JSON.stringify({ timing: sizes, funcs: [], n: 0, seeds: 0 }))
-      .then((s) => JSON.parse(s) as Record<string, number>)
-      .catch((e: Error) => (console.log(`(optuna timing: ${e.message})`), {} as Record<string, number>));
+    const py = flag('no-optuna')
+      ? Promise.resolve({} as Record<string, number>)
+      : python(['-c', PY_EXTRA], JSON.stringify({ timing: sizes, funcs: [], n: 0, seeds: 0 }))
+          .then((s) => JSON.parse(s) as Record<string, number>)
+          .catch((e: Error) => (console.log(`(optuna timing: ${e.message})`), {} as Record<string, number>));
     const opt = await py; // not concurrently with our timing: both would slow each other down
-    console.log('ms per ask, 8 float params (cold = first ask of a fresh searcher: encodes every stored trial; warm = median of 15 asks after 20)');
+    console.log(
+      'ms per ask, 8 float params (cold = first ask of a fresh searcher: encodes every stored trial; warm = median of 15 asks after 20)',
+    );
     for (const n of sizes) {
       const [cold, warm] = await timeAsks(createTpeSearcher, {}, 8, n);
       const o = opt[String(n)];
-      console.log(`tpe  @ ${String(n).padStart(4)} trials: cold ${cold.toFixed(2)} ms, warm ${warm.toFixed(2)} ms` +
-        (o !== undefined ? `; Optuna TPE ${o.toFixed(1)} ms -> ratio warm/Optuna ${(warm / o).toFixed(3)}` : ''));
+      console.log(
+        `tpe  @ ${String(n).padStart(4)} trials: cold ${cold.toFixed(2)} ms, warm ${warm.toFixed(2)} ms` +
+          (o !== undefined ? `; Optuna TPE ${o.toFixed(1)} ms -> ratio warm/Optuna ${(warm / o).toFixed(3)}` : ''),
+      );
     }
     if (gp) {
       const [cold, warm] = await timeAsks(gp, {}, 6, 200);

@@ -14,7 +14,11 @@ function time(label: string, run: () => number): void {
   const check = run();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   // `check` (a sum of coordinates, ~N*DIM/2) keeps the work observable so it cannot be optimised away.
-  console.log(`${label.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms  ${Math.round((N / ms) * 1000).toLocaleString('en-US').padStart(12)} points/s  (sum ${check.toFixed(1)})`);
+  console.log(
+    `${label.padEnd(34)} ${ms.toFixed(1).padStart(8)} ms  ${Math.round((N / ms) * 1000)
+      .toLocaleString('en-US')
+      .padStart(12)} points/s  (sum ${check.toFixed(1)})`,
+  );
 }
 
 const t0 = process.hrtime.bigint();

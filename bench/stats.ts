@@ -18,7 +18,13 @@ export function median(xs: readonly number[]): number {
  * Percentile-bootstrap interval of median(a) / median(b), resampling each list independently (the seeds of two samplers are
  * not paired: seed k of tunekit and seed k of Optuna share nothing). `level` 0.95 gives the 2.5% and 97.5% quantiles.
  */
-export function bootstrapRatioCi(a: readonly number[], b: readonly number[], level = 0.95, rounds = 2000, seed = 'bench/ci'): [number, number] {
+export function bootstrapRatioCi(
+  a: readonly number[],
+  b: readonly number[],
+  level = 0.95,
+  rounds = 2000,
+  seed = 'bench/ci',
+): [number, number] {
   const rng = seedrandom.alea(seed);
   const draw = (xs: readonly number[]): number => {
     const s = new Array<number>(xs.length);
@@ -44,7 +50,7 @@ export function mannWhitneyGreater(a: readonly number[], b: readonly number[]): 
   const N = all.length;
   let rankSumA = 0;
   let tieTerm = 0;
-  for (let i = 0; i < N; ) {
+  for (let i = 0; i < N;) {
     let j = i;
     while (j + 1 < N && all[j + 1]!.v === all[i]!.v) j++;
     const rank = (i + j) / 2 + 1; // average rank of the tie block (1-based)

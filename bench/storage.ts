@@ -71,7 +71,7 @@ async function run(st: Storage, trials: number, reports: number, workers: number
 function tenths(done: readonly number[]): { first: number; last: number; total: number; deciles: number[] } {
   const n = done.length;
   const k = Math.max(1, Math.floor(n / 10));
-  const deciles = Array.from({ length: 10 }, (_, i) => ((done[Math.min(n, (i + 1) * k) - 1]! - (i === 0 ? 0 : done[i * k - 1]!)) / k));
+  const deciles = Array.from({ length: 10 }, (_, i) => (done[Math.min(n, (i + 1) * k) - 1]! - (i === 0 ? 0 : done[i * k - 1]!)) / k);
   return { first: done[k - 1]! / k, last: (done[n - 1]! - done[n - 1 - k]!) / k, total: done[n - 1]! / n, deciles };
 }
 
@@ -124,13 +124,19 @@ async function main(): Promise<void> {
   const counts = process.argv.includes('--quick') ? [2000] : arg('trials', '10000,30000').split(',').map(Number);
   console.log(`storage scaling benchmark (node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(1)})`);
   console.log(`${reports} reports per trial, ${workers} concurrent trials, default FileStorage options (fsync on)`);
-  console.log('trials   memory ms/trial   file ms/trial: first 10%  last 10%  last/first   all   close ms   peak RSS   reload ms  reload/10k   files');
+  console.log(
+    'trials   memory ms/trial   file ms/trial: first 10%  last 10%  last/first   all   close ms   peak RSS   reload ms  reload/10k   files',
+  );
   for (const trials of counts) {
     const self = fileURLToPath(import.meta.url);
-    const r = spawnSync(process.execPath, [...process.execArgv, self, '--child', '--trials', String(trials), '--reports', String(reports), '--workers', String(workers)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 20,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [...process.execArgv, self, '--child', '--trials', String(trials), '--reports', String(reports), '--workers', String(workers)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      },
+    );
     if (r.status !== 0) throw new Error(`child run failed (${r.status ?? r.signal ?? 'no exit status'}): ${r.stderr}`);
     const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       memRun: { total: number };
@@ -143,7 +149,9 @@ async function main(): Promise<void> {
       files: { [name: string]: number };
     };
     const f = o.fileRun;
-    const files = Object.entries(o.files).map(([k, v]) => `${k} ${mib(v)}`).join(', ');
+    const files = Object.entries(o.files)
+      .map(([k, v]) => `${k} ${mib(v)}`)
+      .join(', ');
     console.log(
       `${String(trials).padStart(6)}   ${o.memRun.total.toFixed(3).padStart(15)}   ${f.first.toFixed(3).padStart(21)}  ${f.last.toFixed(3).padStart(8)}  ` +
         `${(f.last / f.first).toFixed(2).padStart(9)}x  ${f.total.toFixed(3)}  ${o.closeMs.toFixed(0).padStart(8)}  ${mib(o.runPeak).padStart(9)}  ` +
@@ -151,8 +159,12 @@ async function main(): Promise<void> {
     );
     console.log(`        wall ms/trial by tenth of the run: ${f.deciles.map((d) => d.toFixed(3)).join(' ')}`);
     const c = o.fileCpu;
-    console.log(`        CPU  ms/trial by tenth of the run: ${c.deciles.map((d) => d.toFixed(3)).join(' ')}  (last/first ${(c.last / c.first).toFixed(2)}x)`);
-    console.log(`        reload CPU ${o.reloadCpuMs.toFixed(0)} ms = ${((o.reloadCpuMs * 10000) / trials).toFixed(0)} ms per 10,000 trials`);
+    console.log(
+      `        CPU  ms/trial by tenth of the run: ${c.deciles.map((d) => d.toFixed(3)).join(' ')}  (last/first ${(c.last / c.first).toFixed(2)}x)`,
+    );
+    console.log(
+      `        reload CPU ${o.reloadCpuMs.toFixed(0)} ms = ${((o.reloadCpuMs * 10000) / trials).toFixed(0)} ms per 10,000 trials`,
+    );
   }
 }
 

@@ -100,7 +100,9 @@ function timeTorch(): { wall?: number; note: string } {
   try {
     execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
   } catch {
-    return { note: 'PyTorch is not installed: `apt-get update && apt-get install -y python3-torch` (Debian build, run with /usr/bin/python3) to add this row' };
+    return {
+      note: 'PyTorch is not installed: `apt-get update && apt-get install -y python3-torch` (Debian build, run with /usr/bin/python3) to add this row',
+    };
   }
   const out = execFileSync(python, [TORCH_SCRIPT, '1'], { encoding: 'utf8', timeout: 300_000 });
   const ms: number[] = [];
@@ -129,7 +131,9 @@ function timeTorch(): { wall?: number; note: string } {
   const reference = /\/blas\/libblas\.so/.test(blas); // Debian's reference BLAS lives in .../blas/; OpenBLAS in .../openblas-*/
   const note =
     `${ms.length} epochs, median after the first; system BLAS ${blas}` +
-    (reference ? ' is the reference netlib BLAS: `apt-get install -y libopenblas0-pthread` makes PyTorch use OpenBLAS (the anchor setup)' : '');
+    (reference
+      ? ' is the reference netlib BLAS: `apt-get install -y libopenblas0-pthread` makes PyTorch use OpenBLAS (the anchor setup)'
+      : '');
   return { wall: [...rest].sort((a, b) => a - b)[rest.length >> 1]! / 1000, note };
 }
 
@@ -167,7 +171,12 @@ async function main(): Promise<void> {
   const all = await loadMnist({ val: 0.02, test: 0, seed: 0 }); // 9,800 train (times scaled to 10,000) + 200 val for runTrial
   const fitData = all;
   console.log(`train-speed: MNIST ${all.train.n} train samples (times scaled to ${N}), batch ${BATCH}, Adam 1e-3; Node ${process.version}`);
-  console.log(`load average at start: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores, shared)`);
+  console.log(
+    `load average at start: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (2 cores, shared)`,
+  );
 
   // 1. Stock wasm (no tunekit kernel patches): the baseline a TF.js user gets.
   setWasmPaths(wasmDistDir());
@@ -202,9 +211,12 @@ async function main(): Promise<void> {
   console.log(`${'system'.padEnd(40)} ${'s/epoch'.padStart(6)}              vs PyTorch  vs fit(stock wasm)`);
   for (const [name, t] of rows) {
     if (!t) continue;
-    console.log(`${name.padEnd(40)} ${fmt(t)}   ${ratio(t.wall, torch.wall).padStart(8)}  ${ratio(t.wall, name.startsWith('CNN') ? fitCnn.wall : fitStock.wall).padStart(8)}`);
+    console.log(
+      `${name.padEnd(40)} ${fmt(t)}   ${ratio(t.wall, torch.wall).padStart(8)}  ${ratio(t.wall, name.startsWith('CNN') ? fitCnn.wall : fitStock.wall).padStart(8)}`,
+    );
   }
-  if (torch.wall !== undefined) console.log(`${'MLP  PyTorch CPU, 1 thread'.padEnd(40)} ${torch.wall.toFixed(2).padStart(6)} s  (${torch.note})`);
+  if (torch.wall !== undefined)
+    console.log(`${'MLP  PyTorch CPU, 1 thread'.padEnd(40)} ${torch.wall.toFixed(2).padStart(6)} s  (${torch.note})`);
   else console.log(`MLP  PyTorch CPU, 1 thread: skipped. ${torch.note}`);
   console.log(
     `MLP  tunekit vs the anchor README's PyTorch figure (${TORCH_ANCHOR_S} s, OpenBLAS, another run): ${ratio(loopMlp.wall, TORCH_ANCHOR_S)}` +

@@ -50,7 +50,7 @@ function predict(w: Float64Array, b: Float64Array, x: Float32Array, i: number, d
     if (z > max) max = z;
   }
   let sum = 0;
-  for (let c = 0; c < k; c++) sum += (out[c] = Math.exp(out[c]! - max));
+  for (let c = 0; c < k; c++) sum += out[c] = Math.exp(out[c]! - max);
   for (let c = 0; c < k; c++) out[c]! /= sum;
 }
 

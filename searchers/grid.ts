@@ -31,7 +31,8 @@ function isParam(node: SpaceTree): node is ParamNode {
 
 function levelsGrid(path: string, low: number, high: number, step: number): GridNode {
   const size = Math.round((high - low) / step) + 1;
-  if (!Number.isFinite(size) || size < 1) throw new SearcherError(`grid: cannot enumerate "${path}" (low=${low}, high=${high}, step=${step})`);
+  if (!Number.isFinite(size) || size < 1)
+    throw new SearcherError(`grid: cannot enumerate "${path}" (low=${low}, high=${high}, step=${step})`);
   return { size, at: (i) => low + i * step };
 }
 
@@ -64,7 +65,9 @@ function groupGrid(path: string, group: { readonly [key: string]: SpaceTree }): 
   for (const g of subs) {
     size *= g.size;
     if (size > MAX_GRID) {
-      throw new SearcherError(`grid: the space has more than ${MAX_GRID} points (at "${path || '<root>'}"); use random, sobol or a Bayesian searcher, or coarser steps`);
+      throw new SearcherError(
+        `grid: the space has more than ${MAX_GRID} points (at "${path || '<root>'}"); use random, sobol or a Bayesian searcher, or coarser steps`,
+      );
     }
   }
   return {

@@ -49,8 +49,10 @@ const needsMulti = (init: SearcherInit): boolean => (init.directions?.length ?? 
  * `tpe` and `gp` keep their single-objective implementations untouched for plain studies and switch to MOTPE / GP-EHVI when
  * the study has several objectives or constraints.
  */
-const tpeFactory: SearcherFactory = (init, options) => (needsMulti(init) ? createMultiTpeSearcher(init, options) : createTpeSearcher(init, options));
-const gpFactory: SearcherFactory = (init, options) => (needsMulti(init) ? createGpEhviSearcher(init, options) : createGpSearcher(init, options));
+const tpeFactory: SearcherFactory = (init, options) =>
+  needsMulti(init) ? createMultiTpeSearcher(init, options) : createTpeSearcher(init, options);
+const gpFactory: SearcherFactory = (init, options) =>
+  needsMulti(init) ? createGpEhviSearcher(init, options) : createGpSearcher(init, options);
 
 const MO: SearcherCapabilities = { multiObjective: true };
 const MO_CONSTRAINED: SearcherCapabilities = { multiObjective: true, constraints: true };

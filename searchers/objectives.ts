@@ -80,7 +80,10 @@ export interface ParetoPlace {
 export function paretoRanking(trials: readonly TrialRecord[], directions: readonly Direction[], constraints: boolean): ParetoPlace[] {
   const scored = scoredTrials(trials, directions, constraints);
   const losses = scored.map((s) => s.loss);
-  const ranks = constrainedLossRanks(losses, scored.map((s) => s.violation));
+  const ranks = constrainedLossRanks(
+    losses,
+    scored.map((s) => s.violation),
+  );
   const crowding = new Array<number>(scored.length).fill(0);
   const byRank = new Map<number, number[]>();
   ranks.forEach((r, i) => (byRank.get(r) ?? byRank.set(r, []).get(r)!).push(i));

@@ -20,12 +20,20 @@ export function checkKnownOptions(searcher: string, options: SearcherOptions, kn
 export function boolOption(searcher: string, options: SearcherOptions, key: string, fallback: boolean): boolean {
   const v = options[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new OptionsError(`option "${key}" of searcher "${searcher}" must be a boolean, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean')
+    throw new OptionsError(`option "${key}" of searcher "${searcher}" must be a boolean, got ${JSON.stringify(v)}`);
   return v;
 }
 
 /** Reads an optional integer option within [min, max]. */
-export function intOption(searcher: string, options: SearcherOptions, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function intOption(
+  searcher: string,
+  options: SearcherOptions,
+  key: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const v = options[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {

@@ -204,7 +204,11 @@ export function hypervolume(points: readonly ObjectivePoint[], reference: Object
  * Each point's exclusive hypervolume contribution: HV(all) - HV(all but that point). Dominated points and exact duplicates
  * contribute 0. O(n) hypervolume computations: meant for fronts of up to a few hundred points.
  */
-export function hypervolumeContributions(points: readonly ObjectivePoint[], reference: ObjectivePoint, directions: readonly Direction[]): number[] {
+export function hypervolumeContributions(
+  points: readonly ObjectivePoint[],
+  reference: ObjectivePoint,
+  directions: readonly Direction[],
+): number[] {
   const ref = lossReference(reference, directions);
   const losses = toLosses(points, directions);
   const inside = losses.map((p) => p.every((v, j) => v < ref[j]!));

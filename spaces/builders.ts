@@ -200,10 +200,7 @@ export function makeInt(low: unknown, high: unknown, log: unknown, step: unknown
     throw new SpaceError(`\`step\` cannot be combined with \`log\` for ${at.label} (only step=1); drop one of them`, at.path);
   }
   if (lg && lo < 1) {
-    throw new SpaceError(
-      `\`low >= 1\` must hold for a log int parameter (${at.label}), got low=${lo}; use low=1 or drop log`,
-      at.path,
-    );
+    throw new SpaceError(`\`low >= 1\` must hold for a log int parameter (${at.label}), got low=${lo}; use low=1 or drop log`, at.path);
   }
   divides(lo, hi, st, at, (x) => x);
   return Object.freeze({ __tunekit: 'param', kind: 'int', low: lo, high: hi, log: lg, step: st });

@@ -7,7 +7,18 @@
  */
 import { SpaceError, show } from './errors.js';
 import {
-  checkDepth, checkReservedKey, cloneJson, isParamNode, isPlainObject, join, makeBool, makeBranch, makeChoice, makeFloat, makeInt, pathAt,
+  checkDepth,
+  checkReservedKey,
+  cloneJson,
+  isParamNode,
+  isPlainObject,
+  join,
+  makeBool,
+  makeBranch,
+  makeChoice,
+  makeFloat,
+  makeInt,
+  pathAt,
 } from './builders.js';
 import { boolNode, branchNode, choiceNode, floatNode, Group, intNode, type Node } from './nodes.js';
 import type { BranchParam, CubeDim, Params, SearchSpace, SpaceJson, SpaceTree } from './types.js';
@@ -28,14 +39,17 @@ interface Built<N extends Node = Node> {
 }
 
 /** `depth`: the group's level (root 1), bounded by MAX_SPACE_DEPTH so hostile nesting cannot overflow the stack. */
-function buildGroup(g: Record<string, unknown>, path: string, dims: CubeDim[], role: 'root' | 'group' | 'body', depth: number): Built<Group> {
+function buildGroup(
+  g: Record<string, unknown>,
+  path: string,
+  dims: CubeDim[],
+  role: 'root' | 'group' | 'body',
+  depth: number,
+): Built<Group> {
   checkDepth(depth, path);
   const keys = Object.keys(g);
   if (keys.length === 0 && role === 'group') {
-    throw new SpaceError(
-      `group "${path}" has no parameters; remove it or add some (only the root and branch bodies may be empty)`,
-      path,
-    );
+    throw new SpaceError(`group "${path}" has no parameters; remove it or add some (only the root and branch bodies may be empty)`, path);
   }
   const tree: Record<string, SpaceTree> = {};
   const kids: Node[] = [];
@@ -91,17 +105,13 @@ function buildAny(v: unknown, path: string, dims: CubeDim[], depth: number): Bui
       return { tree: makeBranch(bodies, at), node: branchNode(names, nodes, path, o) };
     }
     default:
-      throw new SpaceError(
-        `"${path}" has unknown parameter kind ${show(p.kind)}; build parameters with space.float/int/choice/bool`,
-        path,
-      );
+      throw new SpaceError(`"${path}" has unknown parameter kind ${show(p.kind)}; build parameters with space.float/int/choice/bool`, path);
   }
 }
 
 /** The JSON form of a (validated) tree. Always the full canonical form (`log` and int `step` spelled out). */
 function toJson(t: SpaceTree): SpaceJson {
-  const map = (o: { readonly [k: string]: SpaceTree }): SpaceJson =>
-    Object.fromEntries(Object.keys(o).map((k) => [k, toJson(o[k])]));
+  const map = (o: { readonly [k: string]: SpaceTree }): SpaceJson => Object.fromEntries(Object.keys(o).map((k) => [k, toJson(o[k])]));
   if (!isParamNode(t)) return map(t);
   switch (t.kind) {
     case 'float':
@@ -167,8 +177,9 @@ export function compileSpace(tree: SpaceTree): SearchSpace {
   }
   if (!isPlainObject(tree) || isParamNode(tree)) {
     throw new SpaceError(
-      `the root of a space must be a group (an object of named parameters), got ${isParamNode(tree) ? `a ${tree.kind} ` +
-        'parameter; wrap it as { name: param }' : show(tree)}`,
+      `the root of a space must be a group (an object of named parameters), got ${
+        isParamNode(tree) ? `a ${tree.kind} ` + 'parameter; wrap it as { name: param }' : show(tree)
+      }`,
       '',
     );
   }

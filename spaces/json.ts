@@ -4,7 +4,18 @@
  * errors name the JSON path (branch bodies sit under `<param>.branches.<name>`).
  */
 import { SpaceError, show } from './errors.js';
-import { checkDepth, checkReservedKey, isPlainObject, join, makeBool, makeBranch, makeChoice, makeFloat, makeInt, pathAt } from './builders.js';
+import {
+  checkDepth,
+  checkReservedKey,
+  isPlainObject,
+  join,
+  makeBool,
+  makeBranch,
+  makeChoice,
+  makeFloat,
+  makeInt,
+  pathAt,
+} from './builders.js';
 import { compileSpace } from './compile.js';
 import type { SearchSpace, SpaceTree } from './types.js';
 

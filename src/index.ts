@@ -41,7 +41,17 @@ export { createStudy, loadStudy } from './study/open.js';
 export type { CreateStudyOptions, LoadStudyOptions, ParamsOf } from './study/open.js';
 export { Study } from './study/study.js';
 export type { AskedTrial, TellResult } from './study/study.js';
-export type { Objective, ObjectiveResult, OptimizeOptions, OptimizeResult, TrialContext, LoopOptions, TrialStartEvent, TrialReportEvent, SlotEvent } from './study/optimize.js';
+export type {
+  Objective,
+  ObjectiveResult,
+  OptimizeOptions,
+  OptimizeResult,
+  TrialContext,
+  LoopOptions,
+  TrialStartEvent,
+  TrialReportEvent,
+  SlotEvent,
+} from './study/optimize.js';
 export {
   nopPruner,
   median as medianPruner,

@@ -9,7 +9,10 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const pkg = JSON.parse(fs.readFileSync(`${root}package.json`, 'utf8')) as { bin: { tunekit: string }; exports: { '.': { import: string } } };
+const pkg = JSON.parse(fs.readFileSync(`${root}package.json`, 'utf8')) as {
+  bin: { tunekit: string };
+  exports: { '.': { import: string } };
+};
 
 test('dist is built (npm install runs `prepare`); otherwise run `npm run build`', () => {
   assert.ok(fs.existsSync(`${root}${pkg.exports['.'].import.slice(2)}`), 'dist/src/index.js missing: run `npm run build`');

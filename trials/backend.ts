@@ -106,9 +106,7 @@ async function load(name: BackendName): Promise<void> {
  */
 export async function useBackend(name: BackendName = 'wasm'): Promise<BackendName> {
   if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
-    throw new OptionsError(
-      `backend must be one of ${BACKEND_NAMES.map((b) => `'${b}'`).join(', ')}; got ${JSON.stringify(name)}`,
-    );
+    throw new OptionsError(`backend must be one of ${BACKEND_NAMES.map((b) => `'${b}'`).join(', ')}; got ${JSON.stringify(name)}`);
   }
   if (!loaded.has(name)) {
     let pending = loading.get(name);
@@ -125,7 +123,6 @@ export async function useBackend(name: BackendName = 'wasm'): Promise<BackendNam
   }
   return name;
 }
-
 
 /** The active backend's name as tunekit knows it (e.g. for TrialRunResult.backend). */
 export function activeBackend(): BackendName {

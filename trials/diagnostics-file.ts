@@ -20,7 +20,10 @@ export interface TrialDiagnostics {
 }
 
 /** The diagnostics of a finished `runTrial` (non-finite norms become null in JSON, which the page skips). */
-export function trialDiagnostics(run: Pick<TrialRunResult, 'history' | 'confusion' | 'featureMaps'>, classNames?: readonly string[]): TrialDiagnostics {
+export function trialDiagnostics(
+  run: Pick<TrialRunResult, 'history' | 'confusion' | 'featureMaps'>,
+  classNames?: readonly string[],
+): TrialDiagnostics {
   const layerGradNorms: { [layer: string]: number[] } = {};
   for (const e of run.history) for (const [layer, v] of Object.entries(e.layerGradNorms)) (layerGradNorms[layer] ??= []).push(v);
   return {
@@ -32,6 +35,10 @@ export function trialDiagnostics(run: Pick<TrialRunResult, 'history' | 'confusio
 }
 
 /** Writes `<trialDir>/diagnostics.json` atomically. */
-export function writeTrialDiagnostics(trialDir: string, run: Pick<TrialRunResult, 'history' | 'confusion' | 'featureMaps'>, classNames?: readonly string[]): void {
+export function writeTrialDiagnostics(
+  trialDir: string,
+  run: Pick<TrialRunResult, 'history' | 'confusion' | 'featureMaps'>,
+  classNames?: readonly string[],
+): void {
   writeJsonAtomic(path.join(trialDir, 'diagnostics.json'), trialDiagnostics(run, classNames));
 }

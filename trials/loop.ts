@@ -81,7 +81,8 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
   const objective = validateTrialConfig(config, data.task);
   const rowSize = validateDataset(data);
   const startEpoch = checkContinue(options, config.epochs);
-  const measure = config.measure !== undefined ? validateMeasure(config.measure) : options.measure === false ? false : validateMeasure(options.measure);
+  const measure =
+    config.measure !== undefined ? validateMeasure(config.measure) : options.measure === false ? false : validateMeasure(options.measure);
   await useBackend(config.backend ?? 'wasm');
   const backend = activeBackend();
 
@@ -240,10 +241,14 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
 function checkContinue(options: ContinueOptions, epochs: number): number {
   const start = options.startEpoch ?? 0;
   if (!Number.isInteger(start) || start < 0 || start >= epochs) {
-    throw new OptionsError(`\`0 <= startEpoch < epochs\` must hold (epochs already trained vs. the total), got startEpoch=${String(start)}, epochs=${epochs}`);
+    throw new OptionsError(
+      `\`0 <= startEpoch < epochs\` must hold (epochs already trained vs. the total), got startEpoch=${String(start)}, epochs=${epochs}`,
+    );
   }
   if (options.initFrom !== undefined && (typeof options.initFrom !== 'string' || options.initFrom.length === 0)) {
-    throw new OptionsError(`\`initFrom\` must be a checkpoint directory (written by runTrial's outDir), got ${JSON.stringify(options.initFrom)}`);
+    throw new OptionsError(
+      `\`initFrom\` must be a checkpoint directory (written by runTrial's outDir), got ${JSON.stringify(options.initFrom)}`,
+    );
   }
   return start;
 }
@@ -263,7 +268,9 @@ async function loadWeightsInto(model: tf.LayersModel, dir: string): Promise<void
         mismatch < 0
           ? `it has ${from.length} weight tensors, the model ${to.length}`
           : `weight ${mismatch} (${to[mismatch]!.name}) is [${to[mismatch]!.shape.join(', ')}] in the model but [${from[mismatch]!.shape.join(', ')}] in the checkpoint`;
-      throw new OptionsError(`initFrom: the checkpoint ${dir} does not fit this trial's model (${detail}); continue only from a trial with the same model config`);
+      throw new OptionsError(
+        `initFrom: the checkpoint ${dir} does not fit this trial's model (${detail}); continue only from a trial with the same model config`,
+      );
     }
     model.setWeights(saved.getWeights());
   } finally {

@@ -42,7 +42,11 @@ export function makeLoss(config: LossConfig, task: Task): LossFn {
 
 function build(config: unknown, task: Task, path: string): LossFn {
   const cfg: Record<string, unknown> =
-    typeof config === 'string' ? { type: config } : typeof config === 'object' && config !== null && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
+    typeof config === 'string'
+      ? { type: config }
+      : typeof config === 'object' && config !== null && !Array.isArray(config)
+        ? (config as Record<string, unknown>)
+        : {};
   const type = cfg.type;
   if (typeof type !== 'string' || !(type in FIELDS)) {
     const got = typeof config === 'string' ? JSON.stringify(config) : typeof type === 'string' ? JSON.stringify(type) : String(type);
@@ -90,7 +94,8 @@ function build(config: unknown, task: Task, path: string): LossFn {
         });
     }
     case 'combined': {
-      if (cfg.main === undefined) throw new OptionsError(`${path}.main is required for the "combined" loss (the loss of the main head), e.g. "crossentropy"`);
+      if (cfg.main === undefined)
+        throw new OptionsError(`${path}.main is required for the "combined" loss (the loss of the main head), e.g. "crossentropy"`);
       const alpha = num(cfg.alpha, `${path}.alpha`, (x) => x >= 0, '>= 0 (the weight of the aux MSE)');
       const main = build(cfg.main, task, `${path}.main`);
       const auxLoss = build('mse', task, `${path}.aux`);
@@ -121,7 +126,8 @@ function crossEntropy(yTrue: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
  */
 function focal(yTrue: tf.Tensor2D, logits: tf.Tensor2D, gamma: number, alpha: number): tf.Scalar {
   const logP = tf.logSoftmax(logits);
-  const weighted = gamma === 0 ? tf.mul(yTrue, logP) : tf.mul(tf.pow(tf.maximum(tf.sub(1, tf.exp(logP)), 1e-12), gamma), tf.mul(yTrue, logP));
+  const weighted =
+    gamma === 0 ? tf.mul(yTrue, logP) : tf.mul(tf.pow(tf.maximum(tf.sub(1, tf.exp(logP)), 1e-12), gamma), tf.mul(yTrue, logP));
   return tf.mul(tf.mean(tf.sum(weighted, 1)), -alpha) as tf.Scalar;
 }
 

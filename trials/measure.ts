@@ -21,13 +21,17 @@ const KEYS = ['latency', 'onnx', 'int8', 'repeats', 'budgetMs'];
 /** Validates `measure` (OptionsError naming the field). */
 export function validateMeasure(m: unknown): MeasureOptions {
   if (m === undefined) return {};
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new OptionsError(`measure must be an object like { onnx: true, int8: true }, got ${JSON.stringify(m)}`);
+  if (typeof m !== 'object' || m === null || Array.isArray(m))
+    throw new OptionsError(`measure must be an object like { onnx: true, int8: true }, got ${JSON.stringify(m)}`);
   const o = m as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KEYS.includes(k)) throw new OptionsError(`measure has an unknown field "${k}"; the fields are: ${KEYS.join(', ')}`);
+  for (const k of Object.keys(o))
+    if (!KEYS.includes(k)) throw new OptionsError(`measure has an unknown field "${k}"; the fields are: ${KEYS.join(', ')}`);
   for (const k of ['latency', 'onnx', 'int8']) {
-    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new OptionsError(`measure.${k} must be a boolean, got ${JSON.stringify(o[k])}`);
+    if (o[k] !== undefined && typeof o[k] !== 'boolean')
+      throw new OptionsError(`measure.${k} must be a boolean, got ${JSON.stringify(o[k])}`);
   }
-  if (o.int8 === true && o.onnx !== true) throw new OptionsError('measure.int8 needs measure.onnx: true (the int8 model is the quantised ONNX export)');
+  if (o.int8 === true && o.onnx !== true)
+    throw new OptionsError('measure.int8 needs measure.onnx: true (the int8 model is the quantised ONNX export)');
   if (o.repeats !== undefined && !(Number.isInteger(o.repeats) && (o.repeats as number) >= 3 && (o.repeats as number) <= 1000)) {
     throw new OptionsError(`measure.repeats must be an integer in [3, 1000], got ${JSON.stringify(o.repeats)}`);
   }
@@ -45,7 +49,13 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** Median and IQR of timed forward passes of `model` on a [batch, ...inputShape] input. */
-async function timeForward(model: tf.LayersModel, inputShape: readonly number[], batch: number, repeats: number, budgetMs: number): Promise<{ median: number; iqr: number }> {
+async function timeForward(
+  model: tf.LayersModel,
+  inputShape: readonly number[],
+  batch: number,
+  repeats: number,
+  budgetMs: number,
+): Promise<{ median: number; iqr: number }> {
   const size = batch * inputShape.reduce((a, b) => a * b, 1);
   const rng = seedrandom.alea(`tunekit/measure/${batch}`);
   const values = new Float32Array(size);
@@ -83,7 +93,8 @@ export async function measureHardware(
   onnx?: OnnxMeasurer,
 ): Promise<HardwareMetrics> {
   let modelBytes = 0;
-  for (const w of model.weights) modelBytes += w.shape.reduce<number>((a, b) => a * (b ?? 1), 1) * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : 1);
+  for (const w of model.weights)
+    modelBytes += w.shape.reduce<number>((a, b) => a * (b ?? 1), 1) * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : 1);
   const out: Record<string, number> = { paramCount, modelBytes };
   const repeats = options.repeats ?? 7;
   const budgetMs = options.budgetMs ?? 500;
@@ -94,7 +105,10 @@ export async function measureHardware(
   }
   if (options.onnx) {
     // The exporter lives in src/deploy, which trials may not import: the caller (the worker pool) hands it in.
-    if (!onnx) throw new OptionsError('measure.onnx needs the ONNX exporter: run the trial through the worker pool (tunekit run), which provides it');
+    if (!onnx)
+      throw new OptionsError(
+        'measure.onnx needs the ONNX exporter: run the trial through the worker pool (tunekit run), which provides it',
+      );
     Object.assign(out, await onnx(model, options.int8 === true));
   }
   return out;

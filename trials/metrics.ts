@@ -113,7 +113,15 @@ export function metricsFromConfusion(cm: readonly (readonly number[])[], labels?
     }
   }
   if (total === 0) {
-    return { accuracy: NaN, precisionMacro: NaN, recallMacro: NaN, f1Macro: NaN, precisionWeighted: NaN, recallWeighted: NaN, f1Weighted: NaN };
+    return {
+      accuracy: NaN,
+      precisionMacro: NaN,
+      recallMacro: NaN,
+      f1Macro: NaN,
+      precisionWeighted: NaN,
+      recallWeighted: NaN,
+      f1Weighted: NaN,
+    };
   }
   const classes = labels ?? [...Array(k).keys()].filter((c) => rowSum[c]! > 0 || colSum[c]! > 0);
   let pM = 0;

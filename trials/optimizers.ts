@@ -53,7 +53,12 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
   switch (cfg.type) {
     case 'adam':
     case 'adamw':
-      opt = tf.train.adam(lr0, (cfg.beta1 as number | undefined) ?? 0.9, (cfg.beta2 as number | undefined) ?? 0.999, cfg.epsilon as number | undefined);
+      opt = tf.train.adam(
+        lr0,
+        (cfg.beta1 as number | undefined) ?? 0.9,
+        (cfg.beta2 as number | undefined) ?? 0.999,
+        cfg.epsilon as number | undefined,
+      );
       mode = 'field';
       if (cfg.type === 'adamw') weightDecay = cfg.weightDecay as number;
       break;
@@ -66,7 +71,12 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
       break;
     }
     default:
-      opt = tf.train.rmsprop(lr0, (cfg.decay as number | undefined) ?? 0.9, (cfg.momentum as number | undefined) ?? 0, cfg.epsilon as number | undefined);
+      opt = tf.train.rmsprop(
+        lr0,
+        (cfg.decay as number | undefined) ?? 0.9,
+        (cfg.momentum as number | undefined) ?? 0,
+        cfg.epsilon as number | undefined,
+      );
       mode = 'field';
   }
   checkDecayFactor(lr0, weightDecay, 'optimizer.lr');
@@ -186,9 +196,16 @@ function checkConfig(config: unknown): Record<string, unknown> {
 }
 
 function num(v: unknown, path: string, ok: (x: number) => boolean, desc: string): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new OptionsError(`${path} must be a finite number ${desc}, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
+    throw new OptionsError(`${path} must be a finite number ${desc}, got ${show(v)}`);
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : String(v);
+  return typeof v === 'string'
+    ? JSON.stringify(v)
+    : typeof v === 'object' && v !== null
+      ? Array.isArray(v)
+        ? 'an array'
+        : 'an object'
+      : String(v);
 }

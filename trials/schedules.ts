@@ -110,7 +110,8 @@ export function makeSchedule(config: ScheduleConfig | undefined, ctx: ScheduleCo
       const final = initial / ((cfg.finalDivFactor as number | undefined) ?? 1e4);
       const peakStep = pctStart * total - 1;
       const lastStep = total - 1;
-      const anneal = (from: number, to: number, pct: number): number => to + ((from - to) / 2) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, pct))));
+      const anneal = (from: number, to: number, pct: number): number =>
+        to + ((from - to) / 2) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, pct))));
       inner = (t) => {
         if (t <= peakStep) return anneal(initial, maxLr, peakStep <= 0 ? 1 : t / peakStep);
         const len = lastStep - peakStep;
@@ -136,7 +137,8 @@ function checkCtx(ctx: ScheduleContext): void {
   const bad = (field: string, want: string, got: unknown): never => {
     throw new OptionsError(`makeSchedule ctx.${field} must be ${want}, got ${String(got)}`);
   };
-  if (typeof ctx.baseLr !== 'number' || !Number.isFinite(ctx.baseLr) || ctx.baseLr <= 0) bad('baseLr', 'a finite number > 0 (optimizer.lr)', ctx.baseLr);
+  if (typeof ctx.baseLr !== 'number' || !Number.isFinite(ctx.baseLr) || ctx.baseLr <= 0)
+    bad('baseLr', 'a finite number > 0 (optimizer.lr)', ctx.baseLr);
   if (!Number.isInteger(ctx.stepsPerEpoch) || ctx.stepsPerEpoch < 1) bad('stepsPerEpoch', 'an integer >= 1', ctx.stepsPerEpoch);
   if (!Number.isInteger(ctx.epochs) || ctx.epochs < 1) bad('epochs', 'an integer >= 1', ctx.epochs);
 }
@@ -154,7 +156,9 @@ function checkConfig(config: unknown, baseLr: number): Record<string, unknown> {
   for (const key of Object.keys(cfg)) {
     if (key === 'type' || FIELDS[type]!.includes(key)) continue;
     if (key === 'warmupSteps') {
-      throw new OptionsError(`schedule.warmupSteps is not allowed with one_cycle, whose first phase is the warm-up; tune schedule.pctStart instead`);
+      throw new OptionsError(
+        `schedule.warmupSteps is not allowed with one_cycle, whose first phase is the warm-up; tune schedule.pctStart instead`,
+      );
     }
     throw new OptionsError(`schedule.${key} is not a field of "${type}"; it takes: ${FIELDS[type]!.join(', ')}`);
   }
@@ -163,7 +167,8 @@ function checkConfig(config: unknown, baseLr: number): Record<string, unknown> {
   };
   const req = (field: string, ok: (x: number) => boolean, want: string): void => {
     const v = cfg[field];
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new OptionsError(`schedule.${field} must be ${want} for "${type}", got ${show(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
+      throw new OptionsError(`schedule.${field} must be ${want} for "${type}", got ${show(v)}`);
   };
   opt('warmupSteps', (x) => Number.isInteger(x) && x >= 0, 'an integer >= 0 (batches)');
   const minLrOk = (x: number): boolean => x >= 0 && x <= baseLr;
@@ -194,5 +199,11 @@ function checkConfig(config: unknown, baseLr: number): Record<string, unknown> {
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'an array' : 'an object') : String(v);
+  return typeof v === 'string'
+    ? JSON.stringify(v)
+    : typeof v === 'object' && v !== null
+      ? Array.isArray(v)
+        ? 'an array'
+        : 'an object'
+      : String(v);
 }

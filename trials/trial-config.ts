@@ -75,7 +75,9 @@ export function validateTrialConfig(config: TrialConfig, task: Dataset['task']):
     throw new OptionsError(`seed must be a finite number (it seeds the model, the shuffles and the augmenter), got ${show(config.seed)}`);
   }
   if (config.clipNorm !== undefined && (typeof config.clipNorm !== 'number' || !Number.isFinite(config.clipNorm) || config.clipNorm <= 0)) {
-    throw new OptionsError(`clipNorm must be a finite number > 0 (the global gradient norm bound), got ${show(config.clipNorm)}; omit it to disable clipping`);
+    throw new OptionsError(
+      `clipNorm must be a finite number > 0 (the global gradient norm bound), got ${show(config.clipNorm)}; omit it to disable clipping`,
+    );
   }
   if (config.backend !== undefined && !BACKEND_NAMES.includes(config.backend)) {
     throw new OptionsError(`backend must be one of ${BACKEND_NAMES.map((b) => `'${b}'`).join(', ')}; got ${show(config.backend)}`);
@@ -89,11 +91,13 @@ export function validateTrialConfig(config: TrialConfig, task: Dataset['task']):
     }
   }
   if (config.featureMaps !== undefined) {
-    if (!isRecord(config.featureMaps)) throw new OptionsError(`featureMaps must be an object like { channels: 4 }, got ${show(config.featureMaps)}`);
+    if (!isRecord(config.featureMaps))
+      throw new OptionsError(`featureMaps must be an object like { channels: 4 }, got ${show(config.featureMaps)}`);
     positiveInt(config.featureMaps.channels, 'featureMaps.channels', ' (feature maps kept per conv layer)');
   }
   const objective: Objective = config.objective ?? { metric: 'valLoss', direction: 'minimize' };
-  if (!isRecord(objective)) throw new OptionsError(`objective must be an object like { metric: 'valLoss', direction: 'minimize' }, got ${show(objective)}`);
+  if (!isRecord(objective))
+    throw new OptionsError(`objective must be an object like { metric: 'valLoss', direction: 'minimize' }, got ${show(objective)}`);
   const allowed = objectiveMetrics(task);
   if (typeof objective.metric !== 'string' || !allowed.includes(objective.metric)) {
     throw new OptionsError(`objective.metric must be one of ${allowed.join(', ')} for a ${task} task, got ${show(objective.metric)}`);
@@ -105,7 +109,8 @@ export function validateTrialConfig(config: TrialConfig, task: Dataset['task']):
 }
 
 function checkSplit(split: Split | undefined, name: string, rowSize: number, data: Dataset, min: number): void {
-  if (!isRecord(split)) throw new OptionsError(`dataset.${name} is missing; a Dataset needs train, val and test splits (test may be empty)`);
+  if (!isRecord(split))
+    throw new OptionsError(`dataset.${name} is missing; a Dataset needs train, val and test splits (test may be empty)`);
   const { x, y, n } = split;
   if (!Number.isInteger(n) || n < min) {
     throw new OptionsError(
@@ -120,13 +125,17 @@ function checkSplit(split: Split | undefined, name: string, rowSize: number, dat
     );
   }
   if (!(y instanceof Float32Array) || y.length !== n) {
-    throw new OptionsError(`dataset.${name}.y must be a Float32Array of n = ${n} labels/targets, got ${y instanceof Float32Array ? `length ${y.length}` : show(y)}`);
+    throw new OptionsError(
+      `dataset.${name}.y must be a Float32Array of n = ${n} labels/targets, got ${y instanceof Float32Array ? `length ${y.length}` : show(y)}`,
+    );
   }
   if (data.task === 'classification') {
     for (let i = 0; i < n; i++) {
       const c = y[i]!;
       if (!Number.isInteger(c) || c < 0 || c >= data.numClasses) {
-        throw new OptionsError(`dataset.${name}.y[${i}] = ${c} is not a class index in [0, ${data.numClasses - 1}] (numClasses = ${data.numClasses})`);
+        throw new OptionsError(
+          `dataset.${name}.y[${i}] = ${c} is not a class index in [0, ${data.numClasses - 1}] (numClasses = ${data.numClasses})`,
+        );
       }
     }
   }

@@ -130,7 +130,14 @@ export type LossFn = (yTrue: tf.Tensor2D, yPred: tf.Tensor2D, aux?: tf.Tensor2D)
 
 export type OptimizerConfig =
   | { readonly type: 'adam'; readonly lr: number; readonly beta1?: number; readonly beta2?: number; readonly epsilon?: number }
-  | { readonly type: 'adamw'; readonly lr: number; readonly weightDecay: number; readonly beta1?: number; readonly beta2?: number; readonly epsilon?: number }
+  | {
+      readonly type: 'adamw';
+      readonly lr: number;
+      readonly weightDecay: number;
+      readonly beta1?: number;
+      readonly beta2?: number;
+      readonly epsilon?: number;
+    }
   | { readonly type: 'sgd'; readonly lr: number; readonly momentum?: number; readonly nesterov?: boolean }
   | { readonly type: 'rmsprop'; readonly lr: number; readonly decay?: number; readonly momentum?: number; readonly epsilon?: number };
 
@@ -148,7 +155,13 @@ export type ScheduleConfig =
   | { readonly type: 'exponential'; readonly gamma: number; readonly warmupSteps?: number }
   | { readonly type: 'cosine'; readonly minLr?: number; readonly warmupSteps?: number }
   | { readonly type: 'plateau'; readonly factor: number; readonly patience: number; readonly minLr?: number; readonly warmupSteps?: number }
-  | { readonly type: 'one_cycle'; readonly maxLr?: number; readonly pctStart?: number; readonly divFactor?: number; readonly finalDivFactor?: number };
+  | {
+      readonly type: 'one_cycle';
+      readonly maxLr?: number;
+      readonly pctStart?: number;
+      readonly divFactor?: number;
+      readonly finalDivFactor?: number;
+    };
 
 /**
  * A learning-rate schedule stepped per batch. `stepSize` of the step schedule and every `*Steps` field count batches.
@@ -308,5 +321,3 @@ export type HardwareMetrics = { readonly [name: string]: number };
 
 /** ONNX figures of a trained model (src/deploy/export's `onnxFigures`), handed to runTrial by the worker pool. */
 export type OnnxMeasurer = (model: import('@tensorflow/tfjs').LayersModel, int8: boolean) => Promise<HardwareMetrics>;
-
-

@@ -94,7 +94,8 @@ function conv2dBackpropFilter(conv2d: tf.KernelFunc, transpose: tf.KernelFunc, s
     const dy = inputs['dy'];
     if (!isInfo(x) || !isInfo(dy)) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
     const dataFormat = attrs['dataFormat'] ?? 'NHWC';
-    if (dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got ${JSON.stringify(dataFormat)}`);
+    if (dataFormat !== 'NHWC')
+      throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got ${JSON.stringify(dataFormat)}`);
     const filterShape = attrs['filterShape'] as [number, number, number, number];
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
@@ -127,7 +128,17 @@ function conv2dBackpropFilter(conv2d: tf.KernelFunc, transpose: tf.KernelFunc, s
         conv2d({
           inputs: { x: xt, filter: dyt },
           backend,
-          attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [sh, sw] },
+          attrs: {
+            strides: [1, 1],
+            pad: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            dataFormat: 'NHWC',
+            dilations: [sh, sw],
+          },
         }),
       );
       if (out.shape[1] !== kh || out.shape[2] !== kw) {
@@ -181,7 +192,17 @@ function conv2dBackpropInput(stock: tf.KernelFunc, conv2d: tf.KernelFunc, transp
         conv2d({
           inputs: { x: dy, filter: swapped },
           backend,
-          attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1] },
+          attrs: {
+            strides: [1, 1],
+            pad: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            dataFormat: 'NHWC',
+            dilations: [1, 1],
+          },
         }),
       );
     } finally {

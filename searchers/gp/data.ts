@@ -76,7 +76,7 @@ export function transformTargets(t: ArrayLike<number>): Float64Array {
   const warp = gaps.length > 0 && gaps[gaps.length - 1]! > HEAVY_TAIL * q;
   const y = new Float64Array(n);
   let mean = 0;
-  for (let i = 0; i < n; i++) mean += (y[i] = warp ? -Math.log1p((best - t[i]!) / q) : t[i]!);
+  for (let i = 0; i < n; i++) mean += y[i] = warp ? -Math.log1p((best - t[i]!) / q) : t[i]!;
   mean /= n;
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (y[i]! - mean) ** 2;

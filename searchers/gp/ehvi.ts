@@ -59,7 +59,16 @@ function encodeRow(space: SearchSpace, t: TrialRecord): Float64Array | undefined
 }
 
 /** One fitted model per target (objective or constraint), over the kept observations plus the pending fantasies. */
-function fitModel(x: Float64Array, y: Float64Array, n: number, d: number, fitRestarts: number, rng: () => number, pending: Float64Array, p: number): GpPosterior {
+function fitModel(
+  x: Float64Array,
+  y: Float64Array,
+  n: number,
+  d: number,
+  fitRestarts: number,
+  rng: () => number,
+  pending: Float64Array,
+  p: number,
+): GpPosterior {
   let fx = x;
   let fy = y;
   let fn = n;
@@ -97,7 +106,10 @@ function fitModel(x: Float64Array, y: Float64Array, n: number, d: number, fitRes
  */
 export function createGpEhviSearcher(init: SearcherInit, options: SearcherOptions): Searcher {
   checkKnownOptions('gp', options, KNOWN);
-  for (const [key, ok] of [['acquisition', 'logei'], ['fantasy', 'kriging_believer']] as const) {
+  for (const [key, ok] of [
+    ['acquisition', 'logei'],
+    ['fantasy', 'kriging_believer'],
+  ] as const) {
     const v = options[key];
     if (v !== undefined && v !== ok) {
       throw new OptionsError(
@@ -253,7 +265,11 @@ function thin(obs: Observation[], max: number, rng: () => number): Observation[]
 type Scorer = (xs: Float64Array, count: number, out: Float64Array) => void;
 
 /** log EHVI + log P(feasible) for a batch of canonical points (log P(feasible) alone when `boxes` is undefined). */
-function makeScorer(objModels: readonly GpPosterior[], conModels: readonly { post: GpPosterior; threshold: number }[], boxes: ReturnType<typeof hviBoxes> | undefined): Scorer {
+function makeScorer(
+  objModels: readonly GpPosterior[],
+  conModels: readonly { post: GpPosterior; threshold: number }[],
+  boxes: ReturnType<typeof hviBoxes> | undefined,
+): Scorer {
   const m = objModels.length;
   return (xs, count, out) => {
     out.fill(0, 0, count);
@@ -261,7 +277,8 @@ function makeScorer(objModels: readonly GpPosterior[], conModels: readonly { pos
     const vr = new Float64Array(count);
     for (const c of conModels) {
       c.post.predict(xs, count, mean, vr);
-      for (let q = 0; q < count; q++) out[q] = out[q]! + Math.log(Math.max(normalCdf((c.threshold - mean[q]!) / Math.sqrt(vr[q]!)), 1e-300));
+      for (let q = 0; q < count; q++)
+        out[q] = out[q]! + Math.log(Math.max(normalCdf((c.threshold - mean[q]!) / Math.sqrt(vr[q]!)), 1e-300));
     }
     if (!boxes) return;
     const mu = Array.from({ length: m }, () => new Float64Array(count));

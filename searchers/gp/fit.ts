@@ -278,7 +278,11 @@ export class GpPosterior {
       constantMean = sa / su;
     }
     this.constantMean = constantMean;
-    this.alpha = cholSolve(this.l, n, Float64Array.from(y, (v) => v - constantMean!));
+    this.alpha = cholSolve(
+      this.l,
+      n,
+      Float64Array.from(y, (v) => v - constantMean!),
+    );
     this.kx = new Float64Array(n);
     this.slope = new Float64Array(n);
     this.v = new Float64Array(n);
@@ -308,7 +312,14 @@ export class GpPosterior {
         const ri = i * n;
         const oi = i * BLOCK;
         for (let j = 0; j < BLOCK; j++) acc[j] = b[oi + j]!;
-        let a0 = acc[0]!, a1 = acc[1]!, a2 = acc[2]!, a3 = acc[3]!, a4 = acc[4]!, a5 = acc[5]!, a6 = acc[6]!, a7 = acc[7]!;
+        let a0 = acc[0]!,
+          a1 = acc[1]!,
+          a2 = acc[2]!,
+          a3 = acc[3]!,
+          a4 = acc[4]!,
+          a5 = acc[5]!,
+          a6 = acc[6]!,
+          a7 = acc[7]!;
         for (let k = 0; k < i; k++) {
           const lik = l[ri + k]!;
           const o = k * BLOCK;

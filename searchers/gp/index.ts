@@ -30,7 +30,9 @@ function enumOption<T extends string>(options: SearcherOptions, key: string, val
   const v = options[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-    throw new OptionsError(`option "${key}" of searcher "gp" must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(v)}`);
+    throw new OptionsError(
+      `option "${key}" of searcher "gp" must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(v)}`,
+    );
   }
   return v as T;
 }
@@ -39,7 +41,9 @@ function betaOption(options: SearcherOptions, acquisition: string): number {
   const v = options.beta;
   if (v === undefined) return 2;
   if (acquisition !== 'ucb') {
-    throw new OptionsError(`option "beta" of searcher "gp" only applies to acquisition "ucb" (got acquisition "${acquisition}"); remove it or set acquisition: "ucb"`);
+    throw new OptionsError(
+      `option "beta" of searcher "gp" only applies to acquisition "ucb" (got acquisition "${acquisition}"); remove it or set acquisition: "ucb"`,
+    );
   }
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     throw new OptionsError(`option "beta" of searcher "gp" must be a finite number >= 0, got ${JSON.stringify(v)}`);

@@ -51,7 +51,6 @@ export function planAsha(trials: readonly TrialRecord[], top: number, eta: numbe
   return { kind: 'new' };
 }
 
-
 /**
  * Builds the `asha` searcher: `{ type: 'asha', min, max, eta = 3 }` (min/max default to the study's `budget`). New
  * configurations are uniform random draws from `alea(`${seed}/asha/${number}`)`.
@@ -64,9 +63,19 @@ export function createAshaSearcher(init: SearcherInit, options: SearcherOptions)
     suggest({ number, trials }): Suggestion {
       const plan = planAsha(trials, top, f.eta, init.direction);
       if (plan.kind === 'promote') {
-        return { kind: 'suggest', params: plan.from.params, budget: rungBudget(f, top, plan.rung), system: { rung: plan.rung, continueFrom: plan.from.number } };
+        return {
+          kind: 'suggest',
+          params: plan.from.params,
+          budget: rungBudget(f, top, plan.rung),
+          system: { rung: plan.rung, continueFrom: plan.from.number },
+        };
       }
-      return { kind: 'suggest', params: randomParams(init.space, askRng(init.seed, 'asha', number)), budget: rungBudget(f, top, 0), system: { rung: 0 } };
+      return {
+        kind: 'suggest',
+        params: randomParams(init.space, askRng(init.seed, 'asha', number)),
+        budget: rungBudget(f, top, 0),
+        system: { rung: 0 },
+      };
     },
   };
 }

@@ -66,7 +66,8 @@ export function fidelityOptions(
   }
   if (!(min >= 1)) throw new OptionsError(`\`min >= 1\` must hold for ${who} (the smallest budget, in steps), got min=${min}`);
   if (!(max >= min)) throw new OptionsError(`\`max >= min\` must hold for ${who}, got min=${min}, max=${max}`);
-  if (!(eta >= 2)) throw new OptionsError(`\`eta >= 2\` must hold for ${who} (each rung keeps 1/eta of the configurations), got eta=${eta}`);
+  if (!(eta >= 2))
+    throw new OptionsError(`\`eta >= 2\` must hold for ${who} (each rung keeps 1/eta of the configurations), got eta=${eta}`);
   return { min, max, eta };
 }
 
@@ -115,7 +116,12 @@ export function rungEntries(trials: readonly TrialRecord[]): RungEntry[] {
     if (t.state === 'failed' && t.reason === 'interrupted') continue;
     const bracket = t.system['bracket'];
     const from = t.system['continueFrom'];
-    out.push({ trial: t, rung, ...(typeof bracket === 'number' ? { bracket } : {}), ...(typeof from === 'number' ? { continueFrom: from } : {}) });
+    out.push({
+      trial: t,
+      rung,
+      ...(typeof bracket === 'number' ? { bracket } : {}),
+      ...(typeof from === 'number' ? { continueFrom: from } : {}),
+    });
   }
   return out;
 }

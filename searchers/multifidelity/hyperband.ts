@@ -114,7 +114,12 @@ export async function planToSuggestion(
   const sMax = table[0]!.s;
   // Rung i of bracket s has budget max / eta^(s - i): the ladder's top is always max.
   if (plan.kind === 'new') {
-    return { kind: 'suggest', params: await fresh(), budget: rungBudget(f, sMax, sMax - plan.s), system: { bracket: plan.bracket, s: plan.s, rung: 0, ...extra } };
+    return {
+      kind: 'suggest',
+      params: await fresh(),
+      budget: rungBudget(f, sMax, sMax - plan.s),
+      system: { bracket: plan.bracket, s: plan.s, rung: 0, ...extra },
+    };
   }
   return {
     kind: 'suggest',
@@ -123,7 +128,6 @@ export async function planToSuggestion(
     system: { bracket: plan.bracket, s: plan.s, rung: plan.rung, continueFrom: plan.from.number },
   };
 }
-
 
 /**
  * Builds the `hyperband` searcher: `{ type: 'hyperband', min, max, eta = 3 }` (min/max default to the study's `budget`).

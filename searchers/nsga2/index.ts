@@ -51,7 +51,9 @@ function choice<T extends string>(options: SearcherOptions, key: string, values:
   const v = options[key];
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-    throw new OptionsError(`option "${key}" of searcher "nsga2" must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(v)}`);
+    throw new OptionsError(
+      `option "${key}" of searcher "nsga2" must be one of ${values.map((x) => `"${x}"`).join(', ')}, got ${JSON.stringify(v)}`,
+    );
   }
   return v as T;
 }

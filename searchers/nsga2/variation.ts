@@ -78,7 +78,14 @@ function setCategory(out: Float64Array, v: Variable, k: number): void {
 }
 
 /** Writes one child of parents p and q into `out` (same length). Consumes the rng in a fixed order per variable. */
-export function makeChild(p: ArrayLike<number>, q: ArrayLike<number>, vars: readonly Variable[], o: VariationOptions, rng: () => number, out: Float64Array): void {
+export function makeChild(
+  p: ArrayLike<number>,
+  q: ArrayLike<number>,
+  vars: readonly Variable[],
+  o: VariationOptions,
+  rng: () => number,
+  out: Float64Array,
+): void {
   const cross = rng() < o.crossoverProb;
   for (const v of vars) {
     const pa = !Number.isNaN(p[v.start]!);

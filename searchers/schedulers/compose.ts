@@ -69,7 +69,8 @@ export function learningHistory(trials: readonly TrialRecord[], max: number): Tr
     const budget = t.budget ?? Infinity;
     const value = t.value ?? lastValue(t);
     if (t.state === 'failed' || value === undefined) return { ...base, state: 'failed', intermediate: [] };
-    if (t.state === 'complete' && budget >= max) return { ...base, state: 'complete', value, intermediate: [], ...(t.budget !== undefined ? { budget: t.budget } : {}) };
+    if (t.state === 'complete' && budget >= max)
+      return { ...base, state: 'complete', value, intermediate: [], ...(t.budget !== undefined ? { budget: t.budget } : {}) };
     const step = t.state === 'pruned' ? (lastStep(t) ?? budget) : budget;
     return { ...base, state: 'pruned', value, intermediate: [{ step, value }], ...(t.budget !== undefined ? { budget: t.budget } : {}) };
   });
@@ -103,7 +104,14 @@ export function budgetHistory(trials: readonly TrialRecord[], minPoints: number)
   const out: TrialRecord[] = [];
   for (const [n, root] of roots) {
     const t = chosen?.get(n);
-    const base = { number: root.number, params: root.params, userAttrs: root.userAttrs, system: root.system, created: root.created, intermediate: [] };
+    const base = {
+      number: root.number,
+      params: root.params,
+      userAttrs: root.userAttrs,
+      system: root.system,
+      created: root.created,
+      intermediate: [],
+    };
     if (t) out.push({ ...base, state: 'complete', value: t.value! });
     else if (isPending(root)) out.push({ ...base, state: 'running' });
   }

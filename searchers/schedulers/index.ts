@@ -52,7 +52,8 @@ export function createScheduler(spec: SchedulerSpec, init: SearcherInit): Schedu
   let type: string;
   let options: { [key: string]: JsonValue } = {};
   if (typeof spec === 'string') type = spec;
-  else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec) && typeof spec.type === 'string') ({ type, ...options } = spec);
+  else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec) && typeof spec.type === 'string')
+    ({ type, ...options } = spec);
   else throw new SearcherError(`scheduler must be a type name or { type, ...options }, got ${JSON.stringify(spec)}; known types: ${known}`);
   const factory = registry.get(type);
   if (!factory) throw new SearcherError(`unknown scheduler "${type}"; known types: ${known}`);
@@ -116,12 +117,22 @@ function splitLearnOptions(spec: SchedulerSpec, init: SearcherInit): { scheduler
   // A stop rule runs every configuration with the full budget and prunes most of them: only 'deepest' learns from those.
   const { learnFrom = spec['mode'] === 'stop' ? 'deepest' : 'budget', minPoints, ...rest } = spec;
   if (learnFrom !== 'deepest' && learnFrom !== 'budget') {
-    throw new OptionsError(`option "learnFrom" of scheduler "${spec.type}" must be "deepest" or "budget", got ${JSON.stringify(learnFrom)}`);
+    throw new OptionsError(
+      `option "learnFrom" of scheduler "${spec.type}" must be "deepest" or "budget", got ${JSON.stringify(learnFrom)}`,
+    );
   }
-  if (minPoints !== undefined && (learnFrom !== 'budget' || typeof minPoints !== 'number' || !Number.isInteger(minPoints) || minPoints < 1)) {
-    throw new OptionsError(`option "minPoints" of scheduler "${spec.type}" must be an integer >= 1 and needs learnFrom: "budget", got ${JSON.stringify(minPoints)}`);
+  if (
+    minPoints !== undefined &&
+    (learnFrom !== 'budget' || typeof minPoints !== 'number' || !Number.isInteger(minPoints) || minPoints < 1)
+  ) {
+    throw new OptionsError(
+      `option "minPoints" of scheduler "${spec.type}" must be an integer >= 1 and needs learnFrom: "budget", got ${JSON.stringify(minPoints)}`,
+    );
   }
-  const learn: LearnFrom = learnFrom === 'deepest' ? { rule: 'deepest' } : { rule: 'budget', minPoints: (minPoints as number | undefined) ?? budgetRule.minPoints };
+  const learn: LearnFrom =
+    learnFrom === 'deepest'
+      ? { rule: 'deepest' }
+      : { rule: 'budget', minPoints: (minPoints as number | undefined) ?? budgetRule.minPoints };
   return { scheduler: rest as SchedulerSpec, learn };
 }
 

@@ -65,7 +65,9 @@ export function pbtOptions(options: SearcherOptions, init: SearcherInit): PbtOpt
     if (!KEYS.includes(key)) throw new OptionsError(`unknown option "${key}" for scheduler "pbt"; known options: ${KEYS.join(', ')}`);
   }
   if (options['max'] === undefined && init.budget === undefined) {
-    throw new OptionsError(`scheduler "pbt" needs the total steps a member trains: pass { type: 'pbt', interval: 3, max: 27 } or createStudy({ budget: { min: 3, max: 27 } })`);
+    throw new OptionsError(
+      `scheduler "pbt" needs the total steps a member trains: pass { type: 'pbt', interval: 3, max: 27 } or createStudy({ budget: { min: 3, max: 27 } })`,
+    );
   }
   if (options['interval'] === undefined && init.budget === undefined) {
     throw new OptionsError(`scheduler "pbt" needs \`interval\` (steps per PBT step): pass { type: 'pbt', interval: 3 }`);
@@ -111,7 +113,9 @@ export function sampleTree(node: SpaceTree, rng: () => number): JsonValue {
     case 'float':
     case 'int': {
       const u = rng();
-      const raw = node.log ? Math.exp(Math.log(node.low) + u * (Math.log(node.high) - Math.log(node.low))) : node.low + u * (node.high - node.low);
+      const raw = node.log
+        ? Math.exp(Math.log(node.low) + u * (Math.log(node.high) - Math.log(node.low)))
+        : node.low + u * (node.high - node.low);
       return snap(raw, node.low, node.high, node.step);
     }
     case 'bool':
@@ -140,7 +144,8 @@ export function perturbTree(node: SpaceTree, value: JsonValue, o: Pick<PbtOption
       const up = rng() < 0.5;
       const v = value as number;
       let next = snap(v * o.perturb[up ? 1 : 0], node.low, node.high, node.step);
-      if (node.kind === 'int' && next === v) next = snap(v + (o.perturb[up ? 1 : 0] >= 1 ? node.step : -node.step), node.low, node.high, node.step);
+      if (node.kind === 'int' && next === v)
+        next = snap(v + (o.perturb[up ? 1 : 0] >= 1 ? node.step : -node.step), node.low, node.high, node.step);
       return next;
     }
     case 'bool':
@@ -197,7 +202,13 @@ export function createPbtScheduler(init: SearcherInit, options: SearcherOptions)
         const system = { member: todo, generation: g + 1 };
         const ownUsable = Number.isFinite(loss(own, init.direction));
         if (!bottom.has(todo) && ownUsable) {
-          return { kind: 'continue', params: own.params, budget: budgetOf(g + 1), from: own.number, system: { ...system, continueFrom: own.number } };
+          return {
+            kind: 'continue',
+            params: own.params,
+            budget: budgetOf(g + 1),
+            from: own.number,
+            system: { ...system, continueFrom: own.number },
+          };
         }
         if (top.length === 0) {
           // Nothing to copy (every member failed): the member starts over with a fresh configuration from the searcher.

@@ -22,7 +22,9 @@ import type { Scheduler, SchedulerPlan } from './types.js';
 export function createAshaScheduler(init: SearcherInit, options: SearcherOptions): Scheduler {
   const { mode = 'promote', ...rest } = options;
   if (mode !== 'promote' && mode !== 'stop') {
-    throw new OptionsError(`option "mode" of scheduler "asha" must be "promote" (continue from checkpoints) or "stop" (a pruner), got ${JSON.stringify(mode)}`);
+    throw new OptionsError(
+      `option "mode" of scheduler "asha" must be "promote" (continue from checkpoints) or "stop" (a pruner), got ${JSON.stringify(mode)}`,
+    );
   }
   const f = fidelityOptions('asha', rest, init, [], 'scheduler');
   const top = maxRungIndex(f.max / f.min, f.eta);
@@ -58,10 +60,14 @@ export function createAshaScheduler(init: SearcherInit, options: SearcherOptions
 export function createHyperbandScheduler(init: SearcherInit, options: SearcherOptions): Scheduler {
   const { order = 'aggressive-first', mode = 'promote', ...rest } = options;
   if (order !== 'aggressive-first' && order !== 'conservative-first') {
-    throw new OptionsError(`option "order" of scheduler "hyperband" must be "aggressive-first" (the paper's) or "conservative-first", got ${JSON.stringify(order)}`);
+    throw new OptionsError(
+      `option "order" of scheduler "hyperband" must be "aggressive-first" (the paper's) or "conservative-first", got ${JSON.stringify(order)}`,
+    );
   }
   if (mode !== 'promote' && mode !== 'stop') {
-    throw new OptionsError(`option "mode" of scheduler "hyperband" must be "promote" (continue from checkpoints) or "stop" (a pruner), got ${JSON.stringify(mode)}`);
+    throw new OptionsError(
+      `option "mode" of scheduler "hyperband" must be "promote" (continue from checkpoints) or "stop" (a pruner), got ${JSON.stringify(mode)}`,
+    );
   }
   const f = fidelityOptions('hyperband', rest, init, [], 'scheduler');
   if (mode === 'stop') {
@@ -78,7 +84,8 @@ export function createHyperbandScheduler(init: SearcherInit, options: SearcherOp
       const p = planHyperband(trials, table, init.direction);
       if (p.kind === 'wait') return p;
       // Rung i of bracket s has budget max / eta^(s - i): the ladder's top is always max.
-      if (p.kind === 'new') return { kind: 'new', budget: rungBudget(f, sMax, sMax - p.s), system: { bracket: p.bracket, s: p.s, rung: 0 } };
+      if (p.kind === 'new')
+        return { kind: 'new', budget: rungBudget(f, sMax, sMax - p.s), system: { bracket: p.bracket, s: p.s, rung: 0 } };
       return {
         kind: 'continue',
         params: p.from.params,

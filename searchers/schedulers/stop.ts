@@ -42,7 +42,13 @@ export function stopRungs(min: number, max: number, eta: number): number[] {
  * The successive-halving decision for one report, given the rung steps and which trials compete (`peer`). Exported for the
  * two pruners and tests.
  */
-export function stopDecision(req: PruneRequest, rungs: readonly number[], eta: number, peer: (t: TrialRecord) => boolean, type: string): PruneDecision {
+export function stopDecision(
+  req: PruneRequest,
+  rungs: readonly number[],
+  eta: number,
+  peer: (t: TrialRecord) => boolean,
+  type: string,
+): PruneDecision {
   const { trial, step, trials, direction } = req;
   // The rung this report decides: the highest rung step <= step that the trial's earlier reports had not reached.
   let lastBefore = -Infinity;

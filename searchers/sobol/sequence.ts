@@ -47,7 +47,7 @@ export function readDirectionTable(): readonly DirectionEntry[] {
   let pos = 0; // bit position in the stream
   const read = (width: number): number => {
     let v = 0;
-    for (let i = 0; i < width; i++, pos++) v = v * 2 + ((sextets[pos / 6 | 0]! >> (5 - (pos % 6))) & 1);
+    for (let i = 0; i < width; i++, pos++) v = v * 2 + ((sextets[(pos / 6) | 0]! >> (5 - (pos % 6))) & 1);
     return v;
   };
   const entries: DirectionEntry[] = [];

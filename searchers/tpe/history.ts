@@ -30,7 +30,8 @@ export class EncodeCache {
    */
   row(t: TrialRecord): Float64Array | undefined {
     const hit = this.#rows.get(t.number);
-    if (hit && hit.created === t.created && (hit.params === t.params || JSON.stringify(hit.params) === JSON.stringify(t.params))) return hit.row;
+    if (hit && hit.created === t.created && (hit.params === t.params || JSON.stringify(hit.params) === JSON.stringify(t.params)))
+      return hit.row;
     let row: Float64Array | undefined;
     try {
       row = Float64Array.from(this.space.encode(t.params));
@@ -49,7 +50,12 @@ export class EncodeCache {
  * deepest intermediate step (deeper is better) and then its value, like Optuna's `(-step, value)` key; a pruned trial without
  * reports ranks after those. NaN values rank last within their class. `direction` flips the sign for maximisation.
  */
-export function collectObservations(trials: readonly TrialRecord[], cache: EncodeCache, direction: Direction, constantLiar: boolean): Observations {
+export function collectObservations(
+  trials: readonly TrialRecord[],
+  cache: EncodeCache,
+  direction: Direction,
+  constantLiar: boolean,
+): Observations {
   const sign = direction === 'maximize' ? -1 : 1;
   const rows: Float64Array[] = [];
   const k1 = new Float64Array(trials.length);

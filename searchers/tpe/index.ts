@@ -42,8 +42,17 @@ export interface TpeOptions {
 }
 
 const KNOWN = [
-  'startupTrials', 'candidates', 'incumbentCandidates', 'multivariate', 'gamma', 'gammaMax', 'priorWeight', 'considerEndpoints',
-  'constantLiar', 'weights', 'bandwidthFactor',
+  'startupTrials',
+  'candidates',
+  'incumbentCandidates',
+  'multivariate',
+  'gamma',
+  'gammaMax',
+  'priorWeight',
+  'considerEndpoints',
+  'constantLiar',
+  'weights',
+  'bandwidthFactor',
 ];
 
 function numberOption(options: SearcherOptions, key: string, fallback: number, ok: (v: number) => boolean, what: string): number {

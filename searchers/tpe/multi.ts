@@ -61,7 +61,9 @@ export function selectGood(losses: readonly (readonly number[])[], violations: r
     }
     const pts = front.map((i) => losses[i]!);
     const finite = pts.every((p) => p.every(Number.isFinite));
-    const picked = finite ? selectByHypervolume(pts, nBelow - out.length, referencePoint(pts)) : front.map((_, k) => k).slice(0, nBelow - out.length);
+    const picked = finite
+      ? selectByHypervolume(pts, nBelow - out.length, referencePoint(pts))
+      : front.map((_, k) => k).slice(0, nBelow - out.length);
     out.push(...picked.map((k) => front[k]!));
   }
   infeasible.sort((a, b) => violations[a]! - violations[b]! || a - b);
@@ -75,7 +77,11 @@ export function contributionWeights(losses: readonly (readonly number[])[]): Flo
   const w = new Float64Array(n).fill(1);
   if (n <= 1 || !losses.every((p) => p.every(Number.isFinite))) return w;
   const ref = referencePoint(losses);
-  const c = hypervolumeContributions(losses, ref, ref.map(() => 'minimize' as const));
+  const c = hypervolumeContributions(
+    losses,
+    ref,
+    ref.map(() => 'minimize' as const),
+  );
   const top = Math.max(...c);
   if (!(top > 0)) return w;
   // A small floor keeps dominated members of the good set in the mixture (Optuna clips at EPS as well).
@@ -126,13 +132,18 @@ export function createMultiTpeSearcher(init: SearcherInit, options: SearcherOpti
         return { kind: 'suggest', params: init.space.decode(point) };
       }
       const nBelow = Math.min(Math.ceil(o.gamma * finished), o.gammaMax);
-      const chosen = selectGood(good.map((g) => g.loss), good.map((g) => g.violation), nBelow);
+      const chosen = selectGood(
+        good.map((g) => g.loss),
+        good.map((g) => g.violation),
+        nBelow,
+      );
       const isGood = new Uint8Array(good.length);
       for (const i of chosen) isGood[i] = 1;
       // Good rows in trial order (the ramp weights are chronological); bad rows: the rest, then pruned/running, in trial order.
       const goodIdx = good.flatMap((_, i) => (isGood[i] ? [i] : []));
       const feasibleGood = goodIdx.filter((i) => !(good[i]!.violation > 0));
-      const hvWeights = multi && feasibleGood.length === goodIdx.length ? contributionWeights(goodIdx.map((i) => good[i]!.loss)) : undefined;
+      const hvWeights =
+        multi && feasibleGood.length === goodIdx.length ? contributionWeights(goodIdx.map((i) => good[i]!.loss)) : undefined;
       const badRows = [...good.flatMap((g, i) => (isGood[i] ? [] : [g.row])), ...other];
       const anchorTrial = chosen[0]!;
       point.fill(0.5);
@@ -158,7 +169,14 @@ export function createMultiTpeSearcher(init: SearcherInit, options: SearcherOpti
     },
   };
 
-  function choose(unit: readonly number[], good: Float64Array[], bad: Float64Array[], goodWeights: Float64Array | undefined, rng: () => number, anchor: number): void {
+  function choose(
+    unit: readonly number[],
+    good: Float64Array[],
+    bad: Float64Array[],
+    goodWeights: Float64Array | undefined,
+    rng: () => number,
+    anchor: number,
+  ): void {
     const common = {
       coords: unit,
       priorWeight: o.priorWeight,

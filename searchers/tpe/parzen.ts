@@ -133,8 +133,10 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
   const K = n + 1; // component n is the prior
 
   // Mixture weights (log and cumulative for sampling). With no observations the prior carries everything.
-  if (opts.weights && opts.weights.length !== n) throw new RangeError(`weights must have one entry per point (${n}), got ${opts.weights.length}`);
-  if (!(priorWeight >= 0) || !Number.isFinite(priorWeight)) throw new RangeError(`priorWeight must be a finite number >= 0, got ${priorWeight}`);
+  if (opts.weights && opts.weights.length !== n)
+    throw new RangeError(`weights must have one entry per point (${n}), got ${opts.weights.length}`);
+  if (!(priorWeight >= 0) || !Number.isFinite(priorWeight))
+    throw new RangeError(`priorWeight must be a finite number >= 0, got ${priorWeight}`);
   const w = new Float64Array(K);
   for (let i = 0; i < n; i++) {
     const v = opts.weights ? opts.weights[i]! : 1;
@@ -327,7 +329,15 @@ export function fitParzen(points: readonly ArrayLike<number>[], dims: readonly C
  * gap to its neighbours (the cube's faces 0 and 1 bound the ends), except that without `considerEndpoints` the outermost
  * kernels take their inner gap. Writes sigma for every active row (clipping happens later).
  */
-function neighborWidths(mu: Float64Array, sigma: Float64Array, m: number, M: number, n: number, order: number[], considerEndpoints: boolean): void {
+function neighborWidths(
+  mu: Float64Array,
+  sigma: Float64Array,
+  m: number,
+  M: number,
+  n: number,
+  order: number[],
+  considerEndpoints: boolean,
+): void {
   order.length = 0;
   for (let i = 0; i < n; i++) if (!Number.isNaN(mu[i * M + m]!)) order.push(i);
   order.push(n);

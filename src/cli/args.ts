@@ -86,7 +86,9 @@ export function intFlag(p: Parsed, flag: string, min: number, max = Number.MAX_S
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new OptionsError(`--${flag} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${JSON.stringify(v)}`);
+    throw new OptionsError(
+      `--${flag} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }

@@ -16,11 +16,17 @@ export const RUN: CommandDef = {
   summary: 'run a sweep file (JSON, or a .ts/.js module exporting one) into a run directory',
   args: [['[sweep]', 'the sweep file, e.g. examples/mnist-sweep.json']],
   options: [
-    { flags: '--out <dir>', description: 'run directory (default: the file\'s "out", else runs/<name>-<time>); an existing run of the same sweep is continued' },
+    {
+      flags: '--out <dir>',
+      description: 'run directory (default: the file\'s "out", else runs/<name>-<time>); an existing run of the same sweep is continued',
+    },
     trialsOpt,
     workersOpt,
-    { flags: '--seed <n>', description: 'study seed (default: the file\'s, else drawn once and stored)' },
-    { flags: '--storage <url>', description: 'keep the study in PostgreSQL (postgresql://user:pass@host/db) so `tunekit worker` on other machines can join' },
+    { flags: '--seed <n>', description: "study seed (default: the file's, else drawn once and stored)" },
+    {
+      flags: '--storage <url>',
+      description: 'keep the study in PostgreSQL (postgresql://user:pass@host/db) so `tunekit worker` on other machines can join',
+    },
     { flags: '--dashboard', description: 'serve the live report on 127.0.0.1 while the sweep runs' },
     { flags: '--port <n>', description: 'dashboard port (default 8123; 0 picks a free one)' },
     { flags: '--force', description: 'write into a non-empty --out directory that is not a tunekit run (nothing of it is deleted)' },
@@ -39,7 +45,10 @@ export const RESUME: CommandDef = {
     trialsOpt,
     workersOpt,
     allowChanged,
-    { flags: '--storage <url>', description: 'the PostgreSQL URL of a sweep started with --storage (default: the run directory\'s, password from PGPASSWORD)' },
+    {
+      flags: '--storage <url>',
+      description: "the PostgreSQL URL of a sweep started with --storage (default: the run directory's, password from PGPASSWORD)",
+    },
   ],
 };
 
@@ -101,7 +110,8 @@ export const EXPORT_OPTUNA: CommandDef = {
 
 export const REPAIR: CommandDef = {
   name: 'repair',
-  summary: 'rebuild a damaged study file from every intact record (snapshot chunks, journal, a version-1 .bak) and say exactly what could not be recovered',
+  summary:
+    'rebuild a damaged study file from every intact record (snapshot chunks, journal, a version-1 .bak) and say exactly what could not be recovered',
   args: [['[storage]', 'the study file (or the run directory holding study.json)']],
   options: [{ flags: '--dry-run', description: 'report what would be recovered without writing anything' }],
 };

@@ -65,7 +65,18 @@ export function demoConfig(p: DemoParams, epochs: number, seed: number): TrialCo
   const schedule: TrialConfig['schedule'] =
     p.schedule === 'cosine' ? { type: 'cosine' } : p.schedule === 'one_cycle' ? { type: 'one_cycle' } : { type: 'constant' };
   const loss: TrialConfig['loss'] = p.loss === 'label_smoothing' ? { type: 'label_smoothing', smoothing: 0.1 } : 'crossentropy';
-  return { model, optimizer, schedule, loss, epochs, batchSize: p.batchSize, seed, clipNorm: 5, backend: 'wasm', objective: { metric: 'valAccuracy', direction: 'maximize' } };
+  return {
+    model,
+    optimizer,
+    schedule,
+    loss,
+    epochs,
+    batchSize: p.batchSize,
+    seed,
+    clipNorm: 5,
+    backend: 'wasm',
+    objective: { metric: 'valAccuracy', direction: 'maximize' },
+  };
 }
 
 export async function demoCommand(args: DemoArgs, out: (line: string) => void): Promise<void> {
@@ -78,7 +89,9 @@ export async function demoCommand(args: DemoArgs, out: (line: string) => void): 
 
   const backend = await useBackend('wasm');
   const data = await loadMnist({ seed, val: 0.15, test: 0.15 });
-  out(`tunekit demo: MNIST ${data.train.n}/${data.val.n}/${data.test.n} (train/val/test), backend ${backend}, ${trials} trials x ${epochs} epochs`);
+  out(
+    `tunekit demo: MNIST ${data.train.n}/${data.val.n}/${data.test.n} (train/val/test), backend ${backend}, ${trials} trials x ${epochs} epochs`,
+  );
   out(`study file: ${storage}`);
 
   const study = await createStudy({
@@ -104,17 +117,23 @@ export async function demoCommand(args: DemoArgs, out: (line: string) => void): 
         const run = await runTrial(config, data, {
           signal: ctx.signal,
           outDir: path.join(dir, 'trials', String(ctx.number)),
-          report: async (e: EpochReport) => ((await ctx.report(e.epoch, e.metrics['valAccuracy'] ?? NaN)) === 'prune' ? 'stop' : 'continue'),
+          report: async (e: EpochReport) =>
+            (await ctx.report(e.epoch, e.metrics['valAccuracy'] ?? NaN)) === 'prune' ? 'stop' : 'continue',
         });
         const best = run.history.find((e) => e.epoch === run.bestEpoch) ?? run.history[run.history.length - 1];
-        return { value: best?.metrics['valAccuracy'] ?? NaN, metrics: { ...flatTest(run.test), valLoss: best?.valLoss ?? NaN, epochs: run.history.length, paramCount: run.paramCount } };
+        return {
+          value: best?.metrics['valAccuracy'] ?? NaN,
+          metrics: { ...flatTest(run.test), valLoss: best?.valLoss ?? NaN, epochs: run.history.length, paramCount: run.paramCount },
+        };
       },
       {
         trials,
         signal: stop.signal,
         onTrialFinished: (t) => {
           const p = t.params as DemoParams;
-          out(`trial ${String(t.number).padStart(3)} ${t.state.padEnd(8)} valAccuracy ${t.value?.toFixed(4) ?? '-'}  ${p.model.type} ${p.optimizer.type} lr=${p.optimizer.lr.toPrecision(2)} ${p.schedule} bs=${p.batchSize}`);
+          out(
+            `trial ${String(t.number).padStart(3)} ${t.state.padEnd(8)} valAccuracy ${t.value?.toFixed(4) ?? '-'}  ${p.model.type} ${p.optimizer.type} lr=${p.optimizer.lr.toPrecision(2)} ${p.schedule} bs=${p.batchSize}`,
+          );
         },
       },
     );

@@ -42,18 +42,19 @@ export interface ExportArgs {
   readonly pruneEpochs?: number;
 }
 
-
 function num(name: string, v: string | undefined, check: (n: number) => boolean, want: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new OptionsError(`--${name} must be ${want}, got ${JSON.stringify(v)}`);
   return n;
 }
-const int = (name: string, v: string | undefined, min = 0): number | undefined => num(name, v, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
+const int = (name: string, v: string | undefined, min = 0): number | undefined =>
+  num(name, v, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new OptionsError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new OptionsError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   return v as T;
 }
 
@@ -67,7 +68,10 @@ export function exportArgsFrom(p: Parsed): ExportArgs {
   const positionals = p.positionals;
   const v = (flag: string): string | undefined => str(p, flag);
   const metadataList = p.values['metadata'];
-  if (positionals.length !== 1) throw new OptionsError(`export takes one run or model directory, got ${positionals.length} positional arguments; see \`tunekit export --help\``);
+  if (positionals.length !== 1)
+    throw new OptionsError(
+      `export takes one run or model directory, got ${positionals.length} positional arguments; see \`tunekit export --help\``,
+    );
   const metadata: Record<string, string> = {};
   for (const kv of Array.isArray(metadataList) ? (metadataList as readonly string[]) : []) {
     const at = kv.indexOf('=');
@@ -105,11 +109,11 @@ export function exportArgsFrom(p: Parsed): ExportArgs {
     structured: p.values['structured'] === true,
     pruneEpochs: int('prune-epochs', v('prune-epochs'), 0),
   };
-  if (args.target !== undefined && (args.data === undefined || args.data === 'mnist')) throw new OptionsError('--target is for tabular --data files only');
+  if (args.target !== undefined && (args.data === undefined || args.data === 'mnist'))
+    throw new OptionsError('--target is for tabular --data files only');
   if ((args.distill !== undefined || args.prune !== undefined) && args.data === undefined) {
     throw new OptionsError('--distill and --prune train on data: pass --data mnist or --data FILE --target COL');
   }
   if (args.structured && args.prune === undefined) throw new OptionsError('--structured needs --prune SPARSITY');
   return args;
 }
-

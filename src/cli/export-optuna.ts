@@ -21,7 +21,8 @@ export interface ExportOptunaArgs {
 export async function exportOptunaCommand(args: ExportOptunaArgs, out: (line: string) => void): Promise<number> {
   if (!args.journal) throw new OptionsError('export-optuna needs the journal file to write, e.g. tunekit export-optuna runs/x journal.log');
   const target = path.resolve(args.journal);
-  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new OptionsError(`${args.journal} is a directory; give a file name such as ${path.join(args.journal, 'journal.log')}`);
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory())
+    throw new OptionsError(`${args.journal} is a directory; give a file name such as ${path.join(args.journal, 'journal.log')}`);
   const snap = await readStudy({ source: args.source, ...(args.study !== undefined ? { study: args.study } : {}) });
   const lines = optunaJournalLines(snap.record, snap.trials);
   const tmp = `${target}.tmp-${process.pid}`;
@@ -31,7 +32,10 @@ export async function exportOptunaCommand(args: ExportOptunaArgs, out: (line: st
     fs.renameSync(tmp, target);
   } catch (error) {
     fs.rmSync(tmp, { force: true });
-    throw new TunekitError('ERR_TUNEKIT_EXPORT_WRITE', `could not write ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the directory exists and is writable`);
+    throw new TunekitError(
+      'ERR_TUNEKIT_EXPORT_WRITE',
+      `could not write ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the directory exists and is writable`,
+    );
   }
   out(`study ${snap.record.name} (${snap.trials.length} trials) written to ${args.journal} in Optuna's journal format`);
   out(`  open it with: optuna-dashboard ${args.journal}`);

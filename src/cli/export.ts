@@ -30,7 +30,11 @@ import type { ExportArgs } from './export-args.js';
  * Resolves the positional directory to a checkpoint: itself when it holds model.json, else a run directory's
  * `trials/<n>/` for the best complete trial (or `--trial N`). Returns the trial's params too, stored as metadata.
  */
-export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'best', study?: string): Promise<{ modelDir: string; trial?: number; params?: string; seed?: number }> {
+export async function resolveCheckpoint(
+  dir: string,
+  trial: 'best' | number = 'best',
+  study?: string,
+): Promise<{ modelDir: string; trial?: number; params?: string; seed?: number }> {
   if (isPostgresUrl(dir)) return sharedCheckpoint(dir, trial, study);
   if (existsSync(join(dir, 'model.json'))) {
     if (trial !== 'best') throw new OptionsError(`--trial is for run directories; ${dir} is a model directory (it holds model.json)`);
@@ -44,7 +48,8 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
   const storage = await FileStorage.openReadOnly(file);
   try {
     const names = await storage.listStudies();
-    if (names.length !== 1) throw new OptionsError(`${file} holds ${names.length} studies (${names.join(', ')}); export from a checkpoint directory instead`);
+    if (names.length !== 1)
+      throw new OptionsError(`${file} holds ${names.length} studies (${names.join(', ')}); export from a checkpoint directory instead`);
     const record = (await storage.getStudy(names[0]!))!;
     const trials = await storage.getTrials(record.name);
     let number: number;
@@ -53,7 +58,9 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
       const best = lb.summary.best;
       if (!best && (record.directions?.length ?? 1) > 1) {
         const front = lb.summary.front ?? [];
-        throw new OptionsError(`study "${record.name}" has several objectives, so there is no single best model: pass --trial N with a member of the Pareto front (${front.map((n) => `#${String(n)}`).join(', ') || 'empty so far'})`);
+        throw new OptionsError(
+          `study "${record.name}" has several objectives, so there is no single best model: pass --trial N with a member of the Pareto front (${front.map((n) => `#${String(n)}`).join(', ') || 'empty so far'})`,
+        );
       }
       if (!best) throw new OptionsError(`study "${record.name}" in ${dir} has no complete trial yet, so there is no best model to export`);
       number = best.number;
@@ -65,7 +72,9 @@ export async function resolveCheckpoint(dir: string, trial: 'best' | number = 'b
     const trialDir = layout.trial(number);
     const modelDir = existsSync(join(layout.model(number), 'model.json')) ? layout.model(number) : trialDir;
     if (!existsSync(join(modelDir, 'model.json'))) {
-      throw new OptionsError(`trial ${number} has no checkpoint at ${modelDir} (its model.json is missing: it may have been pruned, failed, or not kept among the top checkpoints)`);
+      throw new OptionsError(
+        `trial ${number} has no checkpoint at ${modelDir} (its model.json is missing: it may have been pruned, failed, or not kept among the top checkpoints)`,
+      );
     }
     return { modelDir, trial: number, params: JSON.stringify(trials[number]!.params), seed: (await sweepDataSeed(dir)) ?? record.seed };
   } finally {
@@ -100,26 +109,41 @@ async function readJson(file: string, flag: string): Promise<unknown> {
 }
 
 /** Distillation then pruning, when asked; returns the model to export (the input one when neither was asked). */
-async function compress(model: tf.LayersModel, data: Dataset, args: ExportArgs, out: (line: string) => void, backend: BackendName): Promise<tf.LayersModel> {
+async function compress(
+  model: tf.LayersModel,
+  data: Dataset,
+  args: ExportArgs,
+  out: (line: string) => void,
+  backend: BackendName,
+): Promise<tf.LayersModel> {
   if (args.distill === undefined && args.prune === undefined) return model;
   let compress: typeof import('../deploy/compress/index.js');
   try {
     compress = await import('../deploy/compress/index.js');
   } catch (err) {
-    throw new OptionsError(`--distill / --prune are not available in this build (src/deploy/compress failed to load: ${(err as Error).message})`);
+    throw new OptionsError(
+      `--distill / --prune are not available in this build (src/deploy/compress failed to load: ${(err as Error).message})`,
+    );
   }
   let current = model;
   if (args.distill !== undefined) {
     const student = args.distill === 'half' ? 'half' : ((await readJson(args.distill, 'distill')) as ModelConfig);
     const r = await compress.distill(current, data, {
-      student, backend, latency: false, compareWithoutTeacher: false, ...(args.distillEpochs ? { epochs: args.distillEpochs } : {}),
+      student,
+      backend,
+      latency: false,
+      compareWithoutTeacher: false,
+      ...(args.distillEpochs ? { epochs: args.distillEpochs } : {}),
     });
     out(`distilled: params ${r.params.teacher} -> ${r.params.student}, accuracy ${pct(r.accuracy.teacher)} -> ${pct(r.accuracy.student)}`);
     current = r.student;
   }
   if (args.prune !== undefined) {
     const r = await compress.prune(current, data, {
-      sparsity: args.prune, structured: args.structured ?? false, backend, latency: false,
+      sparsity: args.prune,
+      structured: args.structured ?? false,
+      backend,
+      latency: false,
       ...(args.pruneEpochs !== undefined ? { fineTuneEpochs: args.pruneEpochs } : {}),
     });
     out(`pruned (${r.mode}): sparsity ${r.sparsity.toFixed(3)}`);
@@ -134,23 +158,33 @@ const kb = (b: number): string => `${(b / 1024).toFixed(1)} kB`;
 
 /** One line per figure of the report, for the terminal. */
 export function formatExportReport(r: ExportReport): string[] {
-  const lines = [`wrote ${r.path}: ${kb(r.bytes)} (${r.quantize}${r.int8Form ? `/${r.int8Form}` : ''}, opset ${r.opset}, ${r.nodes} nodes)`];
+  const lines = [
+    `wrote ${r.path}: ${kb(r.bytes)} (${r.quantize}${r.int8Form ? `/${r.int8Form}` : ''}, opset ${r.opset}, ${r.nodes} nodes)`,
+  ];
   if (r.quantize !== 'none') lines.push(`  size vs fp32: ${kb(r.bytes)} / ${kb(r.fp32Bytes)} = ${r.sizeRatio.toFixed(3)}x`);
   if (r.foldedBatchNorms.length) lines.push(`  batch norms folded into the preceding layer: ${r.foldedBatchNorms.length}`);
   if (r.parity) {
     const p = r.parity;
-    lines.push(`  parity (${p.fp32.samples} ${p.data} samples): fp32 max |diff| ${p.fp32.maxAbsDiff.toExponential(2)} (tolerance ${p.tolerance}), argmax agreement ${pct(p.fp32.argmaxAgreement)}`);
+    lines.push(
+      `  parity (${p.fp32.samples} ${p.data} samples): fp32 max |diff| ${p.fp32.maxAbsDiff.toExponential(2)} (tolerance ${p.tolerance}), argmax agreement ${pct(p.fp32.argmaxAgreement)}`,
+    );
     if (p.int8) lines.push(`  int8: max |diff| ${p.int8.maxAbsDiff.toExponential(2)}, argmax agreement ${pct(p.int8.argmaxAgreement)}`);
   }
   if (r.accuracy) {
     const a = r.accuracy;
-    lines.push(`  accuracy: TF.js ${pct(a.tfjs)}, ONNX fp32 ${pct(a.onnx)}` + (a.int8 !== undefined ? `, int8 ${pct(a.int8)} (drop ${((a.drop ?? 0) * 100).toFixed(2)} points)` : ''));
+    lines.push(
+      `  accuracy: TF.js ${pct(a.tfjs)}, ONNX fp32 ${pct(a.onnx)}` +
+        (a.int8 !== undefined ? `, int8 ${pct(a.int8)} (drop ${((a.drop ?? 0) * 100).toFixed(2)} points)` : ''),
+    );
   }
   if (r.latency) {
     lines.push(`  latency (median ms; TF.js ${r.latency.tfjsBackend}, onnxruntime ${r.latency.threads} thread(s)):`);
     for (const row of r.latency.rows) {
-      lines.push(`    batch ${String(row.batch).padStart(4)}: TF.js ${row.tfjsMs.toFixed(3)}  onnx ${row.onnxMs.toFixed(3)}` +
-        (row.int8Ms !== undefined ? `  int8 ${row.int8Ms.toFixed(3)}` : '') + `  (onnx ${row.speedup.toFixed(1)}x faster)`);
+      lines.push(
+        `    batch ${String(row.batch).padStart(4)}: TF.js ${row.tfjsMs.toFixed(3)}  onnx ${row.onnxMs.toFixed(3)}` +
+          (row.int8Ms !== undefined ? `  int8 ${row.int8Ms.toFixed(3)}` : '') +
+          `  (onnx ${row.speedup.toFixed(1)}x faster)`,
+      );
     }
   }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
@@ -167,7 +201,8 @@ export async function exportCommand(args: ExportArgs, out: (line: string) => voi
   const source = await resolveCheckpoint(args.model, args.trial ?? 'best', args.study);
   // A run directory's trials were evaluated on splits made with the study seed: verify on that same test split (no leakage).
   const data = await loadData(args.seed === undefined && source.seed !== undefined ? { ...args, seed: source.seed } : args);
-  if (args.quantize === 'int8-static' && !data) throw new OptionsError('--quantize int8-static calibrates on data: pass --data mnist or --data FILE --target COL');
+  if (args.quantize === 'int8-static' && !data)
+    throw new OptionsError('--quantize int8-static calibrates on data: pass --data mnist or --data FILE --target COL');
   if (source.trial !== undefined) out(`exporting trial ${source.trial} (${source.modelDir})`);
   const metadata: Record<string, string> = { ...(args.metadata ?? {}) };
   if (source.trial !== undefined) metadata['tunekit.trial'] = String(source.trial);
@@ -180,7 +215,9 @@ export async function exportCommand(args: ExportArgs, out: (line: string) => voi
     if (data) {
       const want = loaded.inputs[0]!.shape.slice(1).join('x');
       if (want !== data.inputShape.join('x')) {
-        throw new OptionsError(`the model takes inputs of shape [${want.replaceAll('x', ', ')}] but --data ${args.data ?? data.name} has [${data.inputShape.join(', ')}]; pass the dataset the model was trained on`);
+        throw new OptionsError(
+          `the model takes inputs of shape [${want.replaceAll('x', ', ')}] but --data ${args.data ?? data.name} has [${data.inputShape.join(', ')}]; pass the dataset the model was trained on`,
+        );
       }
       model = await compress(loaded, data, args, out, backend);
     }
@@ -218,7 +255,11 @@ export async function exportCommand(args: ExportArgs, out: (line: string) => voi
  * A checkpoint of a study kept in PostgreSQL (`tunekit run --storage`): the trial's model comes from the artifact store that
  * every machine of the sweep uploads to, into a temporary directory, so `tunekit export` works from any machine.
  */
-async function sharedCheckpoint(url: string, trial: 'best' | number, study: string | undefined): Promise<{ modelDir: string; trial: number; params: string; seed: number }> {
+async function sharedCheckpoint(
+  url: string,
+  trial: 'best' | number,
+  study: string | undefined,
+): Promise<{ modelDir: string; trial: number; params: string; seed: number }> {
   const { openStorage, openArtifactStore, redactUrl } = await import('../storage/index.js');
   const storage = await openStorage(url);
   let number: number;
@@ -245,7 +286,9 @@ async function sharedCheckpoint(url: string, trial: 'best' | number, study: stri
   try {
     const modelDir = mkdtempSync(join(tmpdir(), 'tunekit-export-'));
     if (!(await store.get(`${name}/${number}`, modelDir))) {
-      throw new OptionsError(`trial ${number} of "${name}" has no checkpoint in the artifact store of ${redactUrl(url)} (it may have been pruned or failed before saving one)`);
+      throw new OptionsError(
+        `trial ${number} of "${name}" has no checkpoint in the artifact store of ${redactUrl(url)} (it may have been pruned or failed before saving one)`,
+      );
     }
     return { modelDir, trial: number, params, seed };
   } finally {

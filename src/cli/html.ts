@@ -23,8 +23,12 @@ export interface HtmlReportArgs {
 export async function htmlReportCommand(args: HtmlReportArgs, out: (line: string) => void): Promise<number> {
   if (!args.html) throw new OptionsError('--html needs the output file, e.g. --html report.html');
   const target = path.resolve(args.html);
-  if (fs.existsSync(target) && fs.statSync(target).isDirectory()) throw new OptionsError(`--html ${args.html} is a directory; give a file name such as ${path.join(args.html, 'report.html')}`);
-  const data = await loadReportData({ source: args.source, ...(args.study !== undefined ? { study: args.study } : {}) }, args.detailTrials !== undefined ? { detailTrials: args.detailTrials } : {});
+  if (fs.existsSync(target) && fs.statSync(target).isDirectory())
+    throw new OptionsError(`--html ${args.html} is a directory; give a file name such as ${path.join(args.html, 'report.html')}`);
+  const data = await loadReportData(
+    { source: args.source, ...(args.study !== undefined ? { study: args.study } : {}) },
+    args.detailTrials !== undefined ? { detailTrials: args.detailTrials } : {},
+  );
   const html = renderReportHtml(data);
   const tmp = `${target}.tmp-${process.pid}`;
   try {
@@ -33,8 +37,13 @@ export async function htmlReportCommand(args: HtmlReportArgs, out: (line: string
     fs.renameSync(tmp, target);
   } catch (error) {
     fs.rmSync(tmp, { force: true });
-    throw new TunekitError('ERR_TUNEKIT_REPORT_WRITE', `could not write the HTML report to ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the directory exists and is writable`);
+    throw new TunekitError(
+      'ERR_TUNEKIT_REPORT_WRITE',
+      `could not write the HTML report to ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check the directory exists and is writable`,
+    );
   }
-  out(`HTML report of study ${data.leaderboard.study.name} (${data.trials.length} trials, ${(html.length / 1e6).toFixed(1)} MB) written to ${args.html}`);
+  out(
+    `HTML report of study ${data.leaderboard.study.name} (${data.trials.length} trials, ${(html.length / 1e6).toFixed(1)} MB) written to ${args.html}`,
+  );
   return 0;
 }

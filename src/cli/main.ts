@@ -54,13 +54,25 @@ const HANDLERS: { readonly [name: string]: Handler } = {
     const port = intFlag(p, 'port', 0, 65535);
     const study = str(p, 'study');
     const host = str(p, 'host');
-    return m.dashboardCommand({ source: one(p, 'dashboard'), ...(study !== undefined ? { study } : {}), ...(port !== undefined ? { port } : {}), ...(host !== undefined ? { host } : {}) }, out);
+    return m.dashboardCommand(
+      {
+        source: one(p, 'dashboard'),
+        ...(study !== undefined ? { study } : {}),
+        ...(port !== undefined ? { port } : {}),
+        ...(host !== undefined ? { host } : {}),
+      },
+      out,
+    );
   },
   'export-optuna': async (p, out) => {
-    if (p.positionals.length !== 2) throw new OptionsError('export-optuna takes a storage and the journal file to write, e.g. tunekit export-optuna runs/x journal.log');
+    if (p.positionals.length !== 2)
+      throw new OptionsError('export-optuna takes a storage and the journal file to write, e.g. tunekit export-optuna runs/x journal.log');
     const m = await import('./export-optuna.js');
     const study = str(p, 'study');
-    return m.exportOptunaCommand({ source: p.positionals[0] as string, journal: p.positionals[1] as string, ...(study !== undefined ? { study } : {}) }, out);
+    return m.exportOptunaCommand(
+      { source: p.positionals[0] as string, journal: p.positionals[1] as string, ...(study !== undefined ? { study } : {}) },
+      out,
+    );
   },
   repair: async (p, out) => {
     const m = await import('./repair.js');

@@ -6,7 +6,6 @@
  */
 import { repairStorage } from '../storage/repair.js';
 
-
 /** Arguments of {@link repairCommand}. */
 export interface RepairArgs {
   readonly storage: string;
@@ -30,7 +29,9 @@ export async function repairCommand(args: RepairArgs, out: (line: string) => voi
   for (const l of r.lost) out(`  ${l}`);
   out(dryRun ? 'The rebuilt storage would hold:' : 'The storage now holds:');
   for (const s of r.studies) {
-    out(`  study "${s.name}": ${s.trials} trials (${s.finished} finished)${s.lost.length > 0 ? `, ${s.lost.length} lost (stored as failed placeholders)` : ''}`);
+    out(
+      `  study "${s.name}": ${s.trials} trials (${s.finished} finished)${s.lost.length > 0 ? `, ${s.lost.length} lost (stored as failed placeholders)` : ''}`,
+    );
   }
   if (r.written.length > 0) {
     out('Files:');

@@ -21,7 +21,8 @@ export interface ReportArgs {
 
 /** `report`'s arguments from a parse (commands.ts REPORT). */
 export function reportArgsFrom(p: Parsed): ReportArgs {
-  if (p.positionals.length !== 1) throw new OptionsError('report takes one storage (a run directory, a study file or a PostgreSQL URL); see `tunekit report --help`');
+  if (p.positionals.length !== 1)
+    throw new OptionsError('report takes one storage (a run directory, a study file or a PostgreSQL URL); see `tunekit report --help`');
   const top = intFlag(p, 'top', 1);
   const study = str(p, 'study');
   const json = str(p, 'json');
@@ -45,7 +46,9 @@ export async function loadLeaderboard(args: ReportArgs): Promise<Leaderboard> {
     const names = await storage.listStudies();
     const name = args.study ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) {
-      throw new OptionsError(names.length ? `${file} holds several studies (${names.join(', ')}); pick one with --study NAME` : `${file} holds no study`);
+      throw new OptionsError(
+        names.length ? `${file} holds several studies (${names.join(', ')}); pick one with --study NAME` : `${file} holds no study`,
+      );
     }
     const record = await storage.getStudy(name);
     if (!record) throw new StudyNotFoundError(name, file, names);
@@ -55,7 +58,8 @@ export async function loadLeaderboard(args: ReportArgs): Promise<Leaderboard> {
   }
 }
 
-const fmt = (v: number | null): string => (v === null ? '-' : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4));
+const fmt = (v: number | null): string =>
+  v === null ? '-' : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
 
 /** A fixed-width text table of the leaderboard (what a person reads in a terminal). */
 export function formatLeaderboard(lb: Leaderboard, width = 120): string {
@@ -64,14 +68,19 @@ export function formatLeaderboard(lb: Leaderboard, width = 120): string {
     `study ${lb.study.name} (${lb.study.direction}, searcher ${lb.study.searcher}, seed ${lb.study.seed})`,
     `trials: ${s.trials}  complete ${s.states.complete}  pruned ${s.states.pruned}  failed ${s.states.failed}  running ${s.states.running}  waiting ${s.states.waiting}` +
       (s.wallTimeMs !== null ? `  wall ${(s.wallTimeMs / 1000).toFixed(1)} s` : ''),
-    ...(lb.study.directions.length > 1 ? formatFront(lb, width).split('\n') : [s.best ? `best: #${s.best.number} value ${fmt(s.best.value)}` : 'best: none yet']),
+    ...(lb.study.directions.length > 1
+      ? formatFront(lb, width).split('\n')
+      : [s.best ? `best: #${s.best.number} value ${fmt(s.best.value)}` : 'best: none yet']),
     '',
     `${'rank'.padStart(4)} ${'#'.padStart(5)} ${'state'.padEnd(8)} ${'value'.padStart(11)} ${'secs'.padStart(7)}  params / reason`,
   ];
   for (const t of lb.trials) {
     const values = t.values && t.values.length > 1 ? `values [${t.values.map(fmt).join(', ')}] ` : '';
     const violates = t.violated && t.violated.length > 0 ? `violates ${t.violated.join(', ')} ` : '';
-    const detail = t.state === 'complete' ? `${values}${violates}${JSON.stringify(t.params)}` : `${t.reason ?? t.error ?? ''} ${JSON.stringify(t.params)}`.trim();
+    const detail =
+      t.state === 'complete'
+        ? `${values}${violates}${JSON.stringify(t.params)}`
+        : `${t.reason ?? t.error ?? ''} ${JSON.stringify(t.params)}`.trim();
     const row = `${String(t.rank ?? '-').padStart(4)} ${String(t.number).padStart(5)} ${t.state.padEnd(8)} ${fmt(t.value).padStart(11)} ${(t.durationMs === null ? '-' : (t.durationMs / 1000).toFixed(1)).padStart(7)}  ${detail}`;
     lines.push(row.length > width ? `${row.slice(0, width - 1)}…` : row);
   }
@@ -89,7 +98,8 @@ export function formatFront(lb: Leaderboard, width = 120): string {
   const members = lb.summary.front.map((n) => lb.trials.find((t) => t.number === n)).filter((t) => t !== undefined);
   const constraints = lb.study.constraints ? `; constraints: ${lb.study.constraints.join(', ')}` : '';
   const goals = names.map((n, i) => `${directions[i]} ${n}`).join(', ');
-  if (lb.summary.front.length === 0) return escapeControl(`Pareto front: none yet (${goals}${constraints}${lb.study.constraints ? '; no feasible trial' : ''})`);
+  if (lb.summary.front.length === 0)
+    return escapeControl(`Pareto front: none yet (${goals}${constraints}${lb.study.constraints ? '; no feasible trial' : ''})`);
   const cols = names.map((n) => Math.max(11, n.length));
   const lines = [
     `Pareto front: ${members.length} trial${members.length === 1 ? '' : 's'} (${goals}${constraints})`,

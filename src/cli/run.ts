@@ -55,7 +55,8 @@ export interface RunIo {
 
 /** `run`'s arguments from a parse (commands.ts RUN). Throws OptionsError on a bad value. */
 export function runArgsFrom(p: Parsed): RunArgs {
-  if (p.positionals.length !== 1) throw new OptionsError(`run takes one sweep file, got ${p.positionals.length}; see \`tunekit run --help\``);
+  if (p.positionals.length !== 1)
+    throw new OptionsError(`run takes one sweep file, got ${p.positionals.length}; see \`tunekit run --help\``);
   const trials = intFlag(p, 'trials', 1, MAX_TRIALS);
   const workers = intFlag(p, 'workers', 1, LIMITS.workers.max);
   const seed = intFlag(p, 'seed', 0);
@@ -83,7 +84,8 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
 
 /** `resume`'s arguments from a parse (commands.ts RESUME). */
 export function resumeArgsFrom(p: Parsed): ResumeArgs {
-  if (p.positionals.length !== 1) throw new OptionsError(`resume takes one run directory, got ${p.positionals.length}; see \`tunekit resume --help\``);
+  if (p.positionals.length !== 1)
+    throw new OptionsError(`resume takes one run directory, got ${p.positionals.length}; see \`tunekit resume --help\``);
   const trials = intFlag(p, 'trials', 1, MAX_TRIALS);
   const workers = intFlag(p, 'workers', 1, LIMITS.workers.max);
   const storage = str(p, 'storage');
@@ -115,9 +117,12 @@ function checkOutDir(dir: string, force: boolean): void {
     stat = fs.statSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new OptionsError(`--out ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions or choose another --out`);
+    throw new OptionsError(
+      `--out ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions or choose another --out`,
+    );
   }
-  if (!stat.isDirectory()) throw new OptionsError(`--out ${dir} is a file, not a directory; choose a new directory name (it will be created)`);
+  if (!stat.isDirectory())
+    throw new OptionsError(`--out ${dir} is a file, not a directory; choose a new directory name (it will be created)`);
   if (isRunDir(dir)) return;
   const entries = fs.readdirSync(dir);
   if (entries.length === 0) return;
@@ -129,7 +134,9 @@ function checkOutDir(dir: string, force: boolean): void {
     );
   }
   if (ours.length > 0) {
-    throw new OptionsError(`--out ${dir} holds ${ours.join(', ')} that tunekit did not write; even with --force nothing there is overwritten: move them or choose another --out`);
+    throw new OptionsError(
+      `--out ${dir} holds ${ours.join(', ')} that tunekit did not write; even with --force nothing there is overwritten: move them or choose another --out`,
+    );
   }
 }
 
@@ -145,13 +152,18 @@ function storedSweep(dir: string): { readonly name?: unknown; readonly seed?: un
 export async function runCommand(args: RunArgs, out: (line: string) => void, io: RunIo = {}): Promise<number> {
   const abs = path.resolve(args.sweep);
   const raw = await readSweepFile(abs);
-  const fileOut = raw !== null && typeof raw === 'object' && typeof (raw as { out?: unknown }).out === 'string' ? (raw as { out: string }).out : undefined;
+  const fileOut =
+    raw !== null && typeof raw === 'object' && typeof (raw as { out?: unknown }).out === 'string'
+      ? (raw as { out: string }).out
+      : undefined;
   const name = raw !== null && typeof raw === 'object' ? (raw as { name?: unknown }).name : undefined;
   const dir = path.resolve(args.out ?? fileOut ?? path.join('runs', `${typeof name === 'string' ? name : 'sweep'}-${stamp()}`));
   checkOutDir(dir, args.force === true);
   const stored = storedSweep(dir);
   if (stored && stored.name !== name) {
-    throw new OptionsError(`${dir} holds the sweep ${JSON.stringify(stored.name)}, not ${JSON.stringify(name)}; choose another --out, or continue it with \`tunekit resume ${dir}\``);
+    throw new OptionsError(
+      `${dir} holds the sweep ${JSON.stringify(stored.name)}, not ${JSON.stringify(name)}; choose another --out, or continue it with \`tunekit resume ${dir}\``,
+    );
   }
   // Continuing a directory: a file without a seed keeps the stored one (a fresh random seed would not match the study).
   const fileSeed = raw !== null && typeof raw === 'object' ? (raw as { seed?: unknown }).seed : undefined;
@@ -166,14 +178,20 @@ export async function runCommand(args: RunArgs, out: (line: string) => void, io:
   if (stored) {
     // The module that ran so far must be the one that runs now (or the user said otherwise).
     const before = await resolveSweep(stored, runDir(dir).sweep, dir);
-    warnChanged(checkTrainableUnchanged({ ...resolved.sweep, trainable: before.sweep.trainable }, args.allowChangedTrainable === true), out);
+    warnChanged(
+      checkTrainableUnchanged({ ...resolved.sweep, trainable: before.sweep.trainable }, args.allowChangedTrainable === true),
+      out,
+    );
     out(`continuing the sweep in ${dir}`);
   }
   return executeSweep(resolved, abs, dir, out, io, args);
 }
 
 function warnChanged(check: TrainableCheck | undefined, out: (line: string) => void): void {
-  if (check?.changed) out(`warning: ${check.module} changed since the sweep started (sha256 ${check.recorded.slice(0, 12)} -> ${check.current.slice(0, 12)}); continuing as --allow-changed-trainable asked`);
+  if (check?.changed)
+    out(
+      `warning: ${check.module} changed since the sweep started (sha256 ${check.recorded.slice(0, 12)} -> ${check.current.slice(0, 12)}); continuing as --allow-changed-trainable asked`,
+    );
 }
 
 /** `tunekit resume <dir>`: runs the stored `<dir>/sweep.json` again in `<dir>` (optionally with a new budget/workers). */
@@ -265,8 +283,11 @@ export async function executeSweep(
     out('');
     const rel = path.relative(process.cwd(), dir) || '.';
     out(`stopped by: ${result.stoppedBy}; ${result.finished} trials finished in this run; ${formatUtilisation(result.utilisation)}`);
-    out(`files: ${dir} (study.json, leaderboard.json, sweep.json, trials/<n>/{config.json,curves.json,model/}); checkpoints kept: ${result.checkpoints.map((n) => `#${n}`).join(', ') || 'none'}`);
-    if (result.stoppedBy === 'signal' || (result.stoppedBy === 'timeout' && lb.summary.trials < sweep.budget.trials)) out(`continue with: tunekit resume ${rel}`);
+    out(
+      `files: ${dir} (study.json, leaderboard.json, sweep.json, trials/<n>/{config.json,curves.json,model/}); checkpoints kept: ${result.checkpoints.map((n) => `#${n}`).join(', ') || 'none'}`,
+    );
+    if (result.stoppedBy === 'signal' || (result.stoppedBy === 'timeout' && lb.summary.trials < sweep.budget.trials))
+      out(`continue with: tunekit resume ${rel}`);
     out(`report: tunekit report ${rel} --top 10   (or --html report.html)`);
     return result.stoppedBy === 'signal' ? 130 : 0;
   } finally {

@@ -35,17 +35,33 @@ export interface SweepStatus {
   readonly budget: number | null;
   /** Trials counting toward the budget. */
   readonly finished: number;
-  readonly states: { readonly complete: number; readonly pruned: number; readonly failed: number; readonly interrupted: number; readonly running: number; readonly waiting: number };
+  readonly states: {
+    readonly complete: number;
+    readonly pruned: number;
+    readonly failed: number;
+    readonly interrupted: number;
+    readonly running: number;
+    readonly waiting: number;
+  };
   readonly metric: string | null;
   readonly best: { readonly number: number; readonly value: number; readonly params: unknown } | null;
-  readonly running: readonly { readonly number: number; readonly step: number | null; readonly value: number | null; readonly startedAgoMs: number | null }[];
+  readonly running: readonly {
+    readonly number: number;
+    readonly step: number | null;
+    readonly value: number | null;
+    readonly startedAgoMs: number | null;
+  }[];
 }
 
 /** `status`'s arguments from a parse (commands.ts STATUS). */
 export function statusArgsFrom(p: Parsed): StatusArgs {
   if (p.positionals.length !== 1) throw new OptionsError('status takes one run directory; see `tunekit status --help`');
   const study = str(p, 'study');
-  return { dir: p.positionals[0] as string, ...(p.values['json'] === true ? { json: true } : {}), ...(study !== undefined ? { study } : {}) };
+  return {
+    dir: p.positionals[0] as string,
+    ...(p.values['json'] === true ? { json: true } : {}),
+    ...(study !== undefined ? { study } : {}),
+  };
 }
 
 export function parseStatusArgs(argv: readonly string[]): StatusArgs {
@@ -61,7 +77,8 @@ export async function readStatus(dirArg: string, study?: string): Promise<SweepS
   const dir = shared ? redactUrl(dirArg) : path.resolve(dirArg);
   const layout = runDir(shared ? '.' : dir);
   const file = layout.study;
-  if (!shared && !fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`${dir} holds no study.json; pass the output directory of a \`tunekit run\``);
+  if (!shared && !fs.existsSync(file) && !fs.existsSync(`${file}.wal`))
+    throw new OptionsError(`${dir} holds no study.json; pass the output directory of a \`tunekit run\``);
   let sweep: { name?: unknown; budget?: { trials?: unknown }; objective?: { metric?: unknown; direction?: unknown } } = {};
   if (!shared) {
     try {
@@ -76,8 +93,15 @@ export async function readStatus(dirArg: string, study?: string): Promise<SweepS
   let direction: string;
   try {
     const names = await storage.listStudies();
-    name = study ?? (typeof sweep.name === 'string' && names.includes(sweep.name) ? sweep.name : names.length === 1 || !shared ? (names[0] ?? '') : '');
-    if (!name) throw new OptionsError(shared ? `${dir} holds ${names.length} studies (${names.join(', ')}); pick one with --study NAME` : `${file} holds no study yet (the sweep may still be starting)`);
+    name =
+      study ??
+      (typeof sweep.name === 'string' && names.includes(sweep.name) ? sweep.name : names.length === 1 || !shared ? (names[0] ?? '') : '');
+    if (!name)
+      throw new OptionsError(
+        shared
+          ? `${dir} holds ${names.length} studies (${names.join(', ')}); pick one with --study NAME`
+          : `${file} holds no study yet (the sweep may still be starting)`,
+      );
     const record = await storage.getStudy(name);
     if (!record) throw new OptionsError(`${dir} holds no study "${name}" (it has ${names.join(', ') || 'none'})`);
     trials = await storage.getTrials(name);
@@ -88,7 +112,8 @@ export async function readStatus(dirArg: string, study?: string): Promise<SweepS
     await storage.close();
   }
   const lock = shared ? undefined : readLock(`${file}.lock`);
-  const live = lock !== undefined && lock !== 'unreadable' && lock.host === os.hostname() && isProcessAlive(lock.pid) ? lock.pid : undefined;
+  const live =
+    lock !== undefined && lock !== 'unreadable' && lock.host === os.hostname() && isProcessAlive(lock.pid) ? lock.pid : undefined;
   const budget = typeof sweep.budget?.trials === 'number' ? sweep.budget.trials : null;
   const finished = trials.filter(countsTowardBudget).length;
   const count = (f: (t: TrialRecord) => boolean) => trials.filter(f).length;
@@ -119,7 +144,12 @@ export async function readStatus(dirArg: string, study?: string): Promise<SweepS
       .filter((t) => t.state === 'running')
       .map((t) => {
         const last = t.intermediate[t.intermediate.length - 1];
-        return { number: t.number, step: last?.step ?? null, value: last?.value ?? null, startedAgoMs: t.started ? now - Date.parse(t.started) : null };
+        return {
+          number: t.number,
+          step: last?.step ?? null,
+          value: last?.value ?? null,
+          startedAgoMs: t.started ? now - Date.parse(t.started) : null,
+        };
       }),
   };
 }
@@ -135,7 +165,11 @@ export async function statusCommand(args: StatusArgs, write: (line: string) => v
   }
   const rel = path.relative(process.cwd(), s.dir) || '.';
   const state =
-    s.state === 'running' ? `running${s.pid !== undefined ? ` (pid ${s.pid})` : ''}` : s.state === 'finished' ? 'finished' : `stopped${s.budget !== null ? `, resumable: tunekit resume ${rel}` : ''}`;
+    s.state === 'running'
+      ? `running${s.pid !== undefined ? ` (pid ${s.pid})` : ''}`
+      : s.state === 'finished'
+        ? 'finished'
+        : `stopped${s.budget !== null ? `, resumable: tunekit resume ${rel}` : ''}`;
   const metric = s.metric ?? 'value';
   out(`sweep ${s.name} in ${rel}: ${state}`);
   const st = s.states;
@@ -145,6 +179,8 @@ export async function statusCommand(args: StatusArgs, write: (line: string) => v
   );
   out(s.best ? `best: #${s.best.number} ${metric} ${s.best.value}  ${JSON.stringify(s.best.params)}` : 'best: none yet');
   for (const r of s.running) {
-    out(`  running #${r.number}: step ${r.step ?? '-'} ${metric} ${r.value ?? '-'}${r.startedAgoMs !== null ? `, started ${formatDuration(r.startedAgoMs)} ago` : ''}`);
+    out(
+      `  running #${r.number}: step ${r.step ?? '-'} ${metric} ${r.value ?? '-'}${r.startedAgoMs !== null ? `, started ${formatDuration(r.startedAgoMs)} ago` : ''}`,
+    );
   }
 }

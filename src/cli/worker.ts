@@ -30,12 +30,18 @@ export interface WorkerArgs {
 export function workerArgsFrom(p: Parsed): WorkerArgs {
   if (p.positionals.length !== 1) throw new OptionsError('worker takes the PostgreSQL URL of the sweep; see `tunekit worker --help`');
   const storage = p.positionals[0] as string;
-  if (!isPostgresUrl(storage)) throw new OptionsError(`worker needs a postgresql:// URL (the --storage the sweep was started with), got ${JSON.stringify(redactUrl(storage))}`);
+  if (!isPostgresUrl(storage))
+    throw new OptionsError(
+      `worker needs a postgresql:// URL (the --storage the sweep was started with), got ${JSON.stringify(redactUrl(storage))}`,
+    );
   const study = str(p, 'study');
   if (!study) throw new OptionsError('worker needs --study NAME: the name of the sweep to join');
   const workers = intFlag(p, 'workers', 1, LIMITS.workers.max);
   const perDevice = intFlag(p, 'trials-per-device', 1, LIMITS.trialsPerDevice.max);
-  const devices = str(p, 'devices')?.split(',').map((d) => d.trim()).filter(Boolean);
+  const devices = str(p, 'devices')
+    ?.split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   const out = str(p, 'out');
   return {
     storage,
@@ -54,13 +60,18 @@ export async function workerCommand(args: WorkerArgs, out: (line: string) => voi
   let raw: unknown;
   try {
     const record = await storage.getStudy(args.study);
-    if (!record) throw new OptionsError(`${redactUrl(args.storage)} holds no study "${args.study}" (it has ${(await storage.listStudies()).join(', ') || 'none'}); start it with \`tunekit run <sweep> --storage <url>\``);
+    if (!record)
+      throw new OptionsError(
+        `${redactUrl(args.storage)} holds no study "${args.study}" (it has ${(await storage.listStudies()).join(', ') || 'none'}); start it with \`tunekit run <sweep> --storage <url>\``,
+      );
     raw = record.userAttrs['sweep'];
   } finally {
     await storage.close();
   }
   if (raw === null || typeof raw !== 'object') {
-    throw new OptionsError(`study "${args.study}" in ${redactUrl(args.storage)} was not started by \`tunekit run --storage\` (it holds no sweep); workers can only join sweeps`);
+    throw new OptionsError(
+      `study "${args.study}" in ${redactUrl(args.storage)} was not started by \`tunekit run --storage\` (it holds no sweep); workers can only join sweeps`,
+    );
   }
   const overridden = {
     ...(raw as { [key: string]: unknown }),

@@ -155,7 +155,8 @@ export class SweepFileError extends TunekitError {
   ) {
     super(
       'ERR_TUNEKIT_SWEEP_FILE',
-      `${file} is not a valid sweep (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was run:\n` + problems.map((p) => `  - ${p}`).join('\n'),
+      `${file} is not a valid sweep (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was run:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
     );
   }
 }

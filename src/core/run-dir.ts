@@ -50,8 +50,16 @@ export function runDir(dir: string): RunDir {
 
 /** Names tunekit writes at the top of a run directory (anything else there is the user's). */
 export const RUN_DIR_NAMES = [
-  'study.json', 'study.json.wal', 'study.json.bak', 'study.json.lock', 'study.json.damaged', 'study.json.wal.damaged', 'sweep.json', 'leaderboard.json',
-  'storage.json', 'trials',
+  'study.json',
+  'study.json.wal',
+  'study.json.bak',
+  'study.json.lock',
+  'study.json.damaged',
+  'study.json.wal.damaged',
+  'sweep.json',
+  'leaderboard.json',
+  'storage.json',
+  'trials',
 ] as const;
 
 /** True when `dir` looks like a run directory (it holds a sweep.json or a study file). */
@@ -72,6 +80,7 @@ export function studyFileOf(p: string): string {
  */
 export function existingStudyFile(p: string): string {
   const file = studyFileOf(p);
-  if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`)) throw new OptionsError(`no storage file at ${file}; pass the study file (or the directory holding study.json)`);
+  if (!fs.existsSync(file) && !fs.existsSync(`${file}.wal`))
+    throw new OptionsError(`no storage file at ${file}; pass the study file (or the directory holding study.json)`);
   return file;
 }

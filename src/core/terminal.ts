@@ -39,7 +39,11 @@ export function safeLines(stream: NodeJS.WriteStream = process.stdout): LineWrit
 }
 
 /** A text sink over `stream` that survives a closed pipe (writes after EPIPE are dropped), keeping isTTY and columns. */
-export function safeSink(stream: NodeJS.WriteStream = process.stdout): { write(text: string): void; readonly isTTY: boolean; readonly columns: number | undefined } {
+export function safeSink(stream: NodeJS.WriteStream = process.stdout): {
+  write(text: string): void;
+  readonly isTTY: boolean;
+  readonly columns: number | undefined;
+} {
   const lines = safeLines(stream);
   return {
     write: (text: string) => {

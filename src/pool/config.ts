@@ -19,7 +19,11 @@ export function mergeConfig(base: JsonObject, over: JsonObject): JsonObject {
   const out: { [key: string]: JsonValue } = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const prev = out[key];
-    if (isPlainObject(prev) && isPlainObject(value) && (prev['type'] === undefined || value['type'] === undefined || prev['type'] === value['type'])) {
+    if (
+      isPlainObject(prev) &&
+      isPlainObject(value) &&
+      (prev['type'] === undefined || value['type'] === undefined || prev['type'] === value['type'])
+    ) {
       out[key] = mergeConfig(prev, value);
     } else {
       out[key] = value;
@@ -53,6 +57,8 @@ export function builtinConfig(defaults: JsonObject, params: JsonObject, ctx: Bui
     ...merged,
     ...(epochs !== undefined ? { epochs } : {}),
     seed: typeof merged['seed'] === 'number' ? merged['seed'] : ctx.seed,
-    objective: isPlainObject(merged['objective']) ? merged['objective'] : { metric: ctx.objective.metric, direction: ctx.objective.direction },
+    objective: isPlainObject(merged['objective'])
+      ? merged['objective']
+      : { metric: ctx.objective.metric, direction: ctx.objective.direction },
   };
 }

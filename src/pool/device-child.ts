@@ -47,11 +47,13 @@ process.on('message', (msg: ToDeviceChild) => {
         return;
       }
       const id = msg.id;
-      const handle = device.start(msg.task, (request) =>
-        new Promise<ControllerReply>((resolve) => {
-          waiting.set(`${id}/${request.seq}`, resolve);
-          send({ type: 'request', id, request });
-        }),
+      const handle = device.start(
+        msg.task,
+        (request) =>
+          new Promise<ControllerReply>((resolve) => {
+            waiting.set(`${id}/${request.seq}`, resolve);
+            send({ type: 'request', id, request });
+          }),
       );
       runs.set(id, handle);
       void handle.outcome.then((outcome) => {

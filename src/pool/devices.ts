@@ -120,13 +120,20 @@ export class ThreadDevice implements Device {
       if (!isWorkerRequest(msg)) return;
       onRequest(msg).then(
         (reply) => port1.postMessage(reply),
-        (error: unknown) => port1.postMessage({ type: 'decision', seq: msg.seq, action: 'continue', error: String((error as Error)?.message ?? error) } satisfies ControllerReply),
+        (error: unknown) =>
+          port1.postMessage({
+            type: 'decision',
+            seq: msg.seq,
+            action: 'continue',
+            error: String((error as Error)?.message ?? error),
+          } satisfies ControllerReply),
       );
     });
     const outcome = this.#pool
       .run({ ...task, ...(this.#data ? { data: this.#data } : {}), port: port2 }, { transferList: [port2], signal: kill.signal })
       .then(
-        (out: unknown) => (isTrialOutcome(out) ? out : errorOutcome('error', new Error(`the worker returned an unexpected value: ${JSON.stringify(out)}`))),
+        (out: unknown) =>
+          isTrialOutcome(out) ? out : errorOutcome('error', new Error(`the worker returned an unexpected value: ${JSON.stringify(out)}`)),
         (error: unknown) => rejected(error, kill.signal.aborted),
       )
       .finally(() => port1.close());
@@ -180,7 +187,8 @@ export class ProcessDevice implements Device {
     });
     this.#child = child;
     const ready = new Promise<ChildProcess>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) => reject(new Error(`device ${this.name}: its process exited at start-up (code ${String(code)}, signal ${String(signal)})`));
+      const onExit = (code: number | null, signal: string | null) =>
+        reject(new Error(`device ${this.name}: its process exited at start-up (code ${String(code)}, signal ${String(signal)})`));
       child.once('exit', onExit);
       child.on('message', (msg: FromDeviceChild) => {
         if (msg.type === 'ready') {
@@ -196,7 +204,8 @@ export class ProcessDevice implements Device {
       }
       const runs = [...this.#runs.values()];
       this.#runs.clear();
-      const why = `worker crashed: the process of device ${this.name} exited (${signal ? `signal ${signal}` : `code ${String(code)}`})` +
+      const why =
+        `worker crashed: the process of device ${this.name} exited (${signal ? `signal ${signal}` : `code ${String(code)}`})` +
         (runs.length > 1 ? ` while ${runs.length} trials ran on it` : '');
       for (const r of runs) r.resolve(errorOutcome('crash', new Error(why)));
     });
@@ -217,9 +226,11 @@ export class ProcessDevice implements Device {
       const run = this.#runs.get(msg.id);
       if (!run) return;
       const reply = (r: ControllerReply) => this.#send({ type: 'reply', id: msg.id, reply: r });
-      run.onRequest(msg.request).then(reply, (error: unknown) =>
-        reply({ type: 'decision', seq: msg.request.seq, action: 'continue', error: String((error as Error)?.message ?? error) }),
-      );
+      run
+        .onRequest(msg.request)
+        .then(reply, (error: unknown) =>
+          reply({ type: 'decision', seq: msg.request.seq, action: 'continue', error: String((error as Error)?.message ?? error) }),
+        );
     } else if (msg.type === 'done') {
       const run = this.#runs.get(msg.id);
       this.#runs.delete(msg.id);
@@ -281,10 +292,15 @@ export function createDevices(devices: readonly string[], options: DeviceOptions
   const problems = deviceProblems(devices);
   if (problems.length) throw new OptionsError(`devices: ${problems.join('; ')}`);
   const shared = options.data ? toShared(options.data) : undefined;
-  const common = { ...(options.workerMemoryMb !== undefined ? { workerMemoryMb: options.workerMemoryMb } : {}), ...(shared ? { data: shared } : {}) };
+  const common = {
+    ...(options.workerMemoryMb !== undefined ? { workerMemoryMb: options.workerMemoryMb } : {}),
+    ...(shared ? { data: shared } : {}),
+  };
   return devices.map((d) => {
     const preload = options.preload?.(d);
     const host = { ...common, ...(preload !== undefined ? { preload } : {}) };
-    return d === 'cpu' ? new ThreadDevice('cpu', options.workers ?? defaultWorkers(), host) : new ProcessDevice(d, options.trialsPerDevice ?? 1, host);
+    return d === 'cpu'
+      ? new ThreadDevice('cpu', options.workers ?? defaultWorkers(), host)
+      : new ProcessDevice(d, options.trialsPerDevice ?? 1, host);
   });
 }

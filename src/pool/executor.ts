@@ -22,9 +22,7 @@ import type { ControllerReply, JsonObject, RunTrialTask, TrainableRef, TrialOutc
 
 /** The trainable of a pool: the built-in TF.js trainer, or a user module (`.js`, `.mjs`, `.ts`) exporting `default (config, ctx)`. */
 export type TrainableSpec =
-  | 'builtin'
-  | { readonly builtin: { readonly defaults?: JsonObject } }
-  | { readonly module: string; readonly defaults?: JsonObject };
+  'builtin' | { readonly builtin: { readonly defaults?: JsonObject } } | { readonly module: string; readonly defaults?: JsonObject };
 
 /** The pool's own options (the loop's options come beside them in `study.optimize(trainable, options)`). */
 export interface PoolExecutorOptions {
@@ -64,7 +62,9 @@ export interface PoolStudyInfo {
 function checkPoolOptions(o: PoolExecutorOptions): void {
   const int = (name: string, v: unknown, min: number, max: number, why = '') => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      throw new OptionsError(`optimize(): \`${name}\` must be an integer >= ${min} and <= ${max}${why}, got ${typeof v === 'number' ? String(v) : describeValue(v)}`);
+      throw new OptionsError(
+        `optimize(): \`${name}\` must be an integer >= ${min} and <= ${max}${why}, got ${typeof v === 'number' ? String(v) : describeValue(v)}`,
+      );
     }
   };
   const maxWorkers = MAX_WORKERS_PER_CORE * defaultWorkers();
@@ -73,9 +73,12 @@ function checkPoolOptions(o: PoolExecutorOptions): void {
   int('maxEpochs', o.maxEpochs, 1, 1_000_000);
   const mem = o.workerMemoryMb;
   if (mem !== undefined && (typeof mem !== 'number' || !Number.isFinite(mem) || mem < MIN_WORKER_MEMORY_MB)) {
-    throw new OptionsError(`optimize(): \`workerMemoryMb\` must be a number >= ${MIN_WORKER_MEMORY_MB} (a worker thread needs that much to start), got ${String(mem)}`);
+    throw new OptionsError(
+      `optimize(): \`workerMemoryMb\` must be a number >= ${MIN_WORKER_MEMORY_MB} (a worker thread needs that much to start), got ${String(mem)}`,
+    );
   }
-  if (o.checkpointDir !== undefined && typeof o.checkpointDir !== 'function') throw new OptionsError('optimize(): `checkpointDir` must be a function (trial number) => directory');
+  if (o.checkpointDir !== undefined && typeof o.checkpointDir !== 'function')
+    throw new OptionsError('optimize(): `checkpointDir` must be a function (trial number) => directory');
 }
 
 function resolveTrainable(spec: TrainableSpec): { ref: TrainableRef; defaults: JsonObject } {
@@ -86,7 +89,9 @@ function resolveTrainable(spec: TrainableSpec): { ref: TrainableRef; defaults: J
   if (spec !== null && typeof spec === 'object' && 'builtin' in spec && typeof spec.builtin === 'object' && spec.builtin !== null) {
     return { ref: { kind: 'builtin' }, defaults: spec.builtin.defaults ?? {} };
   }
-  throw new OptionsError(`the trainable must be 'builtin', { builtin: { defaults } } or { module: './train.ts' }, got ${JSON.stringify(spec)}`);
+  throw new OptionsError(
+    `the trainable must be 'builtin', { builtin: { defaults } } or { module: './train.ts' }, got ${JSON.stringify(spec)}`,
+  );
 }
 
 /**
@@ -109,7 +114,12 @@ function asError(outcome: { readonly message: string; readonly stack?: string })
 function toExec(outcome: TrialOutcome): ExecOutcome {
   if (outcome.type === 'result') {
     const aborted = outcome.stopReason === 'aborted';
-    return { kind: 'returned', result: outcome.result, ...(outcome.stopped ? { stopped: outcome.stopped } : {}), ...(aborted ? { aborted } : {}) };
+    return {
+      kind: 'returned',
+      result: outcome.result,
+      ...(outcome.stopped ? { stopped: outcome.stopped } : {}),
+      ...(aborted ? { aborted } : {}),
+    };
   }
   if (outcome.kind === 'killed') return { kind: 'killed' };
   if (outcome.kind === 'crash') return { kind: 'crashed', error: asError(outcome) };
@@ -147,7 +157,12 @@ export function createPoolExecutor<P>(trainable: TrainableSpec, o: PoolExecutorO
     const budget = t.budget;
     let config =
       ref.kind === 'builtin'
-        ? builtinConfig(defaults, params, { ...(budget !== undefined ? { budget } : {}), ...(o.maxEpochs !== undefined ? { maxEpochs: o.maxEpochs } : {}), seed: study.seed, objective: study.objective })
+        ? builtinConfig(defaults, params, {
+            ...(budget !== undefined ? { budget } : {}),
+            ...(o.maxEpochs !== undefined ? { maxEpochs: o.maxEpochs } : {}),
+            seed: study.seed,
+            objective: study.objective,
+          })
         : mergeConfig(defaults, params);
     if (ref.kind === 'builtin' && config['backend'] === undefined) config = { ...config, backend: builtinBackend(defaults, device.name) };
     const trialBudget = budget ?? o.maxEpochs;

@@ -89,10 +89,11 @@ export function epochMetrics(e: EpochReport): Metrics {
   return { trainLoss: e.trainLoss, valLoss: e.valLoss, ...e.metrics };
 }
 
-
 function dataOf(data: SharedDataset | undefined): Dataset {
   if (!data) {
-    throw new Error('the built-in trainer needs a dataset: give the sweep a `dataset` (e.g. { "type": "mnist" }) or pass `data` to runPool');
+    throw new Error(
+      'the built-in trainer needs a dataset: give the sweep a `dataset` (e.g. { "type": "mnist" }) or pass `data` to runPool',
+    );
   }
   return data as Dataset;
 }
@@ -120,7 +121,11 @@ export async function runBuiltin(task: WorkerTask, channel: TaskChannel): Promis
     report: async (e) => {
       // Every per-epoch signal (losses, val metrics, lr, gradient/weight norms, nonFinite): diagnostic pruners read them.
       const signals = epochSignals(e);
-      const decision = await channel.report(e.epoch, task.metricReports ? signals : (signals[metric] ?? NaN), task.metricReports ? { epochMs: e.epochMs } : { ...signals, epochMs: e.epochMs });
+      const decision = await channel.report(
+        e.epoch,
+        task.metricReports ? signals : (signals[metric] ?? NaN),
+        task.metricReports ? { epochMs: e.epochMs } : { ...signals, epochMs: e.epochMs },
+      );
       // 'abort' has aborted the signal: answering 'continue' lets the loop see it and skip the test pass and checkpoint.
       return decision === 'prune' ? 'stop' : 'continue';
     },
@@ -136,7 +141,14 @@ export async function runBuiltin(task: WorkerTask, channel: TaskChannel): Promis
   for (const [k, v] of Object.entries(run.test)) test[`test${k.charAt(0).toUpperCase()}${k.slice(1)}`] = v;
   // Hardware figures (paramCount, modelBytes, latencyMs at batch 1 / latencyMs256, their IQRs, ONNX ones when asked) join
   // the metrics, so objectives and constraints such as "latencyMs <= 5" read them like any other metric.
-  const metrics: Metrics = { ...bestMetrics, ...test, bestEpoch: run.bestEpoch, epochs: run.history.length, paramCount: run.paramCount, ...(run.hardware ?? {}) };
+  const metrics: Metrics = {
+    ...bestMetrics,
+    ...test,
+    bestEpoch: run.bestEpoch,
+    epochs: run.history.length,
+    paramCount: run.paramCount,
+    ...(run.hardware ?? {}),
+  };
   return {
     type: 'result',
     result: { value: bestMetrics[metric] ?? NaN, metrics },

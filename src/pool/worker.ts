@@ -10,7 +10,18 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { Metrics } from '../core/types.js';
-import { errorOutcome, isControllerReply, type ControllerReply, type Decision, type AttrRequest, type ReportRequest, type StartedRequest, type TrialOutcome, type WorkerRequest, type WorkerTask } from './protocol.js';
+import {
+  errorOutcome,
+  isControllerReply,
+  type ControllerReply,
+  type Decision,
+  type AttrRequest,
+  type ReportRequest,
+  type StartedRequest,
+  type TrialOutcome,
+  type WorkerRequest,
+  type WorkerTask,
+} from './protocol.js';
 
 /** Registers tsx's ESM hooks once per thread, when this thread will import TypeScript. */
 let tsxReady: Promise<void> | undefined;

@@ -211,7 +211,9 @@ export function overfitting(options: OverfittingOptions = {}): Pruner {
     const gap = va(cur.point) - tr(cur.point);
     const measured = relative ? gap / Math.abs(tr(cur.point)) : gap;
     if (!(measured > tolerance)) return CONTINUE;
-    const gapText = relative ? `relative gap ${fmt(measured)} > tolerance ${fmt(tolerance)}` : `gap ${fmt(gap)} > tolerance ${fmt(tolerance)}`;
+    const gapText = relative
+      ? `relative gap ${fmt(measured)} > tolerance ${fmt(tolerance)}`
+      : `gap ${fmt(gap)} > tolerance ${fmt(tolerance)}`;
     return prune(
       `overfitting: ${val} rose ${count(k, unitOf(cur.point))} in a row (${trail(pts, va)}) while ${train} fell ` +
         `(${trail(pts, tr)}); ${gapText} at ${at(cur.point)}`,
@@ -231,7 +233,10 @@ export function plateau(options: PlateauOptions = {}): Pruner {
     if (cur.history.length <= p) return CONTINUE;
     const before = cur.history.slice(0, -p);
     const after = cur.history.slice(-p);
-    const best = bestOf(req.direction, before.map((x) => x.value));
+    const best = bestOf(
+      req.direction,
+      before.map((x) => x.value),
+    );
     if (Number.isNaN(best)) return CONTINUE;
     const target = req.direction === 'minimize' ? best - minDelta : best + minDelta;
     if (after.some((x) => better(req.direction, x.value, target))) return CONTINUE;

@@ -8,7 +8,14 @@ export { NOP_PRUNER, nopPruner } from './spec.js';
 export { median, percentile, threshold, patience, isFirstInInterval, nanPercentile } from './metric.js';
 export type { MedianOptions, PercentileOptions, ThresholdOptions, PatienceOptions } from './metric.js';
 export { nanGuard, exploding, vanishing, diverging, overfitting, plateau } from './diagnostic.js';
-export type { NanGuardOptions, ExplodingOptions, VanishingOptions, DivergingOptions, OverfittingOptions, PlateauOptions } from './diagnostic.js';
+export type {
+  NanGuardOptions,
+  ExplodingOptions,
+  VanishingOptions,
+  DivergingOptions,
+  OverfittingOptions,
+  PlateauOptions,
+} from './diagnostic.js';
 export { any, all, type AnyOptions } from './compose.js';
 export { createPruner, registerPruner, prunerTypes } from './spec.js';
 export type { PrunerSpec, PrunerSpecOptions, PrunerFactory } from './spec.js';

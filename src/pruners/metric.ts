@@ -21,7 +21,10 @@ const completedValues = new WeakMap<TrialRecord, Map<number, number | undefined>
 
 function completedValueAt(t: TrialRecord, step: number): number | undefined {
   let byStep = completedValues.get(t);
-  if (!byStep) completedValues.set(t, (byStep = new Map()));
+  if (!byStep) {
+    byStep = new Map<number, number | undefined>();
+    completedValues.set(t, byStep);
+  }
   if (!byStep.has(step)) byStep.set(step, valueAt(t, step));
   return byStep.get(step);
 }
@@ -99,7 +102,8 @@ function build(type: 'median' | 'percentile', options: unknown): Pruner {
   const r = new OptionReader(type, options, type === 'median' ? PERCENTILE_KEYS.slice(1) : PERCENTILE_KEYS);
   let pct = 50;
   if (type === 'percentile') {
-    if (r.raw('percentile') === undefined) throw new OptionsError('pruner "percentile" needs `percentile` (0..100), e.g. percentile({ percentile: 25 })');
+    if (r.raw('percentile') === undefined)
+      throw new OptionsError('pruner "percentile" needs `percentile` (0..100), e.g. percentile({ percentile: 25 })');
     pct = r.num('percentile', 50, { min: 0, max: 100 });
   }
   const startupTrials = r.int('startupTrials', 5);
@@ -114,8 +118,19 @@ function build(type: 'median' | 'percentile', options: unknown): Pruner {
     if (step < warmupSteps) return CONTINUE;
     const cur = current(req);
     if (!cur) return CONTINUE;
-    if (!isFirstInInterval(step, cur.history.map((p) => p.step), warmupSteps, interval)) return CONTINUE;
-    const best = bestOf(direction, cur.history.map((p) => p.value));
+    if (
+      !isFirstInInterval(
+        step,
+        cur.history.map((p) => p.step),
+        warmupSteps,
+        interval,
+      )
+    )
+      return CONTINUE;
+    const best = bestOf(
+      direction,
+      cur.history.map((p) => p.value),
+    );
     if (Number.isNaN(best)) return prune(`${type}: every value up to step ${step} is NaN`);
     const others = completed.map((t) => completedValueAt(t, step)).filter((v): v is number => v !== undefined);
     if (others.length < minTrials) return CONTINUE;
@@ -166,7 +181,15 @@ export function threshold(options: ThresholdOptions): Pruner {
     if (req.step < warmupSteps) return CONTINUE;
     const cur = current(req);
     if (!cur) return CONTINUE;
-    if (!isFirstInInterval(req.step, cur.history.map((p) => p.step), warmupSteps, interval)) return CONTINUE;
+    if (
+      !isFirstInInterval(
+        req.step,
+        cur.history.map((p) => p.step),
+        warmupSteps,
+        interval,
+      )
+    )
+      return CONTINUE;
     const v = cur.point.value;
     if (Number.isNaN(v)) return prune(`threshold: value NaN at step ${req.step}`);
     if (lower !== undefined && v < lower) return prune(`threshold: value ${fmt(v)} at step ${req.step} is below lower ${fmt(lower)}`);
@@ -188,7 +211,8 @@ function improvedEnough(direction: Direction, before: number, after: number, min
  */
 export function patience(options: PatienceOptions): Pruner {
   const r = new OptionReader('patience', options, ['patience', 'minDelta', 'wrapped']);
-  if (r.raw('patience') === undefined) throw new OptionsError('pruner "patience" needs `patience` (an integer >= 0), e.g. patience({ patience: 3 })');
+  if (r.raw('patience') === undefined)
+    throw new OptionsError('pruner "patience" needs `patience` (an integer >= 0), e.g. patience({ patience: 3 })');
   const n = r.int('patience', 0);
   const minDelta = r.num('minDelta', 0, { min: 0 });
   const wrapped = r.raw('wrapped');
@@ -201,8 +225,14 @@ export function patience(options: PatienceOptions): Pruner {
     if (!cur || cur.history.length <= n + 1) return CONTINUE;
     const before = cur.history.slice(0, -(n + 1));
     const after = cur.history.slice(-(n + 1));
-    const bestBefore = bestOf(req.direction, before.map((p) => p.value));
-    const bestAfter = bestOf(req.direction, after.map((p) => p.value));
+    const bestBefore = bestOf(
+      req.direction,
+      before.map((p) => p.value),
+    );
+    const bestAfter = bestOf(
+      req.direction,
+      after.map((p) => p.value),
+    );
     if (improvedEnough(req.direction, bestBefore, bestAfter, minDelta)) return CONTINUE;
     const reason =
       `patience: no improvement in the last ${n + 1} reports (${span(after[0]!, cur.point)}): best ${fmt(bestAfter)} vs ` +

@@ -27,7 +27,8 @@ export class OptionReader {
       if (this.#options[key] === undefined) continue; // `{ lower: undefined }` from spread TS options means "not given"
       if (!known.includes(key)) {
         throw new OptionsError(
-          `unknown option "${key}" for pruner "${pruner}"; ` + (known.length ? `known options: ${known.join(', ')}` : 'it takes no options'),
+          `unknown option "${key}" for pruner "${pruner}"; ` +
+            (known.length ? `known options: ${known.join(', ')}` : 'it takes no options'),
         );
       }
     }

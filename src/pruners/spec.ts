@@ -10,7 +10,14 @@ import type { Pruner } from './types.js';
 import { CONTINUE } from './history.js';
 import { all, any, type AnyOptions } from './compose.js';
 import { diverging, exploding, nanGuard, overfitting, plateau, vanishing } from './diagnostic.js';
-import type { DivergingOptions, ExplodingOptions, NanGuardOptions, OverfittingOptions, PlateauOptions, VanishingOptions } from './diagnostic.js';
+import type {
+  DivergingOptions,
+  ExplodingOptions,
+  NanGuardOptions,
+  OverfittingOptions,
+  PlateauOptions,
+  VanishingOptions,
+} from './diagnostic.js';
 import { median, patience, percentile, threshold } from './metric.js';
 import type { MedianOptions, PatienceOptions, PercentileOptions, ThresholdOptions } from './metric.js';
 import { describe, OptionReader } from './options.js';
@@ -53,7 +60,9 @@ function within<T>(where: string, build: () => T): T {
 function specList(type: string, o: PrunerSpecOptions): Pruner[] {
   const of = o['of'];
   if (!Array.isArray(of) || of.length === 0) {
-    throw new OptionsError(`pruner "${type}" needs \`of\`: a non-empty array of pruner specs, e.g. { type: '${type}', of: ['nan_guard', 'median'] }; got ${describe(of)}`);
+    throw new OptionsError(
+      `pruner "${type}" needs \`of\`: a non-empty array of pruner specs, e.g. { type: '${type}', of: ['nan_guard', 'median'] }; got ${describe(of)}`,
+    );
   }
   return of.map((s, i) => within(`of[${i}]`, () => createPruner(s as PrunerSpec)));
 }
@@ -66,7 +75,11 @@ const registry = new Map<string, PrunerFactory>([
   [
     'patience',
     ({ wrapped, ...rest }) =>
-      patience(as<PatienceOptions>(wrapped === undefined ? rest : { ...rest, wrapped: within('wrapped', () => createPruner(wrapped as PrunerSpec)) })),
+      patience(
+        as<PatienceOptions>(
+          wrapped === undefined ? rest : { ...rest, wrapped: within('wrapped', () => createPruner(wrapped as PrunerSpec)) },
+        ),
+      ),
   ],
   ['nan_guard', (o) => nanGuard(as<NanGuardOptions>(o))],
   ['exploding', (o) => exploding(as<ExplodingOptions>(o))],
@@ -96,7 +109,8 @@ export function registerPruner(type: string, factory: PrunerFactory): void {
   if (typeof type !== 'string' || !/^[a-z][a-z0-9_-]*$/.test(type)) {
     throw new OptionsError(`pruner type must match /^[a-z][a-z0-9_-]*$/, got ${JSON.stringify(type)}`);
   }
-  if (typeof factory !== 'function') throw new OptionsError(`registerPruner("${type}", factory): factory must be a function (options) => Pruner`);
+  if (typeof factory !== 'function')
+    throw new OptionsError(`registerPruner("${type}", factory): factory must be a function (options) => Pruner`);
   registry.set(type, factory);
 }
 

@@ -15,7 +15,8 @@ try {
 }
 
 /** IPC messages from the dashboard child to the sweep. */
-export type DashboardChildMessage = { readonly type: 'listening'; readonly url: string } | { readonly type: 'error'; readonly message: string };
+export type DashboardChildMessage =
+  { readonly type: 'listening'; readonly url: string } | { readonly type: 'error'; readonly message: string };
 
 process.once('message', (options: DashboardServerOptions) => {
   createDashboardServer(options).then(

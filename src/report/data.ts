@@ -143,7 +143,9 @@ export function buildReportData(study: StudyRecord, trials: readonly TrialRecord
     ...lb.trials.filter((e) => e.rank !== null).slice(0, Math.max(1, want)),
     ...lb.trials.filter((e) => e.state === 'pruned').slice(0, 3),
   ].map((e) => e.number);
-  const details = detailNumbers.map((n) => detail(byNumber.get(n) as TrialRecord, lb.trials.find((e) => e.number === n)?.metrics ?? {}, dir));
+  const details = detailNumbers.map((n) =>
+    detail(byNumber.get(n) as TrialRecord, lb.trials.find((e) => e.number === n)?.metrics ?? {}, dir),
+  );
   const { trials: _all, ...rest } = lb;
   return {
     version: 1,

@@ -45,7 +45,15 @@ export function flattenSpace(space: SpaceJson): FlatParam[] {
     }
     if (type === 'float' || type === 'int') {
       const step = typeof node['step'] === 'number' ? node['step'] : type === 'int' ? 1 : undefined;
-      out.push({ name, kind: type, low: Number(node['low']), high: Number(node['high']), log: node['log'] === true, ...(step !== undefined ? { step } : {}), ...cond });
+      out.push({
+        name,
+        kind: type,
+        low: Number(node['low']),
+        high: Number(node['high']),
+        log: node['log'] === true,
+        ...(step !== undefined ? { step } : {}),
+        ...cond,
+      });
     } else if (type === 'bool') {
       out.push({ name, kind: 'categorical', choices: [false, true], ...cond });
     } else if (type === 'choice') {
@@ -75,7 +83,10 @@ export function flattenParams(params: Params, flat: readonly FlatParam[]): Map<s
     if (v === undefined) continue;
     if (p.kind === 'categorical') {
       const key = JSON.stringify(v);
-      out.set(p.name, (p.choices ?? []).findIndex((c) => JSON.stringify(c) === key));
+      out.set(
+        p.name,
+        (p.choices ?? []).findIndex((c) => JSON.stringify(c) === key),
+      );
     } else if (typeof v === 'number') out.set(p.name, v);
   }
   return out;

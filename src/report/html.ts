@@ -21,7 +21,10 @@ export function echartsScript(): string {
   try {
     file = createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js');
   } catch {
-    throw new TunekitError('ERR_TUNEKIT_REPORT_ASSET', 'the HTML report needs the `echarts` package (a tunekit dependency): run `npm install` in the project');
+    throw new TunekitError(
+      'ERR_TUNEKIT_REPORT_ASSET',
+      'the HTML report needs the `echarts` package (a tunekit dependency): run `npm install` in the project',
+    );
   }
   echartsSource = fs.readFileSync(file, 'utf8');
   return echartsSource;
@@ -32,10 +35,14 @@ export function echartsScript(): string {
  * and U+2028/2029 are escaped. The page reads it with JSON.parse, so nothing in the data is ever run.
  */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 0; color: #111827; background: #f3f4f6; }

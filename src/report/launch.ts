@@ -29,7 +29,8 @@ export interface DashboardHandle {
 export const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export function warnHost(host: string | undefined, out: (line: string) => void): void {
-  if (host !== undefined && !LOOPBACK.has(host)) out(`warning: the dashboard listens on ${host}: anyone who can reach it can read the study (it has no login)`);
+  if (host !== undefined && !LOOPBACK.has(host))
+    out(`warning: the dashboard listens on ${host}: anyone who can reach it can read the study (it has no login)`);
 }
 
 /**
@@ -47,11 +48,18 @@ export function startDashboard(args: DashboardArgs, out: (line: string) => void 
   return new Promise<DashboardHandle>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new TunekitError('ERR_TUNEKIT_DASHBOARD_START', 'the dashboard process did not start within 60 s; the sweep goes on without it'));
+      reject(
+        new TunekitError('ERR_TUNEKIT_DASHBOARD_START', 'the dashboard process did not start within 60 s; the sweep goes on without it'),
+      );
     }, 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new TunekitError('ERR_TUNEKIT_DASHBOARD_START', `the dashboard process exited (code ${String(code)}) before listening; the sweep goes on without it`));
+      reject(
+        new TunekitError(
+          'ERR_TUNEKIT_DASHBOARD_START',
+          `the dashboard process exited (code ${String(code)}) before listening; the sweep goes on without it`,
+        ),
+      );
     });
     child.on('error', () => {}); // a failed kill or IPC write must not become an unhandled error in the sweep
     child.once('message', (m: DashboardChildMessage) => {
@@ -81,7 +89,11 @@ export function startDashboard(args: DashboardArgs, out: (line: string) => void 
           }),
       });
     });
-    child.send({ source: args.source, ...(args.study !== undefined ? { study: args.study } : {}), host: args.host ?? '127.0.0.1', port: args.port ?? DEFAULT_DASHBOARD_PORT });
+    child.send({
+      source: args.source,
+      ...(args.study !== undefined ? { study: args.study } : {}),
+      host: args.host ?? '127.0.0.1',
+      port: args.port ?? DEFAULT_DASHBOARD_PORT,
+    });
   });
 }
-

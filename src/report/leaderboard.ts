@@ -149,7 +149,11 @@ function namesOf(study: StudyRecord, trials: readonly TrialRecord[], given: read
 }
 
 /** The complete trials in leaderboard order with their places (see the module comment). */
-function rankComplete(study: StudyRecord, complete: readonly TrialRecord[], byValue: (a: TrialRecord, b: TrialRecord) => number): { trial: TrialRecord; place: Place }[] {
+function rankComplete(
+  study: StudyRecord,
+  complete: readonly TrialRecord[],
+  byValue: (a: TrialRecord, b: TrialRecord) => number,
+): { trial: TrialRecord; place: Place }[] {
   const directions = study.directions ?? [study.direction];
   const constrained = study.constraints === true;
   if (directions.length > 1) {
@@ -171,7 +175,10 @@ function rankComplete(study: StudyRecord, complete: readonly TrialRecord[], byVa
     if (va !== vb) return va === 0 ? -1 : vb === 0 ? 1 : va - vb || byValue(a, b);
     return byValue(a, b);
   });
-  return sorted.map((t, i) => ({ trial: t, place: { rank: i + 1, violation: constrained ? finite(v(t)) : null, paretoRank: null, crowding: null } }));
+  return sorted.map((t, i) => ({
+    trial: t,
+    place: { rank: i + 1, violation: constrained ? finite(v(t)) : null, paretoRank: null, crowding: null },
+  }));
 }
 
 /** Builds the leaderboard document. Pure: the same inputs give the same document (but `generatedAt`). */
@@ -195,7 +202,8 @@ export function buildLeaderboard(study: StudyRecord, trials: readonly TrialRecor
   ];
   const directions = study.directions ?? [study.direction];
   const feasible = (c: { place: Place }) => c.place.violation === null || c.place.violation === 0;
-  const front = directions.length > 1 ? complete.filter((c) => c.place.paretoRank === 0 && feasible(c)) : complete.slice(0, 1).filter(feasible);
+  const front =
+    directions.length > 1 ? complete.filter((c) => c.place.paretoRank === 0 && feasible(c)) : complete.slice(0, 1).filter(feasible);
 
   const states = { waiting: 0, running: 0, complete: 0, pruned: 0, failed: 0 };
   let first: number | undefined;
@@ -208,7 +216,12 @@ export function buildLeaderboard(study: StudyRecord, trials: readonly TrialRecor
   const best = directions.length > 1 ? undefined : front[0]?.trial;
   const spec = study.searcher;
   const searcherType =
-    options.searcher ?? (typeof spec === 'string' ? spec : spec && typeof spec === 'object' && !Array.isArray(spec) && typeof spec['type'] === 'string' ? spec['type'] : 'unknown');
+    options.searcher ??
+    (typeof spec === 'string'
+      ? spec
+      : spec && typeof spec === 'object' && !Array.isArray(spec) && typeof spec['type'] === 'string'
+        ? spec['type']
+        : 'unknown');
   const top = options.top;
   if (top !== undefined && (!Number.isInteger(top) || top < 0)) throw new TypeError(`\`top\` must be an integer >= 0, got ${top}`);
   return {

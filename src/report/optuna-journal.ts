@@ -21,8 +21,13 @@ const DIRECTION: { readonly [D in Direction]: number } = { minimize: 1, maximize
 
 /** An Optuna distribution as `distribution_to_json` writes it (the JSON text of { name, attributes }). */
 export function optunaDistribution(p: FlatParam): string {
-  if (p.kind === 'categorical') return JSON.stringify({ name: 'CategoricalDistribution', attributes: { choices: (p.choices ?? []).map(optunaChoice) } });
-  if (p.kind === 'int') return JSON.stringify({ name: 'IntDistribution', attributes: { log: p.log === true, step: p.log ? 1 : (p.step ?? 1), low: p.low, high: p.high } });
+  if (p.kind === 'categorical')
+    return JSON.stringify({ name: 'CategoricalDistribution', attributes: { choices: (p.choices ?? []).map(optunaChoice) } });
+  if (p.kind === 'int')
+    return JSON.stringify({
+      name: 'IntDistribution',
+      attributes: { log: p.log === true, step: p.log ? 1 : (p.step ?? 1), low: p.low, high: p.high },
+    });
   // Optuna forbids log together with step; a stepped log float keeps its log scale (the values stay on the grid anyway).
   const step = p.log || p.step === undefined ? null : p.step;
   return JSON.stringify({ name: 'FloatDistribution', attributes: { step, low: p.low, high: p.high, log: p.log === true } });
@@ -37,7 +42,8 @@ function optunaChoice(v: JsonValue): JsonValue {
  * intermediate value stays NaN in Optuna instead of turning into None.
  */
 function pyJson(value: unknown): string {
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : JSON.stringify(value);
+  if (typeof value === 'number')
+    return Number.isNaN(value) ? 'NaN' : value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(pyJson).join(', ')}]`;
   if (value !== null && typeof value === 'object') {
     return `{${Object.entries(value as Record<string, unknown>)
@@ -60,7 +66,8 @@ function pyTime(iso: string | undefined): string | null {
 export function optunaJournalLines(study: StudyRecord, trials: readonly TrialRecord[], workerId = 'tunekit-export'): string[] {
   const directions = (study.directions ?? [study.direction]).map((d) => DIRECTION[d]);
   const lines: string[] = [pyJson({ op_code: OP.CREATE_STUDY, worker_id: workerId, study_name: study.name, directions })];
-  for (const [key, value] of Object.entries(study.userAttrs)) lines.push(pyJson({ op_code: OP.SET_STUDY_USER_ATTR, worker_id: workerId, study_id: 0, user_attr: { [key]: value } }));
+  for (const [key, value] of Object.entries(study.userAttrs))
+    lines.push(pyJson({ op_code: OP.SET_STUDY_USER_ATTR, worker_id: workerId, study_id: 0, user_attr: { [key]: value } }));
   const system: [string, JsonValue][] = [
     ['tunekit:searcher', study.searcher],
     ['tunekit:seed', study.seed],
@@ -70,7 +77,8 @@ export function optunaJournalLines(study: StudyRecord, trials: readonly TrialRec
   if (study.pruner !== undefined) system.push(['tunekit:pruner', study.pruner]);
   if (study.budget !== undefined) system.push(['tunekit:budget', { min: study.budget.min, max: study.budget.max }]);
   if (study.metrics !== undefined) system.push(['tunekit:metrics', [...study.metrics]]);
-  for (const [key, value] of system) lines.push(pyJson({ op_code: OP.SET_STUDY_SYSTEM_ATTR, worker_id: workerId, study_id: 0, system_attr: { [key]: value } }));
+  for (const [key, value] of system)
+    lines.push(pyJson({ op_code: OP.SET_STUDY_SYSTEM_ATTR, worker_id: workerId, study_id: 0, system_attr: { [key]: value } }));
 
   const flat = flattenSpace(study.space);
   const byName = new Map(flat.map((p) => [p.name, p]));

@@ -40,7 +40,8 @@ export interface DashboardServer {
 export const DEFAULT_DASHBOARD_PORT = 8123;
 
 /** Served until the study can be read (a sweep still starting): reloads itself. */
-const WAITING = '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>tunekit dashboard</title><p>Waiting for the study to be written&hellip;</p>';
+const WAITING =
+  '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2"><title>tunekit dashboard</title><p>Waiting for the study to be written&hellip;</p>';
 
 const existsAsSource = (source: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || fs.existsSync(source);
 
@@ -99,7 +100,8 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
       const complete = snap.trials.filter((t) => t.state === 'complete').length;
       const refit =
         importance === undefined ||
-        (complete !== importance.complete && (Date.now() - importance.at >= (options.importanceEveryMs ?? 30_000) || complete >= importance.complete * 1.1 + 1));
+        (complete !== importance.complete &&
+          (Date.now() - importance.at >= (options.importanceEveryMs ?? 30_000) || complete >= importance.complete * 1.1 + 1));
       const reuse = !refit;
       const data: ReportData = {
         ...buildReportData(withSweepPruner(snap), snap.trials, {
@@ -119,7 +121,12 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
   };
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string | Buffer): void => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
   const server = http.createServer((req, res) => {
@@ -127,8 +134,13 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'read-only dashboard: GET only\n');
     const url = (req.url ?? '/').split('?')[0];
     const fail = (error: unknown) => send(res, 503, 'application/json', JSON.stringify({ error: (error as Error).message }));
-    if (url === '/') current().then((c) => send(res, 200, 'text/html; charset=utf-8', (c.html ??= renderReportHtml(c.data))), () => send(res, 200, 'text/html; charset=utf-8', WAITING));
-    else if (url === '/api/version') current().then((c) => send(res, 200, 'application/json', JSON.stringify({ version: c.version, trials: c.data.trials.length })), fail);
+    if (url === '/')
+      current().then(
+        (c) => send(res, 200, 'text/html; charset=utf-8', (c.html ??= renderReportHtml(c.data))),
+        () => send(res, 200, 'text/html; charset=utf-8', WAITING),
+      );
+    else if (url === '/api/version')
+      current().then((c) => send(res, 200, 'application/json', JSON.stringify({ version: c.version, trials: c.data.trials.length })), fail);
     else if (url === '/api/data') current().then((c) => send(res, 200, 'application/json', c.json), fail);
     else send(res, 404, 'text/plain', 'not found\n');
   });
@@ -139,8 +151,14 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new TunekitError('ERR_TUNEKIT_DASHBOARD_PORT', `port ${port} on ${host} is already in use; pick another with --port N (or --port 0 for any free port)`)
-          : new TunekitError('ERR_TUNEKIT_DASHBOARD_LISTEN', `the dashboard could not listen on ${host}:${port} (${error.code ?? error.message}); check --host and --port`),
+          ? new TunekitError(
+              'ERR_TUNEKIT_DASHBOARD_PORT',
+              `port ${port} on ${host} is already in use; pick another with --port N (or --port 0 for any free port)`,
+            )
+          : new TunekitError(
+              'ERR_TUNEKIT_DASHBOARD_LISTEN',
+              `the dashboard could not listen on ${host}:${port} (${error.code ?? error.message}); check --host and --port`,
+            ),
       ),
     );
     server.listen(port, host, () => resolve());

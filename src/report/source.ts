@@ -45,9 +45,12 @@ export async function readStudy(src: StudySource): Promise<StudySnapshot> {
     try {
       ref = JSON.parse(fs.readFileSync(layout.storageRef, 'utf8')) as typeof ref;
     } catch (error) {
-      throw new OptionsError(`${layout.storageRef} cannot be read (${(error as Error).message}); it should hold { "storage": "postgresql://...", "study": "..." }`);
+      throw new OptionsError(
+        `${layout.storageRef} cannot be read (${(error as Error).message}); it should hold { "storage": "postgresql://...", "study": "..." }`,
+      );
     }
-    if (typeof ref.storage !== 'string') throw new OptionsError(`${layout.storageRef} names no storage (expected { "storage": "postgresql://...", "study": "..." })`);
+    if (typeof ref.storage !== 'string')
+      throw new OptionsError(`${layout.storageRef} names no storage (expected { "storage": "postgresql://...", "study": "..." })`);
     url = ref.storage;
     study ??= typeof ref.study === 'string' ? ref.study : undefined;
     dir = layout.dir;
@@ -66,7 +69,9 @@ export async function readStudy(src: StudySource): Promise<StudySnapshot> {
     const names = await storage.listStudies();
     const name = study ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) {
-      throw new OptionsError(names.length ? `${where} holds several studies (${names.join(', ')}); pick one with --study NAME` : `${where} holds no study yet`);
+      throw new OptionsError(
+        names.length ? `${where} holds several studies (${names.join(', ')}); pick one with --study NAME` : `${where} holds no study yet`,
+      );
     }
     const record = await storage.getStudy(name);
     if (!record) throw new StudyNotFoundError(name, where, names);

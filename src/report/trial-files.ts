@@ -39,7 +39,10 @@ const isRecord = (v: JsonValue | undefined): v is { [key: string]: JsonValue } =
 export function readPlacement(dir: string, number: number): TrialPlacement {
   const c = readJson(runDir(dir).config(number));
   if (!isRecord(c)) return {};
-  return { ...(typeof c['device'] === 'string' ? { device: c['device'] } : {}), ...(typeof c['slot'] === 'number' ? { slot: c['slot'] } : {}) };
+  return {
+    ...(typeof c['device'] === 'string' ? { device: c['device'] } : {}),
+    ...(typeof c['slot'] === 'number' ? { slot: c['slot'] } : {}),
+  };
 }
 
 /** Every per-trial file of trial `number` under the run directory `dir`. */

@@ -142,10 +142,11 @@ export function loadSnapshot(file: string, state: StorageState): SnapshotInfo {
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 0, id: undefined, seq: 0, closed: true, validBytes: 0, torn: false, chunks: 0, records: 0 };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return { version: 0, id: undefined, seq: 0, closed: true, validBytes: 0, torn: false, chunks: 0, records: 0 };
     throw new StorageIOError(file, 'read', e);
   }
-  if (buf.length > 0 && buf[0] === 0x7b && buf.indexOf(10) === buf.length - 1 || buf.indexOf(10) < 0) {
+  if ((buf.length > 0 && buf[0] === 0x7b && buf.indexOf(10) === buf.length - 1) || buf.indexOf(10) < 0) {
     // A version-1 document (one line) or something that is not a snapshot at all.
     return loadV1(buf, state);
   }
@@ -184,7 +185,8 @@ export function loadSnapshot(file: string, state: StorageState): SnapshotInfo {
       }
       const trials = checkObject(c.trials ?? {}, 'chunk.trials');
       for (const name of Object.keys(trials)) {
-        if (state.getStudy(name) === undefined) throw new ShapeError(`chunk.trials[${JSON.stringify(name)}]`, 'belongs to a study no chunk created');
+        if (state.getStudy(name) === undefined)
+          throw new ShapeError(`chunk.trials[${JSON.stringify(name)}]`, 'belongs to a study no chunk created');
         for (const [i, t] of checkArray(trials[name], `chunk.trials[${JSON.stringify(name)}]`).entries()) {
           const p = `chunk.trials[${JSON.stringify(name)}][${i}]`;
           state.putTrial(name, decodeStoredTrial(t, p), p);
@@ -196,7 +198,13 @@ export function loadSnapshot(file: string, state: StorageState): SnapshotInfo {
       chunks++;
       validBytes = end + 1;
     } catch (e) {
-      if (!(e instanceof ShapeError) && !(e instanceof SyntaxError) && !(e instanceof TunekitError) && !(e instanceof Error && e.name === 'Error')) throw e;
+      if (
+        !(e instanceof ShapeError) &&
+        !(e instanceof SyntaxError) &&
+        !(e instanceof TunekitError) &&
+        !(e instanceof Error && e.name === 'Error')
+      )
+        throw e;
       // A checksummed line that does not load was written wrong (or by a newer tunekit): never a crash.
       throw new SnapshotDamage(line, `cannot be loaded: ${(e as Error).message}`);
     }
@@ -206,7 +214,8 @@ export function loadSnapshot(file: string, state: StorageState): SnapshotInfo {
 }
 
 function checkFormat(o: { readonly [key: string]: unknown }): void {
-  if (o.format !== 'tunekit-storage') throw new ShapeError('format', `must be "tunekit-storage", got ${describe(o.format)}: this is not a tunekit storage file`);
+  if (o.format !== 'tunekit-storage')
+    throw new ShapeError('format', `must be "tunekit-storage", got ${describe(o.format)}: this is not a tunekit storage file`);
   if (o.version !== 1 && o.version !== 2) {
     if (typeof o.version === 'number' && o.version > 2) {
       throw new ShapeError('version', `${o.version} is newer than this tunekit supports (2); upgrade tunekit to read it`);

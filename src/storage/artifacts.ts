@@ -33,7 +33,11 @@ export interface ArtifactStore {
 
 /** Throws a TypeError unless `key` is a safe relative path (no `..`, no absolute path, no empty segment). */
 export function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) || key.split('/').some((p) => p === '.' || p === '..')) {
+  if (
+    typeof key !== 'string' ||
+    !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(key) ||
+    key.split('/').some((p) => p === '.' || p === '..')
+  ) {
     throw new TypeError(
       `an artifact key must be a relative path of letters, digits, ".", "_", "-" joined by "/" (no "." or ".." segment), got ${JSON.stringify(key)}`,
     );
@@ -74,7 +78,10 @@ export class DirectoryArtifactStore implements ArtifactStore {
     const tmp = `${final}.tmp-${randomUUID()}`;
     await fs.promises.cp(dir, tmp, { recursive: true });
     const old = `${final}.old-${randomUUID()}`;
-    const hadOld = await fs.promises.rename(final, old).then(() => true, () => false);
+    const hadOld = await fs.promises.rename(final, old).then(
+      () => true,
+      () => false,
+    );
     await fs.promises.rename(tmp, final);
     if (hadOld) await fs.promises.rm(old, { recursive: true, force: true });
   }
@@ -90,13 +97,22 @@ export class DirectoryArtifactStore implements ArtifactStore {
 
   async has(key: string): Promise<boolean> {
     checkKey(key);
-    return fs.promises.stat(path.join(this.root, key)).then((s) => s.isDirectory(), () => false);
+    return fs.promises.stat(path.join(this.root, key)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
   }
 
   async delete(key: string): Promise<boolean> {
     checkKey(key);
     const gone = `${path.join(this.root, key)}.old-${randomUUID()}`;
-    if (!(await fs.promises.rename(path.join(this.root, key), gone).then(() => true, () => false))) return false;
+    if (
+      !(await fs.promises.rename(path.join(this.root, key), gone).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
     await fs.promises.rm(gone, { recursive: true, force: true });
     return true;
   }
@@ -134,17 +150,19 @@ export class PostgresArtifactStore implements ArtifactStore {
     const { durable, fast } = openPools(parsed, { ...options, poolSize: options.poolSize ?? 2 });
     await fast.end();
     const store = new PostgresArtifactStore(parsed, durable, quoteSchema(parsed.schema), chunk, options.retryMs ?? 30_000);
-    await store.run('creating the tunekit tables', async () => {
-      const client = await durable.connect();
-      try {
-        await migrate(client, parsed.schema, parsed.where);
-      } finally {
-        client.release();
-      }
-    }).catch(async (e: unknown) => {
-      await durable.end();
-      throw e;
-    });
+    await store
+      .run('creating the tunekit tables', async () => {
+        const client = await durable.connect();
+        try {
+          await migrate(client, parsed.schema, parsed.where);
+        } finally {
+          client.release();
+        }
+      })
+      .catch(async (e: unknown) => {
+        await durable.end();
+        throw e;
+      });
     return store;
   }
 
@@ -167,7 +185,12 @@ export class PostgresArtifactStore implements ArtifactStore {
               // Every file has chunk 0, so an empty file is stored too.
               if (bytesRead === 0 && chunk > 0) break;
               bytes += bytesRead;
-              await client.query(`INSERT INTO ${this.S}.tunekit_artifact_chunks (key, path, chunk, data) VALUES ($1, $2, $3, $4)`, [key, rel, chunk, buf.subarray(0, bytesRead)]);
+              await client.query(`INSERT INTO ${this.S}.tunekit_artifact_chunks (key, path, chunk, data) VALUES ($1, $2, $3, $4)`, [
+                key,
+                rel,
+                chunk,
+                buf.subarray(0, bytesRead),
+              ]);
               if (bytesRead < buf.length) break;
             }
           } finally {
@@ -198,7 +221,9 @@ export class PostgresArtifactStore implements ArtifactStore {
            WHERE k.key = $1 GROUP BY c.path ORDER BY c.path`,
           [key],
         );
-        const exists = files.rows.length > 0 || (await client.query(`SELECT 1 FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key])).rows.length > 0;
+        const exists =
+          files.rows.length > 0 ||
+          (await client.query(`SELECT 1 FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key])).rows.length > 0;
         if (!exists) return false;
         await fs.promises.mkdir(destDir, { recursive: true });
         for (const f of files.rows) {
@@ -228,7 +253,9 @@ export class PostgresArtifactStore implements ArtifactStore {
 
   async has(key: string): Promise<boolean> {
     checkKey(key);
-    const { rows } = await this.run('reading artifacts', () => this.pool.query(`SELECT 1 FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key]));
+    const { rows } = await this.run('reading artifacts', () =>
+      this.pool.query(`SELECT 1 FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key]),
+    );
     return rows.length > 0;
   }
 

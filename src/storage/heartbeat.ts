@@ -36,7 +36,8 @@ export function keepAlive(storage: Storage, study: string, number: number, owner
   const beat = storage.heartbeat?.bind(storage);
   if (beat === undefined) return { stop: async () => undefined };
   const intervalMs = options.intervalMs ?? 10_000;
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new TypeError(`keepAlive intervalMs must be a finite number > 0, got ${String(intervalMs)}`);
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0)
+    throw new TypeError(`keepAlive intervalMs must be a finite number > 0, got ${String(intervalMs)}`);
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {

@@ -75,7 +75,8 @@ function checkOptions(options: FileStorageOptions): Required<FileStorageOptions>
   }
   const out = { ...DEFAULTS, ...options };
   for (const key of ['lock', 'fsync'] as const) {
-    if (typeof out[key] !== 'boolean') throw new OptionsError(`FileStorage.open: options.${key} must be a boolean, got ${String(out[key])}`);
+    if (typeof out[key] !== 'boolean')
+      throw new OptionsError(`FileStorage.open: options.${key} must be a boolean, got ${String(out[key])}`);
   }
   for (const key of ['flushIntervalMs', 'journalLimitBytes'] as const) {
     const v = out[key];
@@ -133,12 +134,18 @@ function loadOnce(file: string): Loaded {
           `storage open and did not close it, so the journal must hold everything recorded after snapshot seq ${info.seq}`,
       );
     }
-    if (h !== undefined && h.id !== info.id) throw damaged(`the journal belongs to storage ${h.id}, not to this snapshot (${info.id ?? 'no id'})`);
+    if (h !== undefined && h.id !== info.id)
+      throw damaged(`the journal belongs to storage ${h.id}, not to this snapshot (${info.id ?? 'no id'})`);
     if (h !== undefined && h.continues > info.seq) {
-      throw damaged(`the journal continues the snapshot at seq ${h.continues}, but its last intact chunk is at seq ${info.seq}: chunks are missing`, file);
+      throw damaged(
+        `the journal continues the snapshot at seq ${h.continues}, but its last intact chunk is at seq ${info.seq}: chunks are missing`,
+        file,
+      );
     }
   } else if (h !== undefined && (info.version === 1 || h.continues > 0)) {
-    throw damaged(`the journal continues snapshot seq ${h.continues} of storage ${h.id}, but ${info.version === 1 ? 'the snapshot is an older-format file' : 'there is no snapshot'}`);
+    throw damaged(
+      `the journal continues snapshot seq ${h.continues} of storage ${h.id}, but ${info.version === 1 ? 'the snapshot is an older-format file' : 'there is no snapshot'}`,
+    );
   }
   let seq = info.seq;
   let previous = -1;
@@ -147,9 +154,15 @@ function loadOnce(file: string): Loaded {
     previous = entry.seq;
     if (entry.seq <= info.seq) continue;
     if (entry.seq !== seq + 1) {
-      throw journalCorrupt(wal, file, entry.line, `has seq ${entry.seq} where ${seq + 1} was expected (snapshot seq ${info.seq}), so ops are missing`);
+      throw journalCorrupt(
+        wal,
+        file,
+        entry.line,
+        `has seq ${entry.seq} where ${seq + 1} was expected (snapshot seq ${info.seq}), so ops are missing`,
+      );
     }
-    if (journal.legacy && info.version === 2) throw journalCorrupt(wal, file, entry.line, 'is an older-format record that continues a newer-format snapshot');
+    if (journal.legacy && info.version === 2)
+      throw journalCorrupt(wal, file, entry.line, 'is an older-format record that continues a newer-format snapshot');
     try {
       state.apply(entry.op);
     } catch (e) {
@@ -194,7 +207,8 @@ export class FileStorage implements Storage {
     /** Absolute path of the snapshot file. */
     readonly file: string,
     loaded: Loaded,
-    private readonly writer: { id: string; snapFd: number; snapBytes: number; walFd: number; walBytes: number; options: Required<FileStorageOptions> } | undefined,
+    private readonly writer:
+      { id: string; snapFd: number; snapBytes: number; walFd: number; walBytes: number; options: Required<FileStorageOptions> } | undefined,
     private readonly lock: LockHandle | undefined,
   ) {
     this.state = loaded.state;
@@ -407,7 +421,10 @@ export class FileStorage implements Storage {
     w.snapBytes = appendSynced(this.file, w.snapFd, w.snapBytes, chunkLine(seq, this.state.takeChanges(), closed));
     if (closed) return;
     const bytes = rotateJournal(this.file, w.id, seq);
-    this.journal!.swap(io(`${this.file}.wal`, 'open', () => fs.openSync(`${this.file}.wal`, 'a')), bytes);
+    this.journal!.swap(
+      io(`${this.file}.wal`, 'open', () => fs.openSync(`${this.file}.wal`, 'a')),
+      bytes,
+    );
   }
 
   private readable(method: string): void {

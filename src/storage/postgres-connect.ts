@@ -30,12 +30,19 @@ export function parseUrl(url: string, schemaOption: string | undefined): ParsedU
   }
   const schema = schemaOption ?? u.searchParams.get('schema') ?? 'public';
   u.searchParams.delete('schema');
-  const secrets = [decodeURIComponent(u.password), u.searchParams.get('password') ?? '', process.env.PGPASSWORD ?? ''].filter((s) => s.length >= 3);
+  const secrets = [decodeURIComponent(u.password), u.searchParams.get('password') ?? '', process.env.PGPASSWORD ?? ''].filter(
+    (s) => s.length >= 3,
+  );
   const bare = u.host === '' && u.pathname.replace(/\//g, '') === '' && [...u.searchParams.keys()].length === 0;
   const where = bare
     ? `postgresql://${process.env.PGUSER ?? ''}@${process.env.PGHOST ?? 'localhost'}:${process.env.PGPORT ?? '5432'}/${process.env.PGDATABASE ?? ''} (from PG* variables)`
     : redactUrl(u.toString());
-  return { connectionString: bare ? undefined : u.toString(), schema, where: schema === 'public' ? where : `${where} (schema ${schema})`, secrets };
+  return {
+    connectionString: bare ? undefined : u.toString(),
+    schema,
+    where: schema === 'public' ? where : `${where} (schema ${schema})`,
+    secrets,
+  };
 }
 
 /** Options of the storage's connections. */
@@ -92,20 +99,44 @@ export function translate(e: unknown, parsed: ParsedUrl, what: string): Error {
   switch (code) {
     case '28P01':
     case '28000':
-      return new StorageUnavailableError(w, `the server refused the login (${msg})`, 'check the user and password in the URL, PGPASSWORD or ~/.pgpass');
+      return new StorageUnavailableError(
+        w,
+        `the server refused the login (${msg})`,
+        'check the user and password in the URL, PGPASSWORD or ~/.pgpass',
+      );
     case '3D000':
-      return new StorageUnavailableError(w, `the database does not exist (${msg})`, 'create it first (createdb NAME) or fix the database name in the URL');
+      return new StorageUnavailableError(
+        w,
+        `the database does not exist (${msg})`,
+        'create it first (createdb NAME) or fix the database name in the URL',
+      );
     case '42501':
-      return new StorageUnavailableError(w, `permission denied while ${what} (${msg})`, 'grant the role CREATE and USAGE on the schema, or use the role that owns the tunekit tables');
+      return new StorageUnavailableError(
+        w,
+        `permission denied while ${what} (${msg})`,
+        'grant the role CREATE and USAGE on the schema, or use the role that owns the tunekit tables',
+      );
     case 'ECONNREFUSED':
-      return new StorageUnavailableError(w, 'nothing accepts connections at that host and port', 'start PostgreSQL there, or fix the host and port in the URL');
+      return new StorageUnavailableError(
+        w,
+        'nothing accepts connections at that host and port',
+        'start PostgreSQL there, or fix the host and port in the URL',
+      );
     case 'ENOTFOUND':
       return new StorageUnavailableError(w, 'the host name does not resolve', 'fix the host in the URL');
   }
   if (isRetryable(e)) {
-    return new StorageUnavailableError(w, `the server stayed unreachable while ${what} (${msg})`, 'check that PostgreSQL is running and reachable from this machine');
+    return new StorageUnavailableError(
+      w,
+      `the server stayed unreachable while ${what} (${msg})`,
+      'check that PostgreSQL is running and reachable from this machine',
+    );
   }
-  return new StorageUnavailableError(w, `PostgreSQL failed while ${what}: ${msg}${code ? ` (SQLSTATE ${code})` : ''}`, 'see the PostgreSQL server log for details');
+  return new StorageUnavailableError(
+    w,
+    `PostgreSQL failed while ${what}: ${msg}${code ? ` (SQLSTATE ${code})` : ''}`,
+    'see the PostgreSQL server log for details',
+  );
 }
 
 /**

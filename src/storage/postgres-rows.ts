@@ -129,7 +129,14 @@ export function asTypeError<T>(f: () => T): T {
 /** The owner as jsonb text (null when absent); TypeError naming `what` when malformed. */
 export function checkOwner(owner: TrialOwner | undefined, what: string): string | null {
   if (owner === undefined) return null;
-  if (owner === null || typeof owner !== 'object' || typeof owner.host !== 'string' || !Number.isInteger(owner.pid) || typeof owner.id !== 'string' || !owner.id) {
+  if (
+    owner === null ||
+    typeof owner !== 'object' ||
+    typeof owner.host !== 'string' ||
+    !Number.isInteger(owner.pid) ||
+    typeof owner.id !== 'string' ||
+    !owner.id
+  ) {
     throw new TypeError(`${what} must be { host: string, pid: integer, id: non-empty string }, got ${JSON.stringify(owner)}`);
   }
   return JSON.stringify({ host: owner.host, pid: owner.pid, id: owner.id });

@@ -25,7 +25,9 @@ export const SCHEMA_VERSION = 2;
 /** A checked, quoted schema name (identifiers cannot be query parameters, so only [A-Za-z_][A-Za-z0-9_]* is accepted). */
 export function quoteSchema(schema: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
-    throw new TypeError(`a PostgreSQL schema name must match [A-Za-z_][A-Za-z0-9_]* (at most 63 characters), got ${JSON.stringify(schema)}`);
+    throw new TypeError(
+      `a PostgreSQL schema name must match [A-Za-z_][A-Za-z0-9_]* (at most 63 characters), got ${JSON.stringify(schema)}`,
+    );
   }
   return `"${schema}"`;
 }

@@ -17,7 +17,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { StaleTrialError, StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError, TunekitError } from '../core/errors.js';
+import {
+  StaleTrialError,
+  StudyExistsError,
+  StudyNotFoundError,
+  TrialNotFoundError,
+  TrialStateError,
+  TunekitError,
+} from '../core/errors.js';
 import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial, StartWaitingOptions, Storage, TrialOwner } from './types.js';
 import { decodeMetrics, encodeMetrics, encodeNumber, freezeJson, freezeJsonObject } from './codec.js';
@@ -109,7 +116,10 @@ export class PostgresStorage implements Storage {
       );
       if (rows[0]) return rows[0].id;
       // Taken: by us (an earlier attempt that committed before its connection dropped) or by another process.
-      const mine = await this.sql<{ id: string }>('durable', `SELECT id FROM ${this.S}.tunekit_studies WHERE name = $1 AND creator = $2`, [record.name, token]);
+      const mine = await this.sql<{ id: string }>('durable', `SELECT id FROM ${this.S}.tunekit_studies WHERE name = $1 AND creator = $2`, [
+        record.name,
+        token,
+      ]);
       if (mine[0]) return mine[0].id;
       throw new StudyExistsError(record.name, this.where);
     });
@@ -121,7 +131,9 @@ export class PostgresStorage implements Storage {
   }
 
   async listStudies(): Promise<string[]> {
-    const rows = await this.op('listStudies', () => this.sql<{ name: string }>('fast', `SELECT name FROM ${this.S}.tunekit_studies ORDER BY id`, []));
+    const rows = await this.op('listStudies', () =>
+      this.sql<{ name: string }>('fast', `SELECT name FROM ${this.S}.tunekit_studies ORDER BY id`, []),
+    );
     return rows.map((r) => r.name);
   }
 
@@ -131,14 +143,16 @@ export class PostgresStorage implements Storage {
 
   /** See {@link Storage.createTrialIfBelow}. */
   async createTrialIfBelow(study: string, trial: NewTrial, maxCounted: number): Promise<TrialRecord | undefined> {
-    if (!Number.isSafeInteger(maxCounted) || maxCounted < 0) throw new TypeError(`maxCounted must be an integer >= 0, got ${String(maxCounted)}`);
+    if (!Number.isSafeInteger(maxCounted) || maxCounted < 0)
+      throw new TypeError(`maxCounted must be an integer >= 0, got ${String(maxCounted)}`);
     return this.create('createTrialIfBelow', study, trial, maxCounted);
   }
 
   async startWaiting(study: string, options: StartWaitingOptions = {}): Promise<TrialRecord | undefined> {
     const owner = checkOwner(options.owner, 'startWaiting options.owner');
     const max = options.maxCounted ?? null;
-    if (max !== null && (!Number.isSafeInteger(max) || max < 0)) throw new TypeError(`startWaiting options.maxCounted must be an integer >= 0, got ${String(max)}`);
+    if (max !== null && (!Number.isSafeInteger(max) || max < 0))
+      throw new TypeError(`startWaiting options.maxCounted must be an integer >= 0, got ${String(max)}`);
     const s = await this.entry(study);
     const token = randomUUID();
     const rows = await this.op('startWaiting', async (retry) => {
@@ -146,7 +160,12 @@ export class PostgresStorage implements Storage {
         const done = await this.byToken(s, token);
         if (done.length) return done;
       }
-      return this.sql<TrialRow>('fast', `SELECT * FROM ${this.S}.tunekit_start_waiting($1, $2, $3, $4)`, [s.id, owner, token, max], 'tk_start_waiting');
+      return this.sql<TrialRow>(
+        'fast',
+        `SELECT * FROM ${this.S}.tunekit_start_waiting($1, $2, $3, $4)`,
+        [s.id, owner, token, max],
+        'tk_start_waiting',
+      );
     });
     return rows[0] ? rowToTrial(rows[0]) : undefined;
   }
@@ -186,7 +205,8 @@ export class PostgresStorage implements Storage {
          FROM c WHERE t.study_id = $1 AND t.number = $2 AND t.state IN ('waiting', 'running') RETURNING t.number`,
         [s.id, number, key, JSON.stringify(v), token],
       );
-      if (done.length === 0 && !(retry && (await this.byToken(s, token)).length)) await this.refuse(study, s, number, `set user attribute "${key}"`, ['waiting', 'running']);
+      if (done.length === 0 && !(retry && (await this.byToken(s, token)).length))
+        await this.refuse(study, s, number, `set user attribute "${key}"`, ['waiting', 'running']);
     });
   }
 
@@ -203,8 +223,16 @@ export class PostgresStorage implements Storage {
            last_req = $8, objective_values = $9, constraints = $10, seq = c.seq
          FROM c WHERE t.study_id = $1 AND t.number = $2 AND t.state = 'running' RETURNING t.*`,
         [
-          s.id, number, r.state, r.value ?? null, r.metrics ? JSON.stringify(encodeMetrics(r.metrics)) : null, r.reason ?? null,
-          r.error ? JSON.stringify(r.error) : null, token, numbers(r.values), numbers(r.constraints),
+          s.id,
+          number,
+          r.state,
+          r.value ?? null,
+          r.metrics ? JSON.stringify(encodeMetrics(r.metrics)) : null,
+          r.reason ?? null,
+          r.error ? JSON.stringify(r.error) : null,
+          token,
+          numbers(r.values),
+          numbers(r.constraints),
         ],
         'tk_finish',
       );
@@ -265,12 +293,17 @@ export class PostgresStorage implements Storage {
     const t = rows[0];
     if (!t) throw new TrialNotFoundError(study, number);
     if (t.state !== 'running') throw new StaleTrialError(study, number, `it is ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
-    throw new StaleTrialError(study, number, `it is run by ${t.owner ? `${t.owner.host}/${t.owner.pid}` : 'no owner'}, not ${owner.host}/${owner.pid}`);
+    throw new StaleTrialError(
+      study,
+      number,
+      `it is run by ${t.owner ? `${t.owner.host}/${t.owner.pid}` : 'no owner'}, not ${owner.host}/${owner.pid}`,
+    );
   }
 
   /** See {@link Storage.failStale}. */
   async failStale(study: string, graceMs: number): Promise<readonly TrialRecord[]> {
-    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) throw new TypeError(`graceMs must be a finite number >= 0, got ${String(graceMs)}`);
+    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0)
+      throw new TypeError(`graceMs must be a finite number >= 0, got ${String(graceMs)}`);
     const s = await this.entry(study);
     const token = randomUUID();
     const rows = await this.op('failStale', async (retry) => {
@@ -327,7 +360,9 @@ export class PostgresStorage implements Storage {
   private async refresh(s: StudyEntry): Promise<void> {
     if (this.bootCheck) {
       this.bootCheck = false;
-      const [row] = await this.op('reading trials', () => this.sql<{ boot: string }>('fast', 'SELECT pg_postmaster_start_time()::text AS boot', []));
+      const [row] = await this.op('reading trials', () =>
+        this.sql<{ boot: string }>('fast', 'SELECT pg_postmaster_start_time()::text AS boot', []),
+      );
       if (this.boot !== undefined && row!.boot !== this.boot) for (const e of this.studies.values()) e.cache.reset();
       this.boot = row!.boot;
     }
@@ -341,13 +376,19 @@ export class PostgresStorage implements Storage {
 
   /** Rows an earlier attempt of the call identified by `token` changed (empty when it did not commit). */
   private byToken(s: StudyEntry, token: string): Promise<TrialRow[]> {
-    return this.sql<TrialRow>('durable', `SELECT * FROM ${this.S}.tunekit_trials WHERE study_id = $1 AND last_req = $2 ORDER BY number`, [s.id, token]);
+    return this.sql<TrialRow>('durable', `SELECT * FROM ${this.S}.tunekit_trials WHERE study_id = $1 AND last_req = $2 ORDER BY number`, [
+      s.id,
+      token,
+    ]);
   }
 
   /** A guarded change matched no row: rejects with TrialNotFoundError, or TrialStateError naming the trial's state. */
   private async refuse(study: string, s: StudyEntry, number: number, wanted: string, allowed: readonly TrialState[]): Promise<never> {
     const rows = await this.op(wanted, () =>
-      this.sql<{ state: TrialState }>('fast', `SELECT state FROM ${this.S}.tunekit_trials WHERE study_id = $1 AND number = $2`, [s.id, number]),
+      this.sql<{ state: TrialState }>('fast', `SELECT state FROM ${this.S}.tunekit_trials WHERE study_id = $1 AND number = $2`, [
+        s.id,
+        number,
+      ]),
     );
     if (!rows[0]) throw new TrialNotFoundError(study, number);
     if (allowed.includes(rows[0].state)) return undefined as never; // a repeated report step: accepted, first value kept
@@ -387,7 +428,12 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  private async sql<R extends object = object>(pool: 'durable' | 'fast', text: string, values: readonly unknown[], name?: string): Promise<R[]> {
+  private async sql<R extends object = object>(
+    pool: 'durable' | 'fast',
+    text: string,
+    values: readonly unknown[],
+    name?: string,
+  ): Promise<R[]> {
     this.checkOpen('a query');
     this.stats.queries++;
     const res = await this.pools[pool].query<R>(name ? { name, text, values: values as unknown[] } : { text, values: values as unknown[] });
@@ -396,7 +442,10 @@ export class PostgresStorage implements Storage {
 
   private checkOpen(method: string): void {
     if (this.closed) {
-      throw new TunekitError('ERR_TUNEKIT_STORAGE_CLOSED', `the PostgreSQL storage ${this.where} was closed, so ${method} cannot run; open it again`);
+      throw new TunekitError(
+        'ERR_TUNEKIT_STORAGE_CLOSED',
+        `the PostgreSQL storage ${this.where} was closed, so ${method} cannot run; open it again`,
+      );
     }
   }
 

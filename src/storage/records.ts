@@ -84,8 +84,16 @@ export function decodeStudy(x: unknown, path: string): StudyRecord {
     space: checkJsonObject(o.space, `${path}.space`),
     ...(budget ? { budget } : {}),
     ...(o.pruner !== undefined ? { pruner: freezeJson(o.pruner, `${path}.pruner`) } : {}),
-    ...(o.directions !== undefined ? { directions: Object.freeze(checkArray(o.directions, `${path}.directions`).map((d, i) => oneOf(d, DIRECTIONS, `${path}.directions[${i}]`))) } : {}),
-    ...(o.metrics !== undefined ? { metrics: Object.freeze(checkArray(o.metrics, `${path}.metrics`).map((m, i) => checkString(m, `${path}.metrics[${i}]`))) } : {}),
+    ...(o.directions !== undefined
+      ? {
+          directions: Object.freeze(
+            checkArray(o.directions, `${path}.directions`).map((d, i) => oneOf(d, DIRECTIONS, `${path}.directions[${i}]`)),
+          ),
+        }
+      : {}),
+    ...(o.metrics !== undefined
+      ? { metrics: Object.freeze(checkArray(o.metrics, `${path}.metrics`).map((m, i) => checkString(m, `${path}.metrics[${i}]`))) }
+      : {}),
     ...(o.scheduler !== undefined ? { scheduler: freezeJson(o.scheduler, `${path}.scheduler`) } : {}),
     ...(o.deterministic === true ? { deterministic: true } : {}),
     ...(o.constraints === true ? { constraints: true } : {}),
@@ -144,7 +152,11 @@ export function encodeTrial(t: TrialRecord): { [key: string]: unknown } {
   const out: { [key: string]: unknown } = { number: t.number, state: t.state, params: t.params };
   if (t.budget !== undefined) out.budget = encodeNumber(t.budget);
   Object.assign(out, encodeResultFields(t));
-  out.intermediate = t.intermediate.map((iv) => ({ step: iv.step, value: encodeNumber(iv.value), ...(iv.metrics ? { metrics: encodeMetrics(iv.metrics) } : {}) }));
+  out.intermediate = t.intermediate.map((iv) => ({
+    step: iv.step,
+    value: encodeNumber(iv.value),
+    ...(iv.metrics ? { metrics: encodeMetrics(iv.metrics) } : {}),
+  }));
   out.userAttrs = t.userAttrs;
   out.system = t.system;
   out.created = t.created;

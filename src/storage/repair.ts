@@ -70,7 +70,9 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
   const file = resolveStorageFile(path);
   const wal = `${file}.wal`;
   if (!fs.existsSync(file) && !fs.existsSync(wal) && !fs.existsSync(`${file}.bak`)) {
-    throw new OptionsError(`no storage at ${file} (no snapshot, journal or .bak); pass the study file or the run directory holding study.json`);
+    throw new OptionsError(
+      `no storage at ${file} (no snapshot, journal or .bak); pass the study file or the run directory holding study.json`,
+    );
   }
   checkNotLocked(file);
   const lock = dryRun ? undefined : acquireLock(file);
@@ -97,7 +99,9 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
     id = snap.id;
     if (snap.version === 0) sources.push(`${file}: missing`);
     else {
-      sources.push(`${file}: ${count(snap.studies)} trial records from ${snap.chunks} intact ${snap.version === 2 ? 'chunks' : 'document'}`);
+      sources.push(
+        `${file}: ${count(snap.studies)} trial records from ${snap.chunks} intact ${snap.version === 2 ? 'chunks' : 'document'}`,
+      );
     }
     if (snap.damage !== undefined) {
       damaged = true;
@@ -121,7 +125,10 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
       seq = Math.max(seq, journal.header.continues);
     }
     if (!journal.exists) sources.push(`${wal}: none`);
-    else sources.push(`${wal}: ${journal.entries.length} intact records, ${applied} of them not already in the snapshot${journal.torn ? ' (a torn final append was ignored, as after a crash)' : ''}`);
+    else
+      sources.push(
+        `${wal}: ${journal.entries.length} intact records, ${applied} of them not already in the snapshot${journal.torn ? ' (a torn final append was ignored, as after a crash)' : ''}`,
+      );
     if (salvage.stop) {
       damaged = true;
       lost.push(`${wal}: journal line ${salvage.stop.line} ${salvage.stop.detail}; it and every record after it are lost`);
@@ -149,7 +156,17 @@ export async function repairStorage(path: string, options: RepairOptions = {}): 
           missing.push(n);
           const at = new Date().toISOString();
           t = {
-            fields: { number: n, state: 'failed', params: {}, userAttrs: {}, system: { lostInRepair: true }, created: at, started: at, finished: at, reason: 'lost: its records were damaged; placeholder written by tunekit repair' },
+            fields: {
+              number: n,
+              state: 'failed',
+              params: {},
+              userAttrs: {},
+              system: { lostInRepair: true },
+              created: at,
+              started: at,
+              finished: at,
+              reason: 'lost: its records were damaged; placeholder written by tunekit repair',
+            },
             curve: { steps: [], values: [], metrics: undefined },
           };
         }
@@ -187,7 +204,7 @@ const count = (studies: Map<string, StudyRecords>): number => [...studies.values
 /** `0-3, 7, 9-10` */
 function ranges(ns: readonly number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < ns.length; ) {
+  for (let i = 0; i < ns.length;) {
     let j = i;
     while (j + 1 < ns.length && ns[j + 1] === ns[j]! + 1) j++;
     parts.push(i === j ? String(ns[i]) : `${ns[i]}-${ns[j]}`);
@@ -218,7 +235,16 @@ interface SnapshotRecords {
 
 /** Every intact record of a snapshot file, record by record (a damaged chunk is skipped, later ones still count). */
 function readSnapshotRecords(file: string): SnapshotRecords {
-  const out: SnapshotRecords = { version: 0, id: undefined, seq: 0, closed: true, chunks: 0, studies: new Map(), damage: undefined, skipped: [] };
+  const out: SnapshotRecords = {
+    version: 0,
+    id: undefined,
+    seq: 0,
+    closed: true,
+    chunks: 0,
+    studies: new Map(),
+    damage: undefined,
+    skipped: [],
+  };
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
@@ -238,7 +264,10 @@ function readSnapshotRecords(file: string): SnapshotRecords {
       const all = state.takeChanges(true);
       for (const st of all.studies) {
         const trials = all.trials[st.name] ?? [];
-        out.studies.set(st.name, { record: st, trials: new Map(trials.map((t) => [checkIndex(t.number, 'number'), decodeStoredTrial(t, 'trial')])) });
+        out.studies.set(st.name, {
+          record: st,
+          trials: new Map(trials.map((t) => [checkIndex(t.number, 'number'), decodeStoredTrial(t, 'trial')])),
+        });
       }
     } catch (e) {
       if (!(e instanceof SnapshotDamage)) throw e;
@@ -260,7 +289,8 @@ function readSnapshotRecords(file: string): SnapshotRecords {
     const text = end < 0 ? undefined : unframe(buf.toString('utf8', start, end));
     if (text === undefined) {
       const rest = buf.subarray(start);
-      if (!rest.every((b) => b === 0 || b === 10) && end >= 0) out.skipped.push({ line, detail: 'has a bad checksum (its bytes changed after it was written)' });
+      if (!rest.every((b) => b === 0 || b === 10) && end >= 0)
+        out.skipped.push({ line, detail: 'has a bad checksum (its bytes changed after it was written)' });
       start = stop + 1;
       continue;
     }

@@ -11,7 +11,17 @@ import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateErr
 import type { IntermediateValue, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial } from './types.js';
 import { ShapeError, decodeMetrics, freezeJson, freezeJsonObject, setOwn } from './codec.js';
-import { type Curve, type Op, type StoredTrial, type TrialFields, curveOf, decodeResult, decodeStudy, encodeStoredTrial, pushPoint } from './records.js';
+import {
+  type Curve,
+  type Op,
+  type StoredTrial,
+  type TrialFields,
+  curveOf,
+  decodeResult,
+  decodeStudy,
+  encodeStoredTrial,
+  pushPoint,
+} from './records.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Fields = Mutable<TrialFields>;
@@ -161,7 +171,8 @@ export class StorageState {
   setUserAttrOp(study: string, number: number, key: string, value: JsonValue): Op {
     if (typeof key !== 'string') throw new TypeError(`a user attribute key must be a string, got ${typeof key}`);
     const box = this.trial(study, number);
-    if (box.f.state !== 'running' && box.f.state !== 'waiting') throw new TrialStateError(study, number, box.f.state, `set user attribute "${key}"`);
+    if (box.f.state !== 'running' && box.f.state !== 'waiting')
+      throw new TrialStateError(study, number, box.f.state, `set user attribute "${key}"`);
     return { op: 'setTrialUserAttr', study, number, key, value: freezeJson(value, `userAttrs[${JSON.stringify(key)}]`) };
   }
 
@@ -185,7 +196,14 @@ export class StorageState {
   apply(op: Op): TrialRecord | undefined {
     if (op.op === 'createStudy') {
       if (this.studies.has(op.study.name)) throw new StudyExistsError(op.study.name, this.where);
-      this.studies.set(op.study.name, { record: op.study, trials: [], waiting: new Set(), cache: new Map(), dirty: new Set(), fresh: true });
+      this.studies.set(op.study.name, {
+        record: op.study,
+        trials: [],
+        waiting: new Set(),
+        cache: new Map(),
+        dirty: new Set(),
+        fresh: true,
+      });
       return undefined;
     }
     const s = this.study(op.study);
@@ -261,13 +279,20 @@ export class StorageState {
     const n = trial.fields.number;
     const old = s.trials[n];
     if (old === undefined) {
-      if (n !== s.trials.length) throw new ShapeError(`${path}.number`, `is ${n}, but study "${study}" has ${s.trials.length} trials, so ${s.trials.length} must come next`);
+      if (n !== s.trials.length)
+        throw new ShapeError(
+          `${path}.number`,
+          `is ${n}, but study "${study}" has ${s.trials.length} trials, so ${s.trials.length} must come next`,
+        );
       this.add(s, trial.fields, trial.curve);
       s.dirty.delete(n); // already stored
       return;
     }
     if (old.f.state !== 'running' && old.f.state !== 'waiting') {
-      throw new ShapeError(`${path}.number`, `trial ${n} of study "${study}" is already stored as ${old.f.state}, and a finished trial never changes`);
+      throw new ShapeError(
+        `${path}.number`,
+        `trial ${n} of study "${study}" is already stored as ${old.f.state}, and a finished trial never changes`,
+      );
     }
     invalidate(s, old.f.state, trial.fields.state);
     if (old.f.state === 'waiting') s.waiting.delete(n);
@@ -293,7 +318,11 @@ export class StorageState {
       if (s.dirty.size === 0 && !all) continue;
       const numbers = all ? s.trials.map((_, i) => i) : [...s.dirty].sort((a, b) => a - b);
       s.dirty.clear();
-      setOwn(out.trials, name, numbers.map((n) => encodeStoredTrial(s.trials[n]!.f, s.trials[n]!.curve)));
+      setOwn(
+        out.trials,
+        name,
+        numbers.map((n) => encodeStoredTrial(s.trials[n]!.f, s.trials[n]!.curve)),
+      );
       count += numbers.length;
     }
     return { ...out, count };
@@ -372,7 +401,11 @@ function materialise(curve: Curve, n: number): readonly IntermediateValue[] {
   const out = new Array<IntermediateValue>(n);
   for (let i = 0; i < out.length; i++) {
     const metrics = curve.metrics?.[i];
-    out[i] = Object.freeze(metrics === undefined ? { step: curve.steps[i]!, value: curve.values[i]! } : { step: curve.steps[i]!, value: curve.values[i]!, metrics });
+    out[i] = Object.freeze(
+      metrics === undefined
+        ? { step: curve.steps[i]!, value: curve.values[i]! }
+        : { step: curve.steps[i]!, value: curve.values[i]!, metrics },
+    );
   }
   return Object.freeze(out);
 }

@@ -62,7 +62,8 @@ export function readJournal(walPath: string, snapshot: string, salvage?: { stop?
   try {
     buf = fs.readFileSync(walPath);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, header: undefined, legacy: false, entries: [], validBytes: 0, torn: false };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      return { exists: false, header: undefined, legacy: false, entries: [], validBytes: 0, torn: false };
     throw new StorageIOError(walPath, 'read', e);
   }
   const empty = { exists: true, header: undefined, legacy: false, entries: [], validBytes: 0, torn: buf.length > 0 };

@@ -105,7 +105,8 @@ function errorInfo(error: unknown): { message: string; stack?: string } {
  */
 function metricsProblem(metrics: unknown): string | undefined {
   if (metrics === undefined) return undefined;
-  if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics)) return `metrics must be an object of numbers, got ${describeValue(metrics)}`;
+  if (metrics === null || typeof metrics !== 'object' || Array.isArray(metrics))
+    return `metrics must be an object of numbers, got ${describeValue(metrics)}`;
   try {
     for (const [k, v] of Object.entries(metrics)) {
       if (typeof v !== 'number') return `metric ${JSON.stringify(k)} must be a number, got ${describeValue(v)}`;
@@ -153,7 +154,8 @@ export class StudyCore<P = Params> {
     this.#pruner = parts.pruner;
     this.record = parts.record;
     const directions = parts.record.directions ?? [parts.record.direction];
-    const names = parts.metrics ?? parts.record.metrics ?? (parts.metric !== undefined && directions.length === 1 ? [parts.metric] : undefined);
+    const names =
+      parts.metrics ?? parts.record.metrics ?? (parts.metric !== undefined && directions.length === 1 ? [parts.metric] : undefined);
     // Reports stay single-valued: the first objective (its metric, unless the study names another one for reports).
     this.#metric = parts.metric ?? names?.[0];
     this.#objectives = new ObjectiveReader<P>({
@@ -463,7 +465,9 @@ export class StudyCore<P = Params> {
     else if (Array.isArray(told)) result = { state: 'complete', values: told as readonly number[] };
     else result = told as TellOutcome;
     if (result === null || typeof result !== 'object' || !('state' in result)) {
-      throw new OptionsError(`tell() takes a number, an array of numbers (one per objective) or { state: 'complete' | 'pruned' | 'failed', ... }, got ${describeValue(result)}`);
+      throw new OptionsError(
+        `tell() takes a number, an array of numbers (one per objective) or { state: 'complete' | 'pruned' | 'failed', ... }, got ${describeValue(result)}`,
+      );
     }
     const problem = metricsProblem(result.metrics);
     if (problem !== undefined) return { state: 'failed', reason: 'invalid metrics', error: { message: problem } };
@@ -476,7 +480,9 @@ export class StudyCore<P = Params> {
       return this.#objectives.complete(result as CompleteOutcome, (current?.params ?? {}) as unknown as P);
     }
     if (result.state !== 'complete' && result.state !== 'pruned') {
-      throw new OptionsError(`tell(): unknown state ${JSON.stringify((result as { state: unknown }).state)}; use 'complete', 'pruned' or 'failed'`);
+      throw new OptionsError(
+        `tell(): unknown state ${JSON.stringify((result as { state: unknown }).state)}; use 'complete', 'pruned' or 'failed'`,
+      );
     }
     // Pruned: explicitly, or by a pending pruner decision. Its value is the last intermediate value (Optuna's convention).
     const reason = (result.state === 'pruned' ? result.reason : undefined) ?? pending ?? 'pruned';

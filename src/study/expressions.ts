@@ -21,7 +21,22 @@ import { OptionsError } from '../core/errors.js';
 
 /** Functions an expression may call (mathjs semantics: `log(x)` is natural, `log(x, base)` any base). */
 export const EXPRESSION_FUNCTIONS = [
-  'abs', 'sqrt', 'cbrt', 'exp', 'expm1', 'log', 'log10', 'log2', 'log1p', 'pow', 'min', 'max', 'floor', 'ceil', 'round', 'sign',
+  'abs',
+  'sqrt',
+  'cbrt',
+  'exp',
+  'expm1',
+  'log',
+  'log10',
+  'log2',
+  'log1p',
+  'pow',
+  'min',
+  'max',
+  'floor',
+  'ceil',
+  'round',
+  'sign',
   'hypot',
 ] as const;
 /** Constants an expression may use besides the given names. */
@@ -47,9 +62,24 @@ function lockedParse(): (source: string) => MathNode {
   };
   math.import(
     Object.fromEntries(
-      ['import', 'createUnit', 'evaluate', 'parse', 'simplify', 'simplifyConstant', 'simplifyCore', 'derivative', 'compile', 'resolve', 'reviver', 'replacer', 'rationalize', 'parser', 'chain', 'help'].map(
-        (name) => [name, disabled(name)],
-      ),
+      [
+        'import',
+        'createUnit',
+        'evaluate',
+        'parse',
+        'simplify',
+        'simplifyConstant',
+        'simplifyCore',
+        'derivative',
+        'compile',
+        'resolve',
+        'reviver',
+        'replacer',
+        'rationalize',
+        'parser',
+        'chain',
+        'help',
+      ].map((name) => [name, disabled(name)]),
     ),
     { override: true },
   );
@@ -66,12 +96,16 @@ type Kind = 'constraint' | 'expression';
 
 function describeNames(metrics: readonly string[], params: readonly string[]): string {
   const m = metrics.length ? metrics.join(', ') : '(none)';
-  return `known metrics: ${m}` + (params.length ? `; params: ${params.join(', ')}` : '') + `; functions: ${EXPRESSION_FUNCTIONS.join(', ')}`;
+  return (
+    `known metrics: ${m}` + (params.length ? `; params: ${params.join(', ')}` : '') + `; functions: ${EXPRESSION_FUNCTIONS.join(', ')}`
+  );
 }
 
 function parseChecked(kind: Kind, source: string): MathNode {
-  if (typeof source !== 'string' || source.trim() === '') throw new OptionsError(`${kind} must be a non-empty string such as "latencyMs <= 5", got ${JSON.stringify(source)}`);
-  if (source.length > 1000) throw new OptionsError(`${kind} "${source.slice(0, 40)}..." is ${source.length} characters long; at most 1000 are allowed`);
+  if (typeof source !== 'string' || source.trim() === '')
+    throw new OptionsError(`${kind} must be a non-empty string such as "latencyMs <= 5", got ${JSON.stringify(source)}`);
+  if (source.length > 1000)
+    throw new OptionsError(`${kind} "${source.slice(0, 40)}..." is ${source.length} characters long; at most 1000 are allowed`);
   try {
     return lockedParse()(source);
   } catch (e) {
@@ -81,9 +115,19 @@ function parseChecked(kind: Kind, source: string): MathNode {
 }
 
 /** Refuses every node outside the whitelist (see the module comment); `top` allows one comparison at the root. */
-function check(kind: Kind, source: string, node: MathNode, names: ReadonlySet<string>, metrics: readonly string[], params: readonly string[], top: boolean): void {
+function check(
+  kind: Kind,
+  source: string,
+  node: MathNode,
+  names: ReadonlySet<string>,
+  metrics: readonly string[],
+  params: readonly string[],
+  top: boolean,
+): void {
   const refuse = (what: string): never => {
-    throw new OptionsError(`${kind} "${source}": ${what} is not allowed; use numbers, + - * / ^, the functions ${EXPRESSION_FUNCTIONS.join(', ')} and the names (${describeNames(metrics, params)})`);
+    throw new OptionsError(
+      `${kind} "${source}": ${what} is not allowed; use numbers, + - * / ^, the functions ${EXPRESSION_FUNCTIONS.join(', ')} and the names (${describeNames(metrics, params)})`,
+    );
   };
   switch (node.type) {
     case 'ConstantNode': {
@@ -101,7 +145,8 @@ function check(kind: Kind, source: string, node: MathNode, names: ReadonlySet<st
     case 'OperatorNode': {
       const op = node as unknown as { fn: string; op: string; args: MathNode[] };
       if (COMPARISONS[op.fn]) {
-        if (!(top && kind === 'constraint')) refuse(`the comparison "${op.op}" here (a constraint has one comparison, at the top: "a <= b")`);
+        if (!(top && kind === 'constraint'))
+          refuse(`the comparison "${op.op}" here (a constraint has one comparison, at the top: "a <= b")`);
       } else if (!OPERATORS.has(op.fn)) {
         refuse(op.fn === 'equal' ? 'the comparison "==" (a constraint is "a <= b" or "a >= b")' : `the operator "${op.op}"`);
       }
@@ -138,10 +183,13 @@ function compileNode(kind: Kind, source: string, node: MathNode, names: readonly
       const hasMetric = Object.prototype.hasOwnProperty.call(metrics, name);
       const raw = hasMetric ? metrics[name] : Object.prototype.hasOwnProperty.call(params, name) ? params[name] : undefined;
       if (raw === undefined) {
-        throw new OptionsError(`${kind} "${source}" needs "${name}", which this trial did not report (its metrics: ${Object.keys(metrics).join(', ') || 'none'})`);
+        throw new OptionsError(
+          `${kind} "${source}" needs "${name}", which this trial did not report (its metrics: ${Object.keys(metrics).join(', ') || 'none'})`,
+        );
       }
       const value = typeof raw === 'boolean' ? Number(raw) : raw;
-      if (typeof value !== 'number') throw new OptionsError(`${kind} "${source}" needs "${name}" to be a number, got ${JSON.stringify(raw)}`);
+      if (typeof value !== 'number')
+        throw new OptionsError(`${kind} "${source}" needs "${name}" to be a number, got ${JSON.stringify(raw)}`);
       scope.set(name, value);
     }
     const out: unknown = code.evaluate(scope);
@@ -172,7 +220,11 @@ function usedNames(node: MathNode, names: readonly string[]): string[] {
  * known ones), or anything outside the whitelist. The returned function throws an OptionsError when a name it reads is
  * missing from the trial or not a number.
  */
-export function compileConstraint(expression: string, metricNames: readonly string[], paramNames: readonly string[] = []): CompiledExpression {
+export function compileConstraint(
+  expression: string,
+  metricNames: readonly string[],
+  paramNames: readonly string[] = [],
+): CompiledExpression {
   const names = [...metricNames, ...paramNames];
   const node = parseChecked('constraint', expression);
   check('constraint', expression, node, new Set(names), metricNames, paramNames, true);
@@ -191,7 +243,11 @@ export function compileConstraint(expression: string, metricNames: readonly stri
  * params). Same whitelist as constraints, without comparisons.
  * @throws OptionsError as {@link compileConstraint}.
  */
-export function compileExpression(expression: string, metricNames: readonly string[], paramNames: readonly string[] = []): CompiledExpression {
+export function compileExpression(
+  expression: string,
+  metricNames: readonly string[],
+  paramNames: readonly string[] = [],
+): CompiledExpression {
   const names = [...metricNames, ...paramNames];
   const node = parseChecked('expression', expression);
   check('expression', expression, node, new Set(names), metricNames, paramNames, false);

@@ -8,7 +8,11 @@ import { TooManyFailuresError } from '../core/errors.js';
 
 /** Finished trials that count toward the budget: interrupted and stale ones do not (their retries do). */
 export function countsTowardBudget(t: TrialRecord): boolean {
-  return t.state === 'complete' || t.state === 'pruned' || (t.state === 'failed' && t.reason !== 'interrupted' && !t.reason?.startsWith('stale:'));
+  return (
+    t.state === 'complete' ||
+    t.state === 'pruned' ||
+    (t.state === 'failed' && t.reason !== 'interrupted' && !t.reason?.startsWith('stale:'))
+  );
 }
 
 export class SweepLedger {

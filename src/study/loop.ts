@@ -86,8 +86,18 @@ export interface OptimizeResult {
 
 /** The loop option names, for the callers' unknown-option checks. */
 export const LOOP_KEYS = [
-  'trials', 'timeoutMs', 'trialTimeoutMs', 'maxConsecutiveFailures', 'signal', 'killSignal', 'stopGraceMs', 'beforeTrial',
-  'onTrialStarted', 'onReport', 'onTrialInterrupted', 'onTrialFinished',
+  'trials',
+  'timeoutMs',
+  'trialTimeoutMs',
+  'maxConsecutiveFailures',
+  'signal',
+  'killSignal',
+  'stopGraceMs',
+  'beforeTrial',
+  'onTrialStarted',
+  'onReport',
+  'onTrialInterrupted',
+  'onTrialFinished',
 ] as const;
 
 /** Largest `trials` budget accepted (a typo such as 1e308 would otherwise run forever). */
@@ -97,7 +107,9 @@ export const MAX_TRIALS = 1_000_000;
 export function checkLoopOptions(o: LoopOptions, who: string): void {
   const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
-      throw new OptionsError(`${who}: \`${name}\` must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${describeValue(v)}`);
+      throw new OptionsError(
+        `${who}: \`${name}\` must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${describeValue(v)}`,
+      );
     }
   };
   if (o.trials === undefined) throw new OptionsError(`${who}: \`trials\` (the total number of finished trials wanted) is required`);
@@ -105,7 +117,8 @@ export function checkLoopOptions(o: LoopOptions, who: string): void {
   int('maxConsecutiveFailures', o.maxConsecutiveFailures, 0);
   for (const k of ['timeoutMs', 'trialTimeoutMs', 'stopGraceMs'] as const) {
     const v = o[k];
-    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))) throw new OptionsError(`${who}: \`${k}\` must be a finite number > 0, got ${String(v)}`);
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)))
+      throw new OptionsError(`${who}: \`${k}\` must be a finite number > 0, got ${String(v)}`);
   }
 }
 
@@ -167,7 +180,8 @@ export async function runLoop<P>(
     if (pruned && out.kind === 'threw') {
       return { tell: { state: 'pruned', ...(thrownPrune && pending === undefined ? { reason: thrownPrune.reason } : {}) } };
     }
-    if (!pruned && stopping && (out.stopped === 'abort' || out.kind === 'threw' || (out.kind === 'returned' && out.aborted))) return 'interrupted';
+    if (!pruned && stopping && (out.stopped === 'abort' || out.kind === 'threw' || (out.kind === 'returned' && out.aborted)))
+      return 'interrupted';
     // A trial that overran its timeout without being killed (a blocking synchronous objective) does not count as done.
     if (timedOut && !pruned) return timeoutFailure(o.trialTimeoutMs);
     if (out.kind === 'threw') {
@@ -251,7 +265,8 @@ export async function runLoop<P>(
       o.onTrialInterrupted?.(number, event);
       return undefined;
     }
-    if (!timedOut && o.trialTimeoutMs !== undefined && startedAt !== undefined && Date.now() - startedAt > o.trialTimeoutMs) timedOut = true;
+    if (!timedOut && o.trialTimeoutMs !== undefined && startedAt !== undefined && Date.now() - startedAt > o.trialTimeoutMs)
+      timedOut = true;
     const v = verdict(number, out, timedOut);
     if (v === 'interrupted') {
       await core.markInterrupted(number);

@@ -46,7 +46,9 @@ export function resolveObjectives(o: ObjectiveOptions<unknown>): ResolvedObjecti
       throw new OptionsError(`\`directions\` must be a non-empty array of 'minimize' | 'maximize', got ${describeValue(o.directions)}`);
     }
     if (o.direction !== undefined && o.direction !== o.directions[0]) {
-      throw new OptionsError(`\`direction === directions[0]\` must hold (give one of them), got direction=${o.direction}, directions=${JSON.stringify(o.directions)}`);
+      throw new OptionsError(
+        `\`direction === directions[0]\` must hold (give one of them), got direction=${o.direction}, directions=${JSON.stringify(o.directions)}`,
+      );
     }
   }
   const directions: readonly Direction[] = o.directions ?? [o.direction ?? 'minimize'];
@@ -65,7 +67,9 @@ export function resolveObjectives(o: ObjectiveOptions<unknown>): ResolvedObjecti
     metrics = m as string[];
   }
   if (o.constraints !== undefined && typeof o.constraints !== 'function') {
-    throw new OptionsError(`\`constraints\` must be a function (metrics, params) => number[] (each <= 0 satisfied), got ${describeValue(o.constraints)}`);
+    throw new OptionsError(
+      `\`constraints\` must be a function (metrics, params) => number[] (each <= 0 satisfied), got ${describeValue(o.constraints)}`,
+    );
   }
   if (o.derivedMetrics !== undefined) {
     const d = o.derivedMetrics as unknown;
@@ -144,7 +148,9 @@ export class ObjectiveReader<P = Params> {
     const m = this.count;
     if (typeof result === 'number') {
       if (m === 1) return { state: 'complete', value: result };
-      throw new OptionsError(`the ${what} returned one number, but this study has ${m} objectives; return an array of ${m} numbers${this.#namesHint()}`);
+      throw new OptionsError(
+        `the ${what} returned one number, but this study has ${m} objectives; return an array of ${m} numbers${this.#namesHint()}`,
+      );
     }
     if (Array.isArray(result)) return { state: 'complete', ...this.#vector(result, what) };
     if (result === null || typeof result !== 'object') return undefined;
@@ -153,15 +159,20 @@ export class ObjectiveReader<P = Params> {
     if (Array.isArray(r.values)) return { state: 'complete', ...this.#vector(r.values, what), ...metrics };
     if (typeof r.value === 'number') {
       if (m === 1) return { state: 'complete', value: r.value, ...metrics };
-      throw new OptionsError(`the ${what} returned { value }, but this study has ${m} objectives; return { values: [${m} numbers], metrics }${this.#namesHint()}`);
+      throw new OptionsError(
+        `the ${what} returned { value }, but this study has ${m} objectives; return { values: [${m} numbers], metrics }${this.#namesHint()}`,
+      );
     }
     if (this.names === undefined) return undefined;
     const all = this.withDerived(result as Metrics);
     const values = this.names.map((name) => {
       const v = all[name];
       if (typeof v === 'number') return v;
-      if (v !== undefined) throw new OptionsError(`${what} result: the objective metric "${name}" must be a number, got ${describeValue(v)}`);
-      throw new OptionsError(`${what} result: metrics lack the objective metric "${name}" (got keys: ${Object.keys(result).join(', ') || 'none'})`);
+      if (v !== undefined)
+        throw new OptionsError(`${what} result: the objective metric "${name}" must be a number, got ${describeValue(v)}`);
+      throw new OptionsError(
+        `${what} result: metrics lack the objective metric "${name}" (got keys: ${Object.keys(result).join(', ') || 'none'})`,
+      );
     });
     return { state: 'complete', ...(m === 1 ? { value: values[0]! } : { values }), metrics: all };
   }
@@ -172,7 +183,9 @@ export class ObjectiveReader<P = Params> {
 
   #vector(v: readonly unknown[], what: string): { value: number } | { values: readonly number[] } {
     if (v.length !== this.count || !v.every((x) => typeof x === 'number')) {
-      throw new OptionsError(`the ${what} returned ${describeValue(v)}; this study has ${this.count} objectives (${this.directions.join(', ')}): give ${this.count} numbers`);
+      throw new OptionsError(
+        `the ${what} returned ${describeValue(v)}; this study has ${this.count} objectives (${this.directions.join(', ')}): give ${this.count} numbers`,
+      );
     }
     return this.count === 1 ? { value: v[0] as number } : { values: v as number[] };
   }
@@ -187,22 +200,39 @@ export class ObjectiveReader<P = Params> {
     const metrics = outcome.metrics ? { metrics: outcome.metrics } : {};
     const values = outcome.values ?? (outcome.value !== undefined ? [outcome.value] : []);
     if (values.length !== this.count) {
-      throw new OptionsError(`tell(): this study has ${this.count} objectives (${this.directions.join(', ')}); give ${this.count} values, got ${describeValue(outcome.values ?? outcome.value)}`);
+      throw new OptionsError(
+        `tell(): this study has ${this.count} objectives (${this.directions.join(', ')}); give ${this.count} values, got ${describeValue(outcome.values ?? outcome.value)}`,
+      );
     }
     const bad = values.find((v) => typeof v !== 'number' || !Number.isFinite(v));
     if (bad !== undefined) {
-      return { state: 'failed', ...metrics, reason: 'non-finite value', error: { message: `the objective returned ${String(bad)}, which is not a finite number` } };
+      return {
+        state: 'failed',
+        ...metrics,
+        reason: 'non-finite value',
+        error: { message: `the objective returned ${String(bad)}, which is not a finite number` },
+      };
     }
     let constraints = outcome.constraints;
     if (constraints === undefined && this.constraintsFn) {
       try {
         constraints = this.constraintsFn(outcome.metrics ?? {}, params);
       } catch (e) {
-        return { state: 'failed', ...metrics, reason: 'constraints failed', error: { message: `the constraints could not be evaluated: ${describeThrown(e)}` } };
+        return {
+          state: 'failed',
+          ...metrics,
+          reason: 'constraints failed',
+          error: { message: `the constraints could not be evaluated: ${describeThrown(e)}` },
+        };
       }
     }
     if (constraints !== undefined && (!Array.isArray(constraints) || !constraints.every((c) => typeof c === 'number'))) {
-      return { state: 'failed', ...metrics, reason: 'constraints failed', error: { message: `constraints must be an array of numbers (each <= 0 satisfied), got ${describeValue(constraints)}` } };
+      return {
+        state: 'failed',
+        ...metrics,
+        reason: 'constraints failed',
+        error: { message: `constraints must be an array of numbers (each <= 0 satisfied), got ${describeValue(constraints)}` },
+      };
     }
     return {
       state: 'complete',
@@ -241,7 +271,9 @@ export class ObjectiveReader<P = Params> {
       if (typeof v === 'number') return { v, direction: this.directions[0]! };
       const fallback = this.trainerObjective.metric;
       if (typeof value[fallback] !== 'number') {
-        throw new OptionsError(`report(): the objective "${String(this.reportMetric)}" cannot be computed from this report (${why}), and the report lacks "${fallback}", reported instead; report every metric the objective reads`);
+        throw new OptionsError(
+          `report(): the objective "${String(this.reportMetric)}" cannot be computed from this report (${why}), and the report lacks "${fallback}", reported instead; report every metric the objective reads`,
+        );
       }
     }
     return { v: this.#reportValue(value), direction: this.trainerObjective.direction };
@@ -250,9 +282,12 @@ export class ObjectiveReader<P = Params> {
   /** Reads the report metric's value out of a number or a metrics object. */
   #reportValue(value: number | Metrics): number {
     if (typeof value === 'number') return value;
-    if (value === null || typeof value !== 'object') throw new OptionsError(`report() takes a number or a metrics object, got ${describeValue(value)}`);
+    if (value === null || typeof value !== 'object')
+      throw new OptionsError(`report() takes a number or a metrics object, got ${describeValue(value)}`);
     if (this.reportMetric === undefined) {
-      throw new OptionsError(`report() got a metrics object but study "${this.studyName}" has no \`metric\`; pass createStudy({ metric: '<name>' }) to say which one is the objective`);
+      throw new OptionsError(
+        `report() got a metrics object but study "${this.studyName}" has no \`metric\`; pass createStudy({ metric: '<name>' }) to say which one is the objective`,
+      );
     }
     const name = this.trainerObjective.metric;
     const v = value[name];
@@ -269,7 +304,8 @@ export class ObjectiveReader<P = Params> {
    */
   interpretResult(result: unknown, what: string): CompleteOutcome | { readonly state: 'failed'; readonly error: unknown } {
     const r = result as { value?: unknown; metrics?: Metrics } | null;
-    const fromMetrics = r !== null && typeof r === 'object' && !Array.isArray(r) && r.metrics !== undefined && !('values' in r) && this.#readsMetrics();
+    const fromMetrics =
+      r !== null && typeof r === 'object' && !Array.isArray(r) && r.metrics !== undefined && !('values' in r) && this.#readsMetrics();
     const outcome = this.interpret(fromMetrics ? r.metrics : result, what);
     if (outcome) return outcome;
     const m = this.count;
@@ -288,7 +324,10 @@ export class ObjectiveReader<P = Params> {
   #readsMetrics(): boolean {
     const names = this.names;
     const derived = this.derived;
-    return names !== undefined && (names.length > 1 || names[0] !== this.reportMetric || (derived !== undefined && names.some((n) => n in derived)));
+    return (
+      names !== undefined &&
+      (names.length > 1 || names[0] !== this.reportMetric || (derived !== undefined && names.some((n) => n in derived)))
+    );
   }
 
   /** True when the trial satisfies every constraint (always, for an unconstrained study). */

@@ -99,8 +99,25 @@ export interface LoadStudyOptions extends ProcessOptions {
 export type ParamsOf<T> = T extends SearchSpace ? Params : T extends SpaceTree ? InferParams<T> : Params;
 
 const CREATE_KEYS = [
-  'name', 'space', 'direction', 'searcher', 'seed', 'storage', 'loadIfExists', 'pruner', 'metric', 'userAttrs', 'budget', 'scheduler',
-  'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs', 'directions', 'metrics', 'constraints', 'derivedMetrics',
+  'name',
+  'space',
+  'direction',
+  'searcher',
+  'seed',
+  'storage',
+  'loadIfExists',
+  'pruner',
+  'metric',
+  'userAttrs',
+  'budget',
+  'scheduler',
+  'deterministic',
+  'heartbeatIntervalMs',
+  'gracePeriodMs',
+  'directions',
+  'metrics',
+  'constraints',
+  'derivedMetrics',
 ];
 
 /** The storage as messages name it: a path, or a URL with its password redacted. */
@@ -109,13 +126,16 @@ function where(storage: string | Storage | undefined): string {
 }
 
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw new OptionsError(`\`name\` must be a non-empty string, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new OptionsError(`\`name\` must be a non-empty string, got ${JSON.stringify(name)}`);
 }
 
 function toSpace(s: unknown): SearchSpace {
   if (isSearchSpace(s)) return s;
   if (s === null || typeof s !== 'object' || Array.isArray(s)) {
-    throw new OptionsError('`space` must be an object of space.* parameters (e.g. { lr: space.float(1e-4, 1e-1, { log: true }) }) or its JSON form');
+    throw new OptionsError(
+      '`space` must be an object of space.* parameters (e.g. { lr: space.float(1e-4, 1e-1, { log: true }) }) or its JSON form',
+    );
   }
   // Builder nodes carry the `__tunekit` brand; the JSON form marks parameters with `_type` instead.
   return hasBrandedNode(s) ? compileSpace(s as SpaceTree) : spaceApi.fromJSON(s);
@@ -130,7 +150,9 @@ function checkProcessOptions(o: ProcessOptions): void {
   }
   const beat = o.heartbeatIntervalMs ?? 10_000;
   if (o.gracePeriodMs !== undefined && !(o.gracePeriodMs > beat)) {
-    throw new OptionsError(`\`gracePeriodMs > heartbeatIntervalMs\` must hold, got gracePeriodMs=${o.gracePeriodMs}, heartbeatIntervalMs=${beat}`);
+    throw new OptionsError(
+      `\`gracePeriodMs > heartbeatIntervalMs\` must hold, got gracePeriodMs=${o.gracePeriodMs}, heartbeatIntervalMs=${beat}`,
+    );
   }
 }
 
@@ -147,7 +169,8 @@ function hasBrandedNode(v: unknown): boolean {
 
 function checkCreate<T>(o: CreateStudyOptions<T>): ResolvedObjectives {
   if (o === null || typeof o !== 'object') throw new OptionsError('createStudy() needs an options object with at least `name` and `space`');
-  for (const k of Object.keys(o)) if (!CREATE_KEYS.includes(k)) throw new OptionsError(`createStudy(): unknown option "${k}"; known options: ${CREATE_KEYS.join(', ')}`);
+  for (const k of Object.keys(o))
+    if (!CREATE_KEYS.includes(k)) throw new OptionsError(`createStudy(): unknown option "${k}"; known options: ${CREATE_KEYS.join(', ')}`);
   checkName(o.name);
   if (o.direction !== undefined && o.direction !== 'minimize' && o.direction !== 'maximize') {
     throw new OptionsError(`\`direction\` must be 'minimize' or 'maximize', got ${JSON.stringify(o.direction)}`);
@@ -156,7 +179,8 @@ function checkCreate<T>(o: CreateStudyOptions<T>): ResolvedObjectives {
     throw new OptionsError(`\`seed\` must be a safe integer, got ${String(o.seed)}`);
   }
   if (o.metric !== undefined && (typeof o.metric !== 'string' || !o.metric)) throw new OptionsError('`metric` must be a non-empty string');
-  if (o.deterministic !== undefined && typeof o.deterministic !== 'boolean') throw new OptionsError(`\`deterministic\` must be true or false, got ${JSON.stringify(o.deterministic)}`);
+  if (o.deterministic !== undefined && typeof o.deterministic !== 'boolean')
+    throw new OptionsError(`\`deterministic\` must be true or false, got ${JSON.stringify(o.deterministic)}`);
   checkProcessOptions(o);
   if (o.budget !== undefined) {
     const b = o.budget as { min?: unknown; max?: unknown } | null;
@@ -164,7 +188,8 @@ function checkCreate<T>(o: CreateStudyOptions<T>): ResolvedObjectives {
     if (b === null || typeof b !== 'object' || !ok(b.min) || !ok(b.max)) {
       throw new OptionsError(`\`budget\` must be { min, max } with positive finite numbers, got ${JSON.stringify(o.budget)}`);
     }
-    if ((b.min as number) > (b.max as number)) throw new OptionsError(`\`budget.min <= budget.max\` must hold, got min=${String(b.min)}, max=${String(b.max)}`);
+    if ((b.min as number) > (b.max as number))
+      throw new OptionsError(`\`budget.min <= budget.max\` must hold, got min=${String(b.min)}, max=${String(b.max)}`);
   }
   return resolveObjectives(o as CreateStudyOptions<unknown> as Parameters<typeof resolveObjectives>[0]);
 }
@@ -205,14 +230,26 @@ function initOf(space: SearchSpace, seed: number, objectives: ObjectiveInit, bud
   };
 }
 
-function buildSearcher(spec: SearchSpec, space: SearchSpace, seed: number, objectives: ObjectiveInit, budget: StudyBudget | undefined): Searcher {
-  return composeSearcher({ searcher: spec.searcher, ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}) }, initOf(space, seed, objectives, budget));
+function buildSearcher(
+  spec: SearchSpec,
+  space: SearchSpace,
+  seed: number,
+  objectives: ObjectiveInit,
+  budget: StudyBudget | undefined,
+): Searcher {
+  return composeSearcher(
+    { searcher: spec.searcher, ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}) },
+    initOf(space, seed, objectives, budget),
+  );
 }
 
 /** The study's pruner, plus a stop-rule scheduler's (ASHA in stop mode), which prunes on its own say. */
 function withSchedulerPruner(pruner: Pruner, spec: SearchSpec, space: SearchSpace, record: StudyRecord): Pruner {
   if (spec.scheduler === undefined) return pruner;
-  const stop = schedulerPruner({ searcher: spec.searcher, scheduler: spec.scheduler }, initOf(space, record.seed, objectiveInitOf(record), record.budget));
+  const stop = schedulerPruner(
+    { searcher: spec.searcher, scheduler: spec.scheduler },
+    initOf(space, record.seed, objectiveInitOf(record), record.budget),
+  );
   return stop ? anyPruner([pruner, stop]) : pruner;
 }
 
@@ -223,9 +260,16 @@ async function assemble<P>(
   space: SearchSpace,
   searcher: Searcher,
   pruner: Pruner | undefined,
-  o: { readonly metric?: string | undefined; readonly constraints?: ConstraintsFunction<P> | undefined; readonly derivedMetrics?: DerivedMetrics | undefined } & ProcessOptions,
+  o: {
+    readonly metric?: string | undefined;
+    readonly constraints?: ConstraintsFunction<P> | undefined;
+    readonly derivedMetrics?: DerivedMetrics | undefined;
+  } & ProcessOptions,
 ): Promise<Study<P>> {
-  const spec: SearchSpec = { searcher: record.searcher as SearcherSpec, ...(record.scheduler !== undefined ? { scheduler: record.scheduler as SchedulerSpec } : {}) };
+  const spec: SearchSpec = {
+    searcher: record.searcher as SearcherSpec,
+    ...(record.scheduler !== undefined ? { scheduler: record.scheduler as SchedulerSpec } : {}),
+  };
   const base = pruner ?? (record.pruner !== undefined ? createPruner(record.pruner as PrunerSpec) : nopPruner());
   checkPrunerObjectives(base, record.directions?.length ?? 1);
   const trials = await storage.getTrials(record.name);
@@ -264,7 +308,10 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
   const directions = resolved.directions;
   const direction = directions[0]!;
   const objectives: ObjectiveInit = { directions, constraints: options.constraints !== undefined };
-  const spec: SearchSpec = { searcher: options.searcher ?? 'random', ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}) };
+  const spec: SearchSpec = {
+    searcher: options.searcher ?? 'random',
+    ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
+  };
   // Bad options fail before the storage is touched. A new study's seed is drawn now, so the searcher is built (and checked)
   // once; a stored study continued without `seed` or `searcher` rebuilds it from its record below.
   const pruner = prebuilt.pruner ?? (options.pruner !== undefined ? createPruner(options.pruner) : undefined);
@@ -282,7 +329,8 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
       if (!options.loadIfExists) throw new StudyExistsError(options.name, where(options.storage));
       if (existing.direction !== direction) throw new StudyMismatchError(options.name, 'direction', existing.direction, direction);
       const stored = JSON.stringify(existing.directions ?? [existing.direction]);
-      if (stored !== JSON.stringify(directions)) throw new StudyMismatchError(options.name, 'directions', stored, JSON.stringify(directions));
+      if (stored !== JSON.stringify(directions))
+        throw new StudyMismatchError(options.name, 'directions', stored, JSON.stringify(directions));
       // A constrained study continued without its constraints would record every new trial as infeasible (and vice versa).
       if ((existing.constraints === true) !== objectives.constraints) {
         throw new StudyMismatchError(options.name, 'constraints', String(existing.constraints === true), String(objectives.constraints));
@@ -296,7 +344,9 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
       }
       record = existing;
       const same = options.seed !== undefined && options.searcher !== undefined;
-      searcher = same ? built : buildSearcher(storedSpec(existing, options.searcher), space, existing.seed, objectiveInitOf(existing), existing.budget);
+      searcher = same
+        ? built
+        : buildSearcher(storedSpec(existing, options.searcher), space, existing.seed, objectiveInitOf(existing), existing.budget);
     } else {
       searcher = built;
       record = {
@@ -333,7 +383,10 @@ export async function openStudy<T>(options: CreateStudyOptions<T>, prebuilt: Pre
 
 /** The stored study's searcher and scheduler, the searcher replaced when the caller gave one. */
 function storedSpec(record: StudyRecord, searcher: SearcherSpec | undefined): SearchSpec {
-  return { searcher: searcher ?? (record.searcher as SearcherSpec), ...(record.scheduler !== undefined ? { scheduler: record.scheduler as SchedulerSpec } : {}) };
+  return {
+    searcher: searcher ?? (record.searcher as SearcherSpec),
+    ...(record.scheduler !== undefined ? { scheduler: record.scheduler as SchedulerSpec } : {}),
+  };
 }
 
 /** Opens a stored study as it was created (its space, direction, seed and searcher). */
@@ -341,7 +394,8 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study<Params
   if (options === null || typeof options !== 'object') throw new OptionsError('loadStudy() needs { name, storage }');
   checkName(options.name);
   checkProcessOptions(options);
-  if (options.storage === undefined) throw new OptionsError('loadStudy(): `storage` (a file path or Storage) is required; in-memory studies cannot be reloaded');
+  if (options.storage === undefined)
+    throw new OptionsError('loadStudy(): `storage` (a file path or Storage) is required; in-memory studies cannot be reloaded');
   const pruner = options.pruner !== undefined ? createPruner(options.pruner) : undefined;
   const storage = await openStorage(options.storage);
   const owns = typeof options.storage === 'string';

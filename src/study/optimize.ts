@@ -26,7 +26,8 @@ export const MAX_CONCURRENCY = 10_000;
 /** Throws OptionsError naming an unknown key; `extra` are the executor's own option names. */
 export function checkKnownKeys(o: object, who: string, extra: readonly string[]): void {
   const known = [...LOOP_KEYS, ...extra];
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new OptionsError(`${who}: unknown option "${k}"; known options: ${known.join(', ')}`);
+  for (const k of Object.keys(o))
+    if (!known.includes(k)) throw new OptionsError(`${who}: unknown option "${k}"; known options: ${known.join(', ')}`);
 }
 
 /** Checks `study.optimize(fn, options)`'s options. */

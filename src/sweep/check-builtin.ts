@@ -39,7 +39,9 @@ export async function builtinProblems(sweep: ResolvedSweep, space: SearchSpace):
   const trainer = sweepTrainerObjective(sweep);
   const metric = trainer.metric;
   if (!tasks.some((t) => objectiveMetrics(t).includes(metric))) {
-    problems.push(`objective.metric: the built-in trainer reports ${[...new Set(tasks.flatMap(objectiveMetrics))].join(', ')}${known ? ` for a ${known} task` : ''}; got ${JSON.stringify(metric)}`);
+    problems.push(
+      `objective.metric: the built-in trainer reports ${[...new Set(tasks.flatMap(objectiveMetrics))].join(', ')}${known ? ` for a ${known} task` : ''}; got ${JSON.stringify(metric)}`,
+    );
     return problems;
   }
   const task = tasks.find((t) => objectiveMetrics(t).includes(metric)) as Task;
@@ -61,7 +63,8 @@ export async function builtinProblems(sweep: ResolvedSweep, space: SearchSpace):
       makeLoss(config.loss, task);
       // Type and lr only: building a TF.js optimiser here would start a TF.js backend in the controller just to validate.
       const opt = config.optimizer as { type?: unknown; lr?: unknown };
-      if (!(OPTIMIZER_TYPES as readonly unknown[]).includes(opt.type)) throw new Error(`optimizer.type must be one of ${OPTIMIZER_TYPES.join(', ')}, got ${JSON.stringify(opt.type)}`);
+      if (!(OPTIMIZER_TYPES as readonly unknown[]).includes(opt.type))
+        throw new Error(`optimizer.type must be one of ${OPTIMIZER_TYPES.join(', ')}, got ${JSON.stringify(opt.type)}`);
       if (typeof opt.lr !== 'number' || !(opt.lr > 0)) throw new Error(`optimizer.lr must be a number > 0, got ${JSON.stringify(opt.lr)}`);
       makeSchedule(config.schedule, { baseLr: config.optimizer.lr, stepsPerEpoch: 10, epochs: config.epochs });
       if (config.augment !== undefined) makeAugmenter(config.augment, { inputShape, task, outputs, seed: 0 });

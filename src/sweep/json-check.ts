@@ -27,16 +27,22 @@ export function jsonProblems(v: unknown, at = '', depth = 0): string[] {
     return Object.entries(v).flatMap(([k, x]) =>
       // JSON.parse makes `__proto__` an own key; any later copy by assignment would turn it into the object's prototype.
       k === '__proto__'
-        ? [`${at ? `${at}.` : ''}__proto__: a key named "__proto__" is not allowed in a sweep (copying the object would replace its prototype); rename or remove it`]
+        ? [
+            `${at ? `${at}.` : ''}__proto__: a key named "__proto__" is not allowed in a sweep (copying the object would replace its prototype); rename or remove it`,
+          ]
         : jsonProblems(x, at ? `${at}.${k}` : k, depth + 1),
     );
   }
   let what: string;
   try {
-    what = typeof v === 'function' ? 'a function' : typeof v === 'symbol' || typeof v === 'bigint' ? `the ${typeof v} ${String(v)}` : Object.prototype.toString.call(v);
+    what =
+      typeof v === 'function'
+        ? 'a function'
+        : typeof v === 'symbol' || typeof v === 'bigint'
+          ? `the ${typeof v} ${String(v)}`
+          : Object.prototype.toString.call(v);
   } catch {
     what = typeof v;
   }
   return [`${at || '(root)'}: must be JSON (objects, arrays, strings, numbers, booleans, null), got ${what}`];
 }
-

@@ -34,7 +34,7 @@ function scan(text: string): { offset: number; expected: string } | undefined {
   const string = (): { offset: number; expected: string } | undefined => {
     i++;
     for (;;) {
-      if (i >= n) return { offset: i, expected: 'a closing \'"\'' };
+      if (i >= n) return { offset: i, expected: "a closing '\"'" };
       const c = text.charCodeAt(i);
       if (c === 0x22) {
         i++;
@@ -85,7 +85,11 @@ function scan(text: string): { offset: number; expected: string } | undefined {
       NUMBER.lastIndex = i;
       if (!NUMBER.test(text)) return { offset: i, expected: 'a value' };
       i = NUMBER.lastIndex;
-      if (/[0-9.eE+-]/.test(text[i] ?? '')) return { offset: i, expected: stack.length ? `',' or '${stack[stack.length - 1] === '{' ? '}' : ']'}'` : 'the end of the file after the JSON value' };
+      if (/[0-9.eE+-]/.test(text[i] ?? ''))
+        return {
+          offset: i,
+          expected: stack.length ? `',' or '${stack[stack.length - 1] === '{' ? '}' : ']'}'` : 'the end of the file after the JSON value',
+        };
     }
     // after a value: close containers or move to the next element
     for (;;) {

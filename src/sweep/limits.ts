@@ -72,8 +72,10 @@ export function limitProblem(field: LimitedField, value: unknown, label: string 
   const got = `got ${show(value)}`;
   if (field === 'workerMemoryMb') {
     if (typeof value === 'number' && value >= r.min && value < Infinity) return undefined;
-    return `\`${label} >= ${r.min}\` must hold (MB of V8 heap per worker; a TF.js worker needs ~60 MB just to start), ${got}; ` +
-      `raise it to at least ${r.min}, or omit it for V8's default`;
+    return (
+      `\`${label} >= ${r.min}\` must hold (MB of V8 heap per worker; a TF.js worker needs ~60 MB just to start), ${got}; ` +
+      `raise it to at least ${r.min}, or omit it for V8's default`
+    );
   }
   if (field === 'seconds') {
     if (typeof value === 'number' && value > 0 && value <= r.max) return undefined;

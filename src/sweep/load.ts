@@ -52,7 +52,14 @@ export async function readSweepFile(file: string): Promise<unknown> {
     } catch (error) {
       // A directory named x.json, no permission, a file too large for a string: named, not a bare errno.
       const code = (error as { code?: unknown }).code;
-      const why = code === 'EISDIR' ? 'EISDIR: it is a directory' : typeof code === 'string' ? code : error instanceof Error ? error.message : describeValue(error);
+      const why =
+        code === 'EISDIR'
+          ? 'EISDIR: it is a directory'
+          : typeof code === 'string'
+            ? code
+            : error instanceof Error
+              ? error.message
+              : describeValue(error);
       throw new SweepFileError(abs, [`(file): cannot be read (${why}); pass the path of a sweep .json/.ts/.js file`]);
     }
     try {
@@ -119,7 +126,9 @@ export function readStoredSweep(dir: string): StoredSweep | undefined {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'ENOENT') return undefined;
-    throw new SweepFileError(file, [`(file): cannot be read (${typeof code === 'string' ? code : 'unknown error'}); check its permissions`]);
+    throw new SweepFileError(file, [
+      `(file): cannot be read (${typeof code === 'string' ? code : 'unknown error'}); check its permissions`,
+    ]);
   }
   const fix =
     `it was left untouched. Restore it from a backup (the trials are in ${path.join(path.dirname(file), 'study.json')}), or move ` +
@@ -134,7 +143,9 @@ export function readStoredSweep(dir: string): StoredSweep | undefined {
     throw new SweepFileError(file, [`(file): is not valid JSON at line ${at.line}, column ${at.column} (${at.detail}); ${fix}`]);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SweepFileError(file, [`(file): must hold a JSON object (a resolved sweep), got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}; ${fix}`]);
+    throw new SweepFileError(file, [
+      `(file): must hold a JSON object (a resolved sweep), got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw}; ${fix}`,
+    ]);
   }
   return { file, raw: raw as StoredSweep['raw'] };
 }

@@ -28,8 +28,18 @@ export interface ResolvedObjectives {
 
 type Task = 'classification' | 'regression';
 const HARDWARE = [
-  'paramCount', 'modelBytes', 'latencyMs', 'latencyMs256', 'latencyIqrMs', 'latencyIqrMs256', 'onnxBytes', 'onnxLatencyMs',
-  'onnxLatencyMs256', 'onnxInt8Bytes', 'onnxInt8LatencyMs', 'onnxInt8LatencyMs256',
+  'paramCount',
+  'modelBytes',
+  'latencyMs',
+  'latencyMs256',
+  'latencyIqrMs',
+  'latencyIqrMs256',
+  'onnxBytes',
+  'onnxLatencyMs',
+  'onnxLatencyMs256',
+  'onnxInt8Bytes',
+  'onnxInt8LatencyMs',
+  'onnxInt8LatencyMs256',
 ];
 
 /**
@@ -79,7 +89,9 @@ export function checkSweepObjectives(
 ): ResolvedObjectives {
   const namesFor = (expr: string) => metricNames ?? expressionNames(expr);
   const one = (o: unknown, at: string, allowExpression: boolean): SweepObjective | undefined => {
-    const example = allowExpression ? '{ "metric": "valAccuracy", "direction": "maximize" } or { "expression": "...", "direction": "maximize" }' : '{ "metric": "valAccuracy", "direction": "maximize" }';
+    const example = allowExpression
+      ? '{ "metric": "valAccuracy", "direction": "maximize" } or { "expression": "...", "direction": "maximize" }'
+      : '{ "metric": "valAccuracy", "direction": "maximize" }';
     if (!isObject(o)) {
       add(at, `must be ${example}, got ${show(o)}`);
       return undefined;
@@ -110,7 +122,8 @@ export function checkSweepObjectives(
       return undefined;
     }
     // A single `objective.metric` is checked by check-builtin.ts against the dataset's task (epoch metrics only).
-    if (!allowExpression && metricNames && !metricNames.includes(metric)) add(`${at}.metric`, `the built-in trainer reports ${metricNames.join(', ')}; got ${show(metric)}`);
+    if (!allowExpression && metricNames && !metricNames.includes(metric))
+      add(`${at}.metric`, `the built-in trainer reports ${metricNames.join(', ')}; got ${show(metric)}`);
     return { metric, direction };
   };
 
@@ -120,7 +133,10 @@ export function checkSweepObjectives(
     const list = raw['objectives'];
     if (raw['objective'] !== undefined) add('objectives', 'give `objective` (one) or `objectives` (several), not both');
     if (!Array.isArray(list) || list.length < 2) {
-      add('objectives', `must list 2 or more objectives such as [{ "metric": "valAccuracy", "direction": "maximize" }, { "metric": "latencyMs", "direction": "minimize" }], got ${show(list)}`);
+      add(
+        'objectives',
+        `must list 2 or more objectives such as [{ "metric": "valAccuracy", "direction": "maximize" }, { "metric": "latencyMs", "direction": "minimize" }], got ${show(list)}`,
+      );
     } else {
       const parsed = list.map((o, i) => one(o, `objectives[${i}]`, false));
       if (parsed.every((o): o is SweepObjective => o !== undefined)) {
@@ -137,7 +153,8 @@ export function checkSweepObjectives(
   let constraints: string[] | undefined;
   const cs = raw['constraints'];
   if (cs !== undefined) {
-    if (!Array.isArray(cs) || cs.length === 0) add('constraints', `must be a non-empty list such as ["latencyMs <= 5", "paramCount <= 2e5"], got ${show(cs)}`);
+    if (!Array.isArray(cs) || cs.length === 0)
+      add('constraints', `must be a non-empty list such as ["latencyMs <= 5", "paramCount <= 2e5"], got ${show(cs)}`);
     else {
       cs.forEach((c, i) => {
         if (typeof c !== 'string') return add(`constraints[${i}]`, `must be a string such as "latencyMs <= 5", got ${show(c)}`);
@@ -155,7 +172,9 @@ export function checkSweepObjectives(
 
 /** The metric (and direction) the built-in trainer reports each epoch and picks its best epoch by. */
 export function sweepTrainerObjective(r: ResolvedObjectives): { readonly metric: string; readonly direction: Direction } {
-  return r.objective.expression !== undefined ? { metric: 'valLoss', direction: 'minimize' } : { metric: r.objective.metric, direction: r.objective.direction };
+  return r.objective.expression !== undefined
+    ? { metric: 'valLoss', direction: 'minimize' }
+    : { metric: r.objective.metric, direction: r.objective.direction };
 }
 
 /** createStudy's objective options for a resolved sweep: directions, metrics, the derived objective and the constraints. */
@@ -195,6 +214,11 @@ export function sweepStudyOptions(
 export function sweepMetricNames(sweep: { readonly trainable?: unknown; readonly dataset?: unknown }): string[] | undefined {
   if (sweep.trainable !== undefined && sweep.trainable !== 'builtin') return undefined;
   const d = isObject(sweep.dataset) ? sweep.dataset : {};
-  const tasks: Task[] = d['type'] === 'mnist' ? ['classification'] : d['task'] === 'classification' || d['task'] === 'regression' ? [d['task']] : ['classification', 'regression'];
+  const tasks: Task[] =
+    d['type'] === 'mnist'
+      ? ['classification']
+      : d['task'] === 'classification' || d['task'] === 'regression'
+        ? [d['task']]
+        : ['classification', 'regression'];
   return builtinMetricNames(tasks);
 }

@@ -121,7 +121,8 @@ export class SweepOutput {
   }
 
   #noteComplete(t: TrialRecord): void {
-    if (t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value)) this.#complete.push({ number: t.number, value: t.value, budget: t.budget ?? -1 });
+    if (t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value))
+      this.#complete.push({ number: t.number, value: t.value, budget: t.budget ?? -1 });
   }
 
   /** Deletes the checkpoints of finished trials outside the best `keep` complete ones (of each budget). */

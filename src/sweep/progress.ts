@@ -53,7 +53,13 @@ export function formatDuration(ms: number): string {
 }
 
 const fmt = (v: number | undefined): string =>
-  v === undefined ? '-' : !Number.isFinite(v) ? String(v) : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
+  v === undefined
+    ? '-'
+    : !Number.isFinite(v)
+      ? String(v)
+      : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0)
+        ? v.toExponential(3)
+        : v.toFixed(4);
 
 /** Tracks a sweep and renders it; hooked to the pool's events by the sweep runner. */
 export class Progress {
@@ -118,7 +124,13 @@ export class Progress {
     if (t.state === 'complete' || t.state === 'pruned' || t.state === 'failed') this.#counts[t.state]++;
     const better = (a: number, b: number) => (this.#o.direction === 'minimize' ? a < b : a > b);
     if (best !== undefined) this.#best = best ?? undefined;
-    else if (t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value) && (!this.#best || better(t.value, this.#best.value as number))) this.#best = t;
+    else if (
+      t.state === 'complete' &&
+      t.value !== undefined &&
+      Number.isFinite(t.value) &&
+      (!this.#best || better(t.value, this.#best.value as number))
+    )
+      this.#best = t;
     if (this.#slots[slot]?.number === t.number) this.#slots[slot] = {};
     this.log(this.#trialLine(t));
   }

@@ -57,12 +57,16 @@ export interface SweepRunResult extends OptimizeResult {
 
 /** The pool's trainable for a sweep. */
 export function sweepTrainable(sweep: ResolvedSweep): TrainableSpec {
-  return sweep.trainable === 'builtin' ? { builtin: { defaults: sweep.defaults } } : { module: sweep.trainable.module, defaults: sweep.defaults };
+  return sweep.trainable === 'builtin'
+    ? { builtin: { defaults: sweep.defaults } }
+    : { module: sweep.trainable.module, defaults: sweep.defaults };
 }
 
 /** Slot devices in pool order (cpu threads first, then trialsPerDevice per GPU), for the progress lines. */
 function slotDevices(sweep: ResolvedSweep): string[] {
-  return sweep.devices.flatMap((d) => Array.from({ length: d === 'cpu' ? (sweep.workers ?? defaultWorkers()) : sweep.trialsPerDevice }, () => d));
+  return sweep.devices.flatMap((d) =>
+    Array.from({ length: d === 'cpu' ? (sweep.workers ?? defaultWorkers()) : sweep.trialsPerDevice }, () => d),
+  );
 }
 
 /**
@@ -78,25 +82,28 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
   fs.mkdirSync(dir, { recursive: true });
   const epochs = sweep.budget.epochs;
   const measure = startUtilisation();
-  const study = await openStudy({
-    name: sweep.name,
-    space: sweep.space,
-    // Direction(s), objective metric(s), a derived objective and the constraints of the sweep file (src/sweep/objectives.ts).
-    ...sweepStudyOptions(sweep, sweepMetricNames(sweep)),
-    searcher: sweep.searcher,
-    seed: sweep.seed,
-    storage: options.storage ?? layout.study,
-    loadIfExists: true,
-    // The spec (not a built pruner) so that it is stored with the study and every process that loads it prunes alike.
-    pruner: sweep.pruner,
-    // The resolved sweep travels with the study: `tunekit worker <url> --study NAME` runs it from there.
-    userAttrs: { sweep: sweep as unknown as JsonValue },
-    ...(epochs !== undefined ? { budget: { min: sweep.budget.minEpochs ?? 1, max: epochs } } : {}),
-    ...(sweep.scheduler !== undefined ? { scheduler: sweep.scheduler } : {}),
-    ...(sweep.deterministic ? { deterministic: true } : {}),
-    ...(sweep.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: sweep.heartbeatIntervalMs } : {}),
-    ...(sweep.gracePeriodMs !== undefined ? { gracePeriodMs: sweep.gracePeriodMs } : {}),
-  }, options.prebuilt ?? {});
+  const study = await openStudy(
+    {
+      name: sweep.name,
+      space: sweep.space,
+      // Direction(s), objective metric(s), a derived objective and the constraints of the sweep file (src/sweep/objectives.ts).
+      ...sweepStudyOptions(sweep, sweepMetricNames(sweep)),
+      searcher: sweep.searcher,
+      seed: sweep.seed,
+      storage: options.storage ?? layout.study,
+      loadIfExists: true,
+      // The spec (not a built pruner) so that it is stored with the study and every process that loads it prunes alike.
+      pruner: sweep.pruner,
+      // The resolved sweep travels with the study: `tunekit worker <url> --study NAME` runs it from there.
+      userAttrs: { sweep: sweep as unknown as JsonValue },
+      ...(epochs !== undefined ? { budget: { min: sweep.budget.minEpochs ?? 1, max: epochs } } : {}),
+      ...(sweep.scheduler !== undefined ? { scheduler: sweep.scheduler } : {}),
+      ...(sweep.deterministic ? { deterministic: true } : {}),
+      ...(sweep.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: sweep.heartbeatIntervalMs } : {}),
+      ...(sweep.gracePeriodMs !== undefined ? { gracePeriodMs: sweep.gracePeriodMs } : {}),
+    },
+    options.prebuilt ?? {},
+  );
   let progress: Progress | undefined;
   let dashboard: { close(): Promise<void> } | undefined;
   let artifacts: ArtifactStore | undefined;
@@ -133,51 +140,55 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
     });
     const p = progress;
     if (!p.tty) {
-      sink.write(`${sweep.name}: ${already}/${sweep.budget.trials} trials finished so far; ${data ? `dataset ${data.name} ${data.train.n}/${data.val.n}/${data.test.n} (train/val/test), ` : ''}output ${dir}\n`);
+      sink.write(
+        `${sweep.name}: ${already}/${sweep.budget.trials} trials finished so far; ${data ? `dataset ${data.name} ${data.train.n}/${data.val.n}/${data.test.n} (train/val/test), ` : ''}output ${dir}\n`,
+      );
     }
     p.start();
-    const result = await study.optimize(sweepTrainable(sweep), {
-      trials: sweep.budget.trials,
-      ...(sweep.workers !== undefined ? { workers: sweep.workers } : {}),
-      devices: sweep.devices,
-      trialsPerDevice: sweep.trialsPerDevice,
-      ...(data ? { data } : {}),
-      ...(epochs !== undefined ? { maxEpochs: epochs } : {}),
-      ...(sweep.budget.seconds !== undefined ? { timeoutMs: sweep.budget.seconds * 1000 } : {}),
-      ...(sweep.trialTimeout !== undefined ? { trialTimeoutMs: sweep.trialTimeout * 1000 } : {}),
-      ...(sweep.workerMemoryMb !== undefined ? { workerMemoryMb: sweep.workerMemoryMb } : {}),
-      maxConsecutiveFailures: sweep.maxConsecutiveFailures,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.killSignal ? { killSignal: options.killSignal } : {}),
-      checkpointDir: (n) => checkpointDir(dir, n),
-      ...(store
-        ? {
-            beforeTrial: async ({ continueFrom }: { readonly continueFrom?: number }) => {
-              const local = continueFrom !== undefined ? checkpointDir(dir, continueFrom) : undefined;
-              if (local !== undefined && continueFrom !== undefined && !hasFiles(local)) await store.get(key(continueFrom), local);
-            },
-          }
-        : {}),
-      onTrialStarted: (e) => {
-        output.started(e);
-        p.started(e);
-      },
-      onReport: (e) => {
-        output.report(e);
-        p.report(e);
-      },
-      onTrialInterrupted: (n, e) => {
-        output.interrupted(n);
-        p.interrupted(n, e.slot);
-      },
-      onTrialFinished: async (t: TrialRecord, e) => {
-        const ckpt = checkpointDir(dir, t.number);
-        if (store && hasFiles(ckpt)) await store.put(key(t.number), ckpt);
-        await output.finished(t);
-        // The study's best: never an infeasible trial, none for several objectives (the front is in the leaderboard).
-        p.finished(t, e.slot, study.best ?? null);
-      },
-    }).finally(() => output.flush());
+    const result = await study
+      .optimize(sweepTrainable(sweep), {
+        trials: sweep.budget.trials,
+        ...(sweep.workers !== undefined ? { workers: sweep.workers } : {}),
+        devices: sweep.devices,
+        trialsPerDevice: sweep.trialsPerDevice,
+        ...(data ? { data } : {}),
+        ...(epochs !== undefined ? { maxEpochs: epochs } : {}),
+        ...(sweep.budget.seconds !== undefined ? { timeoutMs: sweep.budget.seconds * 1000 } : {}),
+        ...(sweep.trialTimeout !== undefined ? { trialTimeoutMs: sweep.trialTimeout * 1000 } : {}),
+        ...(sweep.workerMemoryMb !== undefined ? { workerMemoryMb: sweep.workerMemoryMb } : {}),
+        maxConsecutiveFailures: sweep.maxConsecutiveFailures,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.killSignal ? { killSignal: options.killSignal } : {}),
+        checkpointDir: (n) => checkpointDir(dir, n),
+        ...(store
+          ? {
+              beforeTrial: async ({ continueFrom }: { readonly continueFrom?: number }) => {
+                const local = continueFrom !== undefined ? checkpointDir(dir, continueFrom) : undefined;
+                if (local !== undefined && continueFrom !== undefined && !hasFiles(local)) await store.get(key(continueFrom), local);
+              },
+            }
+          : {}),
+        onTrialStarted: (e) => {
+          output.started(e);
+          p.started(e);
+        },
+        onReport: (e) => {
+          output.report(e);
+          p.report(e);
+        },
+        onTrialInterrupted: (n, e) => {
+          output.interrupted(n);
+          p.interrupted(n, e.slot);
+        },
+        onTrialFinished: async (t: TrialRecord, e) => {
+          const ckpt = checkpointDir(dir, t.number);
+          if (store && hasFiles(ckpt)) await store.put(key(t.number), ckpt);
+          await output.finished(t);
+          // The study's best: never an infeasible trial, none for several objectives (the front is in the leaderboard).
+          p.finished(t, e.slot, study.best ?? null);
+        },
+      })
+      .finally(() => output.flush());
     p.stop();
     return { ...result, dir, leaderboard: await study.leaderboard(), checkpoints: output.checkpoints, utilisation: measure() };
   } finally {
@@ -192,7 +203,11 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
  * Starts the live dashboard for a sweep; a dashboard that cannot start is reported and the sweep goes on without it (it runs
  * in its own process, so once started it can neither slow nor break the sweep).
  */
-async function startSweepDashboard(source: string, study: string, o: { readonly port?: number; readonly log: (line: string) => void }): Promise<{ close(): Promise<void> } | undefined> {
+async function startSweepDashboard(
+  source: string,
+  study: string,
+  o: { readonly port?: number; readonly log: (line: string) => void },
+): Promise<{ close(): Promise<void> } | undefined> {
   try {
     const { startDashboard } = await import('../report/launch.js');
     const handle = await startDashboard({ source, study, ...(o.port !== undefined ? { port: o.port } : {}) }, o.log);

@@ -150,9 +150,31 @@ export interface ResolvedSweep {
 }
 
 const TOP_KEYS = [
-  'name', 'dataset', 'trainable', 'defaults', 'space', 'searcher', 'pruner', 'objective', 'budget', 'workers', 'devices',
-  'trialsPerDevice', 'trialTimeout', 'workerMemoryMb', 'maxConsecutiveFailures', 'seed', 'out', 'keepCheckpoints', 'version',
-  'scheduler', 'deterministic', 'heartbeatIntervalMs', 'gracePeriodMs', 'objectives', 'constraints',
+  'name',
+  'dataset',
+  'trainable',
+  'defaults',
+  'space',
+  'searcher',
+  'pruner',
+  'objective',
+  'budget',
+  'workers',
+  'devices',
+  'trialsPerDevice',
+  'trialTimeout',
+  'workerMemoryMb',
+  'maxConsecutiveFailures',
+  'seed',
+  'out',
+  'keepCheckpoints',
+  'version',
+  'scheduler',
+  'deterministic',
+  'heartbeatIntervalMs',
+  'gracePeriodMs',
+  'objectives',
+  'constraints',
 ];
 const MNIST_KEYS = ['type', 'val', 'test', 'limit', 'seed'];
 const TABULAR_KEYS = ['type', 'source', 'target', 'task', 'features', 'clean', 'val', 'test', 'seed', 'name', 'maxCategories'];
@@ -182,7 +204,9 @@ function isObject(v: unknown): v is { readonly [key: string]: unknown } {
 }
 
 function unknownKeys(p: Problems, at: string, o: { readonly [key: string]: unknown }, known: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!known.includes(k)) p.add(at ? `${at}.${k}` : k, `unknown field; the fields here are: ${known.filter((x) => x !== 'version').join(', ')}`);
+  for (const k of Object.keys(o))
+    if (!known.includes(k))
+      p.add(at ? `${at}.${k}` : k, `unknown field; the fields here are: ${known.filter((x) => x !== 'version').join(', ')}`);
 }
 
 function int(p: Problems, at: string, v: unknown, min: number, what = ''): v is number {
@@ -209,7 +233,10 @@ function fraction(p: Problems, at: string, v: unknown): void {
 function checkDataset(p: Problems, d: unknown, baseDir: string): DatasetSpec | undefined {
   if (d === undefined) return undefined;
   if (!isObject(d)) {
-    p.add('dataset', `must be an object such as { "type": "mnist" } or { "type": "tabular", "source": "data.csv", "target": "label" }, got ${show(d)}`);
+    p.add(
+      'dataset',
+      `must be an object such as { "type": "mnist" } or { "type": "tabular", "source": "data.csv", "target": "label" }, got ${show(d)}`,
+    );
     return undefined;
   }
   if (d['type'] === 'mnist') {
@@ -224,18 +251,25 @@ function checkDataset(p: Problems, d: unknown, baseDir: string): DatasetSpec | u
     unknownKeys(p, 'dataset', d, TABULAR_KEYS);
     const source = d['source'];
     let resolved = source;
-    if (typeof source !== 'string' || !source) p.add('dataset.source', `must be a file path (.csv, .tsv, .json) or "vega:penguins" / "vega:cars", got ${show(source)}`);
+    if (typeof source !== 'string' || !source)
+      p.add('dataset.source', `must be a file path (.csv, .tsv, .json) or "vega:penguins" / "vega:cars", got ${show(source)}`);
     else if (source.startsWith('vega:')) {
-      if (source !== 'vega:penguins' && source !== 'vega:cars') p.add('dataset.source', `the bundled datasets are "vega:penguins" and "vega:cars", got ${show(source)}`);
+      if (source !== 'vega:penguins' && source !== 'vega:cars')
+        p.add('dataset.source', `the bundled datasets are "vega:penguins" and "vega:cars", got ${show(source)}`);
     } else {
       resolved = path.resolve(baseDir, source);
-      if (!fs.existsSync(resolved as string)) p.add('dataset.source', `no file at ${resolved as string} (paths are relative to the sweep file)`);
-      else if (fs.statSync(resolved as string).isDirectory()) p.add('dataset.source', `${resolved as string} is a directory; name a .csv, .tsv or .json file`);
+      if (!fs.existsSync(resolved as string))
+        p.add('dataset.source', `no file at ${resolved as string} (paths are relative to the sweep file)`);
+      else if (fs.statSync(resolved as string).isDirectory())
+        p.add('dataset.source', `${resolved as string} is a directory; name a .csv, .tsv or .json file`);
     }
     if (typeof d['target'] !== 'string' || !d['target']) p.add('dataset.target', `must name the target column, got ${show(d['target'])}`);
-    if (d['task'] !== undefined && d['task'] !== 'classification' && d['task'] !== 'regression') p.add('dataset.task', `must be "classification" or "regression", got ${show(d['task'])}`);
-    if (d['features'] !== undefined && !(Array.isArray(d['features']) && d['features'].every((f) => typeof f === 'string'))) p.add('dataset.features', `must be a list of column names, got ${show(d['features'])}`);
-    if (d['clean'] !== undefined && !isObject(d['clean'])) p.add('dataset.clean', `must be an object (see loadTabular's CleaningConfig), got ${show(d['clean'])}`);
+    if (d['task'] !== undefined && d['task'] !== 'classification' && d['task'] !== 'regression')
+      p.add('dataset.task', `must be "classification" or "regression", got ${show(d['task'])}`);
+    if (d['features'] !== undefined && !(Array.isArray(d['features']) && d['features'].every((f) => typeof f === 'string')))
+      p.add('dataset.features', `must be a list of column names, got ${show(d['features'])}`);
+    if (d['clean'] !== undefined && !isObject(d['clean']))
+      p.add('dataset.clean', `must be an object (see loadTabular's CleaningConfig), got ${show(d['clean'])}`);
     fraction(p, 'dataset.val', d['val']);
     fraction(p, 'dataset.test', d['test']);
     int(p, 'dataset.maxCategories', d['maxCategories'], 1);
@@ -255,7 +289,8 @@ function checkTrainable(p: Problems, t: unknown, baseDir: string): ResolvedSweep
       p.add('trainable.sha256', `must be the 64 hex digits tunekit recorded, got ${show(given)}; remove it to record the current module's`);
     }
     if (!/\.(m?js|[cm]?ts)$/.test(file)) p.add('trainable.module', `must be a .js, .mjs or .ts file, got ${show(t['module'])}`);
-    else if (!fs.existsSync(file) || !fs.statSync(file).isFile()) p.add('trainable.module', `no file at ${file} (paths are relative to the sweep file)`);
+    else if (!fs.existsSync(file) || !fs.statSync(file).isFile())
+      p.add('trainable.module', `no file at ${file} (paths are relative to the sweep file)`);
     else {
       // A stored sha256 (sweep.json on resume) is kept: it says what ran so far; checkTrainableUnchanged compares it with the file.
       try {
@@ -266,7 +301,10 @@ function checkTrainable(p: Problems, t: unknown, baseDir: string): ResolvedSweep
     }
     return { module: file, sha256: '' };
   }
-  p.add('trainable', `must be "builtin" or { "module": "./train.ts" } (a module exporting default async (config, ctx) => metrics), got ${show(t)}`);
+  p.add(
+    'trainable',
+    `must be "builtin" or { "module": "./train.ts" } (a module exporting default async (config, ctx) => metrics), got ${show(t)}`,
+  );
   return undefined;
 }
 
@@ -289,14 +327,16 @@ export type ValidateResult =
  */
 export function validateSweep(raw: unknown, options: ValidateOptions): ValidateResult {
   const p = new Problems();
-  if (!isObject(raw)) return { ok: false, problems: [`(root): a sweep must be an object with at least name, space and budget, got ${show(raw)}`] };
+  if (!isObject(raw))
+    return { ok: false, problems: [`(root): a sweep must be an object with at least name, space and budget, got ${show(raw)}`] };
   unknownKeys(p, '', raw, TOP_KEYS);
   const name = raw['name'];
   const badName = nameProblem(name);
   if (badName) p.add('name', badName);
   const dataset = checkDataset(p, raw['dataset'], options.baseDir);
   const trainable = checkTrainable(p, raw['trainable'], options.baseDir);
-  if (trainable === 'builtin' && raw['dataset'] === undefined) p.add('dataset', 'is required with the built-in trainer (e.g. { "type": "mnist" })');
+  if (trainable === 'builtin' && raw['dataset'] === undefined)
+    p.add('dataset', 'is required with the built-in trainer (e.g. { "type": "mnist" })');
   const defaults = raw['defaults'] ?? {};
   if (!isObject(defaults)) p.add('defaults', `must be an object of config fields (e.g. { "batchSize": 128 }), got ${show(defaults)}`);
 
@@ -307,8 +347,16 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   const direction = objectives.objective.direction;
   const directions = (objectives.objectives ?? [objectives.objective]).map((o) => o.direction);
   const first = objectives.objectives?.[0];
-  if (first && trainable === 'builtin' && metricNames && !['classification', 'regression'].some((t) => builtinEpochMetrics(t as 'classification').includes(first.metric))) {
-    p.add('objectives[0].metric', `the built-in trainer reports the first objective every epoch (and picks its best epoch by it): use an epoch metric (${[...new Set([...builtinEpochMetrics('classification'), ...builtinEpochMetrics('regression')])].join(', ')}) first and put ${JSON.stringify(first.metric)} after it`);
+  if (
+    first &&
+    trainable === 'builtin' &&
+    metricNames &&
+    !['classification', 'regression'].some((t) => builtinEpochMetrics(t as 'classification').includes(first.metric))
+  ) {
+    p.add(
+      'objectives[0].metric',
+      `the built-in trainer reports the first objective every epoch (and picks its best epoch by it): use an epoch metric (${[...new Set([...builtinEpochMetrics('classification'), ...builtinEpochMetrics('regression')])].join(', ')}) first and put ${JSON.stringify(first.metric)} after it`,
+    );
   }
 
   const budget = raw['budget'];
@@ -325,7 +373,8 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
     if (limited(p, 'budget.minEpochs', budget['minEpochs'], 'epochs')) minEpochs = budget['minEpochs'];
     if (limited(p, 'budget.seconds', budget['seconds'], 'seconds')) seconds = budget['seconds'];
     if (minEpochs !== undefined && epochs === undefined) p.add('budget.minEpochs', 'needs budget.epochs (the largest budget) too');
-    if (minEpochs !== undefined && epochs !== undefined && minEpochs > epochs) p.add('budget.minEpochs', `\`minEpochs <= epochs\` must hold, got minEpochs=${minEpochs}, epochs=${epochs}`);
+    if (minEpochs !== undefined && epochs !== undefined && minEpochs > epochs)
+      p.add('budget.minEpochs', `\`minEpochs <= epochs\` must hold, got minEpochs=${minEpochs}, epochs=${epochs}`);
   }
   if (trainable === 'builtin' && epochs === undefined && !(isObject(defaults) && typeof defaults['epochs'] === 'number')) {
     p.add('budget.epochs', 'is required with the built-in trainer (or set defaults.epochs): the max epochs per trial');
@@ -333,14 +382,19 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
 
   limited(p, 'workers', raw['workers'], 'workers');
   const devices = raw['devices'] ?? ['cpu'];
-  for (const problem of deviceProblems(devices)) p.add(problem.startsWith('[') ? `devices${problem.slice(0, problem.indexOf(']') + 1)}` : 'devices', problem.startsWith('[') ? problem.slice(problem.indexOf(']') + 2) : problem);
+  for (const problem of deviceProblems(devices))
+    p.add(
+      problem.startsWith('[') ? `devices${problem.slice(0, problem.indexOf(']') + 1)}` : 'devices',
+      problem.startsWith('[') ? problem.slice(problem.indexOf(']') + 2) : problem,
+    );
   limited(p, 'trialsPerDevice', raw['trialsPerDevice'], 'trialsPerDevice');
   limited(p, 'trialTimeout', raw['trialTimeout'], 'seconds');
   limited(p, 'workerMemoryMb', raw['workerMemoryMb'], 'workerMemoryMb');
   int(p, 'maxConsecutiveFailures', raw['maxConsecutiveFailures'], 0, ' (0 = never stop)');
   const seed = raw['seed'] ?? randomInt(0, 2 ** 31 - 1);
   if (!Number.isSafeInteger(seed)) p.add('seed', `must be an integer, got ${show(seed)}`);
-  if (raw['out'] !== undefined && (typeof raw['out'] !== 'string' || !raw['out'])) p.add('out', `must be a directory path, got ${show(raw['out'])}`);
+  if (raw['out'] !== undefined && (typeof raw['out'] !== 'string' || !raw['out']))
+    p.add('out', `must be a directory path, got ${show(raw['out'])}`);
   int(p, 'keepCheckpoints', raw['keepCheckpoints'], 0, ' (checkpoints of the best k trials are kept)');
 
   let space: SearchSpace | undefined;
@@ -352,7 +406,8 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
   }
   const searcher = (raw['searcher'] ?? 'random') as SearcherSpec;
   const scheduler = raw['scheduler'] as SchedulerSpec | undefined;
-  if (raw['deterministic'] !== undefined && typeof raw['deterministic'] !== 'boolean') p.add('deterministic', `must be true or false, got ${show(raw['deterministic'])}`);
+  if (raw['deterministic'] !== undefined && typeof raw['deterministic'] !== 'boolean')
+    p.add('deterministic', `must be true or false, got ${show(raw['deterministic'])}`);
   int(p, 'heartbeatIntervalMs', raw['heartbeatIntervalMs'], 10, ' (ms between heartbeats)');
   int(p, 'gracePeriodMs', raw['gracePeriodMs'], 10, ' (ms without a heartbeat before a trial is retried)');
   let builtSearcher: Searcher | undefined;
@@ -393,7 +448,12 @@ export function validateSweep(raw: unknown, options: ValidateOptions): ValidateR
     objective: objectives.objective,
     ...(objectives.objectives ? { objectives: objectives.objectives } : {}),
     ...(objectives.constraints ? { constraints: objectives.constraints } : {}),
-    budget: { trials, ...(epochs !== undefined ? { epochs } : {}), ...(minEpochs !== undefined ? { minEpochs } : {}), ...(seconds !== undefined ? { seconds } : {}) },
+    budget: {
+      trials,
+      ...(epochs !== undefined ? { epochs } : {}),
+      ...(minEpochs !== undefined ? { minEpochs } : {}),
+      ...(seconds !== undefined ? { seconds } : {}),
+    },
     ...(raw['workers'] !== undefined ? { workers: raw['workers'] as number } : {}),
     devices: devices as string[],
     trialsPerDevice: (raw['trialsPerDevice'] as number | undefined) ?? 1,

@@ -47,10 +47,14 @@ test('--version prints the package version; <command> --help describes every opt
   for (const o of RUN.options) {
     const long = o.flags.split(' ')[0] as string;
     assert.ok(h.stdout.includes(long), `run --help lacks ${long}`);
-    assert.ok(h.stdout.replace(/\s+/g, ' ').includes(o.description.split(' ').slice(0, 4).join(' ')), `run --help lacks the description of ${long}`);
+    assert.ok(
+      h.stdout.replace(/\s+/g, ' ').includes(o.description.split(' ').slice(0, 4).join(' ')),
+      `run --help lacks the description of ${long}`,
+    );
   }
   const all = tunekit(['--help']);
-  for (const c of COMMANDS) assert.ok(all.stdout.includes(`${c.name} [options]`) || all.stdout.includes(`  ${c.name} `), `--help lacks ${c.name}`);
+  for (const c of COMMANDS)
+    assert.ok(all.stdout.includes(`${c.name} [options]`) || all.stdout.includes(`  ${c.name} `), `--help lacks ${c.name}`);
 });
 
 test('an unknown option or command is a usage error (exit 2) with a suggestion', () => {
@@ -81,15 +85,23 @@ async function storedStudy(name: string, params: (i: number) => { label: string;
 
 test('report and status piped into a reader that closes early exit quietly (no EPIPE stack trace)', async () => {
   const dir = await storedStudy('pipe', (i) => ({ label: 'a', x: i / 1000 }), 400);
-  const r = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${linkedBin()}" report "${dir}" --json - | head -c 100 >/dev/null; echo "rc=\${PIPESTATUS:-$?}"`], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    '/bin/sh',
+    ['-c', `"${process.execPath}" "${linkedBin()}" report "${dir}" --json - | head -c 100 >/dev/null; echo "rc=\${PIPESTATUS:-$?}"`],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   assert.is(r.stderr, '', 'nothing on stderr');
-  const s = spawnSync('/bin/bash', ['-c', `set -o pipefail; "${process.execPath}" "${linkedBin()}" report "${dir}" | head -n 2 >/dev/null; echo "\${PIPESTATUS[0]}"`], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const s = spawnSync(
+    '/bin/bash',
+    ['-c', `set -o pipefail; "${process.execPath}" "${linkedBin()}" report "${dir}" | head -n 2 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   assert.is(s.stderr, '');
   assert.is(s.stdout.trim(), '0', 'report exits 0 after its reader went away');
 });

@@ -102,12 +102,22 @@ test('controller + 3 workers on PostgreSQL survive SIGKILL, SIGSTOP/SIGCONT and 
     assert.equal(codes, [0, 0, 0], `exit codes ${codes.join(', ')}\n${controller.log()}\n${workers[1]!.log()}\n${workers[2]!.log()}`);
 
     const trials = await trialsOf(url, name);
-    assert.equal(trials.map((t) => t.number), trials.map((_, i) => i), 'numbers unique and dense');
-    assert.ok(trials.every((t) => t.state !== 'running' && t.state !== 'waiting'), 'nothing left running or waiting');
+    assert.equal(
+      trials.map((t) => t.number),
+      trials.map((_, i) => i),
+      'numbers unique and dense',
+    );
+    assert.ok(
+      trials.every((t) => t.state !== 'running' && t.state !== 'waiting'),
+      'nothing left running or waiting',
+    );
     assert.is(trials.filter(countsTowardBudget).length, BUDGET, 'the budget is met exactly');
     const stale = trials.filter((t) => t.state === 'failed' && t.reason?.startsWith('stale:'));
     assert.ok(stale.length >= 1, 'the killed worker left a stale trial');
-    assert.ok(stale.some((t) => t.reason?.includes(`/${killedPid}`)), `no stale trial names the killed worker ${killedPid}: ${stale.map((t) => t.reason ?? '').join('; ')}`);
+    assert.ok(
+      stale.some((t) => t.reason?.includes(`/${killedPid}`)),
+      `no stale trial names the killed worker ${killedPid}: ${stale.map((t) => t.reason ?? '').join('; ')}`,
+    );
     for (const t of stale) {
       const retries = trials.filter((r) => r.system['retryOf'] === t.number);
       assert.is(retries.length, 1, `trial ${t.number} retried ${retries.length} times`);
@@ -130,7 +140,8 @@ test('controller + 3 workers on PostgreSQL survive SIGKILL, SIGSTOP/SIGCONT and 
     // Checkpoints went to the artifact store shared by every machine (promotions and `tunekit export` from anywhere).
     const store = await openArtifactStore(url);
     try {
-      for (const t of trials.filter((x) => x.state === 'complete')) assert.ok(await store.has(`${name}/${t.number}`), `no checkpoint of trial ${t.number} in the store`);
+      for (const t of trials.filter((x) => x.state === 'complete'))
+        assert.ok(await store.has(`${name}/${t.number}`), `no checkpoint of trial ${t.number} in the store`);
     } finally {
       await store.close();
     }

@@ -21,10 +21,19 @@ test('resume refuses a changed trainable module (naming both hashes and the flag
   const module = path.join(work, 'train.mjs');
   fs.writeFileSync(module, 'export default async (config) => ({ loss: (config.x - 0.2) ** 2 });\n');
   const sweep = path.join(work, 'sweep.json');
-  fs.writeFileSync(sweep, JSON.stringify({
-    name: 'hash', trainable: { module: './train.mjs' }, space: { x: { _type: 'float', low: -1, high: 1 } }, searcher: 'sobol',
-    objective: { metric: 'loss', direction: 'minimize' }, budget: { trials: 2 }, workers: 1, seed: 1,
-  }));
+  fs.writeFileSync(
+    sweep,
+    JSON.stringify({
+      name: 'hash',
+      trainable: { module: './train.mjs' },
+      space: { x: { _type: 'float', low: -1, high: 1 } },
+      searcher: 'sobol',
+      objective: { metric: 'loss', direction: 'minimize' },
+      budget: { trials: 2 },
+      workers: 1,
+      seed: 1,
+    }),
+  );
   const out = path.join(work, 'run');
   const first = run(['run', sweep, '--out', out]);
   assert.is(first.status, 0, first.stderr);

@@ -73,7 +73,10 @@ test('one SIGTERM stops a sweep whose trial is stuck in a blocking loop, within 
   const trials = await trialsOf(out);
   assert.is(trials[0]?.state, 'failed');
   assert.is(trials[0]?.reason, 'interrupted');
-  assert.ok(trials.some((t) => t.state === 'waiting' && t.system['retryOf'] === 0), 'no retry enqueued');
+  assert.ok(
+    trials.some((t) => t.state === 'waiting' && t.system['retryOf'] === 0),
+    'no retry enqueued',
+  );
   assert.ok(trials.every((t) => t.state !== 'running'));
 });
 

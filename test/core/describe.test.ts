@@ -59,23 +59,69 @@ test('hostile values: cycles, BigInt inside, throwing toJSON/toString/getters, p
   cyc['self'] = cyc;
   ok(cyc, /object/);
   ok({ n: 1n }, /object/);
-  ok({ toJSON() { throw new Error('no'); } }, /object/);
-  ok({ toString() { throw new Error('no'); }, toJSON() { throw new Error('no'); } }, /object/);
-  ok(Object.defineProperty({}, 'x', { enumerable: true, get() { throw new Error('getter'); } }), /object/);
-  const trap = new Proxy({}, { get() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); } });
+  ok(
+    {
+      toJSON() {
+        throw new Error('no');
+      },
+    },
+    /object/,
+  );
+  ok(
+    {
+      toString() {
+        throw new Error('no');
+      },
+      toJSON() {
+        throw new Error('no');
+      },
+    },
+    /object/,
+  );
+  ok(
+    Object.defineProperty({}, 'x', {
+      enumerable: true,
+      get() {
+        throw new Error('getter');
+      },
+    }),
+    /object/,
+  );
+  const trap = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('trap');
+      },
+      getPrototypeOf() {
+        throw new Error('trap');
+      },
+      ownKeys() {
+        throw new Error('trap');
+      },
+    },
+  );
   ok(trap, /.+/);
   const revocable = Proxy.revocable({}, {});
   revocable.revoke();
   ok(revocable.proxy, /.+/);
   ok({ [Symbol.toStringTag]: 'Weird' }, /.+/);
-  class Boom { get [Symbol.toStringTag](): string { throw new Error('tag'); } }
+  class Boom {
+    get [Symbol.toStringTag](): string {
+      throw new Error('tag');
+    }
+  }
   ok(new Boom(), /.+/);
 });
 
 test('errors show their class and message; a throwing message getter is survived', () => {
   ok(new TypeError('bad thing'), /^TypeError: bad thing$/);
   const e = new Error('x');
-  Object.defineProperty(e, 'message', { get() { throw new Error('nope'); } });
+  Object.defineProperty(e, 'message', {
+    get() {
+      throw new Error('nope');
+    },
+  });
   ok(e, /Error/);
   ok(new Error('m'.repeat(1000)), /\.\.\.$/);
   class QuotaError extends Error {}

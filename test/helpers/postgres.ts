@@ -53,7 +53,8 @@ export function startServer(): TestServer {
     url,
     dir,
     stopOnly: (mode = 'fast') => ctl(['-m', mode, 'stop']),
-    start: () => ctl(['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, '-l', `${dir}/server.log`, 'start']),
+    start: () =>
+      ctl(['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, '-l', `${dir}/server.log`, 'start']),
     destroy: () => {
       if (destroyed) return;
       destroyed = true;

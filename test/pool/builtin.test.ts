@@ -17,12 +17,24 @@ import { tempDirs } from '../helpers/tmp.js';
 const tmp = tempDirs(test);
 
 test('mergeConfig: nested objects merge, a different `type` replaces, arrays replace', () => {
-  const base = { optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 0.01 }, model: { type: 'mlp', units: [64], dropout: 0.1 }, batchSize: 64 };
+  const base = {
+    optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 0.01 },
+    model: { type: 'mlp', units: [64], dropout: 0.1 },
+    batchSize: 64,
+  };
   const merged = mergeConfig(base, { optimizer: { type: 'sgd', lr: 0.1 }, model: { type: 'mlp', units: [128, 64] }, batchSize: 32 });
   assert.equal(merged, { optimizer: { type: 'sgd', lr: 0.1 }, model: { type: 'mlp', units: [128, 64], dropout: 0.1 }, batchSize: 32 });
-  const c = builtinConfig({ epochs: 9, loss: 'mse' }, { batchSize: 8 }, { maxEpochs: 4, seed: 5, objective: { metric: 'valLoss', direction: 'minimize' } });
+  const c = builtinConfig(
+    { epochs: 9, loss: 'mse' },
+    { batchSize: 8 },
+    { maxEpochs: 4, seed: 5, objective: { metric: 'valLoss', direction: 'minimize' } },
+  );
   assert.equal(c, { epochs: 4, loss: 'mse', batchSize: 8, seed: 5, objective: { metric: 'valLoss', direction: 'minimize' } });
-  assert.is(builtinConfig({}, {}, { budget: 2.4, maxEpochs: 4, seed: 1, objective: { metric: 'valLoss', direction: 'minimize' } })['epochs'], 2, 'a searcher budget sets the epochs');
+  assert.is(
+    builtinConfig({}, {}, { budget: 2.4, maxEpochs: 4, seed: 1, objective: { metric: 'valLoss', direction: 'minimize' } })['epochs'],
+    2,
+    'a searcher budget sets the epochs',
+  );
 });
 
 test('toShared moves split arrays into SharedArrayBuffers once; toPlain copies them back out', async () => {

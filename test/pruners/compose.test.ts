@@ -21,14 +21,17 @@ import { completed, prunedWith, replay, sig } from './helpers.js';
 
 const broken = [sig(1), sig(2, { valLoss: NaN, gradNorm: 2000 })];
 
-test('any prunes when a member prunes; the first pruning member\'s reason by default, all reasons on request', async () => {
+test("any prunes when a member prunes; the first pruning member's reason by default, all reasons on request", async () => {
   const first = await replay(any([nanGuard(), exploding()]), broken);
   assert.is(first.length, 2);
   assert.is(prunedWith(first), 'NaN loss at epoch 2 (valLoss=NaN)');
   const swapped = prunedWith(await replay(any([exploding(), nanGuard()]), broken));
   assert.match(swapped ?? '', /^exploding gradients: global norm 2000 at epoch 2/);
   const joined = prunedWith(await replay(any([nanGuard(), exploding(), plateau()], { reasons: 'all' }), broken));
-  assert.is(joined, 'NaN loss at epoch 2 (valLoss=NaN); exploding gradients: global norm 2000 at epoch 2, x1000 in 1 epoch (above maxNorm 1000; growth over x100)');
+  assert.is(
+    joined,
+    'NaN loss at epoch 2 (valLoss=NaN); exploding gradients: global norm 2000 at epoch 2, x1000 in 1 epoch (above maxNorm 1000; growth over x100)',
+  );
   assert.is(prunedWith(await replay(any([nanGuard(), exploding()]), [sig(1), sig(2), sig(3)])), undefined);
   assert.is(any([nanGuard()]).type, 'any');
 });
@@ -48,18 +51,33 @@ test('all prunes only when every member prunes, joining their reasons', async ()
   const both = await replay(all([threshold({ upper: 0.81 }), plateau({ patience: 2 })]), curve);
   // Step 3 (0.8): plateau prunes but 0.8 is within the threshold; step 4 (0.82): both prune.
   assert.is(both.length, 5);
-  assert.is(prunedWith(both), 'threshold: value 0.82 at step 4 is above upper 0.81; plateau: no improvement of the objective for 2 steps (steps 3-4: 0.8, 0.82; best 0.8 at step 1; minimize, minDelta 0)');
+  assert.is(
+    prunedWith(both),
+    'threshold: value 0.82 at step 4 is above upper 0.81; plateau: no improvement of the objective for 2 steps (steps 3-4: 0.8, 0.82; best 0.8 at step 1; minimize, minDelta 0)',
+  );
   assert.is(prunedWith(await replay(all([threshold({ upper: 10 }), plateau()]), curve)), undefined);
   // Nested composition works like any other member.
-  const others = completed([[1, 1], [1, 1], [1, 1], [1, 1], [1, 1]]);
+  const others = completed([
+    [1, 1],
+    [1, 1],
+    [1, 1],
+    [1, 1],
+    [1, 1],
+  ]);
   const nested = any([nanGuard(), all([median(), threshold({ upper: 1.5 })])]);
   assert.is((await replay(nested, [1.2, 2], { others })).length, 2);
 });
 
 test('any/all reject empty or non-pruner members', () => {
-  assert.throws(() => any([]), (e: Error) => e instanceof TypeError && /any\(\) needs a non-empty array of pruners/.test(e.message));
+  assert.throws(
+    () => any([]),
+    (e: Error) => e instanceof TypeError && /any\(\) needs a non-empty array of pruners/.test(e.message),
+  );
   assert.throws(() => all([median(), 3 as never]), /all\(\): member \[1\] must be a pruner/);
-  assert.throws(() => any([median()], { reasons: 'some' as never }), /option "reasons" of pruner "any" must be one of "first", "all", got "some"/);
+  assert.throws(
+    () => any([median()], { reasons: 'some' as never }),
+    /option "reasons" of pruner "any" must be one of "first", "all", got "some"/,
+  );
 });
 
 test('createPruner builds from names, option objects and nested specs; they decide like the code-built pruners', async () => {
@@ -89,13 +107,22 @@ test('createPruner errors name the unknown type/option (with its place in the sp
   assert.ok(known.includes('nan_guard') && known.includes('median') && known.includes('any'));
   const is = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: Error) => e instanceof TypeError && re.test(e.message), String(re));
   is(() => createPruner('medain'), new RegExp(`^unknown pruner "medain"; known types: ${known}$`));
-  is(() => createPruner({ type: 'median', startup: 5 }), /^unknown option "startup" for pruner "median"; known options: startupTrials, warmupSteps, interval, minTrials$/);
+  is(
+    () => createPruner({ type: 'median', startup: 5 }),
+    /^unknown option "startup" for pruner "median"; known options: startupTrials, warmupSteps, interval, minTrials$/,
+  );
   is(() => createPruner({ type: 'any', of: ['nan_guard', { type: 'explodng' }] }), /^in of\[1\]: unknown pruner "explodng"; known types: /);
-  is(() => createPruner({ type: 'any', of: ['nan_guard', { type: 'exploding', maxNorm: -1 }] }), /^in of\[1\]: option "maxNorm" of pruner "exploding" must be a finite number > 0, got -1$/);
+  is(
+    () => createPruner({ type: 'any', of: ['nan_guard', { type: 'exploding', maxNorm: -1 }] }),
+    /^in of\[1\]: option "maxNorm" of pruner "exploding" must be a finite number > 0, got -1$/,
+  );
   is(() => createPruner({ type: 'all', of: [{ type: 'any', of: ['x'] }] }), /^in of\[0\]: in of\[0\]: unknown pruner "x"/);
   is(() => createPruner({ type: 'any', of: [] }), /pruner "any" needs `of`: a non-empty array of pruner specs/);
   is(() => createPruner({ type: 'any' }), /pruner "any" needs `of`/);
-  is(() => createPruner({ type: 'any', of: ['median'], reason: 'all' }), /unknown option "reason" for pruner "any"; known options: of, reasons/);
+  is(
+    () => createPruner({ type: 'any', of: ['median'], reason: 'all' }),
+    /unknown option "reason" for pruner "any"; known options: of, reasons/,
+  );
   is(() => createPruner({ type: 'patience', patience: 2, wrapped: 'nope' }), /^in wrapped: unknown pruner "nope"/);
   is(() => createPruner({ type: 'none', x: 1 }), /unknown option "x" for pruner "none"; it takes no options/);
   is(() => createPruner({ type: 'percentile' }), /needs `percentile`/);
@@ -104,7 +131,10 @@ test('createPruner errors name the unknown type/option (with its place in the sp
 });
 
 test('registerPruner adds a type usable in specs, nested ones included', async () => {
-  registerPruner('always_test', (o) => ({ type: 'always_test', decide: () => ({ action: 'prune', reason: `always (${JSON.stringify(o)})` }) }));
+  registerPruner('always_test', (o) => ({
+    type: 'always_test',
+    decide: () => ({ action: 'prune', reason: `always (${JSON.stringify(o)})` }),
+  }));
   assert.ok(prunerTypes().includes('always_test'));
   const p = createPruner({ type: 'any', of: [{ type: 'always_test', k: 1 }] });
   assert.is(prunedWith(await replay(p, [1])), 'always ({"k":1})');

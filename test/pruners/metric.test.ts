@@ -65,7 +65,11 @@ test('median is direction aware', async () => {
 
 test('median: minTrials, steps no completed trial reported, and an all-NaN trial', async () => {
   const short = completed([0, 1, 2, 3, 4, 5].map((i) => [1 + 0.1 * i, 1 + 0.1 * i]));
-  assert.is(prunedWith(await replay(median(), [1.2, 1.2, 9, 9], { others: short, steps: [0, 5, 6, 7] })), undefined, 'no values at steps 5-7');
+  assert.is(
+    prunedWith(await replay(median(), [1.2, 1.2, 9, 9], { others: short, steps: [0, 5, 6, 7] })),
+    undefined,
+    'no values at steps 5-7',
+  );
   assert.is(prunedWith(await replay(median({ minTrials: 7 }), [9, 9], { others: six })), undefined);
   assert.is(prunedWith(await replay(median(), [NaN], { others: six })), 'median: every value up to step 0 is NaN');
 });
@@ -74,11 +78,20 @@ test('percentile keeps the best p% at each step, in both directions', async () =
   // Step 0 values 1.0..1.5: the 25th percentile is 1.125 (minimize); maximize uses the 75th, 1.375.
   assert.is(prunedWith(await replay(percentile({ percentile: 25 }), [1.12], { others: six })), undefined);
   const r = prunedWith(await replay(percentile({ percentile: 25 }), [1.13], { others: six }));
-  assert.is(r, 'percentile: best value 1.13 up to step 0 is outside the best 25% of 6 completed trials at step 0 (cut-off 1.125, minimize)');
+  assert.is(
+    r,
+    'percentile: best value 1.13 up to step 0 is outside the best 25% of 6 completed trials at step 0 (cut-off 1.125, minimize)',
+  );
   assert.ok(prunedWith(await replay(percentile({ percentile: 25 }), [1.37], { others: six, direction: 'maximize' })));
   assert.is(prunedWith(await replay(percentile({ percentile: 25 }), [1.38], { others: six, direction: 'maximize' })), undefined);
-  assert.throws(() => percentile({} as never), (e: Error) => e instanceof TypeError && /needs `percentile`/.test(e.message));
-  assert.throws(() => percentile({ percentile: 120 }), /option "percentile" of pruner "percentile" must be a finite number in \[0, 100\], got 120/);
+  assert.throws(
+    () => percentile({} as never),
+    (e: Error) => e instanceof TypeError && /needs `percentile`/.test(e.message),
+  );
+  assert.throws(
+    () => percentile({ percentile: 120 }),
+    /option "percentile" of pruner "percentile" must be a finite number in \[0, 100\], got 120/,
+  );
 });
 
 test('threshold prunes values outside [lower, upper] and NaN', async () => {
@@ -95,7 +108,10 @@ test('patience (Optuna): prunes once the best of the last patience+1 values is w
   const curve = [5, 4, 4.5, 4.2, 4.1, 3];
   const d = await replay(patience({ patience: 2 }), curve);
   assert.is(d.length, 5, 'step 4: best after (4.1) is worse than best before (4)');
-  assert.match(prunedWith(d) ?? '', /^patience: no improvement in the last 3 reports \(steps 2-4\): best 4\.1 vs 4 before \(minimize, minDelta 0\)$/);
+  assert.match(
+    prunedWith(d) ?? '',
+    /^patience: no improvement in the last 3 reports \(steps 2-4\): best 4\.1 vs 4 before \(minimize, minDelta 0\)$/,
+  );
   assert.is(prunedWith(await replay(patience({ patience: 2, minDelta: 0.2 }), curve)), undefined, '4.1 is within minDelta of 4');
   assert.is(prunedWith(await replay(patience({ patience: 2 }), [5, 4, 3, 2, 1, 0])), undefined);
   const max = await replay(patience({ patience: 1 }), [1, 2, 1.5, 1.9, 3], { direction: 'maximize' });
@@ -109,9 +125,15 @@ test('patience (Optuna): prunes once the best of the last patience+1 values is w
 });
 
 test('option validation: TypeErrors naming the option and listing the known ones', () => {
-  assert.throws(() => median({ startupTrials: -1 }), (e: Error) => e instanceof TypeError && /option "startupTrials" of pruner "median" must be an integer in \[0, /.test(e.message));
+  assert.throws(
+    () => median({ startupTrials: -1 }),
+    (e: Error) => e instanceof TypeError && /option "startupTrials" of pruner "median" must be an integer in \[0, /.test(e.message),
+  );
   assert.throws(() => median({ interval: 0 }), /option "interval" of pruner "median" must be an integer in \[1, /);
-  assert.throws(() => median({ startup: 3 } as never), /unknown option "startup" for pruner "median"; known options: startupTrials, warmupSteps, interval, minTrials/);
+  assert.throws(
+    () => median({ startup: 3 } as never),
+    /unknown option "startup" for pruner "median"; known options: startupTrials, warmupSteps, interval, minTrials/,
+  );
   assert.throws(() => median(5 as never), /options of pruner "median" must be an object, got 5/);
 });
 

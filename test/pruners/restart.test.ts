@@ -45,11 +45,14 @@ async function sweep(file: string, from: number, to: number): Promise<void> {
   });
   try {
     assert.is((await study.trials()).length, from);
-    await study.optimize(async (_p, ctx) => {
-      const c = curve(ctx.number);
-      for (let i = 0; i < c.length; i++) if ((await ctx.report(i, c[i]!)) === 'prune') return c[i]!;
-      return c[c.length - 1]!;
-    }, { trials: to });
+    await study.optimize(
+      async (_p, ctx) => {
+        const c = curve(ctx.number);
+        for (let i = 0; i < c.length; i++) if ((await ctx.report(i, c[i]!)) === 'prune') return c[i]!;
+        return c[c.length - 1]!;
+      },
+      { trials: to },
+    );
   } finally {
     await study.close();
   }
@@ -82,8 +85,14 @@ test('a restarted study prunes the same trials with the same reasons as an unint
     assert.ok(pruned.length >= 3 && pruned.length < TRIALS, `pruned ${pruned.map((t) => t.number).join(',')}`);
     assert.is(a[5]?.reason, 'NaN loss at epoch 3 (valLoss=NaN)');
     assert.match(a[7]?.reason ?? '', /^exploding gradients: global norm 5000 at epoch 2, x2500 in 1 epoch/);
-    assert.ok(pruned.some((t) => t.reason?.startsWith('median: ')), 'median pruned something');
-    assert.ok(a.some((t) => t.state === 'complete' && t.number >= 2), 'later trials complete too');
+    assert.ok(
+      pruned.some((t) => t.reason?.startsWith('median: ')),
+      'median pruned something',
+    );
+    assert.ok(
+      a.some((t) => t.state === 'complete' && t.number >= 2),
+      'later trials complete too',
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -18,7 +18,14 @@ const CASES = ['sane', 'lr10', 'nan_data', 'nan_report'] as const;
 
 function config(lr: number): TrialConfig {
   // ELU rather than the default ReLU: at lr 10 a ReLU MLP does not blow up, its units die (loss stuck at chance).
-  return { model: { type: 'mlp', units: [64, 32], activation: 'elu' }, optimizer: { type: 'sgd', lr }, loss: 'crossentropy', epochs: EPOCHS, batchSize: 32, seed: 3 };
+  return {
+    model: { type: 'mlp', units: [64, 32], activation: 'elu' },
+    optimizer: { type: 'sgd', lr },
+    loss: 'crossentropy',
+    epochs: EPOCHS,
+    batchSize: 32,
+    seed: 3,
+  };
 }
 
 /** The same data with the first training image's pixels replaced by NaN (a broken preprocessing step). */
@@ -56,7 +63,10 @@ test('real training: lr 10 and NaN trials are pruned with their reasons, a sane 
   );
   const trials = await study.trials();
   const byCase = Object.fromEntries(trials.map((t) => [t.params['case'] as (typeof CASES)[number], t]));
-  for (const t of trials) console.log(`  ${(t.params['case'] as (typeof CASES)[number]).padEnd(10)} ${t.state} after ${t.intermediate.length} epochs${t.reason ? `: ${t.reason}` : ''}`);
+  for (const t of trials)
+    console.log(
+      `  ${(t.params['case'] as (typeof CASES)[number]).padEnd(10)} ${t.state} after ${t.intermediate.length} epochs${t.reason ? `: ${t.reason}` : ''}`,
+    );
 
   const sane = byCase['sane']!;
   assert.is(sane.state, 'complete');
@@ -66,7 +76,10 @@ test('real training: lr 10 and NaN trials are pruned with their reasons, a sane 
   const lr10 = byCase['lr10']!;
   assert.is(lr10.state, 'pruned');
   assert.ok(lr10.intermediate.length < EPOCHS, `pruned after ${lr10.intermediate.length} epochs`);
-  assert.match(lr10.reason ?? '', /^(exploding gradients: global norm \S+ at epoch \d|diverging: trainLoss rose|NaN loss at epoch \d|infinite loss at epoch \d|non-finite values at epoch \d)/);
+  assert.match(
+    lr10.reason ?? '',
+    /^(exploding gradients: global norm \S+ at epoch \d|diverging: trainLoss rose|NaN loss at epoch \d|infinite loss at epoch \d|non-finite values at epoch \d)/,
+  );
 
   const nanData = byCase['nan_data']!;
   assert.is(nanData.state, 'pruned');

@@ -18,14 +18,26 @@ export interface Chromium {
 }
 
 export async function startChromium(): Promise<Chromium> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set TUNEKIT_CHROMIUM`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set TUNEKIT_CHROMIUM`,
+    );
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1300, height: 900 },
     });
   } catch (error) {
@@ -98,5 +110,12 @@ export async function waitReady(page: Page, timeout = 60_000): Promise<void> {
 
 /** Waits until every registered chart is drawn (charts out of view are drawn in idle time). */
 export async function waitAllDrawn(page: Page, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(() => { const tk = (globalThis as unknown as TkGlobal).__tunekit; return tk?.ready === true && tk.pending === 0; }, null, { timeout, polling: 20 });
+  await page.waitForFunction(
+    () => {
+      const tk = (globalThis as unknown as TkGlobal).__tunekit;
+      return tk?.ready === true && tk.pending === 0;
+    },
+    null,
+    { timeout, polling: 20 },
+  );
 }

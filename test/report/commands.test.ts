@@ -21,7 +21,10 @@ test.before(async () => {
   writer = await FileStorage.open(path.join(dir, 'study.json'));
   await writer.createStudy(study);
   for (let i = 0; i < 4; i++) {
-    const t = await writer.createTrial(study.name, { state: 'running', params: { model: { type: 'cnn', filters: 16 }, lr: 10 ** -(i + 1), layers: 1 + i, act: 'relu' } });
+    const t = await writer.createTrial(study.name, {
+      state: 'running',
+      params: { model: { type: 'cnn', filters: 16 }, lr: 10 ** -(i + 1), layers: 1 + i, act: 'relu' },
+    });
     await writer.reportIntermediate(study.name, t.number, 1, i);
     await writer.finishTrial(study.name, t.number, { state: 'complete', value: i });
   }
@@ -50,9 +53,15 @@ test('export-optuna writes the journal; both commands refuse bad paths with the 
   assert.is((JSON.parse(lines[0]!) as { op_code: number }).op_code, 0);
   assert.is(lines.filter((l) => (JSON.parse(l) as { op_code: number }).op_code === 4).length, 4);
   await rejects(() => exportOptunaCommand({ source: dir, journal: dir }, () => {}), /is a directory; give a file name/);
-  await rejects(() => htmlReportCommand({ source: path.join(dir, 'missing'), html: path.join(dir, 'x.html') }, () => {}), /no storage file at .*missing/);
+  await rejects(
+    () => htmlReportCommand({ source: path.join(dir, 'missing'), html: path.join(dir, 'x.html') }, () => {}),
+    /no storage file at .*missing/,
+  );
   await rejects(() => htmlReportCommand({ source: dir, html: dir }, () => {}), /is a directory/);
-  await rejects(() => htmlReportCommand({ source: dir, html: path.join(dir, 'r.html'), study: 'other' }, () => {}), /no study named "other"/);
+  await rejects(
+    () => htmlReportCommand({ source: dir, html: path.join(dir, 'r.html'), study: 'other' }, () => {}),
+    /no study named "other"/,
+  );
 });
 
 test.run();

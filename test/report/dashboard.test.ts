@@ -24,7 +24,10 @@ let dash: DashboardHandle;
 const { study } = syntheticStudy({ trials: 1 });
 
 async function addTrial(value: number): Promise<void> {
-  const t = await storage.createTrial(study.name, { state: 'running', params: { model: { type: 'cnn', filters: 16 }, lr: 0.003, layers: 2, act: 'relu' } });
+  const t = await storage.createTrial(study.name, {
+    state: 'running',
+    params: { model: { type: 'cnn', filters: 16 }, lr: 0.003, layers: 2, act: 'relu' },
+  });
   await storage.reportIntermediate(study.name, t.number, 1, value * 2);
   await storage.finishTrial(study.name, t.number, { state: 'complete', value });
 }
@@ -59,17 +62,32 @@ test('the open page picks up a trial that finishes, with no console errors', asy
   await waitAllDrawn(page);
   assert.is((await pageState(page)).trials, 5);
   await addTrial(0.5);
-  await page.waitForFunction(() => (globalThis as unknown as { __tunekit: { trials: number } }).__tunekit.trials === 6, null, { timeout: 30_000, polling: 200 });
+  await page.waitForFunction(() => (globalThis as unknown as { __tunekit: { trials: number } }).__tunekit.trials === 6, null, {
+    timeout: 30_000,
+    polling: 200,
+  });
   const st = await pageState(page);
   assert.ok(st.renders >= 2);
   assert.ok(((await page.textContent('#sec-summary')) ?? '').includes('#5 value 0.5'), 'the new best trial is in the summary');
   // Paused (someone is brushing): the page keeps its picture and says what is new; unpausing brings it in.
   await page.check('#live-pause');
   await addTrial(0.45);
-  await page.waitForFunction(() => /paused: 1 new/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('live-status').textContent), null, { timeout: 30_000, polling: 200 });
+  await page.waitForFunction(
+    () =>
+      /paused: 1 new/.test(
+        (globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById(
+          'live-status',
+        ).textContent,
+      ),
+    null,
+    { timeout: 30_000, polling: 200 },
+  );
   assert.is((await pageState(page)).trials, 6);
   await page.uncheck('#live-pause');
-  await page.waitForFunction(() => (globalThis as unknown as { __tunekit: { trials: number } }).__tunekit.trials === 7, null, { timeout: 30_000, polling: 200 });
+  await page.waitForFunction(() => (globalThis as unknown as { __tunekit: { trials: number } }).__tunekit.trials === 7, null, {
+    timeout: 30_000,
+    polling: 200,
+  });
   assert.equal(errors, []);
   assert.equal(st.errors, []);
   await page.close();

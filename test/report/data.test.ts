@@ -19,8 +19,19 @@ test('flattenSpace/flattenParams: branches become a choice plus conditional path
   );
   assert.is(flat.find((p) => p.name === 'model.cnn.filters')!.condition, 'model=cnn');
   assert.ok(flat.find((p) => p.name === 'model.cnn.filters')!.log);
-  const v = flattenParams({ model: { type: 'mlp', units: [256, 128], dropout: 0.2, batchNorm: true }, lr: 0.01, layers: 3, act: 'gelu' }, flat);
-  assert.equal(Object.fromEntries(v), { model: 0, 'model.mlp.units': 1, 'model.mlp.dropout': 0.2, 'model.mlp.batchNorm': 1, lr: 0.01, layers: 3, act: 1 });
+  const v = flattenParams(
+    { model: { type: 'mlp', units: [256, 128], dropout: 0.2, batchNorm: true }, lr: 0.01, layers: 3, act: 'gelu' },
+    flat,
+  );
+  assert.equal(Object.fromEntries(v), {
+    model: 0,
+    'model.mlp.units': 1,
+    'model.mlp.dropout': 0.2,
+    'model.mlp.batchNorm': 1,
+    lr: 0.01,
+    layers: 3,
+    act: 1,
+  });
 });
 
 test('the page data follows the leaderboard: same order, ranks, values, states and summary', () => {
@@ -33,10 +44,14 @@ test('the page data follows the leaderboard: same order, ranks, values, states a
   );
   assert.equal(data.leaderboard.summary, lb.summary);
   assert.is(data.details[0]!.number, lb.summary.best!.number, 'the winner is shown in detail');
-  assert.ok(data.details.some((d) => trials[d.number]!.state === 'pruned'), 'a pruned trial is shown in detail');
+  assert.ok(
+    data.details.some((d) => trials[d.number]!.state === 'pruned'),
+    'a pruned trial is shown in detail',
+  );
   // Without worker files, lanes come from overlaps: never two overlapping trials in one lane.
   const lanes = new Map<string, [number, number][]>();
-  for (const t of data.trials) if (t.started !== null && t.finished !== null) lanes.set(t.lane, [...(lanes.get(t.lane) ?? []), [t.started, t.finished]]);
+  for (const t of data.trials)
+    if (t.started !== null && t.finished !== null) lanes.set(t.lane, [...(lanes.get(t.lane) ?? []), [t.started, t.finished]]);
   for (const spans of lanes.values()) {
     spans.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) assert.ok(spans[i]![0] >= spans[i - 1]![1]);
@@ -50,17 +65,35 @@ test('per-trial files: worker lanes from config.json, curves, diagnostics and th
     const best = buildLeaderboard(study, trials).summary.best!.number;
     const tdir = path.join(dir, 'trials', String(best));
     fs.mkdirSync(path.join(tdir, 'model'), { recursive: true });
-    fs.writeFileSync(path.join(tdir, 'config.json'), JSON.stringify({ number: best, device: 'cpu', slot: 1, params: {}, config: { lr: 0.1 } }));
+    fs.writeFileSync(
+      path.join(tdir, 'config.json'),
+      JSON.stringify({ number: best, device: 'cpu', slot: 1, params: {}, config: { lr: 0.1 } }),
+    );
     fs.writeFileSync(path.join(tdir, 'curves.json'), JSON.stringify([{ step: 1, trainLoss: 2, valLoss: 1.5, t: 10 }]));
-    fs.writeFileSync(path.join(tdir, 'diagnostics.json'), JSON.stringify({ confusion: [[5, 1], [0, 6]], featureMaps: { conv1: { shape: [1, 2, 2], data: [0, 1, 2, 3] } } }));
-    fs.writeFileSync(path.join(tdir, 'model', 'export-report.json'), JSON.stringify({ bytes: 1000, fp32Bytes: 4000, accuracy: { tfjs: 0.9, onnx: 0.9, int8: 0.89, drop: 0.01 } }));
+    fs.writeFileSync(
+      path.join(tdir, 'diagnostics.json'),
+      JSON.stringify({
+        confusion: [
+          [5, 1],
+          [0, 6],
+        ],
+        featureMaps: { conv1: { shape: [1, 2, 2], data: [0, 1, 2, 3] } },
+      }),
+    );
+    fs.writeFileSync(
+      path.join(tdir, 'model', 'export-report.json'),
+      JSON.stringify({ bytes: 1000, fp32Bytes: 4000, accuracy: { tfjs: 0.9, onnx: 0.9, int8: 0.89, drop: 0.01 } }),
+    );
     fs.writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ pruner: { type: 'asha' } }));
     fs.writeFileSync(path.join(dir, 'trials', 'broken.json'), '{'); // unrelated junk is ignored
     const data = buildReportData(study, trials, { dir, importance: { trees: 8, refits: 1 } });
     assert.is(data.trials.find((t) => t.number === best)!.lane, 'cpu/1');
     const d = data.details.find((x) => x.number === best)!;
     assert.equal(d.curves, [{ step: 1, trainLoss: 2, valLoss: 1.5, t: 10 }]);
-    assert.equal(d.files.diagnostics!['confusion'], [[5, 1], [0, 6]]);
+    assert.equal(d.files.diagnostics!['confusion'], [
+      [5, 1],
+      [0, 6],
+    ]);
     assert.is(d.files.exportReport!['bytes'], 1000);
     const { pruner: _p, ...noPruner } = study;
     assert.equal(withSweepPruner({ record: noPruner, trials, dir, where: dir }).pruner, { type: 'asha' });
@@ -71,8 +104,24 @@ test('per-trial files: worker lanes from config.json, curves, diagnostics and th
 
 test('trialDiagnostics: per-layer gradient norms gathered per epoch, confusion and feature maps passed through', () => {
   const epoch = (n: number, g: number) => ({ epoch: n, layerGradNorms: { dense1: g, dense2: g / 2 } }) as unknown as EpochReport;
-  const d = trialDiagnostics({ history: [epoch(1, 4), epoch(2, 2)], confusion: [[1, 0], [0, 1]] }, ['a', 'b']);
-  assert.equal(d, { confusion: [[1, 0], [0, 1]], classNames: ['a', 'b'], layerGradNorms: { dense1: [4, 2], dense2: [2, 1] } });
+  const d = trialDiagnostics(
+    {
+      history: [epoch(1, 4), epoch(2, 2)],
+      confusion: [
+        [1, 0],
+        [0, 1],
+      ],
+    },
+    ['a', 'b'],
+  );
+  assert.equal(d, {
+    confusion: [
+      [1, 0],
+      [0, 1],
+    ],
+    classNames: ['a', 'b'],
+    layerGradNorms: { dense1: [4, 2], dense2: [2, 1] },
+  });
   assert.equal(trialDiagnostics({ history: [] }), {});
 });
 

@@ -87,7 +87,9 @@ test('per-tree variance fractions equal Optuna 3.1 _FanovaTree on 30 random tree
   try {
     fs.writeFileSync(path.join(dir, 'trees.json'), JSON.stringify({ domain, trees: trees.map((t) => t.nodes) }));
     fs.writeFileSync(path.join(dir, 'fanova.py'), PY);
-    const theirs = JSON.parse(execFileSync('/usr/bin/python3', [path.join(dir, 'fanova.py'), path.join(dir, 'trees.json')], { encoding: 'utf8' })) as (number | null)[][];
+    const theirs = JSON.parse(
+      execFileSync('/usr/bin/python3', [path.join(dir, 'fanova.py'), path.join(dir, 'trees.json')], { encoding: 'utf8' }),
+    ) as (number | null)[][];
     let compared = 0;
     trees.forEach((t, i) => {
       const ours = treeFractions(t.leaves, domain);

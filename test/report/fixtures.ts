@@ -10,7 +10,11 @@ export const SPACE: SpaceJson = {
   model: {
     _type: 'branch',
     branches: {
-      mlp: { units: { _type: 'choice', values: [[128], [256, 128]] }, dropout: { _type: 'float', low: 0, high: 0.4, step: 0.1 }, batchNorm: { _type: 'bool' } },
+      mlp: {
+        units: { _type: 'choice', values: [[128], [256, 128]] },
+        dropout: { _type: 'float', low: 0, high: 0.4, step: 0.1 },
+        batchNorm: { _type: 'bool' },
+      },
       cnn: { filters: { _type: 'int', low: 8, high: 64, log: true } },
     },
   },
@@ -52,16 +56,22 @@ export function syntheticStudy(o: SyntheticOptions): { study: StudyRecord; trial
   for (let n = 0; n < o.trials; n++) {
     const cnn = rng() < 0.4;
     const params: Params = {
-      model: cnn ? { type: 'cnn', filters: Math.round(Math.exp(Math.log(8) + rng() * Math.log(8))) } : { type: 'mlp', units: rng() < 0.5 ? [128] : [256, 128], dropout: Math.round(rng() * 4) / 10, batchNorm: rng() < 0.5 },
+      model: cnn
+        ? { type: 'cnn', filters: Math.round(Math.exp(Math.log(8) + rng() * Math.log(8))) }
+        : { type: 'mlp', units: rng() < 0.5 ? [128] : [256, 128], dropout: Math.round(rng() * 4) / 10, batchNorm: rng() < 0.5 },
       lr: Math.exp(Math.log(1e-4) + rng() * Math.log(1000)),
       layers: 1 + Math.floor(rng() * 4),
       act: rng() < 0.5 ? 'relu' : (hostile ?? 'gelu'),
     };
     const value = (Math.log10(params['lr'] as number) + 2.5) ** 2 + 0.05 * (params['layers'] as number) + 0.05 * rng();
     const r = rng();
-    const state: TrialState = n >= o.trials - 2 ? (n === o.trials - 1 ? 'waiting' : 'running') : r < 0.2 ? 'pruned' : r < 0.25 ? 'failed' : 'complete';
+    const state: TrialState =
+      n >= o.trials - 2 ? (n === o.trials - 1 ? 'waiting' : 'running') : r < 0.2 ? 'pruned' : r < 0.25 ? 'failed' : 'complete';
     const steps = state === 'pruned' ? 2 : state === 'failed' ? 1 : 4;
-    const intermediate = Array.from({ length: state === 'waiting' ? 0 : steps }, (_, i) => ({ step: i + 1, value: i === 0 && n === 3 ? NaN : value * (1 + 1 / (i + 1)) }));
+    const intermediate = Array.from({ length: state === 'waiting' ? 0 : steps }, (_, i) => ({
+      step: i + 1,
+      value: i === 0 && n === 3 ? NaN : value * (1 + 1 / (i + 1)),
+    }));
     const lane = n % 3;
     const start = Math.max(lanes[lane]!, t0 + n * 1000);
     const dur = 2000 + Math.floor(rng() * 4000);
@@ -72,11 +82,19 @@ export function syntheticStudy(o: SyntheticOptions): { study: StudyRecord; trial
       state,
       params,
       ...(budget !== undefined ? { budget } : {}),
-      ...(state === 'complete' || state === 'pruned' ? { value: state === 'pruned' ? intermediate[intermediate.length - 1]!.value : value } : {}),
+      ...(state === 'complete' || state === 'pruned'
+        ? { value: state === 'pruned' ? intermediate[intermediate.length - 1]!.value : value }
+        : {}),
       ...(o.multiObjective && state === 'complete' ? { values: [value, 1 - value / 10] } : {}),
       ...(state === 'complete' ? { metrics: { accuracy: 1 - value / 10, paramCount: 1000 + n } } : {}),
       intermediate: state === 'waiting' ? [] : intermediate,
-      ...(state === 'pruned' ? { reason: hostile ? `median: worse than the median ${hostile}` : 'median: best value is worse than the median of 5 completed trials at step 2' } : {}),
+      ...(state === 'pruned'
+        ? {
+            reason: hostile
+              ? `median: worse than the median ${hostile}`
+              : 'median: best value is worse than the median of 5 completed trials at step 2',
+          }
+        : {}),
       ...(state === 'failed' ? { reason: 'error', error: { message: 'loss became NaN' } } : {}),
       userAttrs: n % 5 === 0 ? { note: `trial ${n}` } : {},
       system: o.budgets && n >= 1 && budget !== 1 ? { continueFrom: n - 1, bracket: 0 } : {},
@@ -110,10 +128,26 @@ export function knownStudy(trials: number, s: number): { study: StudyRecord; tri
   };
   const out: TrialRecord[] = [];
   for (let i = 0; i < trials; i++) {
-    const p = { x: rng() * 2 - 1, y: rng() * 2 - 1, z: Math.exp(Math.log(1e-3) + rng() * Math.log(1e3)), c: ['a', 'b', 'c'][Math.floor(rng() * 3)] as string };
+    const p = {
+      x: rng() * 2 - 1,
+      y: rng() * 2 - 1,
+      z: Math.exp(Math.log(1e-3) + rng() * Math.log(1e3)),
+      c: ['a', 'b', 'c'][Math.floor(rng() * 3)] as string,
+    };
     const value = 10 * p.x ** 2 + 2 * p.y + (p.c === 'b' ? 0.5 : 0);
     const at = new Date(Date.parse(study.created) + i * 1000).toISOString();
-    out.push({ number: i, state: 'complete', params: p, value, intermediate: [], userAttrs: {}, system: {}, created: at, started: at, finished: at });
+    out.push({
+      number: i,
+      state: 'complete',
+      params: p,
+      value,
+      intermediate: [],
+      userAttrs: {},
+      system: {},
+      created: at,
+      started: at,
+      finished: at,
+    });
   }
   return { study, trials: out };
 }

@@ -62,7 +62,10 @@ test('every chart of a multi-fidelity study paints, with no console errors and n
     assert.ok(await canvasPainted(page, id), `${id} painted`);
   }
   assert.is(st.charts['chart-timeline']!.points, trials.filter((t) => t.started).length);
-  assert.is(st.charts['chart-parallel']!.points, trials.filter((t) => (t.state === 'complete' || t.state === 'pruned') && Number.isFinite(t.value)).length);
+  assert.is(
+    st.charts['chart-parallel']!.points,
+    trials.filter((t) => (t.state === 'complete' || t.state === 'pruned') && Number.isFinite(t.value)).length,
+  );
   // The importance ranks lr first: the synthetic objective is dominated by it.
   assert.is(data.importance.params[0]!.name, 'lr');
   assert.is(st.trials, 60);
@@ -72,21 +75,54 @@ test('every chart of a multi-fidelity study paints, with no console errors and n
   await page.close();
 });
 
-test('the winner\'s detail view draws its confusion matrix, feature maps and export report', async () => {
+test("the winner's detail view draws its confusion matrix, feature maps and export report", async () => {
   const { study, trials } = syntheticStudy({ trials: 20, seed: 10 });
   const run = path.join(dir, 'run');
   const best = buildReportData(study, trials, { importance: { trees: 4, refits: 1 } }).leaderboard.summary.best!.number;
   const tdir = path.join(run, 'trials', String(best));
   fs.mkdirSync(path.join(tdir, 'model'), { recursive: true });
-  fs.writeFileSync(path.join(tdir, 'curves.json'), JSON.stringify([1, 2, 3].map((step) => ({ step, trainLoss: 2 / step, valLoss: 2.2 / step, valAccuracy: 0.5 + step / 10, lr: 0.01 / step, gradNorm: 1 / step }))));
-  fs.writeFileSync(path.join(tdir, 'diagnostics.json'), JSON.stringify({
-    confusion: [[50, 2, 1], [3, 40, 5], [0, 4, 45]],
-    classNames: ['zero', '<b>one</b>', 'two'],
-    featureMaps: { conv1: { shape: [2, 3, 3], data: [0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2, 1, 0] } },
-    layerGradNorms: { dense1: [0.5, 0.4, 0.3], dense2: [0.2, 0.1, 0.05] },
-  }));
-  fs.writeFileSync(path.join(tdir, 'model', 'export-report.json'), JSON.stringify({ path: 'model.onnx', quantize: 'int8', bytes: 1000, fp32Bytes: 4000, sizeRatio: 0.25, accuracy: { tfjs: 0.9, onnx: 0.9, int8: 0.89, drop: 0.01 }, latency: { rows: [{ batch: 1, tfjsMs: 1.2, onnxMs: 0.3, int8Ms: 0.2 }] } }));
-  const { page, errors } = await open('detail.html', renderReportHtml(buildReportData(study, trials, { dir: run, importance: { trees: 4, refits: 1 } })));
+  fs.writeFileSync(
+    path.join(tdir, 'curves.json'),
+    JSON.stringify(
+      [1, 2, 3].map((step) => ({
+        step,
+        trainLoss: 2 / step,
+        valLoss: 2.2 / step,
+        valAccuracy: 0.5 + step / 10,
+        lr: 0.01 / step,
+        gradNorm: 1 / step,
+      })),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(tdir, 'diagnostics.json'),
+    JSON.stringify({
+      confusion: [
+        [50, 2, 1],
+        [3, 40, 5],
+        [0, 4, 45],
+      ],
+      classNames: ['zero', '<b>one</b>', 'two'],
+      featureMaps: { conv1: { shape: [2, 3, 3], data: [0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2, 1, 0] } },
+      layerGradNorms: { dense1: [0.5, 0.4, 0.3], dense2: [0.2, 0.1, 0.05] },
+    }),
+  );
+  fs.writeFileSync(
+    path.join(tdir, 'model', 'export-report.json'),
+    JSON.stringify({
+      path: 'model.onnx',
+      quantize: 'int8',
+      bytes: 1000,
+      fp32Bytes: 4000,
+      sizeRatio: 0.25,
+      accuracy: { tfjs: 0.9, onnx: 0.9, int8: 0.89, drop: 0.01 },
+      latency: { rows: [{ batch: 1, tfjsMs: 1.2, onnxMs: 0.3, int8Ms: 0.2 }] },
+    }),
+  );
+  const { page, errors } = await open(
+    'detail.html',
+    renderReportHtml(buildReportData(study, trials, { dir: run, importance: { trees: 4, refits: 1 } })),
+  );
   const st = await pageState(page);
   assert.equal(errors, []);
   for (const id of ['chart-d-loss', 'chart-d-metrics', 'chart-d-lr', 'chart-d-grad', 'chart-d-layers', 'chart-d-confusion']) {

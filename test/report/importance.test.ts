@@ -6,7 +6,11 @@ import type { Params, TrialRecord } from '../../src/core/types.js';
 import type { SpaceJson } from '../../spaces/types.js';
 import { knownStudy, syntheticStudy } from './fixtures.js';
 
-const leaf = (low: number[], high: number[], value: number): Leaf => ({ low: Float64Array.from(low), high: Float64Array.from(high), value });
+const leaf = (low: number[], high: number[], value: number): Leaf => ({
+  low: Float64Array.from(low),
+  high: Float64Array.from(high),
+  value,
+});
 
 test('treeFractions: exact variance shares of a hand-built additive tree', () => {
   // f(a, b) = 2 * [a > 0.5] + 1 * [b > 0.5] on [0,1]^2: Var(a part) = 1, Var(b part) = 0.25, total 1.25 (additive).
@@ -50,18 +54,30 @@ test('conditional parameters not set in every trial are excluded and named; lr d
   const r = computeImportance(trials, flattenSpace(study.space), { seed: 1, trees: 32 });
   assert.is(r.params[0]!.name, 'lr');
   assert.ok(r.excluded.includes('model.cnn.filters') && r.excluded.includes('model.mlp.dropout'));
-  assert.ok(r.params.some((p) => p.name === 'model'), 'the branch choice itself takes part');
+  assert.ok(
+    r.params.some((p) => p.name === 'model'),
+    'the branch choice itself takes part',
+  );
   assert.is(r.trials, trials.filter((t) => t.state === 'complete').length);
 });
 
 test('a parameter every branch defines takes part merged (optimizer.*.lr), and ranks first when it dominates', () => {
   const space: SpaceJson = {
-    optimizer: { _type: 'branch', branches: { adam: { lr: { _type: 'float', low: 1e-4, high: 1e-2, log: true } }, sgd: { lr: { _type: 'float', low: 1e-3, high: 1e-1, log: true }, momentum: { _type: 'choice', values: [0.9, 0.95] } } } },
+    optimizer: {
+      _type: 'branch',
+      branches: {
+        adam: { lr: { _type: 'float', low: 1e-4, high: 1e-2, log: true } },
+        sgd: { lr: { _type: 'float', low: 1e-3, high: 1e-1, log: true }, momentum: { _type: 'choice', values: [0.9, 0.95] } },
+      },
+    },
     batchSize: { _type: 'choice', values: [64, 128] },
   };
   const flat = flattenSpace(space);
   const merged = mergeBranchParams(flat);
-  assert.equal(merged.map((m) => [m.param.name, m.members, m.param.low, m.param.high, m.param.log]), [['optimizer.*.lr', ['optimizer.adam.lr', 'optimizer.sgd.lr'], 1e-4, 1e-1, true]]);
+  assert.equal(
+    merged.map((m) => [m.param.name, m.members, m.param.low, m.param.high, m.param.log]),
+    [['optimizer.*.lr', ['optimizer.adam.lr', 'optimizer.sgd.lr'], 1e-4, 1e-1, true]],
+  );
   const { study, trials } = knownStudy(120, 3);
   let k = 0;
   const withBranches = trials.map((t): TrialRecord => {

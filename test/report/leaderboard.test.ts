@@ -20,10 +20,17 @@ addFormats(ajv);
 const validate = ajv.compile(schema);
 
 async function makeStudy(file?: string) {
-  const pruner: Pruner = { type: 'halfway', decide: ({ trial, step }) => (trial.number % 5 === 4 && step >= 1 ? { action: 'prune', reason: 'scripted prune' } : { action: 'continue' }) };
+  const pruner: Pruner = {
+    type: 'halfway',
+    decide: ({ trial, step }) =>
+      trial.number % 5 === 4 && step >= 1 ? { action: 'prune', reason: 'scripted prune' } : { action: 'continue' },
+  };
   const study = await createStudy({
     name: 'lb',
-    space: { lr: space.float(1e-4, 1e-1, { log: true }), arch: space.choice({ mlp: { units: space.int(8, 64) }, cnn: { filters: space.choice([8, 16]) } }) },
+    space: {
+      lr: space.float(1e-4, 1e-1, { log: true }),
+      arch: space.choice({ mlp: { units: space.int(8, 64) }, cnn: { filters: space.choice([8, 16]) } }),
+    },
     direction: 'maximize',
     seed: 4,
     pruner,
@@ -50,8 +57,12 @@ test('leaderboard: real output validates against the JSON Schema, ranks and summ
   assert.is(lb.summary.trials, 12);
   assert.equal(lb.summary.states, { waiting: 0, running: 0, complete: 9, pruned: 2, failed: 1 });
   const complete = lb.trials.filter((t) => t.state === 'complete');
-  assert.equal(complete.map((t) => t.rank), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  for (let i = 1; i < complete.length; i++) assert.ok((complete[i - 1]?.value as number) >= (complete[i]?.value as number), 'maximize: best first');
+  assert.equal(
+    complete.map((t) => t.rank),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  for (let i = 1; i < complete.length; i++)
+    assert.ok((complete[i - 1]?.value as number) >= (complete[i]?.value as number), 'maximize: best first');
   assert.is(lb.summary.best?.number, complete[0]?.number);
   assert.is(lb.trials.find((t) => t.state === 'pruned')?.reason, 'scripted prune');
   assert.is(lb.trials.find((t) => t.state === 'failed')?.error, 'out of memory');
@@ -81,9 +92,15 @@ test('leaderboard v2: a constrained multi-objective study validates; front, rank
   assert.equal(lb.study.metrics, ['loss', 'acc']);
   assert.equal(lb.study.constraints, ['latencyMs <= 5']);
   assert.is(lb.summary.best, null, 'no single best for several objectives');
-  assert.equal([...lb.summary.front].sort((a, b) => a - b), study.bestTrials.map((t) => t.number).sort((a, b) => a - b));
+  assert.equal(
+    [...lb.summary.front].sort((a, b) => a - b),
+    study.bestTrials.map((t) => t.number).sort((a, b) => a - b),
+  );
   const complete = lb.trials.filter((t) => t.state === 'complete');
-  assert.equal(complete.map((t) => t.rank), complete.map((_, i) => i + 1));
+  assert.equal(
+    complete.map((t) => t.rank),
+    complete.map((_, i) => i + 1),
+  );
   for (let i = 1; i < complete.length; i++) {
     const [a, b] = [complete[i - 1]!, complete[i]!];
     assert.ok((a.violation ?? 0) === 0 || (b.violation ?? 0) > 0, 'feasible trials rank before infeasible ones');
@@ -100,7 +117,10 @@ test('leaderboard v2: a constrained multi-objective study validates; front, rank
   assert.not.ok(validate({ ...lb, trials: [{ ...lb.trials[0], paretoRank: -1 }] }));
   const text = formatFront(lb);
   assert.match(text, new RegExp(`^Pareto front: ${front.length} trials? \\(minimize loss, maximize acc; constraints: latencyMs <= 5\\)`));
-  const rows = text.split('\n').slice(2).map((l) => Number(l.trim().split(/\s+/)[0]));
+  const rows = text
+    .split('\n')
+    .slice(2)
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
   assert.equal(rows, [...lb.summary.front]);
   assert.match(formatLeaderboard(lb), /violates latencyMs <= 5/);
 });

@@ -48,7 +48,10 @@ interface PyTrial {
   completed: boolean;
 }
 
-function readWithOptuna(lines: string[], name: string): { name: string; directions: string[]; user_attrs: Record<string, unknown>; system_keys: string[]; trials: PyTrial[] } {
+function readWithOptuna(
+  lines: string[],
+  name: string,
+): { name: string; directions: string[]; user_attrs: Record<string, unknown>; system_keys: string[]; trials: PyTrial[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-optuna-'));
   try {
     const file = path.join(dir, 'journal.log');

@@ -20,7 +20,11 @@ export const everyKind = compileSpace({
   bn: space.bool(),
   act: space.choice(['relu', 'gelu', 'tanh']),
   opt: { momentum: space.choice([0.9, 0.99]) },
-  model: space.choice({ mlp: { units: space.int(8, 64, { step: 8 }) }, cnn: { filters: space.choice([8, 16]), pool: space.bool() }, linear: {} }),
+  model: space.choice({
+    mlp: { units: space.int(8, 64, { step: 8 }) },
+    cnn: { filters: space.choice([8, 16]), pool: space.bool() },
+    linear: {},
+  }),
 });
 
 /** A small all-discrete space (grid-able) with 2*3*2*(2+3) = 60 points. */
@@ -66,8 +70,14 @@ export function searcherContract(spec: SearcherSpec, opts: { sp?: typeof everyKi
     const a = await drive(spec, 11, count, sp);
     const b = await drive(spec, 11, count, sp);
     const c = await drive(spec, 12, count, sp);
-    assert.equal(a.map((x) => x.params), b.map((x) => x.params));
-    assert.not.equal(a.map((x) => x.params), c.map((x) => x.params));
+    assert.equal(
+      a.map((x) => x.params),
+      b.map((x) => x.params),
+    );
+    assert.not.equal(
+      a.map((x) => x.params),
+      c.map((x) => x.params),
+    );
   });
 
   t('state is rebuilt from stored trials: a fresh searcher continues where the old one stopped', async () => {
@@ -89,7 +99,10 @@ export function searcherContract(spec: SearcherSpec, opts: { sp?: typeof everyKi
       if (r.kind !== 'suggest') throw new Error(`unexpected ${r.kind}`);
       trials.push(fakeTrial(i, r.params, 'running'));
     }
-    assert.equal(trials.map((x) => x.params), seq.map((x) => x.params));
+    assert.equal(
+      trials.map((x) => x.params),
+      seq.map((x) => x.params),
+    );
   });
 
   t('unknown options are rejected with the key named', () => {

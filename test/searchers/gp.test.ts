@@ -3,8 +3,20 @@ import * as assert from 'uvu/assert';
 import { searcherContract, fakeTrial } from './contract.js';
 import { createSearcher, registerSearcher } from '../../searchers/index.js';
 import {
-  cholesky, cholInverse, cholSolve, createGpSearcher, erfcx, expectedImprovement, fitKernel, GpPosterior, logEiAcquisition,
-  logH, MIN_NOISE, solveLower, solveUpper, transformTargets,
+  cholesky,
+  cholInverse,
+  cholSolve,
+  createGpSearcher,
+  erfcx,
+  expectedImprovement,
+  fitKernel,
+  GpPosterior,
+  logEiAcquisition,
+  logH,
+  MIN_NOISE,
+  solveLower,
+  solveUpper,
+  transformTargets,
 } from '../../searchers/gp/index.js';
 import { compileSpace, space } from '../../spaces/index.js';
 import type { SearchSpace } from '../../spaces/types.js';
@@ -59,10 +71,19 @@ test('Cholesky, triangular solves, inverse and log-det on a hand 3x3 example', (
 });
 
 test('log h / log EI: equals log(EI) where EI is finite, stays finite and increasing where EI underflows', () => {
-  for (const [mean, sigma] of [[0.3, 1], [-2, 0.5], [1, 2], [-5, 1], [0, 0.05]] as const) {
+  for (const [mean, sigma] of [
+    [0.3, 1],
+    [-2, 0.5],
+    [1, 2],
+    [-5, 1],
+    [0, 0.05],
+  ] as const) {
     const ei = expectedImprovement(mean, sigma, 0.2);
     const log = logEiAcquisition(0.2).value(mean, sigma * sigma);
-    assert.ok(ei > 0 && Math.abs(log - Math.log(ei)) < 1e-9 * Math.max(1, Math.abs(log)), `mean ${mean} sigma ${sigma}: ${log} vs ${Math.log(ei)}`);
+    assert.ok(
+      ei > 0 && Math.abs(log - Math.log(ei)) < 1e-9 * Math.max(1, Math.abs(log)),
+      `mean ${mean} sigma ${sigma}: ${log} vs ${Math.log(ei)}`,
+    );
   }
   assert.is(expectedImprovement(-40, 1, 0), 0, 'EI underflows at z = -40');
   const at40 = logH(-40).value;
@@ -79,7 +100,12 @@ test('log h / log EI: equals log(EI) where EI is finite, stays finite and increa
     assert.ok(Math.abs(fd - logH(z).slope) < 1e-5 * Math.max(1, Math.abs(fd)), `slope at ${z}: ${logH(z).slope} vs ${fd}`);
   }
   // erfcx against values of e^{x^2} erfc(x) computed in double precision elsewhere (Python's math.erfc).
-  for (const [x, v] of [[0.5, 0.6156903441929259], [1.5, 0.32158541645431754], [2.5, 0.21080636406114356], [10, 0.05614099274382259]]) {
+  for (const [x, v] of [
+    [0.5, 0.6156903441929259],
+    [1.5, 0.32158541645431754],
+    [2.5, 0.21080636406114356],
+    [10, 0.05614099274382259],
+  ]) {
     assert.ok(Math.abs(erfcx(x) - v) < 1e-13, `erfcx(${x}) = ${erfcx(x)}`);
   }
 });
@@ -162,8 +188,11 @@ test('mixed space: suggestions respect int / step / log / choice and the model f
     act: space.choice(['relu', 'tanh', 'gelu']),
   });
   const f = (p: Params): number =>
-    Math.abs(Math.log10(p.lr as number) + 2) + Math.abs((p.drop as number) - 0.2) + Math.abs((p.layers as number) - 4) * 0.2 +
-    (p.act === 'tanh' ? 0 : 0.5) + Math.abs(Math.log2(p.units as number) - 6) * 0.1;
+    Math.abs(Math.log10(p.lr as number) + 2) +
+    Math.abs((p.drop as number) - 0.2) +
+    Math.abs((p.layers as number) - 4) * 0.2 +
+    (p.act === 'tanh' ? 0 : 0.5) +
+    Math.abs(Math.log2(p.units as number) - 6) * 0.1;
   const trials = await run({ type: 'gp', initialTrials: 6 }, sp, 4, 24, f);
   for (const t of trials) {
     sp.validate(t.params);
@@ -196,7 +225,10 @@ test('conditional spaces: branches stay valid and the better branch is found', a
 test('same seed, same suggestions; resume gives the same next suggestion, with pending trials too', async () => {
   const a = await run('gp', plane, 7, 12, quadratic);
   const b = await run('gp', plane, 7, 12, quadratic);
-  assert.equal(a.map((t) => t.params), b.map((t) => t.params));
+  assert.equal(
+    a.map((t) => t.params),
+    b.map((t) => t.params),
+  );
   // A fresh searcher (a resumed process) given the first 10 stored trials proposes what the original run proposed at 10.
   const fresh = createGpSearcher({ space: plane, seed: 7, direction: 'minimize' }, {});
   const r = await fresh.suggest({ number: 10, trials: a.slice(0, 10) });
@@ -231,7 +263,10 @@ test('concurrent asks with running trials are distinct (both fantasy strategies)
 
 test('options: validated with the key named; ucb and maxObservations subsets work', async () => {
   const init = { space: plane, seed: 1, direction: 'minimize' as const };
-  assert.throws(() => createGpSearcher(init, { acquisiton: 'ucb' }), (e: Error) => e instanceof TypeError && /acquisiton/.test(e.message));
+  assert.throws(
+    () => createGpSearcher(init, { acquisiton: 'ucb' }),
+    (e: Error) => e instanceof TypeError && /acquisiton/.test(e.message),
+  );
   assert.throws(() => createGpSearcher(init, { acquisition: 'ei' }), /acquisition.*"logei", "ucb"/);
   assert.throws(() => createGpSearcher(init, { beta: 2 }), /beta.*only applies to acquisition "ucb"/);
   assert.throws(() => createGpSearcher(init, { acquisition: 'ucb', beta: -1 }), /beta/);
@@ -243,7 +278,10 @@ test('options: validated with the key named; ucb and maxObservations subsets wor
   const spec = { type: 'gp', maxObservations: 8, initialTrials: 5 } as const;
   const x = await run(spec, plane, 6, 14, quadratic);
   const y = await run(spec, plane, 6, 14, quadratic);
-  assert.equal(x.map((t) => t.params), y.map((t) => t.params));
+  assert.equal(
+    x.map((t) => t.params),
+    y.map((t) => t.params),
+  );
   assert.ok(best(x) < 0.05, `subset best ${best(x)}`);
 });
 

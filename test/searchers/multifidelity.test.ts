@@ -24,7 +24,8 @@ searcherContract({ type: 'bohb', min: 1, max: 27 });
 type Suggest = Extract<Suggestion, { kind: 'suggest' }>;
 const sp4 = compileSpace({ a: space.float(0, 1), b: space.float(0, 1), c: space.float(0, 1), d: space.float(0, 1) });
 /** A learning-curve objective: the final quality f(params) plus a term that shrinks with the budget (same ranking at any budget). */
-const curve = (p: Params, budget: number) => ['a', 'b', 'c', 'd'].reduce((s, k) => s + ((p[k] as number) - 0.7) ** 2, 0) + 0.5 / Math.sqrt(budget);
+const curve = (p: Params, budget: number) =>
+  ['a', 'b', 'c', 'd'].reduce((s, k) => s + ((p[k] as number) - 0.7) ** 2, 0) + 0.5 / Math.sqrt(budget);
 
 let clock = 0;
 function stored(number: number, s: Suggest, state: TrialRecord['state'] = 'running', value?: number): TrialRecord {
@@ -57,7 +58,11 @@ function isSuggest(r: Suggestion): asserts r is Suggest {
  * Runs a searcher on `curve` with up to `concurrency` trials in flight (completing the oldest first when it waits or all slots
  * are busy); records every ask's input length and answer so decisions can be replayed.
  */
-async function simulate(s: Searcher, count: number, concurrency = 1): Promise<{ trials: TrialRecord[]; asks: { at: number; answer: Suggestion; snapshot: TrialRecord[] }[] }> {
+async function simulate(
+  s: Searcher,
+  count: number,
+  concurrency = 1,
+): Promise<{ trials: TrialRecord[]; asks: { at: number; answer: Suggestion; snapshot: TrialRecord[] }[] }> {
   const trials: TrialRecord[] = [];
   const running: number[] = [];
   const asks: { at: number; answer: Suggestion; snapshot: TrialRecord[] }[] = [];
@@ -102,7 +107,10 @@ test('hyperbandBrackets(81, 3) is the table of the Hyperband paper (n_i, r_i for
   );
   // Degenerate and non-power ratios: one bracket at full budget; s_max = floor(log_3 10) = 2.
   assert.equal(hyperbandBrackets(1, 3), [{ s: 0, rungs: [{ n: 1, r: 1 }] }]);
-  assert.equal(hyperbandBrackets(10, 3).map((b) => b.s), [2, 1, 0]);
+  assert.equal(
+    hyperbandBrackets(10, 3).map((b) => b.s),
+    [2, 1, 0],
+  );
   assert.throws(() => hyperbandBrackets(81, 1), /eta >= 2/);
 });
 
@@ -226,9 +234,15 @@ test('asha promotes exactly the top floor(n/eta) of a rung, top rung first, and 
 
 test('asha with concurrency: every ask is answered with a trial, budgets stay on the ladder', async () => {
   const { trials, asks } = await simulate(make({ type: 'asha', min: 1, max: 27, eta: 3 }), 120, 3);
-  assert.ok(asks.every((a) => a.answer.kind === 'suggest'), 'asha never waits');
+  assert.ok(
+    asks.every((a) => a.answer.kind === 'suggest'),
+    'asha never waits',
+  );
   const budgets = new Set(trials.map((t) => t.budget));
-  assert.ok([...budgets].every((b) => [1, 3, 9, 27].includes(b!)), `budgets ${JSON.stringify([...budgets])}`);
+  assert.ok(
+    [...budgets].every((b) => [1, 3, 9, 27].includes(b!)),
+    `budgets ${JSON.stringify([...budgets])}`,
+  );
   assert.ok(budgets.has(27), 'some configuration reached the top rung');
   for (const t of trials) {
     const from = t.system['continueFrom'];
@@ -258,7 +272,10 @@ test('bohb draws random configurations until a budget has enough observations, t
   assert.is(model.length, modelled);
   // About 2/3 of the later ones come from the model (randomFraction 1/3), and larger budgets take over once they fill up.
   assert.ok(model.length >= later.length * 0.4 && model.length < later.length, `${model.length} of ${later.length} from the model`);
-  assert.ok(model.some((t) => t.system['modelBudget'] === 9), 'the full budget is used once it has enough points');
+  assert.ok(
+    model.some((t) => t.system['modelBudget'] === 9),
+    'the full budget is used once it has enough points',
+  );
   // Model proposals concentrate near the optimum (0.7, 0.7, 0.7, 0.7); random ones do not.
   const dist = (ts: TrialRecord[]) => ts.reduce((a, t) => a + curve(t.params, Infinity), 0) / ts.length;
   const random = fresh.filter((t) => t.system['sampler'] === 'random');
@@ -277,7 +294,9 @@ test('bohb beats hyperband (random configurations) on a scripted learning-curve 
     sumH += h;
     sumB += b;
   }
-  console.log(`  best value at budget 9, mean of 6 seeds: hyperband ${(sumH / 6).toFixed(4)}, bohb ${(sumB / 6).toFixed(4)}; bohb better on ${wins}/6`);
+  console.log(
+    `  best value at budget 9, mean of 6 seeds: hyperband ${(sumH / 6).toFixed(4)}, bohb ${(sumB / 6).toFixed(4)}; bohb better on ${wins}/6`,
+  );
   assert.ok(sumB < sumH, 'bohb better on average');
   assert.ok(wins >= 4, `bohb better on ${wins} of 6 seeds`);
 });
@@ -286,7 +305,10 @@ for (const type of ['hyperband', 'asha', 'bohb']) {
   test(`${type}: a fresh searcher rebuilt from the stored trials makes the same decision at every point (resume mid-bracket)`, async () => {
     const spec = { type, min: 1, max: 9, eta: 3, ...(type === 'bohb' ? { minPoints: 4 } : {}) };
     const { asks } = await simulate(make(spec, 4), 70, 3);
-    assert.ok(asks.some((a) => a.snapshot.some((t) => t.state === 'running')), 'some asks happen mid-rung');
+    assert.ok(
+      asks.some((a) => a.snapshot.some((t) => t.state === 'running')),
+      'some asks happen mid-rung',
+    );
     for (const { at, answer, snapshot } of asks) {
       const fresh = make(spec, 4);
       assert.equal(await fresh.suggest({ number: at, trials: snapshot }), answer, `ask at trial ${at}`);
@@ -342,14 +364,20 @@ for (const type of ['hyperband', 'asha', 'bohb']) {
       const trials = await study.trials();
       assert.is(trials.length, 40);
       assert.ok(trials.every((t) => t.state === 'complete' && [1, 3, 9].includes(t.budget!)));
-      assert.ok(seen.some((x) => x.continueFrom !== undefined), 'some promotions ran');
+      assert.ok(
+        seen.some((x) => x.continueFrom !== undefined),
+        'some promotions ran',
+      );
       for (const x of seen) {
         if (x.continueFrom === undefined) continue;
         const from = trials[x.continueFrom]!;
         assert.equal(from.params, trials[x.number]!.params);
         assert.ok(from.budget! < x.budget, 'a promotion runs with a larger budget than the trial it continues');
       }
-      assert.ok(trials.some((t) => t.budget === 9), 'some configuration reached the full budget');
+      assert.ok(
+        trials.some((t) => t.budget === 9),
+        'some configuration reached the full budget',
+      );
       await study.close();
     });
   }

@@ -52,7 +52,12 @@ function record(number: number, params: Params, state: TrialRecord['state'] = 'c
   return { ...base, value: values[0]!, values, ...(constrained ? { constraints } : {}) };
 }
 
-async function drive(spec: SearcherSpec, seed: number, count: number, opts: { directions?: Direction[]; constraints?: boolean } = {}): Promise<TrialRecord[]> {
+async function drive(
+  spec: SearcherSpec,
+  seed: number,
+  count: number,
+  opts: { directions?: Direction[]; constraints?: boolean } = {},
+): Promise<TrialRecord[]> {
   const directions = opts.directions ?? ['minimize', 'minimize'];
   const s = createSearcher(spec, { space: sp, seed, direction: directions[0]!, directions, constraints: opts.constraints ?? true });
   const trials: TrialRecord[] = [];
@@ -77,14 +82,23 @@ for (const { spec, count } of MO) {
     const full = await drive(spec, 9, count);
     const half = full.slice(0, count - 3);
     for (let round = 0; round < 2; round++) {
-      const fresh = createSearcher(spec, { space: sp, seed: 9, direction: 'minimize', directions: ['minimize', 'minimize'], constraints: true });
+      const fresh = createSearcher(spec, {
+        space: sp,
+        seed: 9,
+        direction: 'minimize',
+        directions: ['minimize', 'minimize'],
+        constraints: true,
+      });
       const r = await fresh.suggest({ number: half.length, trials: half });
       assert.is(r.kind, 'suggest');
       if (r.kind === 'suggest') assert.equal(r.params, full[half.length]!.params);
     }
     // And another seed gives another sequence (the seed reaches every random choice).
     const other = await drive(spec, 10, count);
-    assert.not.equal(other.map((t) => t.params), full.map((t) => t.params));
+    assert.not.equal(
+      other.map((t) => t.params),
+      full.map((t) => t.params),
+    );
   });
 }
 
@@ -96,7 +110,10 @@ test('a single-objective searcher is refused for several objectives, with the mu
       assert.unreachable('should throw');
     } catch (e) {
       assert.instance(e, OptionsError);
-      assert.match((e as Error).message, `searcher '${type}' optimises one objective; this study has 2 (directions ["minimize","maximize"])`);
+      assert.match(
+        (e as Error).message,
+        `searcher '${type}' optimises one objective; this study has 2 (directions ["minimize","maximize"])`,
+      );
       assert.match((e as Error).message, /'nsga2'/);
       assert.match((e as Error).message, /'sobol'/);
     }
@@ -116,10 +133,21 @@ test('gp refuses single-objective-only options in a multi-objective study, namin
 
 test('NSGA-II elite selection: whole fronts by rank, the cut front by crowding; infeasible after feasible', () => {
   // Front 0: (0,4) (1,3) (2,2.5) (4,0); front 1: (2,4) (3,3); infeasible: (0,0) violation 1.
-  const losses = [[0, 4], [1, 3], [2, 2.5], [4, 0], [2, 4], [3, 3], [0, 0]];
+  const losses = [
+    [0, 4],
+    [1, 3],
+    [2, 2.5],
+    [4, 0],
+    [2, 4],
+    [3, 3],
+    [0, 0],
+  ];
   const viol = [0, 0, 0, 0, 0, 0, 1];
   const all = eliteSelect(losses, viol, 7);
-  assert.equal(all.map((m) => m.rank), [0, 0, 0, 0, 1, 1, 2]);
+  assert.equal(
+    all.map((m) => m.rank),
+    [0, 0, 0, 0, 1, 1, 2],
+  );
   // Keep 3: the cut front 0 keeps its two extremes (infinite crowding) and the most isolated interior point.
   // Interior crowding: (1,3): (2-0)/4 + (4-2.5)/4 = 0.875; (2,2.5): (4-1)/4 + (3-0)/4 = 1.5.
   const three = eliteSelect(losses, viol, 3);
@@ -180,7 +208,15 @@ test('the fast h(z) = phi(z) + z Phi(z) of the EHVI stays within 0.2% of the exa
 
 test('paretoRanking: feasible front first (extremes before the middle), then dominated, then infeasible by violation', () => {
   const mk = (number: number, values: number[], constraints?: number[]): TrialRecord => ({
-    number, state: 'complete', params: {}, value: values[0]!, values, ...(constraints ? { constraints } : {}), intermediate: [], userAttrs: {}, system: {},
+    number,
+    state: 'complete',
+    params: {},
+    value: values[0]!,
+    values,
+    ...(constraints ? { constraints } : {}),
+    intermediate: [],
+    userAttrs: {},
+    system: {},
     created: new Date(number).toISOString(),
   });
   const trials = [
@@ -194,14 +230,30 @@ test('paretoRanking: feasible front first (extremes before the middle), then dom
     { ...mk(7, [0, 0]), state: 'running' as const },
   ];
   const places = paretoRanking(trials, ['minimize', 'maximize'], true);
-  assert.equal(places.map((p) => p.number), [1, 2, 0, 5, 4, 3, 6]);
-  assert.equal(places.map((p) => p.rank), [0, 0, 0, 1, 2, 3, 4]);
-  assert.equal(places.map((p) => p.violation), [0, 0, 0, 0, 0.5, 1, Infinity]);
+  assert.equal(
+    places.map((p) => p.number),
+    [1, 2, 0, 5, 4, 3, 6],
+  );
+  assert.equal(
+    places.map((p) => p.rank),
+    [0, 0, 0, 1, 2, 3, 4],
+  );
+  assert.equal(
+    places.map((p) => p.violation),
+    [0, 0, 0, 0, 0.5, 1, Infinity],
+  );
   assert.is(places[0]!.crowding, Infinity);
 });
 
 test('MOTPE good set: whole fronts, the cut front by hypervolume, infeasible ones last by violation', () => {
-  const losses = [[0, 1], [1, 0], [0.5, 0.5], [0.9, 0.9], [0.95, 0.95], [0, 0]];
+  const losses = [
+    [0, 1],
+    [1, 0],
+    [0.5, 0.5],
+    [0.9, 0.9],
+    [0.95, 0.95],
+    [0, 0],
+  ];
   const viol = [0, 0, 0, 0, 0, 2];
   assert.equal(selectGood(losses, viol, 3).sort(), [0, 1, 2]);
   assert.equal(selectGood(losses, viol, 4).sort(), [0, 1, 2, 3]);
@@ -230,12 +282,25 @@ async function feasibleShare(spec: SearcherSpec, constraints: boolean, seed: num
     if (i >= 20 && x > 0.6) feas++;
     if (c <= 0) best = Math.min(best, value);
     const ts = new Date(Date.UTC(2026, 0, 1) + i).toISOString();
-    trials.push({ number: i, state: 'complete', params: r.params, value, constraints: [c], intermediate: [], userAttrs: {}, system: {}, created: ts });
+    trials.push({
+      number: i,
+      state: 'complete',
+      params: r.params,
+      value,
+      constraints: [c],
+      intermediate: [],
+      userAttrs: {},
+      system: {},
+      created: ts,
+    });
   }
   return { share: feas / 20, bestFeasible: best };
 }
 
-for (const spec of [{ type: 'tpe', startupTrials: 8 }, { type: 'gp', candidates: 256, fitRestarts: 1 }] as SearcherSpec[]) {
+for (const spec of [
+  { type: 'tpe', startupTrials: 8 },
+  { type: 'gp', candidates: 256, fitRestarts: 1 },
+] as SearcherSpec[]) {
   const name = typeof spec === 'string' ? spec : spec.type;
   test(`constrained ${name} prefers the feasible region on a toy whose unconstrained optimum is infeasible`, async () => {
     let withC = 0;
@@ -262,17 +327,42 @@ test('old single-objective trials (value only) still drive the multi-objective c
     if (r.kind !== 'suggest') throw new Error(r.kind);
     everyKind.validate(r.params);
     const ts = new Date(Date.UTC(2026, 0, 1) + i).toISOString();
-    trials.push({ number: i, state: 'complete', params: r.params, value: Math.log10(r.params.lr as number) ** 2, intermediate: [], userAttrs: {}, system: {}, created: ts });
+    trials.push({
+      number: i,
+      state: 'complete',
+      params: r.params,
+      value: Math.log10(r.params.lr as number) ** 2,
+      intermediate: [],
+      userAttrs: {},
+      system: {},
+      created: ts,
+    });
   }
   // After two generations of selection, the children cluster nearer the optimum lr (1e-0... the smallest |log10 lr|).
-  const early = trials.slice(0, 20).map((t) => t.value!).sort((a, b) => a - b)[10]!;
-  const late = trials.slice(40).map((t) => t.value!).sort((a, b) => a - b)[2]!;
+  const early = trials
+    .slice(0, 20)
+    .map((t) => t.value!)
+    .sort((a, b) => a - b)[10]!;
+  const late = trials
+    .slice(40)
+    .map((t) => t.value!)
+    .sort((a, b) => a - b)[2]!;
   assert.ok(late < early, `median value of generation 0 ${early}, of generation 2 ${late}`);
 });
 
 test('multi-objective searchers give valid points of a space with every kind of parameter (branches included)', async () => {
-  for (const spec of [{ type: 'nsga2', populationSize: 6 }, { type: 'tpe', startupTrials: 5 }, { type: 'gp', candidates: 64, fitRestarts: 1 }] as SearcherSpec[]) {
-    const s = createSearcher(spec, { space: everyKind, seed: 4, direction: 'minimize', directions: ['minimize', 'maximize'], constraints: true });
+  for (const spec of [
+    { type: 'nsga2', populationSize: 6 },
+    { type: 'tpe', startupTrials: 5 },
+    { type: 'gp', candidates: 64, fitRestarts: 1 },
+  ] as SearcherSpec[]) {
+    const s = createSearcher(spec, {
+      space: everyKind,
+      seed: 4,
+      direction: 'minimize',
+      directions: ['minimize', 'maximize'],
+      constraints: true,
+    });
     const trials: TrialRecord[] = [];
     for (let i = 0; i < 16; i++) {
       const r = await s.suggest({ number: i, trials });
@@ -282,13 +372,27 @@ test('multi-objective searchers give valid points of a space with every kind of 
       const ts = new Date(Date.UTC(2026, 0, 1) + i).toISOString();
       // A trial whose constraint function failed (no constraints) and a NaN objective must not break anything.
       const values = [lr ** 2, i === 7 ? NaN : (r.params.layers as number)];
-      trials.push({ number: i, state: 'complete', params: r.params, value: values[0]!, values, ...(i === 9 ? {} : { constraints: [lr + 2] }), intermediate: [], userAttrs: {}, system: {}, created: ts });
+      trials.push({
+        number: i,
+        state: 'complete',
+        params: r.params,
+        value: values[0]!,
+        values,
+        ...(i === 9 ? {} : { constraints: [lr + 2] }),
+        intermediate: [],
+        userAttrs: {},
+        system: {},
+        created: ts,
+      });
     }
   }
 });
 
 test('gp with 4 objectives stays bounded (the front is thinned for the box decomposition) and gives valid points', async () => {
-  const s = createSearcher({ type: 'gp', candidates: 64, fitRestarts: 1, initialTrials: 4 }, { space: sp, seed: 2, direction: 'minimize', directions: ['minimize', 'minimize', 'minimize', 'minimize'] });
+  const s = createSearcher(
+    { type: 'gp', candidates: 64, fitRestarts: 1, initialTrials: 4 },
+    { space: sp, seed: 2, direction: 'minimize', directions: ['minimize', 'minimize', 'minimize', 'minimize'] },
+  );
   const trials: TrialRecord[] = [];
   const rng = seedrandom.alea('4d');
   for (let i = 0; i < 40; i++) {
@@ -297,7 +401,17 @@ test('gp with 4 objectives stays bounded (the front is thinned for the box decom
     const norm = Math.hypot(...w);
     const values = w.map((v) => v / norm);
     const params = sp.decode(sp.dims.map(() => rng()));
-    trials.push({ number: i, state: 'complete', params, value: values[0]!, values, intermediate: [], userAttrs: {}, system: {}, created: new Date(i).toISOString() });
+    trials.push({
+      number: i,
+      state: 'complete',
+      params,
+      value: values[0]!,
+      values,
+      intermediate: [],
+      userAttrs: {},
+      system: {},
+      created: new Date(i).toISOString(),
+    });
   }
   const t0 = performance.now();
   const r = await s.suggest({ number: 40, trials });

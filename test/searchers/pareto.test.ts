@@ -77,8 +77,29 @@ test('hypervolume with maximised objectives equals the minimised mirror image', 
 test('hypervolume: hand-checked 2-D and 4-D values; points outside the reference count nothing', () => {
   const dirs: Direction[] = ['minimize', 'minimize'];
   // Staircase (0,2) (1,1) (2,0) with ref (3,3): 3*1 + 2*1 + 1*1 = 6.
-  assert.is(hypervolume([[0, 2], [1, 1], [2, 0]], [3, 3], dirs), 6);
-  assert.is(hypervolume([[4, 0], [0, 3]], [3, 3], dirs), 0);
+  assert.is(
+    hypervolume(
+      [
+        [0, 2],
+        [1, 1],
+        [2, 0],
+      ],
+      [3, 3],
+      dirs,
+    ),
+    6,
+  );
+  assert.is(
+    hypervolume(
+      [
+        [4, 0],
+        [0, 3],
+      ],
+      [3, 3],
+      dirs,
+    ),
+    0,
+  );
   // One point in 4-D: a box.
   assert.is(hypervolume([[0.5, 0.5, 0.5, 0.5]], [1, 1, 1, 1], Array(4).fill('minimize')), 0.0625);
   const rng = seedrandom.alea('pareto/4d');
@@ -97,23 +118,64 @@ test('non-dominated ranks: hand-checked layers, NaN last, maximisation', () => {
     [NaN, 0], // NaN is the worst x, but no point has y <= 0: undominated, rank 0
   ];
   assert.equal(nondominatedRanks(pts, ['minimize', 'minimize']), [0, 0, 0, 1, 2, 0, 0]);
-  assert.equal(nondominatedRanks([[1, 1], [NaN, 1]], ['minimize', 'minimize']), [0, 1]);
-  assert.equal(nondominatedRanks([[1, 1], [2, 2]], ['maximize', 'maximize']), [1, 0]);
+  assert.equal(
+    nondominatedRanks(
+      [
+        [1, 1],
+        [NaN, 1],
+      ],
+      ['minimize', 'minimize'],
+    ),
+    [0, 1],
+  );
+  assert.equal(
+    nondominatedRanks(
+      [
+        [1, 1],
+        [2, 2],
+      ],
+      ['maximize', 'maximize'],
+    ),
+    [1, 0],
+  );
   assert.ok(dominates([2, 2], [1, 1], ['maximize', 'maximize']));
   assert.not.ok(dominates([2, 0], [1, 1], ['maximize', 'maximize']));
 });
 
 test('crowding distance: hand-checked values (extremes infinite, interior = normalised neighbour gaps)', () => {
   // Points on a line x + y = 4: x = 0, 1, 3, 4. Ranges 4 and 4.
-  const d = crowdingDistance([[0, 4], [1, 3], [3, 1], [4, 0]]);
+  const d = crowdingDistance([
+    [0, 4],
+    [1, 3],
+    [3, 1],
+    [4, 0],
+  ]);
   assert.equal(d, [Infinity, (3 - 0) / 4 + (4 - 1) / 4, (4 - 1) / 4 + (3 - 0) / 4, Infinity]);
-  assert.equal(crowdingDistance([[1, 1], [2, 2]]), [Infinity, Infinity]);
+  assert.equal(
+    crowdingDistance([
+      [1, 1],
+      [2, 2],
+    ]),
+    [Infinity, Infinity],
+  );
   // A flat objective adds nothing.
-  assert.equal(crowdingDistance([[0, 1], [1, 1], [2, 1]]), [Infinity, 1, Infinity]);
+  assert.equal(
+    crowdingDistance([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]),
+    [Infinity, 1, Infinity],
+  );
 });
 
 test('greedy hypervolume subset selection picks the point adding most first', () => {
-  const losses = [[0.9, 0.1], [0.5, 0.5], [0.1, 0.9], [0.45, 0.55]];
+  const losses = [
+    [0.9, 0.1],
+    [0.5, 0.5],
+    [0.1, 0.9],
+    [0.45, 0.55],
+  ];
   const picked = selectByHypervolume(losses, 2, [1, 1]);
   assert.is(picked[0], 1); // 0.25 alone, the largest single box
   assert.is(picked.length, 2);
@@ -134,7 +196,11 @@ test('lazy greedy subset selection reaches the plain greedy hypervolume at every
         let bestHv = -Infinity;
         for (let i = 0; i < pts.length; i++) {
           if (plain.includes(i)) continue;
-          const v = hypervolume([...plain, i].map((j) => pts[j]!), ref, dirs);
+          const v = hypervolume(
+            [...plain, i].map((j) => pts[j]!),
+            ref,
+            dirs,
+          );
           if (v > bestHv) {
             bestHv = v;
             best = i;
@@ -144,7 +210,12 @@ test('lazy greedy subset selection reaches the plain greedy hypervolume at every
       }
       const lazy = selectByHypervolume(pts, k, ref);
       assert.is(lazy.length, k);
-      const hv = (idx: number[]): number => hypervolume(idx.map((j) => pts[j]!), ref, dirs);
+      const hv = (idx: number[]): number =>
+        hypervolume(
+          idx.map((j) => pts[j]!),
+          ref,
+          dirs,
+        );
       assert.ok(Math.abs(hv(lazy) - hv(plain)) < 1e-12, `m=${m} round ${round}: ${hv(lazy)} vs ${hv(plain)}`);
     }
   }

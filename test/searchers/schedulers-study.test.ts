@@ -13,7 +13,8 @@ import { createStudy } from '../../src/study/open.js';
 import type { Params } from '../../src/core/types.js';
 
 const sp = compileSpace({ a: space.float(0, 1), b: space.float(0, 1), n: space.int(1, 8) });
-const curve = (p: Params, step: number) => ((p['a'] as number) - 0.7) ** 2 + ((p['b'] as number) - 0.2) ** 2 + (p['n'] as number) * 0.01 + 0.5 / Math.sqrt(step);
+const curve = (p: Params, step: number) =>
+  ((p['a'] as number) - 0.7) ** 2 + ((p['b'] as number) - 0.2) ** 2 + (p['n'] as number) * 0.01 + 0.5 / Math.sqrt(step);
 
 const combos: Record<string, ComposeSpec> = {
   'tpe-asha-test': { searcher: 'tpe', scheduler: 'asha' },
@@ -43,7 +44,10 @@ for (const type of Object.keys(combos)) {
       );
       assert.ok(res.stoppedBy === 'budget' || (type.includes('pbt') && res.stoppedBy === 'exhausted'), `stopped by ${res.stoppedBy}`);
       const trials = await study.trials();
-      assert.ok(seen.some((x) => x.from !== undefined), 'some trials continued from a checkpoint');
+      assert.ok(
+        seen.some((x) => x.from !== undefined),
+        'some trials continued from a checkpoint',
+      );
       for (const x of seen) {
         if (x.from === undefined) continue;
         const from = trials[x.from]!;
@@ -58,7 +62,14 @@ for (const type of Object.keys(combos)) {
 
 for (const type of ['asha', 'hyperband']) {
   test(`createStudy({ searcher: 'tpe', scheduler: { type: '${type}', mode: 'stop' } }): the stop rule prunes through the study's pruner`, async () => {
-    const study = await createStudy({ name: `stop-${type}`, space: sp, searcher: 'tpe', scheduler: { type, mode: 'stop' }, budget: { min: 1, max: 9 }, seed: 4 });
+    const study = await createStudy({
+      name: `stop-${type}`,
+      space: sp,
+      searcher: 'tpe',
+      scheduler: { type, mode: 'stop' },
+      budget: { min: 1, max: 9 },
+      seed: 4,
+    });
     await study.optimize(
       async (p, ctx) => {
         assert.is(ctx.budget, 9, 'every configuration gets the full budget');
@@ -74,8 +85,14 @@ for (const type of ['asha', 'hyperband']) {
     const trials = await study.trials();
     const pruned = trials.filter((t) => t.state === 'pruned');
     assert.ok(pruned.length >= 5, `${pruned.length} pruned`);
-    assert.ok(pruned.every((t) => t.reason?.includes(`${type}: not in the top`)), pruned.map((t) => t.reason).join('; '));
-    assert.ok(trials.some((t) => t.state === 'complete' && t.intermediate.length === 9), 'some ran to the end');
+    assert.ok(
+      pruned.every((t) => t.reason?.includes(`${type}: not in the top`)),
+      pruned.map((t) => t.reason).join('; '),
+    );
+    assert.ok(
+      trials.some((t) => t.state === 'complete' && t.intermediate.length === 9),
+      'some ran to the end',
+    );
     await study.close();
   });
 }

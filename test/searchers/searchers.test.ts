@@ -18,12 +18,20 @@ test('grid visits exactly the Cartesian product once, then is exhausted', async 
   assert.is(keys.size, 60, 'no point twice');
   // Every combination is present: check by enumerating the product by hand.
   let expected = 0;
-  for (const a of [false, true]) for (const b of ['x', 'y', 'z']) for (const c of [0, 1]) {
-    for (const d of [{ type: 'p', q: 1 }, { type: 'p', q: 2 }, { type: 'r', s: 1 }, { type: 'r', s: 2 }, { type: 'r', s: 3 }] as Params[]) {
-      assert.ok(keys.has(paramsKey({ a, b, c, d })), `missing ${JSON.stringify({ a, b, c, d })}`);
-      expected++;
-    }
-  }
+  for (const a of [false, true])
+    for (const b of ['x', 'y', 'z'])
+      for (const c of [0, 1]) {
+        for (const d of [
+          { type: 'p', q: 1 },
+          { type: 'p', q: 2 },
+          { type: 'r', s: 1 },
+          { type: 'r', s: 2 },
+          { type: 'r', s: 3 },
+        ] as Params[]) {
+          assert.ok(keys.has(paramsKey({ a, b, c, d })), `missing ${JSON.stringify({ a, b, c, d })}`);
+          expected++;
+        }
+      }
   assert.is(expected, 60);
   const s = createSearcher('grid', { space: discrete, seed: 1, direction: 'minimize' });
   assert.equal(await s.suggest({ number: 60, trials }), { kind: 'exhausted' });
@@ -32,14 +40,19 @@ test('grid visits exactly the Cartesian product once, then is exhausted', async 
 test('grid order is a seeded shuffle, not declaration order', async () => {
   const a = await drive('grid', 1, 60, discrete);
   const b = await drive('grid', 2, 60, discrete);
-  assert.not.equal(a.map((t) => t.params), b.map((t) => t.params));
+  assert.not.equal(
+    a.map((t) => t.params),
+    b.map((t) => t.params),
+  );
   assert.equal(new Set(a.map((t) => paramsKey(t.params))), new Set(b.map((t) => paramsKey(t.params))));
 });
 
 test('grid resume never repeats a point, whatever state the stored trials are in', async () => {
   const first = await drive('grid', 9, 25, discrete);
   // Mix states: failed, pruned and running points are visited too; a user-enqueued point is skipped by the grid.
-  const stored: TrialRecord[] = first.map((t, i) => fakeTrial(t.number, t.params, (['complete', 'failed', 'pruned', 'running'] as const)[i % 4]));
+  const stored: TrialRecord[] = first.map((t, i) =>
+    fakeTrial(t.number, t.params, (['complete', 'failed', 'pruned', 'running'] as const)[i % 4]),
+  );
   const s = createSearcher('grid', { space: discrete, seed: 9, direction: 'minimize' });
   const seen = new Set(stored.map((t) => paramsKey(t.params)));
   for (let n = stored.length; ; n++) {
@@ -77,12 +90,18 @@ test('random draws cover the space: every level of small discrete params appears
 
 test('unknown searcher and malformed specs name the known types', () => {
   const init = { space: discrete, seed: 1, direction: 'minimize' as const };
-  assert.throws(() => createSearcher('bayes-magic', init), /unknown searcher "bayes-magic"; known types: (.*, )?grid, (.*, )?random, (.*, )?sobol/);
+  assert.throws(
+    () => createSearcher('bayes-magic', init),
+    /unknown searcher "bayes-magic"; known types: (.*, )?grid, (.*, )?random, (.*, )?sobol/,
+  );
   assert.throws(() => createSearcher({ nope: 1 } as never, init), /type name or \{ type/);
 });
 
 test('registerSearcher adds a type the registry can build', async () => {
-  registerSearcher('constant-test', (init) => ({ type: 'constant-test', suggest: () => ({ kind: 'suggest', params: init.space.decode(new Array(init.space.dims.length).fill(0.5)) }) }));
+  registerSearcher('constant-test', (init) => ({
+    type: 'constant-test',
+    suggest: () => ({ kind: 'suggest', params: init.space.decode(new Array(init.space.dims.length).fill(0.5)) }),
+  }));
   assert.ok(searcherTypes().includes('constant-test'));
   const s = createSearcher('constant-test', { space: discrete, seed: 1, direction: 'minimize' });
   const r = await s.suggest({ number: 0, trials: [] });

@@ -63,20 +63,27 @@ test('unscrambled points in far dimensions match scipy.stats.qmc.Sobol(4096, scr
   const s = new SobolSequence(SOBOL_MAX_DIM, { scramble: false });
   for (const [n, want] of ref) {
     const p = s.point(n);
-    assert.equal(dims.map((d) => p[d]! * 2 ** 32), want, `point ${n}`);
+    assert.equal(
+      dims.map((d) => p[d]! * 2 ** 32),
+      want,
+      `point ${n}`,
+    );
   }
   // The last index (scipy's direction integers, Gray-code XOR): 32-bit direction numbers reach 2^32 - 1.
   const last = s.point(SOBOL_MAX_INDEX);
-  assert.equal([0, 5, 1110, 4095].map((d) => last[d]! * 2 ** 32), [1, 1086045115, 654311485, 2713527013]);
+  assert.equal(
+    [0, 5, 1110, 4095].map((d) => last[d]! * 2 ** 32),
+    [1, 1086045115, 654311485, 2713527013],
+  );
 });
 
 test('all 4096 x 32 direction numbers match scipy (weighted checksums)', () => {
   // sum_d (d+1) * v_j[d] mod 2^31-1 for j = 1..32, computed from scipy 1.17.1's `Sobol(4096, scramble=False, bits=32)._sv`;
   // a single wrong bit anywhere in the packed table changes one of them.
   const want = [
-    8390656, 8384103, 8590845, 545291092, 276730960, 813723204, 880859612, 1786682889, 1417699191, 679441489, 1052660583,
-    318652848, 1683001110, 1791525589, 1469355712, 215308843, 1140877550, 1658786031, 1397260433, 2040822595, 1215259138,
-    522453292, 478097965, 1580978755, 176775992, 1828853690, 170086844, 414905851, 493099263, 228199401, 54016174, 809754274,
+    8390656, 8384103, 8590845, 545291092, 276730960, 813723204, 880859612, 1786682889, 1417699191, 679441489, 1052660583, 318652848,
+    1683001110, 1791525589, 1469355712, 215308843, 1140877550, 1658786031, 1397260433, 2040822595, 1215259138, 522453292, 478097965,
+    1580978755, 176775992, 1828853690, 170086844, 414905851, 493099263, 228199401, 54016174, 809754274,
   ];
   const P = 2 ** 31 - 1;
   const sums = new Array<number>(32).fill(0);
@@ -117,7 +124,10 @@ test('every point is in [0,1), scrambled or not, up to the last index', () => {
   for (const scramble of [false, true]) {
     const s = new SobolSequence(8, { scramble, seed: 3 });
     const pts = s.fill(0, 4096);
-    assert.ok(pts.every((x) => x >= 0 && x < 1), `scramble=${scramble}`);
+    assert.ok(
+      pts.every((x) => x >= 0 && x < 1),
+      `scramble=${scramble}`,
+    );
     for (const n of [SOBOL_MAX_INDEX - 1, SOBOL_MAX_INDEX]) assert.ok(s.point(n).every((x) => x >= 0 && x < 1));
   }
 });
@@ -136,7 +146,10 @@ function assertOneDimNet(pts: Float64Array, dim: number, m: number, label: strin
   for (let d = 0; d < dim; d++) {
     const bins = new Uint8Array(n);
     for (let i = 0; i < n; i++) bins[Math.floor(pts[i * dim + d]! * n)]++;
-    assert.ok(bins.every((c) => c === 1), `${label}: dim ${d} is not a (0,${m},1)-net`);
+    assert.ok(
+      bins.every((c) => c === 1),
+      `${label}: dim ${d} is not a (0,${m},1)-net`,
+    );
   }
 }
 
@@ -158,7 +171,10 @@ test('(0,m,2)-net: dims (0,1) put one point in every elementary box of area 2^-m
         const ny = 2 ** (m - a);
         const boxes = new Uint16Array(nx * ny);
         for (let i = 0; i < 2 ** m; i++) boxes[Math.floor(pts[2 * i]! * nx) * ny + Math.floor(pts[2 * i + 1]! * ny)]++;
-        assert.ok(boxes.every((c) => c === 1), `${JSON.stringify(opts)} m=${m} boxes ${nx}x${ny}`);
+        assert.ok(
+          boxes.every((c) => c === 1),
+          `${JSON.stringify(opts)} m=${m} boxes ${nx}x${ny}`,
+        );
       }
     }
   }
@@ -172,11 +188,17 @@ test('seed determinism: same seed same points, different seed different points, 
   assert.not.equal(Array.from(a), Array.from(c));
   assert.ok(a.some((x, i) => x !== c[i]));
   assert.not.equal(Array.from(a), Array.from(new SobolSequence(5, { scramble: false }).fill(0, 64)));
-  assert.equal(Array.from(new SobolSequence(3, { scramble: false, seed: 1 }).point(9)), Array.from(new SobolSequence(3, { scramble: false, seed: 2 }).point(9)));
+  assert.equal(
+    Array.from(new SobolSequence(3, { scramble: false, seed: 1 }).point(9)),
+    Array.from(new SobolSequence(3, { scramble: false, seed: 2 }).point(9)),
+  );
   // Scrambled point 0 is the random shift, not the origin.
   assert.ok(new SobolSequence(5, { seed: 42 }).point(0).some((x) => x !== 0));
   // The first k coordinates do not depend on how many dimensions follow.
-  assert.equal(Array.from(new SobolSequence(3, { seed: 42 }).point(17)), Array.from(new SobolSequence(5, { seed: 42 }).point(17).subarray(0, 3)));
+  assert.equal(
+    Array.from(new SobolSequence(3, { seed: 42 }).point(17)),
+    Array.from(new SobolSequence(5, { seed: 42 }).point(17).subarray(0, 3)),
+  );
 });
 
 test('discrepancy sanity: mean of prod(x) over 1,024 scrambled 5-D points is within 0.002 of 1/32', () => {
@@ -194,11 +216,18 @@ test('discrepancy sanity: mean of prod(x) over 1,024 scrambled 5-D points is wit
 });
 
 test('out-of-range dimensions and indices throw RangeErrors naming the limit', () => {
-  assert.throws(() => new SobolSequence(SOBOL_MAX_DIM + 1), (e: unknown) => e instanceof RangeError && /4096/.test(e.message));
+  assert.throws(
+    () => new SobolSequence(SOBOL_MAX_DIM + 1),
+    (e: unknown) => e instanceof RangeError && /4096/.test(e.message),
+  );
   assert.throws(() => new SobolSequence(2.5), RangeError);
   assert.throws(() => new SobolSequence(2, { seed: Number.NaN }), RangeError);
   const s = new SobolSequence(2);
-  for (const bad of [-1, 1.5, SOBOL_MAX_INDEX + 1]) assert.throws(() => s.point(bad), (e: unknown) => e instanceof RangeError && /2\^32-1/.test(e.message));
+  for (const bad of [-1, 1.5, SOBOL_MAX_INDEX + 1])
+    assert.throws(
+      () => s.point(bad),
+      (e: unknown) => e instanceof RangeError && /2\^32-1/.test(e.message),
+    );
   assert.throws(() => s.fill(SOBOL_MAX_INDEX, 2), RangeError);
   assert.throws(() => s.fill(0, 4, new Float64Array(7)), RangeError);
   assert.is(new SobolSequence(SOBOL_MAX_DIM, { scramble: false }).dim, SOBOL_MAX_DIM);
@@ -235,8 +264,14 @@ test('searcher: scramble=false starts at the origin; 0 dims gives {}; never wait
 
 test('searcher: unknown options and bad types are TypeErrors naming the key; too many dims is a RangeError', () => {
   const init = { seed: 1, direction: 'minimize' as const, space: fakeSpace(2) };
-  assert.throws(() => createSobolSearcher(init, { scrambel: true }), (e: unknown) => e instanceof TypeError && /scrambel/.test(e.message));
-  assert.throws(() => createSobolSearcher(init, { scramble: 'yes' }), (e: unknown) => e instanceof TypeError && /scramble/.test(e.message));
+  assert.throws(
+    () => createSobolSearcher(init, { scrambel: true }),
+    (e: unknown) => e instanceof TypeError && /scrambel/.test(e.message),
+  );
+  assert.throws(
+    () => createSobolSearcher(init, { scramble: 'yes' }),
+    (e: unknown) => e instanceof TypeError && /scramble/.test(e.message),
+  );
   assert.throws(
     () => createSobolSearcher({ ...init, space: fakeSpace(SOBOL_MAX_DIM + 1) }, {}),
     (e: unknown) => e instanceof RangeError && /4096/.test(e.message),

@@ -43,7 +43,9 @@ test('TPE beats random search on a 2-D quadratic (mean best over 5 seeds, 40 tri
   let rand = 0;
   for (let seed = 0; seed < 5; seed++) {
     ours += Math.min(...(await run(tpe(quad, seed), quadF, 40)).map((t) => t.value as number));
-    rand += Math.min(...(await run(createSearcher('random', { space: quad, seed, direction: 'minimize' }), quadF, 40)).map((t) => t.value as number));
+    rand += Math.min(
+      ...(await run(createSearcher('random', { space: quad, seed, direction: 'minimize' }), quadF, 40)).map((t) => t.value as number),
+    );
   }
   assert.ok(ours < rand / 2, `tpe mean best ${ours / 5} vs random ${rand / 5}`);
 });
@@ -63,7 +65,10 @@ test('every suggestion is valid for every kind, for both directions and both mod
 test('the same seed gives the same suggestions; constant-liar suggestions depend on running trials', async () => {
   const a = await run(tpe(quad, 9), quadF, 20);
   const b = await run(tpe(quad, 9), quadF, 20);
-  assert.equal(a.map((t) => t.params), b.map((t) => t.params));
+  assert.equal(
+    a.map((t) => t.params),
+    b.map((t) => t.params),
+  );
   // Running trials sitting on the point TPE would propose next push the proposal elsewhere only with the constant liar on
   // (the candidates are drawn from l alone, so without the liar the same candidate wins again).
   const next = params(await tpe(quad, 9).suggest({ number: 18, trials: a.slice(0, 15) }));
@@ -122,7 +127,18 @@ test('resume: a fresh searcher fed the stored trials (any states) gives the same
     const p = params(await s.suggest({ number: n, trials }));
     const state = states[n % states.length]!;
     const t = fakeTrial(n, p, state, (p.layers as number) * 0.1 + n * 0.01);
-    trials.push(state === 'pruned' ? { ...t, value: 1, intermediate: [{ step: 0, value: 2 }, { step: 1, value: 1 }] } : t);
+    trials.push(
+      state === 'pruned'
+        ? {
+            ...t,
+            value: 1,
+            intermediate: [
+              { step: 0, value: 2 },
+              { step: 1, value: 1 },
+            ],
+          }
+        : t,
+    );
   }
   const next = await s.suggest({ number: 24, trials });
   const fresh = await tpe(everyKind, 3, { startupTrials: 4 }).suggest({ number: 24, trials });
@@ -143,7 +159,13 @@ test('ranking: complete by value, then pruned by deepest step and value, then ru
   const trials: TrialRecord[] = [
     fakeTrial(0, p(0.1), 'complete', 5),
     { ...fakeTrial(1, p(0.2), 'pruned'), intermediate: [{ step: 3, value: 0 }] },
-    { ...fakeTrial(2, p(0.3), 'pruned'), intermediate: [{ step: 1, value: 9 }, { step: 7, value: 4 }] },
+    {
+      ...fakeTrial(2, p(0.3), 'pruned'),
+      intermediate: [
+        { step: 1, value: 9 },
+        { step: 7, value: 4 },
+      ],
+    },
     fakeTrial(3, p(0.4), 'running'),
     fakeTrial(4, p(0.5), 'failed'),
     fakeTrial(5, p(0.6), 'complete', 1),
@@ -152,9 +174,15 @@ test('ranking: complete by value, then pruned by deepest step and value, then ru
   ];
   const obs = collectObservations(trials, new EncodeCache(sp), 'minimize', true);
   assert.is(obs.finished, 5);
-  assert.equal(Array.from(obs.ranked, (i) => obs.rows[i]![0]), [0.6, 0.1, 0.3, 0.2, 0.7, 0.4]);
+  assert.equal(
+    Array.from(obs.ranked, (i) => obs.rows[i]![0]),
+    [0.6, 0.1, 0.3, 0.2, 0.7, 0.4],
+  );
   const noLiar = collectObservations(trials, new EncodeCache(sp), 'maximize', false);
-  assert.equal(Array.from(noLiar.ranked, (i) => noLiar.rows[i]![0]), [0.1, 0.6, 0.3, 0.2, 0.7]);
+  assert.equal(
+    Array.from(noLiar.ranked, (i) => noLiar.rows[i]![0]),
+    [0.1, 0.6, 0.3, 0.2, 0.7],
+  );
 });
 
 test('ramp weights: 1 for the newest 25, a linear ramp from 1/n before them', () => {
@@ -187,7 +215,14 @@ test('Parzen logpdf integrates to ~1 over [0, 1] (both bandwidth rules, weights,
 
 test('Parzen over a numeric coordinate and a one-hot block: sums/integrates to 1; samples are valid', () => {
   const dims: CubeDim[] = [cont[0]!, ...[0, 1, 2].map(() => ({ path: 'c', type: 'onehot' as const, levels: 3, group: 1 }))];
-  const est = fitParzen([[0.2, 0, 1, 0], [0.8, 1, 0, 0], [NaN, NaN, NaN, NaN]], dims);
+  const est = fitParzen(
+    [
+      [0.2, 0, 1, 0],
+      [0.8, 1, 0, 0],
+      [NaN, NaN, NaN, NaN],
+    ],
+    dims,
+  );
   let total = 0;
   const N = 4000;
   for (let c = 0; c < 3; c++) {
@@ -200,7 +235,7 @@ test('Parzen over a numeric coordinate and a one-hot block: sums/integrates to 1
   assert.ok(Math.abs(total - 1) < 1e-3, `total ${total}`);
   const out = new Float64Array(4);
   let r = 0.123;
-  const rng = (): number => (r = (r * 9301 + 49297) % 233280 / 233280);
+  const rng = (): number => (r = ((r * 9301 + 49297) % 233280) / 233280);
   for (let i = 0; i < 200; i++) {
     est.sample(rng, out);
     assert.ok(out[0]! >= 0 && out[0]! <= 1);
@@ -210,7 +245,15 @@ test('Parzen over a numeric coordinate and a one-hot block: sums/integrates to 1
 
 test('Parzen: a NaN query coordinate is marginalised out; bad arguments are RangeErrors', () => {
   const dims2: CubeDim[] = [cont[0]!, { path: 'y', type: 'continuous', levels: Infinity }];
-  const est = fitParzen([[0.2, 0.7], [0.25, 0.1], [0.9, NaN]], dims2, { weights: [1, 2, 1] });
+  const est = fitParzen(
+    [
+      [0.2, 0.7],
+      [0.25, 0.1],
+      [0.9, NaN],
+    ],
+    dims2,
+    { weights: [1, 2, 1] },
+  );
   const N = 20000;
   let marginal = 0;
   for (let i = 0; i < N; i++) marginal += Math.exp(est.logpdf([0.3, (i + 0.5) / N])) / N;
@@ -223,8 +266,19 @@ test('Parzen: a NaN query coordinate is marginalised out; bad arguments are Rang
 
 test('categorical weights favour the good category (estimator and searcher)', async () => {
   const dims: CubeDim[] = [0, 1, 2].map(() => ({ path: 'c', type: 'onehot', levels: 3, group: 0 }));
-  const est = fitParzen([[0, 1, 0], [0, 1, 0], [1, 0, 0]], dims);
-  const lp = [[1, 0, 0], [0, 1, 0], [0, 0, 1]].map((x) => est.logpdf(x));
+  const est = fitParzen(
+    [
+      [0, 1, 0],
+      [0, 1, 0],
+      [1, 0, 0],
+    ],
+    dims,
+  );
+  const lp = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ].map((x) => est.logpdf(x));
   assert.ok(lp[1]! > lp[0]! && lp[0]! > lp[2]!, lp.join());
   assert.ok(Math.abs(lp.reduce((a, b) => a + Math.exp(b), 0) - 1) < 1e-12);
 
@@ -241,7 +295,7 @@ test('Parzen sample(component) draws from that observation kernel only; a bad in
   const est = fitParzen([[0.1], [0.5], [0.9]], cont, { bandwidthFloor: 0 });
   const out = new Float64Array(1);
   let r = 0.321;
-  const rng = (): number => (r = (r * 9301 + 49297) % 233280 / 233280);
+  const rng = (): number => (r = ((r * 9301 + 49297) % 233280) / 233280);
   for (let i = 0; i < 300; i++) {
     est.sample(rng, out, 2);
     // Widths are clipped to >= 1/(3+2) = 0.2, so 0.9 +- 0.45 (2.25 sigma) holds all but ~1% of draws; none near 0.1's kernel.
@@ -258,14 +312,23 @@ test('incumbent candidates: no effect before 2 x start-up trials, then drawn aro
     const a = await run(tpe(quad, seed), quadF, 30);
     const b = await run(tpe(quad, seed, { incumbentCandidates: 0 }), quadF, 30);
     // Same history up to trial 19: the extra candidates only exist once 20 trials have finished.
-    assert.equal(a.slice(0, 20).map((t) => t.params), b.slice(0, 20).map((t) => t.params));
-    assert.not.equal(a.slice(20).map((t) => t.params), b.slice(20).map((t) => t.params));
+    assert.equal(
+      a.slice(0, 20).map((t) => t.params),
+      b.slice(0, 20).map((t) => t.params),
+    );
+    assert.not.equal(
+      a.slice(20).map((t) => t.params),
+      b.slice(20).map((t) => t.params),
+    );
   }
   // The mechanism in isolation: one draw from l against 50 from the incumbent's kernel, versus that one draw alone.
   const near: number[] = [];
   const far: number[] = [];
   for (let seed = 0; seed < 4; seed++) {
-    for (const [incumbentCandidates, out] of [[50, near], [0, far]] as const) {
+    for (const [incumbentCandidates, out] of [
+      [50, near],
+      [0, far],
+    ] as const) {
       const trials = await run(tpe(quad, seed, { candidates: 1, incumbentCandidates }), quadF, 40);
       for (let i = 20; i < 40; i++) {
         const best = trials.slice(0, i).reduce((x, y) => ((y.value as number) < (x.value as number) ? y : x));
@@ -279,7 +342,10 @@ test('incumbent candidates: no effect before 2 x start-up trials, then drawn aro
 test('start-up trials come from the Sobol sequence (same as the sobol searcher)', async () => {
   const a = await drive({ type: 'tpe' }, 8, 10, quad);
   const b = await drive('sobol', 8, 10, quad);
-  assert.equal(a.map((t) => t.params), b.map((t) => t.params));
+  assert.equal(
+    a.map((t) => t.params),
+    b.map((t) => t.params),
+  );
 });
 
 test('bad option values are rejected naming the option', () => {

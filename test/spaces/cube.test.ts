@@ -38,7 +38,14 @@ test('every kind decodes in bounds on 2000 seeded points, and on edges/out-of-cu
   for (const x of [...points(s, 2000, 'bounds'), ...extra]) {
     const p = s.decode(x);
     s.validate(p); // every decoded point is a valid point
-    for (const [k, lo, hi] of [['f', -2, 3], ['flog', 1e-4, 0.1], ['fstep', 0.05, 0.95], ['i', -3, 4], ['istep', 16, 256], ['ilog', 1, 1000]] as const) {
+    for (const [k, lo, hi] of [
+      ['f', -2, 3],
+      ['flog', 1e-4, 0.1],
+      ['fstep', 0.05, 0.95],
+      ['i', -3, 4],
+      ['istep', 16, 256],
+      ['ilog', 1, 1000],
+    ] as const) {
       const v = p[k] as number;
       assert.ok(v >= lo && v <= hi, `${k}=${v} outside [${lo}, ${hi}]`);
     }
@@ -52,16 +59,27 @@ test('every kind decodes in bounds on 2000 seeded points, and on edges/out-of-cu
 });
 
 test('uniformity: every level of small ints, steps, bools and choices appears about equally often', () => {
-  const s = space.compile({ i: space.int(1, 5), st: space.float(0, 1, { step: 0.25 }), b: space.bool(), c: space.choice(['a', 'b', 'c', 'd']) });
+  const s = space.compile({
+    i: space.int(1, 5),
+    st: space.float(0, 1, { step: 0.25 }),
+    b: space.bool(),
+    c: space.choice(['a', 'b', 'c', 'd']),
+  });
   const counts: Record<string, Map<unknown, number>> = { i: new Map(), st: new Map(), b: new Map(), c: new Map() };
   for (const x of points(s, 2000, 'uniform')) {
     const p = s.decode(x);
     for (const k of Object.keys(counts)) counts[k].set(p[k], (counts[k].get(p[k]) ?? 0) + 1);
   }
-  for (const [k, levels] of [['i', 5], ['st', 5], ['b', 2], ['c', 4]] as const) {
+  for (const [k, levels] of [
+    ['i', 5],
+    ['st', 5],
+    ['b', 2],
+    ['c', 4],
+  ] as const) {
     assert.is(counts[k].size, levels, `${k} levels`);
     const expected = 2000 / levels; // binomial sd <= ~22 here; 25% is a loose (> 4 sd) bound
-    for (const [v, n] of counts[k]) assert.ok(Math.abs(n - expected) < 0.25 * expected, `${k}=${String(v)} seen ${n} times, expected ~${expected}`);
+    for (const [v, n] of counts[k])
+      assert.ok(Math.abs(n - expected) < 0.25 * expected, `${k}=${String(v)} seen ${n} times, expected ~${expected}`);
   }
   assert.equal([...counts.st.keys()].sort(), [0, 0.25, 0.5, 0.75, 1]);
 });
@@ -73,7 +91,10 @@ test('log scales: a log float is uniform in log space; a log int favours small v
   assert.ok(Math.abs(below - 0.5) < 0.05, `fraction below 1e-2: ${below}`);
   const ns = new Map<number, number>();
   for (const p of ps) ns.set(p.n as number, (ns.get(p.n as number) ?? 0) + 1);
-  assert.equal([...ns.keys()].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(
+    [...ns.keys()].sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
   // Optuna's scheme: P(n=1) = log(1.5/0.5)/log(8.5/0.5) ~ 0.39, P(n=8) = log(8.5/7.5)/log(17) ~ 0.044
   assert.ok(Math.abs(ns.get(1)! / 2000 - Math.log(3) / Math.log(17)) < 0.05);
   assert.ok(ns.get(8)! < ns.get(1)! / 4);
@@ -91,17 +112,28 @@ const nested = {
 
 test('dims: depth-first, branch one-hot block first, then every body in branch order', () => {
   const s = space.compile(nested);
-  const d = (path: string, type: string, levels: number, group?: number) => (group === undefined ? { path, type, levels } : { path, type, levels, group });
+  const d = (path: string, type: string, levels: number, group?: number) =>
+    group === undefined ? { path, type, levels } : { path, type, levels, group };
   assert.equal(s.dims, [
-    d('optimizer.lr', 'continuous', Infinity), d('optimizer.momentum', 'continuous', Infinity), d('optimizer.nesterov', 'ordinal', 2),
-    d('model', 'onehot', 3, 3), d('model', 'onehot', 3, 3), d('model', 'onehot', 3, 3),
-    d('model.mlp.units', 'ordinal', 8), d('model.mlp.act', 'onehot', 2, 7), d('model.mlp.act', 'onehot', 2, 7), d('model.mlp.deep.layers', 'ordinal', 4),
-    d('model.cnn.filters', 'ordinal', 57), d('model.cnn.dropout', 'ordinal', 11),
-    d('batch', 'onehot', 3, 12), d('batch', 'onehot', 3, 12), d('batch', 'onehot', 3, 12),
+    d('optimizer.lr', 'continuous', Infinity),
+    d('optimizer.momentum', 'continuous', Infinity),
+    d('optimizer.nesterov', 'ordinal', 2),
+    d('model', 'onehot', 3, 3),
+    d('model', 'onehot', 3, 3),
+    d('model', 'onehot', 3, 3),
+    d('model.mlp.units', 'ordinal', 8),
+    d('model.mlp.act', 'onehot', 2, 7),
+    d('model.mlp.act', 'onehot', 2, 7),
+    d('model.mlp.deep.layers', 'ordinal', 4),
+    d('model.cnn.filters', 'ordinal', 57),
+    d('model.cnn.dropout', 'ordinal', 11),
+    d('batch', 'onehot', 3, 12),
+    d('batch', 'onehot', 3, 12),
+    d('batch', 'onehot', 3, 12),
   ]);
 });
 
-test('branches decode to { type, ...only that branch\'s params }, and every branch is reached', () => {
+test("branches decode to { type, ...only that branch's params }, and every branch is reached", () => {
   const s = space.compile(nested);
   const bodyKeys: Record<string, string[]> = { mlp: ['units', 'act', 'deep'], cnn: ['filters', 'dropout'], linear: [] };
   const seen = new Set<string>();
@@ -140,7 +172,11 @@ test('decode(encode(p)) deep-equals p for random p (nested groups, branches) and
 
 test('encode: levels at their centres, one-hot blocks, NaN on inactive branches', () => {
   const s = space.compile(nested);
-  const p: Params = { optimizer: { lr: 1e-3, momentum: 0.9, nesterov: true }, model: { type: 'cnn', filters: 32, dropout: 0.25 }, batch: 128 };
+  const p: Params = {
+    optimizer: { lr: 1e-3, momentum: 0.9, nesterov: true },
+    model: { type: 'cnn', filters: 32, dropout: 0.25 },
+    batch: 128,
+  };
   const u = s.encode(p);
   assert.is(u.length, s.dims.length);
   assert.equal(u.slice(2, 6), [0.75, 0, 1, 0]); // nesterov=true centre, model one-hot on cnn
@@ -156,7 +192,11 @@ test('encode: levels at their centres, one-hot blocks, NaN on inactive branches'
 
 test('validate: missing/extra keys, ranges, steps, ints, branches, choices, types', () => {
   const s = space.compile(nested);
-  const ok: Params = { optimizer: { lr: 1e-3, momentum: 0.9, nesterov: false }, model: { type: 'mlp', units: 32, act: 'relu', deep: { layers: 2 } }, batch: 32 };
+  const ok: Params = {
+    optimizer: { lr: 1e-3, momentum: 0.9, nesterov: false },
+    model: { type: 'mlp', units: 32, act: 'relu', deep: { layers: 2 } },
+    batch: 32,
+  };
   s.validate(ok);
   const w = (patch: (p: Params) => void): Params => {
     const p = structuredClone(ok);
@@ -164,17 +204,45 @@ test('validate: missing/extra keys, ranges, steps, ints, branches, choices, type
     return p;
   };
   throws(() => s.validate(w((p) => delete (p.optimizer as Params).lr)), /"optimizer\.lr" is missing/, 'optimizer.lr');
-  throws(() => s.validate(w((p) => ((p.optimizer as Params).lrr = 1))), /"optimizer\.lrr" is not a parameter.*known keys at "optimizer": lr, momentum, nesterov/, 'optimizer.lrr');
-  throws(() => s.validate(w((p) => ((p.optimizer as Params).lr = 0.5))), /"optimizer\.lr" must be a number in \[0\.00001, 0\.1\], got 0\.5/, 'optimizer.lr');
+  throws(
+    () => s.validate(w((p) => ((p.optimizer as Params).lrr = 1))),
+    /"optimizer\.lrr" is not a parameter.*known keys at "optimizer": lr, momentum, nesterov/,
+    'optimizer.lrr',
+  );
+  throws(
+    () => s.validate(w((p) => ((p.optimizer as Params).lr = 0.5))),
+    /"optimizer\.lr" must be a number in \[0\.00001, 0\.1\], got 0\.5/,
+    'optimizer.lr',
+  );
   throws(() => s.validate(w((p) => ((p.optimizer as Params).momentum = '0.5'))), /must be a number in.*got "0\.5"/, 'optimizer.momentum');
-  throws(() => s.validate(w((p) => ((p.optimizer as Params).nesterov = 1))), /"optimizer\.nesterov" must be true or false/, 'optimizer.nesterov');
-  throws(() => s.validate(w((p) => ((p.model as Params).units = 40))), /"model\.mlp\.units" must be on the grid 16 \+ k\*16/, 'model.mlp.units');
-  throws(() => s.validate(w((p) => (((p.model as Params).deep as Params).layers = 2.5))), /"model\.mlp\.deep\.layers" must be an integer in \[1, 4\]/, 'model.mlp.deep.layers');
-  throws(() => s.validate(w((p) => ((p.model as Params).type = 'rnn'))), /"model\.type" must be one of "mlp", "cnn", "linear".*got "rnn"/, 'model.type');
+  throws(
+    () => s.validate(w((p) => ((p.optimizer as Params).nesterov = 1))),
+    /"optimizer\.nesterov" must be true or false/,
+    'optimizer.nesterov',
+  );
+  throws(
+    () => s.validate(w((p) => ((p.model as Params).units = 40))),
+    /"model\.mlp\.units" must be on the grid 16 \+ k\*16/,
+    'model.mlp.units',
+  );
+  throws(
+    () => s.validate(w((p) => (((p.model as Params).deep as Params).layers = 2.5))),
+    /"model\.mlp\.deep\.layers" must be an integer in \[1, 4\]/,
+    'model.mlp.deep.layers',
+  );
+  throws(
+    () => s.validate(w((p) => ((p.model as Params).type = 'rnn'))),
+    /"model\.type" must be one of "mlp", "cnn", "linear".*got "rnn"/,
+    'model.type',
+  );
   throws(() => s.validate(w((p) => ((p.model as Params).filters = 8))), /"model\.mlp\.filters" is not a parameter/, 'model.mlp.filters');
   throws(() => s.validate(w((p) => (p.model = 'mlp'))), /"model" must be an object \{ type/, 'model');
   throws(() => s.validate(w((p) => (p.batch = 48))), /"batch" must be one of 32, 64, 128, got 48/, 'batch');
-  throws(() => s.validate(w((p) => ((p.model as Params).act = 'gelu'))), /"model\.mlp\.act" must be one of "relu", "tanh"/, 'model.mlp.act');
+  throws(
+    () => s.validate(w((p) => ((p.model as Params).act = 'gelu'))),
+    /"model\.mlp\.act" must be one of "relu", "tanh"/,
+    'model.mlp.act',
+  );
   throws(() => s.validate(null as unknown as Params), /params must be an object of parameters/, '');
   const st = space.compile({ d: space.float(0, 1, { step: 0.1 }) });
   throws(() => st.validate({ d: 0.33 }), /"d" must be on the grid 0 \+ k\*0\.1 \(nearest: 0\.3\), got 0\.33/, 'd');

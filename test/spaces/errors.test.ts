@@ -62,7 +62,14 @@ test('options and argument types from plain JS', () => {
 test('choice values: non-empty, distinct by canonical JSON, JSON only', () => {
   throws(() => space.choice([]), /a choice needs at least one value/);
   throws(() => space.choice(['adam', 'sgd', 'adam']), /choice values must be distinct.*"adam" twice \(indexes 0 and 2\)/);
-  throws(() => space.choice([{ a: 1, b: 2 }, { b: 2, a: 1 }]), /distinct.*\{"a":1,"b":2\} twice/);
+  throws(
+    () =>
+      space.choice([
+        { a: 1, b: 2 },
+        { b: 2, a: 1 },
+      ]),
+    /distinct.*\{"a":1,"b":2\} twice/,
+  );
   throws(() => space.choice([1, NaN]), /choice values must be JSON.*NaN at index 1/);
   throws(() => untyped.choice([1, undefined]), /must be JSON.*undefined at index 1/);
   throws(() => untyped.choice([new Date(0)]), /must be JSON/);
@@ -79,10 +86,16 @@ test('branches: non-empty names, group bodies, no `type` key', () => {
 });
 
 test('compile names the full dotted path, through groups and branches', () => {
-  throws(() => space.compile({ optimizer: { lr: raw({ kind: 'float', low: 5, high: 1, log: false }) } }),
-    /`low <= high` must hold for "optimizer\.lr", got low=5, high=1/, 'optimizer.lr');
-  throws(() => space.compile({ model: space.choice({ mlp: { units: raw({ kind: 'int', low: 1, high: 9, log: false, step: 3 }) } }) }),
-    /must divide.*"model\.mlp\.units".*use high=7 or high=10/, 'model.mlp.units');
+  throws(
+    () => space.compile({ optimizer: { lr: raw({ kind: 'float', low: 5, high: 1, log: false }) } }),
+    /`low <= high` must hold for "optimizer\.lr", got low=5, high=1/,
+    'optimizer.lr',
+  );
+  throws(
+    () => space.compile({ model: space.choice({ mlp: { units: raw({ kind: 'int', low: 1, high: 9, log: false, step: 3 }) } }) }),
+    /must divide.*"model\.mlp\.units".*use high=7 or high=10/,
+    'model.mlp.units',
+  );
   throws(() => space.compile({ a: raw({ kind: 'choice', values: [1, 1] }) }), /distinct for "a"/, 'a');
   throws(() => space.compile({ a: raw({ kind: 'branch', branches: { x: { type: space.bool() } } }) }), /`type`/, 'a');
   throws(() => space.compile({ a: { b: raw({ kind: 'float', low: 0, high: 1, log: 'no' }) } }), /`log` must be true or false for "a\.b"/);
@@ -92,7 +105,10 @@ test('compile names the full dotted path, through groups and branches', () => {
 test('compile: tree shape rules', () => {
   throws(() => space.compile(space.float(0, 1)), /root of a space must be a group.*a float parameter; wrap it/);
   throws(() => untyped.compile([space.bool()]), /root of a space must be a group/);
-  throws(() => space.compile({ a: 5 } as unknown as SpaceTree), /"a" must be a parameter.*or a group object, got 5.*space\.choice\(\[value\]\)/);
+  throws(
+    () => space.compile({ a: 5 } as unknown as SpaceTree),
+    /"a" must be a parameter.*or a group object, got 5.*space\.choice\(\[value\]\)/,
+  );
   throws(() => space.compile({ a: {} }), /group "a" has no parameters/, 'a');
   throws(() => space.compile({ x: space.bool(), a: { b: {} } }), /group "a\.b" has no parameters/, 'a.b');
   throws(() => space.compile({ 'a.b': space.bool() }), /may not contain "\."/);
@@ -106,8 +122,11 @@ test('compile: tree shape rules', () => {
 });
 
 test('fromJSON: unknown keys and _type, wrong field types, JSON paths', () => {
-  throws(() => space.fromJSON({ optimizer: { lr: { _type: 'float', low: 0, high: 1, lgo: true } } }),
-    /unknown key "lgo" in the float parameter at "optimizer\.lr"; known keys: _type, low, high, log, step/, 'optimizer.lr');
+  throws(
+    () => space.fromJSON({ optimizer: { lr: { _type: 'float', low: 0, high: 1, lgo: true } } }),
+    /unknown key "lgo" in the float parameter at "optimizer\.lr"; known keys: _type, low, high, log, step/,
+    'optimizer.lr',
+  );
   throws(() => space.fromJSON({ a: { _type: 'flaot' } }), /unknown _type "flaot" at "a"; known: float, int, choice, bool, branch/, 'a');
   throws(() => space.fromJSON({ a: { _type: 7 } }), /unknown _type 7/);
   throws(() => space.fromJSON({ a: { _type: 'float', low: '0.1', high: 1 } }), /`low` must be a finite number for "a", got "0\.1"/);
@@ -116,9 +135,15 @@ test('fromJSON: unknown keys and _type, wrong field types, JSON paths', () => {
   throws(() => space.fromJSON({ a: { _type: 'choice', values: 'abc' } }), /`values` must be an array.*"a"/);
   throws(() => space.fromJSON({ a: { _type: 'bool', values: [] } }), /unknown key "values" in the bool parameter/);
   throws(() => space.fromJSON({ m: { _type: 'branch', branches: [] } }), /`branches` must be an object of named groups at "m"/);
-  throws(() => space.fromJSON({ m: { _type: 'branch', branches: { mlp: { units: { _type: 'int', low: 3, high: 1 } } } } }),
-    /`low <= high` must hold for "m\.branches\.mlp\.units"/, 'm.branches.mlp.units');
-  throws(() => space.fromJSON({ m: { _type: 'branch', branches: { mlp: { _type: 'bool' } } } }), /"m\.branches\.mlp" must be a group object/);
+  throws(
+    () => space.fromJSON({ m: { _type: 'branch', branches: { mlp: { units: { _type: 'int', low: 3, high: 1 } } } } }),
+    /`low <= high` must hold for "m\.branches\.mlp\.units"/,
+    'm.branches.mlp.units',
+  );
+  throws(
+    () => space.fromJSON({ m: { _type: 'branch', branches: { mlp: { _type: 'bool' } } } }),
+    /"m\.branches\.mlp" must be a group object/,
+  );
   throws(() => space.fromJSON({ g: { h: 3 } }), /"g\.h" must be a parameter object.*got 3/, 'g.h');
   throws(() => space.fromJSON('{"a": '), /space JSON must be valid JSON/);
   throws(() => space.fromJSON({ _type: 'bool' }), /root of space JSON must be a group/);

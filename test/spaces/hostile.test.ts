@@ -42,7 +42,10 @@ test('MAX_SPACE_DEPTH is 64 and a space at the limit still compiles', () => {
 });
 
 test('5,000-deep branch nesting in JSON: a SpaceError naming the limit and the path, not RangeError', () => {
-  const e = throws(() => space.fromJSON(nestedBranchJson(5000)), /space nesting deeper than 64 levels at "p\.branches\.x\.p\.branches\.x.*\.\.\."; /);
+  const e = throws(
+    () => space.fromJSON(nestedBranchJson(5000)),
+    /space nesting deeper than 64 levels at "p\.branches\.x\.p\.branches\.x.*\.\.\."; /,
+  );
   assert.ok(e.message.length < 600, e.message);
   // Built as text: JSON.stringify itself would overflow on 15,000 nested objects.
   const text = '{"p":' + '{"_type":"branch","branches":{"x":{"p":'.repeat(5000) + '{"_type":"bool"}' + '}}}'.repeat(5000) + '}';
@@ -57,7 +60,11 @@ test('5,000-deep groups through compile: a SpaceError, not a stack overflow', ()
 });
 
 test('__proto__ from JSON.parse is refused by name, at the root, in groups and as a branch name', () => {
-  throws(() => space.fromJSON('{"__proto__": {"_type": "float", "low": 0, "high": 1}}'), /the key "__proto__" is not allowed at the root.*rename it/, '');
+  throws(
+    () => space.fromJSON('{"__proto__": {"_type": "float", "low": 0, "high": 1}}'),
+    /the key "__proto__" is not allowed at the root.*rename it/,
+    '',
+  );
   throws(() => space.fromJSON('{"a": {"__proto__": {"lr": {"_type": "bool"}}}}'), /the key "__proto__" is not allowed in "a"/, 'a');
   throws(() => space.fromJSON('{"m": {"_type": "branch", "branches": {"__proto__": {}}}}'), /"__proto__".*not allowed/);
   throws(() => space.fromJSON(JSON.parse('{"x": {"_type": "bool"}, "__proto__": {"y": {"_type": "bool"}}}')), /"__proto__"/, '');

@@ -8,19 +8,28 @@ const tree = {
   optimizer: { lr: space.float(1e-4, 0.1, { log: true }), momentum: space.float(0, 0.9, { step: 0.1 }) },
   units: space.int(1, 8),
   width: space.int(1, 1024, { log: true }),
-  model: space.choice({ mlp: { layers: space.int(1, 4, { step: 3 }), act: space.choice(['relu', null, [1, 2], { a: { b: 1 } }]) }, lin: {} }),
+  model: space.choice({
+    mlp: { layers: space.int(1, 4, { step: 3 }), act: space.choice(['relu', null, [1, 2], { a: { b: 1 } }]) },
+    lin: {},
+  }),
   flag: space.bool(),
 };
 
 test('toJSON gives the documented canonical form', () => {
   assert.equal(space.compile(tree).toJSON(), {
-    optimizer: { lr: { _type: 'float', low: 1e-4, high: 0.1, log: true }, momentum: { _type: 'float', low: 0, high: 0.9, log: false, step: 0.1 } },
+    optimizer: {
+      lr: { _type: 'float', low: 1e-4, high: 0.1, log: true },
+      momentum: { _type: 'float', low: 0, high: 0.9, log: false, step: 0.1 },
+    },
     units: { _type: 'int', low: 1, high: 8, log: false, step: 1 },
     width: { _type: 'int', low: 1, high: 1024, log: true, step: 1 },
     model: {
       _type: 'branch',
       branches: {
-        mlp: { layers: { _type: 'int', low: 1, high: 4, log: false, step: 3 }, act: { _type: 'choice', values: ['relu', null, [1, 2], { a: { b: 1 } }] } },
+        mlp: {
+          layers: { _type: 'int', low: 1, high: 4, log: false, step: 3 },
+          act: { _type: 'choice', values: ['relu', null, [1, 2], { a: { b: 1 } }] },
+        },
         lin: {},
       },
     },
@@ -52,8 +61,14 @@ test('tree -> JSON -> space round-trips (object, string, after a stringify/parse
 
 test('fromJSON fills defaults (log false, int step 1) and the result re-serialises canonically', () => {
   const s = space.fromJSON('{"a": {"_type": "int", "low": 1, "high": 8}, "b": {"_type": "float", "low": 0, "high": 1}}');
-  assert.equal(s.toJSON(), { a: { _type: 'int', low: 1, high: 8, log: false, step: 1 }, b: { _type: 'float', low: 0, high: 1, log: false } });
-  assert.equal(s.dims.map((d) => d.type), ['ordinal', 'continuous']);
+  assert.equal(s.toJSON(), {
+    a: { _type: 'int', low: 1, high: 8, log: false, step: 1 },
+    b: { _type: 'float', low: 0, high: 1, log: false },
+  });
+  assert.equal(
+    s.dims.map((d) => d.type),
+    ['ordinal', 'continuous'],
+  );
   const empty = space.fromJSON({});
   assert.equal(empty.dims, []);
   assert.equal(empty.decode([]), {});

@@ -47,7 +47,10 @@ test(`SIGKILL at random moments, ${ROUNDS} rounds: every acknowledged trial surv
       assert.equal(missing, [], `round ${round}: acknowledged trials missing after the crash`);
     }
     assert.ok(acked.size > ROUNDS, `the writers finished ${acked.size} trials`);
-    const chunks = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"trials"')).length;
+    const chunks = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"trials"')).length;
     assert.ok(chunks > ROUNDS, `checkpoints ran while the writers were killed (${chunks} chunks with trials)`);
     const st = await FileStorage.open(file);
     assert.ok((await st.getTrials('s', ['complete'])).length >= acked.size);

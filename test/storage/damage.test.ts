@@ -47,7 +47,10 @@ async function crashed(finished: number, limit = 4000): Promise<{ copy: string; 
   await st.flush();
   const copy = crashImage(file);
   await st.close();
-  const journalOnly = fs.readFileSync(`${copy}.wal`, 'utf8').split('\n').filter((l) => l.includes('"op":"finishTrial"')).length;
+  const journalOnly = fs
+    .readFileSync(`${copy}.wal`, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"op":"finishTrial"')).length;
   return { copy, journalOnly };
 }
 
@@ -68,7 +71,12 @@ t.after(() => {
 t('a torn final record is accepted silently: a partial line, a NUL-filled tail, or both', async () => {
   const { copy } = await crashed(12);
   const wal = fs.readFileSync(`${copy}.wal`);
-  for (const tail of ['{"c":"0badc0de","seq":999,"op":"fin', '\0'.repeat(4096), '{"c":"0badc0de","seq":999' + '\0'.repeat(3000), '\0'.repeat(100) + '\n']) {
+  for (const tail of [
+    '{"c":"0badc0de","seq":999,"op":"fin',
+    '\0'.repeat(4096),
+    '{"c":"0badc0de","seq":999' + '\0'.repeat(3000),
+    '\0'.repeat(100) + '\n',
+  ]) {
     fs.writeFileSync(`${copy}.wal`, Buffer.concat([wal, Buffer.from(tail)]));
     assert.is(await finishedCount(copy), 12, JSON.stringify(tail.slice(0, 30)));
   }
@@ -130,7 +138,9 @@ t('repair: a damaged snapshot chunk; the rest (later chunks, the journal) is reb
   const { copy } = await crashed(40, 3000);
   const snap = fs.readFileSync(copy, 'utf8').split('\n');
   const victim = snap.findIndex((l, i) => i > 3 && l.includes('"trials"') && !l.includes('"studies"'));
-  const lostNumbers = (JSON.parse(snap[victim]!) as { trials: { s: { number: number; state: string }[] } }).trials.s.filter((x) => x.state === 'complete').map((x) => x.number);
+  const lostNumbers = (JSON.parse(snap[victim]!) as { trials: { s: { number: number; state: string }[] } }).trials.s
+    .filter((x) => x.state === 'complete')
+    .map((x) => x.number);
   snap[victim] = snap[victim]!.replace('"state":"complete"', '"state":"completE"');
   fs.writeFileSync(copy, snap.join('\n'));
   const err = await rejects(FileStorage.open(copy), StorageCorruptError);
@@ -150,7 +160,11 @@ t('repair: a damaged snapshot chunk; the rest (later chunks, the journal) is reb
   assert.is(trials.length, 40);
   assert.is(trials.filter((x) => x.state === 'complete').length, 40 - lostNumbers.length);
   assert.ok(lostNumbers.every((n) => trials[n]!.state === 'failed' && /lost/.test(trials[n]!.reason ?? '')));
-  assert.equal(trials[39]!.intermediate.map((x) => x.value), [39.1, 39.2, 39.3], 'the journal-only trials are back');
+  assert.equal(
+    trials[39]!.intermediate.map((x) => x.value),
+    [39.1, 39.2, 39.3],
+    'the journal-only trials are back',
+  );
   await st.close();
   assert.ok((await repairStorage(copy)).healthy, 'a second repair finds nothing to do');
 });
@@ -174,8 +188,24 @@ t('repair: a deleted journal (single-run directory, no .bak): the snapshot part 
 t('repair of a version-1 storage: the .bak plus the journal, where copying .bak over the snapshot failed', async () => {
   const dir = tempDir();
   const file = path.join(dir, 's.json');
-  const trial = (n: number, state: string) => ({ number: n, state, params: { n }, intermediate: [], userAttrs: {}, system: {}, created: 't', started: 't', ...(state === 'complete' ? { value: n, finished: 't' } : {}) });
-  const doc = (seq: number, n: number) => JSON.stringify({ format: 'tunekit-storage', version: 1, seq, studies: { s: { study: studyRecord('s'), trials: Array.from({ length: n }, (_, i) => trial(i, 'complete')) } } });
+  const trial = (n: number, state: string) => ({
+    number: n,
+    state,
+    params: { n },
+    intermediate: [],
+    userAttrs: {},
+    system: {},
+    created: 't',
+    started: 't',
+    ...(state === 'complete' ? { value: n, finished: 't' } : {}),
+  });
+  const doc = (seq: number, n: number) =>
+    JSON.stringify({
+      format: 'tunekit-storage',
+      version: 1,
+      seq,
+      studies: { s: { study: studyRecord('s'), trials: Array.from({ length: n }, (_, i) => trial(i, 'complete')) } },
+    });
   fs.writeFileSync(`${file}.bak`, doc(10, 5));
   fs.writeFileSync(file, doc(20, 8).slice(0, 200)); // the current snapshot is damaged
   const ops = [];
@@ -189,25 +219,65 @@ t('repair of a version-1 storage: the .bak plus the journal, where copying .bak 
   const report = await repairStorage(file);
   assert.equal(report.studies[0]!.lost, [5, 6, 7], 'trials 5-7 were only in the damaged snapshot');
   const st = await FileStorage.open(file);
-  assert.equal((await st.getTrials('s')).map((x) => x.state), [...Array<string>(5).fill('complete'), 'failed', 'failed', 'failed', ...Array<string>(4).fill('complete')]);
+  assert.equal(
+    (await st.getTrials('s')).map((x) => x.state),
+    [...Array<string>(5).fill('complete'), 'failed', 'failed', 'failed', ...Array<string>(4).fill('complete')],
+  );
   await st.close();
 });
 
 t('a version-1 storage opens as before and is converted by its first writer', async () => {
   const dir = tempDir();
   const file = path.join(dir, 's.json');
-  const v1 = { format: 'tunekit-storage', version: 1, seq: 3, studies: { s: { study: studyRecord('s'), trials: [{ number: 0, state: 'complete', params: {}, value: 'NaN', intermediate: [{ step: 1, value: 0.5 }], userAttrs: {}, system: {}, created: 't', started: 't', finished: 't' }] } } };
+  const v1 = {
+    format: 'tunekit-storage',
+    version: 1,
+    seq: 3,
+    studies: {
+      s: {
+        study: studyRecord('s'),
+        trials: [
+          {
+            number: 0,
+            state: 'complete',
+            params: {},
+            value: 'NaN',
+            intermediate: [{ step: 1, value: 0.5 }],
+            userAttrs: {},
+            system: {},
+            created: 't',
+            started: 't',
+            finished: 't',
+          },
+        ],
+      },
+    },
+  };
   v1.studies.s.trials[0]!.value = 1 as never;
   fs.writeFileSync(file, JSON.stringify(v1));
-  fs.writeFileSync(`${file}.wal`, JSON.stringify({ seq: 4, op: 'createTrial', study: 's', trial: { number: 1, state: 'waiting', params: { a: 1 }, intermediate: [], userAttrs: {}, system: {}, created: 't' } }) + '\n');
+  fs.writeFileSync(
+    `${file}.wal`,
+    JSON.stringify({
+      seq: 4,
+      op: 'createTrial',
+      study: 's',
+      trial: { number: 1, state: 'waiting', params: { a: 1 }, intermediate: [], userAttrs: {}, system: {}, created: 't' },
+    }) + '\n',
+  );
   const ro = await FileStorage.openReadOnly(file);
-  assert.equal((await ro.getTrials('s')).map((x) => x.state), ['complete', 'waiting']);
+  assert.equal(
+    (await ro.getTrials('s')).map((x) => x.state),
+    ['complete', 'waiting'],
+  );
   const st = await FileStorage.open(file);
   assert.equal((await st.getTrial('s', 0))?.intermediate, [{ step: 1, value: 0.5 }]);
   await st.close();
   assert.match(fs.readFileSync(file, 'utf8').split('\n')[0]!, '"version":2');
   assert.equal(JSON.parse(fs.readFileSync(`${file}.bak`, 'utf8')), v1, 'the version-1 snapshot is kept as .bak');
-  assert.equal((await (await FileStorage.openReadOnly(file)).getTrials('s')).map((x) => x.state), ['complete', 'waiting']);
+  assert.equal(
+    (await (await FileStorage.openReadOnly(file)).getTrials('s')).map((x) => x.state),
+    ['complete', 'waiting'],
+  );
 });
 
 t.run();

@@ -21,7 +21,11 @@ function tempDir(): string {
 
 type Patchable = { [K in 'openSync' | 'writeSync']: (...args: unknown[]) => unknown };
 /** Replaces fs[name] while `body` runs. */
-async function patched<T>(name: keyof Patchable, wrap: (orig: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown, body: () => Promise<T>): Promise<T> {
+async function patched<T>(
+  name: keyof Patchable,
+  wrap: (orig: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown,
+  body: () => Promise<T>,
+): Promise<T> {
   const target = fs as unknown as Patchable;
   const orig = target[name];
   target[name] = wrap(orig.bind(fs));
@@ -74,10 +78,15 @@ t('a read-only directory (EACCES) is named with the fix; an existing study is le
   const file = path.join(dir, 's.json');
   await (await stored(file, 3)).close();
   const before = fs.readFileSync(file);
-  const err = await patched('openSync', (orig) => (p, flags, ...rest) => {
-    if (String(p).startsWith(dir) && flags !== 'r' && flags !== undefined) throw errno('EACCES', String(p));
-    return orig(p, flags, ...rest);
-  }, () => rejects(FileStorage.open(file), TunekitError));
+  const err = await patched(
+    'openSync',
+    (orig) =>
+      (p, flags, ...rest) => {
+        if (String(p).startsWith(dir) && flags !== 'r' && flags !== undefined) throw errno('EACCES', String(p));
+        return orig(p, flags, ...rest);
+      },
+    () => rejects(FileStorage.open(file), TunekitError),
+  );
   assertIoError(err, `${file}.lock`, /permission denied: make .* writable/);
   assert.equal(fs.readFileSync(file), before);
   assert.equal(tmpFiles(dir), []);
@@ -92,24 +101,33 @@ t('disk full (ENOSPC) on a journal write and on a checkpoint: a tunekit error, a
     const file = path.join(dir, 's.json');
     const st = await stored(file, 5);
     let failWrites = false;
-    const err = await patched('writeSync', (orig) => (fd, ...rest) => {
-      if (failWrites) throw errno('ENOSPC', 'write');
-      return orig(fd, ...rest);
-    }, async () => {
-      if (when === 'journal') {
-        const x = await st.createTrial('s', { state: 'running', params: {} });
+    const err = await patched(
+      'writeSync',
+      (orig) =>
+        (fd, ...rest) => {
+          if (failWrites) throw errno('ENOSPC', 'write');
+          return orig(fd, ...rest);
+        },
+      async () => {
+        if (when === 'journal') {
+          const x = await st.createTrial('s', { state: 'running', params: {} });
+          failWrites = true;
+          return rejects(st.finishTrial('s', x.number, { state: 'complete', value: 9 }), TunekitError);
+        }
         failWrites = true;
-        return rejects(st.finishTrial('s', x.number, { state: 'complete', value: 9 }), TunekitError);
-      }
-      failWrites = true;
-      return rejects(st.close(), TunekitError);
-    });
+        return rejects(st.close(), TunekitError);
+      },
+    );
     assertIoError(err, file, /disk .* is full: free some space/);
     if (when === 'journal') await st.close().catch(() => undefined);
     assert.equal(tmpFiles(dir), [], `${when}: no temp file left`);
     fs.rmSync(`${file}.lock`, { force: true }); // the failed close could not release it cleanly in every case
     const again = await FileStorage.open(file);
-    assert.equal((await again.getTrials('s', ['complete'])).map((x) => x.value), [0, 1, 2, 3, 4], `${when}: every acknowledged trial is there`);
+    assert.equal(
+      (await again.getTrials('s', ['complete'])).map((x) => x.value),
+      [0, 1, 2, 3, 4],
+      `${when}: every acknowledged trial is there`,
+    );
     await again.close();
   }
 });

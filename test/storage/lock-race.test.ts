@@ -36,7 +36,8 @@ function start(): Racer {
 async function next(r: Racer, index: number): Promise<string> {
   const deadline = Date.now() + 60_000;
   while (r.lines.length <= index) {
-    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`racer ${String(r.child.pid)} gave no answer ${index} (exit ${String(r.child.exitCode)})`);
+    if (Date.now() > deadline || r.child.exitCode !== null)
+      throw new Error(`racer ${String(r.child.pid)} gave no answer ${index} (exit ${String(r.child.exitCode)})`);
     await new Promise<void>((resolve) => {
       r.waiters.push(resolve);
       setTimeout(resolve, 200);
@@ -55,7 +56,10 @@ test(`${RACERS} processes racing for a stale lock: exactly one wins, every round
     const failures: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       // A crashed sweep's lock: a pid that is gone; every few rounds an unreadable (empty) one.
-      const stale = round % 5 === 0 ? '' : JSON.stringify({ pid: dead, host: os.hostname(), started: new Date(Date.UTC(2020, 0, 1, 0, 0, round)).toISOString() });
+      const stale =
+        round % 5 === 0
+          ? ''
+          : JSON.stringify({ pid: dead, host: os.hostname(), started: new Date(Date.UTC(2020, 0, 1, 0, 0, round)).toISOString() });
       fs.writeFileSync(`${file}.lock`, stale);
       for (const r of racers) r.child.stdin.write(`go ${file}\n`);
       const answers = await Promise.all(racers.map((r) => next(r, round)));
@@ -64,7 +68,8 @@ test(`${RACERS} processes racing for a stale lock: exactly one wins, every round
       if (winners.length !== 1 || odd.length > 0) failures.push(`round ${round}: ${winners.length} winners, answers ${answers.join(', ')}`);
       if (winners.length === 1) {
         const holder = JSON.parse(fs.readFileSync(`${file}.lock`, 'utf8')) as { pid: number };
-        if (holder.pid !== winners[0]!.child.pid) failures.push(`round ${round}: the lock names ${holder.pid}, the winner is ${String(winners[0]!.child.pid)}`);
+        if (holder.pid !== winners[0]!.child.pid)
+          failures.push(`round ${round}: the lock names ${holder.pid}, the winner is ${String(winners[0]!.child.pid)}`);
       }
       const leftovers = fs.readdirSync(dir).filter((f) => f !== 's.json.lock');
       if (leftovers.length > 0) failures.push(`round ${round}: files left behind: ${leftovers.join(', ')}`);

@@ -85,8 +85,14 @@ t('journal replay after a crash: every finished trial is back, the stale lock is
   await st.close();
   const again = await FileStorage.open(copy);
   const trials = await again.getTrials('s');
-  assert.equal(trials.map((x) => x.state), ['complete', 'complete', 'complete', 'running', 'waiting']);
-  assert.equal(trials.map((x) => x.value), [0, 0.1, 0.2, undefined, undefined]);
+  assert.equal(
+    trials.map((x) => x.state),
+    ['complete', 'complete', 'complete', 'running', 'waiting'],
+  );
+  assert.equal(
+    trials.map((x) => x.value),
+    [0, 0.1, 0.2, undefined, undefined],
+  );
   assert.equal((JSON.parse(fs.readFileSync(`${copy}.lock`, 'utf8')) as { pid: number }).pid, process.pid);
   assert.is((await again.createTrial('s', { state: 'running', params: {} })).number, 5);
   await again.close();
@@ -102,8 +108,15 @@ t('a torn final journal line is ignored and cut off', async () => {
   assert.ok(fs.statSync(`${copy}.wal`).size > whole, 'read-only open writes nothing, not even the cut');
   const again = await FileStorage.open(copy);
   assert.is((await again.getTrials('s')).length, 5);
-  assert.equal((await again.getTrial('s', 3))?.intermediate, [{ step: 1, value: 0.5 }, { step: 2, value: 0.4 }]);
-  assert.is(fs.readFileSync(`${copy}.wal`, 'utf8').split('\n').length, 2, 'the replayed ops went into the snapshot; a fresh journal (header only) replaces the torn one');
+  assert.equal((await again.getTrial('s', 3))?.intermediate, [
+    { step: 1, value: 0.5 },
+    { step: 2, value: 0.4 },
+  ]);
+  assert.is(
+    fs.readFileSync(`${copy}.wal`, 'utf8').split('\n').length,
+    2,
+    'the replayed ops went into the snapshot; a fresh journal (header only) replaces the torn one',
+  );
   await again.close();
   // A final line that ends in a newline but is not JSON (e.g. zeros after a power loss) is a torn append too.
   fs.appendFileSync(`${copy2}.wal`, '\0\0\0\0\n');
@@ -205,7 +218,10 @@ t('read-only open works while a writer holds the lock, and refuses writes', asyn
   const lock = fs.readFileSync(`${file}.lock`, 'utf8');
   const ro = await FileStorage.openReadOnly(file);
   assert.ok(ro.readOnly);
-  assert.equal((await ro.getTrials('s', ['complete'])).map((x) => x.number), [0, 1, 2]);
+  assert.equal(
+    (await ro.getTrials('s', ['complete'])).map((x) => x.number),
+    [0, 1, 2],
+  );
   await rejects(ro.createTrial('s', { state: 'running', params: {} }), 'ERR_TUNEKIT_STORAGE_READONLY');
   await ro.close();
   assert.is(fs.readFileSync(`${file}.lock`, 'utf8'), lock);
@@ -223,7 +239,10 @@ t('buffered reports reach the disk within flushIntervalMs', async () => {
   const copy = crashImage(file);
   await st.close();
   const again = await FileStorage.open(copy);
-  assert.equal((await again.getTrial('s', r.number))?.intermediate.map((x) => x.value), [0.1, 0.2, 0.3]);
+  assert.equal(
+    (await again.getTrial('s', r.number))?.intermediate.map((x) => x.value),
+    [0.1, 0.2, 0.3],
+  );
   await again.close();
 });
 
@@ -238,7 +257,11 @@ t('checkpoint: past journalLimitBytes a chunk is appended (earlier bytes never r
   await st.flush();
   const snap = fs.readFileSync(file);
   assert.ok(snap.length > early.length && snap.subarray(0, early.length).equals(early), 'the snapshot only grew at its end');
-  const chunks = snap.toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { format?: string; version?: number; seq?: number; trials?: { s: { number: number }[] } });
+  const chunks = snap
+    .toString('utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { format?: string; version?: number; seq?: number; trials?: { s: { number: number }[] } });
   assert.equal([chunks[0]!.format, chunks[0]!.version], ['tunekit-storage', 2]);
   const stored = chunks.flatMap((c) => c.trials?.s.map((x) => x.number) ?? []);
   assert.ok(stored.filter((n) => n < 3).length <= 3, `finished trials are written once: ${stored.join(',')}`);
@@ -262,7 +285,10 @@ t('fsync: false still writes every durable op before it resolves', async () => {
   const copy = crashImage(file);
   await st.close();
   const again = await FileStorage.open(copy);
-  assert.equal((await again.getTrials('s')).map((x) => x.state), ['complete', 'complete', 'complete', 'running', 'waiting']);
+  assert.equal(
+    (await again.getTrials('s')).map((x) => x.state),
+    ['complete', 'complete', 'complete', 'running', 'waiting'],
+  );
   await again.close();
 });
 

@@ -38,9 +38,16 @@ test('200 createTrial calls from 4 storages at once get the numbers 0..199, each
   try {
     await all[0]!.createStudy(studyRecord('s'));
     const made = (
-      await Promise.all(all.map((s, w) => Promise.all(Array.from({ length: 50 }, (_, i) => s.createTrial('s', { state: i % 5 ? 'running' : 'waiting', params: { w, i } })))))
+      await Promise.all(
+        all.map((s, w) =>
+          Promise.all(Array.from({ length: 50 }, (_, i) => s.createTrial('s', { state: i % 5 ? 'running' : 'waiting', params: { w, i } }))),
+        ),
+      )
     ).flat();
-    assert.equal(made.map((t) => t.number).sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i));
+    assert.equal(
+      made.map((t) => t.number).sort((x, y) => x - y),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
     const stored = await all[1]!.getTrials('s');
     assert.is(stored.length, 200);
     for (const t of made) assert.equal(stored[t.number]!.params, t.params);
@@ -79,7 +86,10 @@ test('createTrialIfBelow never lets counted + running trials exceed the budget, 
     const counted = trials.filter((t) => t.state === 'complete' || (t.state === 'failed' && t.reason !== 'interrupted'));
     assert.is(counted.length, budget, 'exactly the budget is used');
     assert.ok(peak <= budget, `never more than the budget at once (peak ${peak})`);
-    assert.ok(trials.some((t) => t.reason === 'interrupted'), 'interrupted trials were replaced');
+    assert.ok(
+      trials.some((t) => t.reason === 'interrupted'),
+      'interrupted trials were replaced',
+    );
     assert.is(await all[1]!.createTrialIfBelow('s', { state: 'running', params: {} }, budget), undefined);
     await rejects(all[1]!.createTrialIfBelow('s', { state: 'running', params: {} }, -1), TypeError);
     // startWaiting obeys the same limit: a waiting retry is not started once the budget is used.
@@ -160,11 +170,20 @@ test('migrations: a schema at an older version is upgraded on open; one at a new
     await admin.query(`DELETE FROM ${schema}.tunekit_migrations WHERE version > 1`);
     const upgraded = await PostgresStorage.open(url, { schema });
     assert.is(await upgraded.nextSuggestionNumber('s'), 1, 'the upgrade added the column');
-    assert.equal((await upgraded.getTrials('s')).map((t) => t.params), [{ keep: true }], 'and kept the data');
+    assert.equal(
+      (await upgraded.getTrials('s')).map((t) => t.params),
+      [{ keep: true }],
+      'and kept the data',
+    );
     await upgraded.close();
     const versions = await admin.query(`SELECT version FROM ${schema}.tunekit_migrations ORDER BY version`);
-    assert.equal(versions.rows.map((r: { version: number }) => r.version), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
-    await admin.query(`INSERT INTO ${schema}.tunekit_migrations (version, description) VALUES ($1, 'from the future')`, [SCHEMA_VERSION + 1]);
+    assert.equal(
+      versions.rows.map((r: { version: number }) => r.version),
+      Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+    await admin.query(`INSERT INTO ${schema}.tunekit_migrations (version, description) VALUES ($1, 'from the future')`, [
+      SCHEMA_VERSION + 1,
+    ]);
     const e = await rejects(PostgresStorage.open(url, { schema }), 'ERR_TUNEKIT_STORAGE_UNAVAILABLE');
     assert.match(e.message, `schema version ${SCHEMA_VERSION + 1}, newer than this tunekit understands`);
   } finally {

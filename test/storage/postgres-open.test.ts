@@ -21,7 +21,13 @@ test('openStorage: postgresql:// and postgres:// open a PostgresStorage; a bare 
   await Promise.all([a.close(), b.close()]);
   const u = new URL(testServerUrl());
   const saved = { ...process.env };
-  Object.assign(process.env, { PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username), PGPASSWORD: decodeURIComponent(u.password), PGDATABASE: u.pathname.slice(1) });
+  Object.assign(process.env, {
+    PGHOST: u.hostname,
+    PGPORT: u.port,
+    PGUSER: decodeURIComponent(u.username),
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGDATABASE: u.pathname.slice(1),
+  });
   try {
     const env = (await openStorage('postgresql://')) as PostgresStorage;
     assert.match(env.where, 'from PG* variables');
@@ -54,7 +60,13 @@ test('createStudy / loadStudy on a postgresql:// URL: ask, report, tell from two
   assert.is(u.number, 1, 'numbers continue across openers');
   await two.tell(u.number, 0.1);
   const seen = await one.trials();
-  assert.equal(seen.map((x) => [x.number, x.state, x.value]), [[0, 'complete', 0.25], [1, 'complete', 0.1]]);
+  assert.equal(
+    seen.map((x) => [x.number, x.state, x.value]),
+    [
+      [0, 'complete', 0.25],
+      [1, 'complete', 0.1],
+    ],
+  );
   await Promise.all([one.close(), two.close()]);
 });
 

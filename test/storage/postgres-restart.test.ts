@@ -46,7 +46,11 @@ test('a server stopped for ~1 s mid-sweep: calls retry and go on; every acknowle
     await Promise.all(sweeps);
     assert.equal(errors, [], 'no call failed');
     const stored = await reader.getTrials('s');
-    assert.equal(stored.map((t) => t.number), [...stored.keys()], 'numbers stay dense');
+    assert.equal(
+      stored.map((t) => t.number),
+      [...stored.keys()],
+      'numbers stay dense',
+    );
     for (const [number, value] of acked) {
       const t = stored[number]!;
       assert.equal([t.state, t.value, t.intermediate.length], ['complete', value, 3], `acknowledged trial ${number} is intact`);

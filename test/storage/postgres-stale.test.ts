@@ -23,7 +23,9 @@ test('failStale: 4 concurrent callers fail each stale trial once and enqueue exa
     await s!.createStudy(studyRecord('s'));
     const trials: TrialRecord[] = [];
     for (let i = 0; i < 8; i++) {
-      trials.push(await s!.createTrial('s', { state: 'running', params: { i }, budget: 3, system: { bracket: i }, userAttrs: { u: i }, owner: A }));
+      trials.push(
+        await s!.createTrial('s', { state: 'running', params: { i }, budget: 3, system: { bracket: i }, userAttrs: { u: i }, owner: A }),
+      );
     }
     await s!.reportIntermediate('s', 3, 1, 0.5);
     const noOwner = await s!.createTrial('s', { state: 'running', params: { legacy: true } });
@@ -41,7 +43,11 @@ test('failStale: 4 concurrent callers fail each stale trial once and enqueue exa
     beating = false;
     await beat;
     const failed = results.flat();
-    assert.equal(failed.map((t) => t.number).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7], 'each stale trial is returned by exactly one caller');
+    assert.equal(
+      failed.map((t) => t.number).sort((x, y) => x - y),
+      [1, 2, 3, 4, 5, 6, 7],
+      'each stale trial is returned by exactly one caller',
+    );
     for (const t of failed) {
       assert.is(t.state, 'failed');
       assert.match(t.reason!, /^stale: no heartbeat since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z from host-a\/123$/);
@@ -83,7 +89,11 @@ test('fencing: once a trial was failed as stale, its worker can neither heartbea
     await rejects(s.setTrialUserAttr('s', t.number, 'late', true), 'ERR_TUNEKIT_TRIAL_STATE');
     await rejects(s.finishTrial('s', t.number, { state: 'complete', value: 0.1 }), 'ERR_TUNEKIT_TRIAL_STATE');
     const after = await s.getTrial('s', t.number);
-    assert.equal([after?.state, after?.value, after?.intermediate.length, after?.userAttrs], ['failed', undefined, 1, {}], 'nothing was overwritten');
+    assert.equal(
+      [after?.state, after?.value, after?.intermediate.length, after?.userAttrs],
+      ['failed', undefined, 1, {}],
+      'nothing was overwritten',
+    );
     // A trial created without an owner is claimed by its first heartbeat.
     const free = await s.createTrial('s', { state: 'running', params: {} });
     await s.heartbeat('s', free.number, B);
@@ -108,13 +118,19 @@ test('keepAlive keeps a trial alive past the grace period, and reports once when
     const a = keepAlive(s, 's', kept.number, me, { intervalMs: 100, onLost: (e) => losses.push(`kept: ${e.code}`) });
     await sleep(1300);
     // Trial `lost` never beat: failed; trial `kept` beat every 100 ms: alive.
-    assert.equal((await s.failStale('s', 1000)).map((t) => t.number), [lost.number]);
+    assert.equal(
+      (await s.failStale('s', 1000)).map((t) => t.number),
+      [lost.number],
+    );
     assert.is((await s.getTrial('s', kept.number))?.state, 'running');
     // Someone else takes `kept` away (here: a zero grace period): the next beat notices, once.
     // (A beat that starts after failStale's transaction is newer than "now - 0" and saves the trial: try again then.)
     let taken: readonly { number: number }[] = [];
     for (let i = 0; i < 20 && taken.length === 0; i++) taken = await s.failStale('s', 0);
-    assert.equal(taken.map((t) => t.number), [kept.number]);
+    assert.equal(
+      taken.map((t) => t.number),
+      [kept.number],
+    );
     await sleep(400);
     assert.equal(losses, ['kept: ERR_TUNEKIT_STALE_TRIAL']);
     await a.stop();

@@ -23,8 +23,19 @@ test('multi-objective results: values and constraints (non-finite too) are store
     await a.createStudy({ ...studyRecord('s'), directions: ['minimize', 'maximize'], metrics: ['loss', 'acc'] });
     assert.equal((await b.getStudy('s'))?.directions, ['minimize', 'maximize']);
     const t = await a.createTrial('s', { state: 'running', params: {} });
-    const done = await a.finishTrial('s', t.number, { state: 'complete', value: 0.5, values: [0.5, Number.NaN], constraints: [-1, Number.POSITIVE_INFINITY] });
-    assert.equal([done.values, done.constraints], [[0.5, Number.NaN], [-1, Number.POSITIVE_INFINITY]]);
+    const done = await a.finishTrial('s', t.number, {
+      state: 'complete',
+      value: 0.5,
+      values: [0.5, Number.NaN],
+      constraints: [-1, Number.POSITIVE_INFINITY],
+    });
+    assert.equal(
+      [done.values, done.constraints],
+      [
+        [0.5, Number.NaN],
+        [-1, Number.POSITIVE_INFINITY],
+      ],
+    );
     assert.equal(await b.getTrial('s', t.number), done);
   } finally {
     await Promise.all([a.close(), b.close()]);

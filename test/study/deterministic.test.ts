@@ -14,7 +14,9 @@ const MODULE = fileURLToPath(new URL('../fixtures/pool/trainable.ts', import.met
 
 /** Everything a rerun must reproduce, per trial. */
 const fingerprint = (ts: readonly TrialRecord[]) =>
-  JSON.stringify(ts.map((t) => [t.number, t.state, t.params, t.budget ?? null, t.value ?? null, t.system['continueFrom'] ?? null, t.reason ?? null]));
+  JSON.stringify(
+    ts.map((t) => [t.number, t.state, t.params, t.budget ?? null, t.value ?? null, t.system['continueFrom'] ?? null, t.reason ?? null]),
+  );
 
 const f = (p: { x: number; y: number; k: string }) => (p.x - 0.5) ** 2 + (p.y + 0.3) ** 2 + (p.k === 'b' ? 0 : 0.5);
 
@@ -61,7 +63,14 @@ test('deterministic: every registered searcher proposes the same trials with the
 
 test('deterministic in the worker pool: same trials and values whichever worker finishes first', async () => {
   const run = async (ms: number) => {
-    const study = await createStudy({ name: 'det-pool', space: { mode: space.choice(['ok']), x: space.float(-1, 1) }, searcher: 'tpe', seed: 5, metric: 'loss', deterministic: true });
+    const study = await createStudy({
+      name: 'det-pool',
+      space: { mode: space.choice(['ok']), x: space.float(-1, 1) },
+      searcher: 'tpe',
+      seed: 5,
+      metric: 'loss',
+      deterministic: true,
+    });
     await study.optimize({ module: MODULE, defaults: { steps: 2, ms } }, { trials: 12, workers: 2 });
     const out = fingerprint(await study.trials());
     await study.close();
@@ -71,12 +80,22 @@ test('deterministic in the worker pool: same trials and values whichever worker 
 });
 
 test('a searcher with a scheduler: TPE proposes, ASHA sets budgets and promotions (continue-from), from storage', async () => {
-  const study = await createStudy({ name: 'tpe-asha', space: sp, searcher: 'tpe', scheduler: { type: 'asha', eta: 3 }, budget: { min: 1, max: 9 }, seed: 3 });
+  const study = await createStudy({
+    name: 'tpe-asha',
+    space: sp,
+    searcher: 'tpe',
+    scheduler: { type: 'asha', eta: 3 },
+    budget: { min: 1, max: 9 },
+    seed: 3,
+  });
   await study.optimize(async (p, ctx) => f(p) + 1 / (ctx.budget ?? 1), { trials: 30, concurrency: 2 });
   const trials = await study.trials();
   const budgets = new Set(trials.map((t) => t.budget));
   assert.ok(budgets.has(1) && budgets.has(3), `budgets ${[...budgets].join(', ')}`);
-  assert.ok(trials.some((t) => typeof t.system['continueFrom'] === 'number'), 'no promotion continued from a checkpoint');
+  assert.ok(
+    trials.some((t) => typeof t.system['continueFrom'] === 'number'),
+    'no promotion continued from a checkpoint',
+  );
   assert.equal(study.record.scheduler, { type: 'asha', eta: 3 });
 });
 

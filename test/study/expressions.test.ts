@@ -40,7 +40,10 @@ test('expressions: arithmetic and whitelisted functions give plain numbers', () 
 });
 
 test('unknown names are refused at compile time, naming the name and the known metrics', () => {
-  refused(() => compileConstraint('latncyMs <= 5', METRICS), /unknown name "latncyMs".*known metrics: latencyMs, valAccuracy, paramCount, modelBytes/);
+  refused(
+    () => compileConstraint('latncyMs <= 5', METRICS),
+    /unknown name "latncyMs".*known metrics: latencyMs, valAccuracy, paramCount, modelBytes/,
+  );
   refused(() => compileExpression('valAccuracy + 3 cm', METRICS), /unknown name "cm"/);
 });
 

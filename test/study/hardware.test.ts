@@ -21,19 +21,33 @@ test('a pooled builtin trial reports positive hardware metrics; accuracy vs late
     constraints: (m) => [m['paramCount']! - 1e6],
   });
   const result = await study.optimize(
-    { builtin: { defaults: { model: { type: 'mlp', units: [8] }, loss: 'crossentropy', batchSize: 32, optimizer: { type: 'adam', lr: 3e-3 }, backend: 'wasm' } } },
+    {
+      builtin: {
+        defaults: {
+          model: { type: 'mlp', units: [8] },
+          loss: 'crossentropy',
+          batchSize: 32,
+          optimizer: { type: 'adam', lr: 3e-3 },
+          backend: 'wasm',
+        },
+      },
+    },
     { trials: 1, workers: 1, data, maxEpochs: 1 },
   );
   assert.is(result.finished, 1);
   const [t] = await study.trials();
   assert.is(t?.state, 'complete', t?.error?.message);
   const m = t!.metrics!;
-  for (const k of ['paramCount', 'modelBytes', 'latencyMs', 'latencyMs256']) assert.ok(typeof m[k] === 'number' && m[k]! > 0, `${k} = ${m[k]}`);
+  for (const k of ['paramCount', 'modelBytes', 'latencyMs', 'latencyMs256'])
+    assert.ok(typeof m[k] === 'number' && m[k]! > 0, `${k} = ${m[k]}`);
   assert.is(m['modelBytes'], 4 * m['paramCount']!, 'float32 weights');
   assert.ok(m['latencyMs256']! > m['latencyMs']!, 'batch 256 takes longer than batch 1');
   assert.equal(t!.values, [m['valAccuracy'], m['latencyMs']]);
   assert.equal(t!.constraints, [m['paramCount']! - 1e6]);
-  assert.equal(study.bestTrials.map((x) => x.number), [0]);
+  assert.equal(
+    study.bestTrials.map((x) => x.number),
+    [0],
+  );
   await study.close();
 });
 

@@ -18,7 +18,18 @@ function circular(): object {
 const hostileThrows: readonly [string, () => unknown, RegExp][] = [
   ['a circular object', circular, /an object .*loop/],
   ['a BigInt', () => 10n, /the bigint 10n/],
-  ['an object whose toString and toJSON throw', () => ({ toString: () => { throw new Error('no'); }, toJSON: () => { throw new Error('no'); } }), /the objective threw/],
+  [
+    'an object whose toString and toJSON throw',
+    () => ({
+      toString: () => {
+        throw new Error('no');
+      },
+      toJSON: () => {
+        throw new Error('no');
+      },
+    }),
+    /the objective threw/,
+  ],
   ['undefined', () => undefined, /the objective threw undefined/],
   ['an Error with an empty message', () => new RangeError(''), /RangeError/],
 ];

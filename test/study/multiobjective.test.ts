@@ -23,7 +23,10 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-mo-'));
 function bruteFront(trials: readonly TrialRecord[], feasible: (t: TrialRecord) => boolean = () => true): number[] {
   const c = trials.filter((t) => t.state === 'complete' && feasible(t));
   const dominates = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v <= b[i]!) && a.some((v, i) => v < b[i]!);
-  return c.filter((t) => !c.some((o) => dominates(o.values!, t.values!))).map((t) => t.number).sort((a, b) => a - b);
+  return c
+    .filter((t) => !c.some((o) => dominates(o.values!, t.values!)))
+    .map((t) => t.number)
+    .sort((a, b) => a - b);
 }
 
 test('an objective returning arrays: values stored, record keeps directions, bestTrials is the brute-force front', async () => {
@@ -39,19 +42,30 @@ test('an objective returning arrays: values stored, record keeps directions, bes
   assert.equal(front, bruteFront(trials));
   assert.is(study.best, undefined, 'several objectives have no single best');
   const lb = await study.leaderboard();
-  assert.equal([...lb.summary.front].sort((a, b) => a - b), front);
+  assert.equal(
+    [...lb.summary.front].sort((a, b) => a - b),
+    front,
+  );
 });
 
 test('metrics objects hold every objective metric; a missing one fails the trial naming it', async () => {
   const study = await createStudy({
-    name: 'met', space: sp, seed: 2, directions: ['maximize', 'minimize'], metrics: ['acc', 'latencyMs'], searcher: 'tpe',
+    name: 'met',
+    space: sp,
+    seed: 2,
+    directions: ['maximize', 'minimize'],
+    metrics: ['acc', 'latencyMs'],
+    searcher: 'tpe',
   });
   let n = 0;
-  await study.optimize((p): Metrics => {
-    n++;
-    const [a, b] = f(p);
-    return n === 3 ? { acc: -a } : { acc: -a, latencyMs: b, other: 1 };
-  }, { trials: 6 });
+  await study.optimize(
+    (p): Metrics => {
+      n++;
+      const [a, b] = f(p);
+      return n === 3 ? { acc: -a } : { acc: -a, latencyMs: b, other: 1 };
+    },
+    { trials: 6 },
+  );
   const trials = await study.trials();
   const failed = trials.filter((t) => t.state === 'failed');
   assert.is(failed.length, 1);
@@ -89,7 +103,11 @@ test('tell with arrays and { state, values }; a wrong count is refused; reports 
 
 test('a constrained study never reports an infeasible best while a feasible trial exists', async () => {
   const study = await createStudy({
-    name: 'cons', space: sp, seed: 9, direction: 'minimize', searcher: 'tpe',
+    name: 'cons',
+    space: sp,
+    seed: 9,
+    direction: 'minimize',
+    searcher: 'tpe',
     // Feasible only for x >= 0.5: the unconstrained minimum of x^2 (x = 0) is infeasible.
     constraints: (_m, p) => [0.5 - p.x],
   });
@@ -114,20 +132,29 @@ test('a constrained study never reports an infeasible best while a feasible tria
 
 test('constrained multi-objective: bestTrials is the brute-force front of the feasible trials', async () => {
   const study = await createStudy({
-    name: 'mocons', space: sp, seed: 5, directions: ['minimize', 'minimize'], searcher: 'nsga2',
+    name: 'mocons',
+    space: sp,
+    seed: 5,
+    directions: ['minimize', 'minimize'],
+    searcher: 'nsga2',
     constraints: (_m, p) => [p.y - 0.6],
   });
   await study.optimize((p) => f(p), { trials: 40 });
   const trials = await study.trials();
   const front = study.bestTrials.map((t) => t.number).sort((a, b) => a - b);
   assert.ok(front.length >= 1);
-  assert.equal(front, bruteFront(trials, (t) => t.constraints![0]! <= 0));
+  assert.equal(
+    front,
+    bruteFront(trials, (t) => t.constraints![0]! <= 0),
+  );
   assert.ok(study.bestTrials.every((t) => (t.params as P).y <= 0.6));
 });
 
 test('a throwing constraints function fails the trial with its message', async () => {
   const study = await createStudy({
-    name: 'consthrow', space: sp, seed: 1,
+    name: 'consthrow',
+    space: sp,
+    seed: 1,
     constraints: () => {
       throw new Error('latency unknown');
     },
@@ -142,7 +169,11 @@ test('a throwing constraints function fails the trial with its message', async (
 test('pruners that compare objective values are refused with several objectives, before storage is touched', async () => {
   const dir = tmp();
   const file = path.join(dir, 'study.json');
-  const specs: PrunerSpec[] = ['median', { type: 'median', startupTrials: 2 }, { type: 'any', of: ['nan_guard', { type: 'patience', patience: 3 }] }];
+  const specs: PrunerSpec[] = [
+    'median',
+    { type: 'median', startupTrials: 2 },
+    { type: 'any', of: ['nan_guard', { type: 'patience', patience: 3 }] },
+  ];
   for (const pruner of specs) {
     try {
       await createStudy({ name: 'p', space: sp, storage: file, directions: ['minimize', 'maximize'], pruner });
@@ -153,13 +184,25 @@ test('pruners that compare objective values are refused with several objectives,
     }
   }
   try {
-    await createStudy({ name: 'p', space: sp, storage: file, directions: ['minimize', 'maximize'], searcher: 'hyperband', budget: { min: 1, max: 9 } });
+    await createStudy({
+      name: 'p',
+      space: sp,
+      storage: file,
+      directions: ['minimize', 'maximize'],
+      searcher: 'hyperband',
+      budget: { min: 1, max: 9 },
+    });
     assert.unreachable('hyperband accepted');
   } catch (e) {
     assert.match((e as Error).message, /optimises one objective/);
   }
   assert.not.ok(fs.existsSync(file), 'no storage file written');
-  const ok = await createStudy({ name: 'p', space: sp, directions: ['minimize', 'maximize'], pruner: { type: 'any', of: ['nan_guard', 'exploding'] } });
+  const ok = await createStudy({
+    name: 'p',
+    space: sp,
+    directions: ['minimize', 'maximize'],
+    pruner: { type: 'any', of: ['nan_guard', 'exploding'] },
+  });
   assert.equal(ok.directions, ['minimize', 'maximize']);
 });
 
@@ -206,26 +249,44 @@ test('continuing a stored study (loadIfExists) with other directions or without 
 
 test('a derived objective: values from final metrics; reports carry it when computable, else valLoss', async () => {
   const study = await createStudy({
-    name: 'derived', space: sp, seed: 1, direction: 'maximize', metric: 'score',
-    derivedMetrics: { score: (m) => {
-      if (m['acc'] === undefined || m['size'] === undefined) throw new Error('score needs acc and size');
-      return m['acc'] - 0.01 * Math.log10(m['size']);
-    } },
+    name: 'derived',
+    space: sp,
+    seed: 1,
+    direction: 'maximize',
+    metric: 'score',
+    derivedMetrics: {
+      score: (m) => {
+        if (m['acc'] === undefined || m['size'] === undefined) throw new Error('score needs acc and size');
+        return m['acc'] - 0.01 * Math.log10(m['size']);
+      },
+    },
   });
-  await study.optimize(async (_p, ctx) => {
-    await ctx.report(1, { acc: 0.5, size: 100 });
-    await ctx.report(2, { acc: 0.6, valLoss: 0.7 });
-    return { acc: 0.9, size: 1000 };
-  }, { trials: 1 });
+  await study.optimize(
+    async (_p, ctx) => {
+      await ctx.report(1, { acc: 0.5, size: 100 });
+      await ctx.report(2, { acc: 0.6, valLoss: 0.7 });
+      return { acc: 0.9, size: 1000 };
+    },
+    { trials: 1 },
+  );
   const [t] = await study.trials();
   assert.is(t!.state, 'complete', t!.error?.message);
   assert.ok(Math.abs(t!.value! - 0.87) < 1e-12, 'the value is the derived metric of the final metrics');
   assert.ok(Math.abs(t!.metrics!['score']! - 0.87) < 1e-12, 'stored with the metrics');
-  assert.equal(t!.intermediate.map((i) => +i.value.toFixed(12)), [0.48, 0.7]);
+  assert.equal(
+    t!.intermediate.map((i) => +i.value.toFixed(12)),
+    [0.48, 0.7],
+  );
   const u = await study.ask();
-  const err = await study.report(u.number, 1, { acc: 0.6 }).then(() => undefined, (e: unknown) => e);
+  const err = await study.report(u.number, 1, { acc: 0.6 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.instance(err, OptionsError);
-  assert.match((err as Error).message, /cannot be computed from this report \(.*score needs acc and size\), and the report lacks "valLoss"/);
+  assert.match(
+    (err as Error).message,
+    /cannot be computed from this report \(.*score needs acc and size\), and the report lacks "valLoss"/,
+  );
 });
 
 test('resume: a reloaded multi-objective study (file storage) proposes what the uninterrupted one proposes', async () => {

@@ -35,7 +35,10 @@ test('PostgreSQL keeps directions, metrics, constraints and per-trial values/con
       assert.equal(t.values, [t.metrics!['loss'], t.metrics!['acc']]);
       assert.equal(t.constraints, [t.metrics!['acc']! - 0.8]);
     }
-    assert.equal(loaded.bestTrials.map((t) => t.number).sort((a, b) => a - b), front);
+    assert.equal(
+      loaded.bestTrials.map((t) => t.number).sort((a, b) => a - b),
+      front,
+    );
     assert.ok(front.length > 0);
   } finally {
     await loaded.close();

@@ -29,10 +29,12 @@ function start(file: string, hangAfter?: number): { proc: ChildProcess; finished
     for (const l of lines) if (l.startsWith('finished ')) finished.push(Number(l.slice(9)));
   });
   proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => {
-    if (code !== 0 && code !== null) process.stderr.write(err);
-    resolve(code);
-  }));
+  const exit = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      if (code !== 0 && code !== null) process.stderr.write(err);
+      resolve(code);
+    }),
+  );
   return { proc, finished, exit };
 }
 
@@ -63,7 +65,10 @@ test('SIGKILL mid-sweep, resume: no finished trial lost or duplicated, budget co
   const byNumber = new Map(afterKill.map((t) => [t.number, t]));
   for (const n of reported) {
     const t = byNumber.get(n);
-    assert.ok(t && (t.state === 'complete' || t.state === 'pruned' || t.state === 'failed'), `trial ${n} reported finished is on disk as finished`);
+    assert.ok(
+      t && (t.state === 'complete' || t.state === 'pruned' || t.state === 'failed'),
+      `trial ${n} reported finished is on disk as finished`,
+    );
   }
   const running = afterKill.filter((t) => t.state === 'running');
   assert.is(running.length, 3, 'the 3 trials in flight at the kill are on disk as running');

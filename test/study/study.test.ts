@@ -41,10 +41,13 @@ test('optimize with concurrency 4 runs async objectives in parallel and finishes
 test('same seed, same params per trial number, whatever the concurrency', async () => {
   const run = async (concurrency: number) => {
     const study = await createStudy({ name: 'd', space: sp, seed: 42 });
-    await study.optimize(async (p) => {
-      await sleep(Math.random() * 5); // scheduling noise must not matter
-      return quad(p);
-    }, { trials: 12, concurrency });
+    await study.optimize(
+      async (p) => {
+        await sleep(Math.random() * 5); // scheduling noise must not matter
+        return quad(p);
+      },
+      { trials: 12, concurrency },
+    );
     return (await study.trials()).map((t) => t.params);
   };
   assert.equal(await run(1), await run(4));
@@ -71,7 +74,14 @@ test('a throwing objective fails its trial with the message; the sweep goes on',
 
 test('maxConsecutiveFailures stops a sweep whose every trial fails, with a clear error', async () => {
   const study = await createStudy({ name: 'mf', space: sp, seed: 3 });
-  const err = await study.optimize(() => { throw new Error('cannot connect'); }, { trials: 50, maxConsecutiveFailures: 4 }).catch((e: Error) => e);
+  const err = await study
+    .optimize(
+      () => {
+        throw new Error('cannot connect');
+      },
+      { trials: 50, maxConsecutiveFailures: 4 },
+    )
+    .catch((e: Error) => e);
   assert.instance(err, Error);
   assert.match((err as Error).message, /last 4 trials all failed.*cannot connect/);
   assert.is((await study.trials()).length, 4);
@@ -79,11 +89,23 @@ test('maxConsecutiveFailures stops a sweep whose every trial fails, with a clear
 
 test('catch: false fails the trial and rethrows after running trials end', async () => {
   const study = await createStudy({ name: 'c', space: sp, seed: 3 });
-  const err = await study.optimize(async (_p, ctx) => { if (ctx.number === 2) throw new RangeError('bad'); await sleep(2); return 1; }, { trials: 10, concurrency: 2, catch: false }).catch((e: Error) => e);
+  const err = await study
+    .optimize(
+      async (_p, ctx) => {
+        if (ctx.number === 2) throw new RangeError('bad');
+        await sleep(2);
+        return 1;
+      },
+      { trials: 10, concurrency: 2, catch: false },
+    )
+    .catch((e: Error) => e);
   assert.instance(err, RangeError);
   const trials = await study.trials();
   assert.is(trials.find((t) => t.number === 2)?.state, 'failed');
-  assert.ok(trials.every((t) => t.state !== 'running'), 'no trial left running');
+  assert.ok(
+    trials.every((t) => t.state !== 'running'),
+    'no trial left running',
+  );
   assert.ok(trials.length < 10);
 });
 
@@ -97,7 +119,11 @@ test('non-finite objective values fail the trial; NaN never becomes best', async
 });
 
 test('ask / report / tell, with a pruner that prunes on a threshold', async () => {
-  const pruner: Pruner = { type: 'threshold', decide: ({ trial }) => ((trial.intermediate.at(-1)?.value ?? 0) > 10 ? { action: 'prune', reason: 'value above 10' } : { action: 'continue' }) };
+  const pruner: Pruner = {
+    type: 'threshold',
+    decide: ({ trial }) =>
+      (trial.intermediate.at(-1)?.value ?? 0) > 10 ? { action: 'prune', reason: 'value above 10' } : { action: 'continue' },
+  };
   const study = await createStudy({ name: 'att', space: sp, seed: 5, pruner, direction: 'maximize' });
   const a = await study.ask();
   const b = await study.ask();
@@ -139,17 +165,28 @@ test('optimize: ctx.report prune aborts the signal and the trial ends pruned (ob
 
 test('metrics objects: report and return metrics with createStudy({ metric })', async () => {
   const study = await createStudy({ name: 'm', space: sp, seed: 5, metric: 'acc', direction: 'maximize' });
-  await study.optimize(async (_p, ctx) => {
-    await ctx.report(0, { acc: 0.3, loss: 2 });
-    return { acc: 0.5 + ctx.number / 10, loss: 1 };
-  }, { trials: 3 });
+  await study.optimize(
+    async (_p, ctx) => {
+      await ctx.report(0, { acc: 0.3, loss: 2 });
+      return { acc: 0.5 + ctx.number / 10, loss: 1 };
+    },
+    { trials: 3 },
+  );
   const trials = await study.trials();
-  assert.equal(trials.map((t) => t.value), [0.5, 0.6, 0.7]);
+  assert.equal(
+    trials.map((t) => t.value),
+    [0.5, 0.6, 0.7],
+  );
   assert.equal(trials[0]?.metrics, { acc: 0.5, loss: 1 });
   assert.equal(trials[0]?.intermediate, [{ step: 0, value: 0.3, metrics: { acc: 0.3, loss: 2 } }]);
   const noMetric = await createStudy({ name: 'nm', space: sp });
   const t = await noMetric.ask();
-  assert.not.ok(await noMetric.report(t.number, 0, { acc: 1 }).then(() => true, (e: Error) => /createStudy\(\{ metric/.test(e.message) ? false : true));
+  assert.not.ok(
+    await noMetric.report(t.number, 0, { acc: 1 }).then(
+      () => true,
+      (e: Error) => (/createStudy\(\{ metric/.test(e.message) ? false : true),
+    ),
+  );
 });
 
 test('grid: optimize stops when the grid is exhausted', async () => {
@@ -157,20 +194,34 @@ test('grid: optimize stops when the grid is exhausted', async () => {
   const res = await study.optimize((p) => p.a + (p.b ? 1 : 0), { trials: 100, concurrency: 3 });
   assert.is(res.stoppedBy, 'exhausted');
   assert.is((await study.trials()).length, 6);
-  assert.ok(await study.ask().then(() => false, (e: Error) => /nothing left/.test(e.message)));
+  assert.ok(
+    await study.ask().then(
+      () => false,
+      (e: Error) => /nothing left/.test(e.message),
+    ),
+  );
 });
 
 test('trialTimeoutMs fails a hung trial with reason timeout; timeoutMs stops starting trials', async () => {
   const study = await createStudy({ name: 't', space: sp, seed: 1 });
-  await study.optimize(async (_p, ctx) => {
-    if (ctx.number === 1) await new Promise((r) => setTimeout(r, 10_000).unref());
-    return 1;
-  }, { trials: 3, trialTimeoutMs: 50 });
+  await study.optimize(
+    async (_p, ctx) => {
+      if (ctx.number === 1) await new Promise((r) => setTimeout(r, 10_000).unref());
+      return 1;
+    },
+    { trials: 3, trialTimeoutMs: 50 },
+  );
   const t1 = (await study.trials())[1];
   assert.is(t1?.state, 'failed');
   assert.is(t1?.reason, 'timeout');
   const s2 = await createStudy({ name: 't2', space: sp, seed: 1 });
-  const res = await s2.optimize(async () => { await sleep(20); return 1; }, { trials: 1000, timeoutMs: 70 });
+  const res = await s2.optimize(
+    async () => {
+      await sleep(20);
+      return 1;
+    },
+    { trials: 1000, timeoutMs: 70 },
+  );
   assert.is(res.stoppedBy, 'timeout');
   assert.ok(res.finished >= 2 && res.finished < 10, `finished ${res.finished}`);
 });
@@ -184,7 +235,10 @@ test('an aborted sweep records running trials as interrupted and re-runs them ne
       if (ctx.number === 3) stop.abort();
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, 20);
-        ctx.signal.addEventListener('abort', () => { clearTimeout(t); reject(new Error('aborted')); });
+        ctx.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(new Error('aborted'));
+        });
       });
       return ctx.number;
     },
@@ -196,12 +250,19 @@ test('an aborted sweep records running trials as interrupted and re-runs them ne
   assert.ok(interrupted.length >= 1);
   const retries = trials.filter((t) => t.state === 'waiting');
   assert.is(retries.length, interrupted.length);
-  assert.equal(retries.map((t) => t.params), interrupted.map((t) => t.params));
+  assert.equal(
+    retries.map((t) => t.params),
+    interrupted.map((t) => t.params),
+  );
   await study.optimize((_p, ctx) => ctx.number, { trials: 10 });
   trials = await study.trials();
   const counted = trials.filter((t) => t.state === 'complete');
   assert.is(counted.length, 10);
-  for (const i of interrupted) assert.ok(trials.some((t) => t.system['retryOf'] === i.number && t.state === 'complete'), `retry of ${i.number}`);
+  for (const i of interrupted)
+    assert.ok(
+      trials.some((t) => t.system['retryOf'] === i.number && t.state === 'complete'),
+      `retry of ${i.number}`,
+    );
 });
 
 test('enqueue runs given params first', async () => {
@@ -209,7 +270,12 @@ test('enqueue runs given params first', async () => {
   await study.enqueue({ x: 1, y: -2, k: 'b' });
   const a = await study.ask();
   assert.equal(a.params, { x: 1, y: -2, k: 'b' });
-  assert.ok(await study.enqueue({ x: 99, y: 0, k: 'a' } as never).then(() => false, (e: Error) => /x/.test(e.message)));
+  assert.ok(
+    await study.enqueue({ x: 99, y: 0, k: 'a' } as never).then(
+      () => false,
+      (e: Error) => /x/.test(e.message),
+    ),
+  );
 });
 
 test('createStudy validates options up front with TypeErrors', async () => {
@@ -239,7 +305,9 @@ test('file storage: create, close, loadStudy, loadIfExists and mismatch errors',
   await s2.close();
   const exists = await createStudy({ name: 'fs', space: sp, storage: file }).catch((e: Error) => e);
   assert.match((exists as Error).message, /already exists.*loadIfExists/);
-  const mismatch = await createStudy({ name: 'fs', space: { x: space.float(0, 1) }, storage: file, loadIfExists: true }).catch((e: Error) => e);
+  const mismatch = await createStudy({ name: 'fs', space: { x: space.float(0, 1) }, storage: file, loadIfExists: true }).catch(
+    (e: Error) => e,
+  );
   assert.match((mismatch as Error).message, /stored with space/);
   const s3 = await createStudy({ name: 'fs', space: sp, storage: file, loadIfExists: true, searcher: 'sobol' });
   await s3.optimize((p) => quad(p), { trials: 8 });
@@ -249,7 +317,6 @@ test('file storage: create, close, loadStudy, loadIfExists and mismatch errors',
   assert.match((missing as Error).message, /no study named "other".*"fs"/);
 });
 
-
 test('budgets and promotions reach the objective: ctx.budget and ctx.continueFrom come from the suggestion', async () => {
   const { registerSearcher } = await import('../../searchers/index.js');
   // A scripted two-rung searcher: trial 0 with budget 1, then its promotion with budget 3 continuing from trial 0.
@@ -257,21 +324,37 @@ test('budgets and promotions reach the objective: ctx.budget and ctx.continueFro
     type: 'two-rung-test',
     suggest: ({ number, trials }) => {
       if (number === 0) return { kind: 'suggest', params: init.space.decode([0.25, 0.25, 1, 0]), budget: 1 };
-      if (number === 1) return trials[0]?.state === 'running' ? { kind: 'wait' } : { kind: 'suggest', params: trials[0]!.params, budget: 3, system: { continueFrom: 0 } };
+      if (number === 1)
+        return trials[0]?.state === 'running'
+          ? { kind: 'wait' }
+          : { kind: 'suggest', params: trials[0]!.params, budget: 3, system: { continueFrom: 0 } };
       return { kind: 'exhausted' };
     },
   }));
   const study = await createStudy({ name: 'mf', space: sp, searcher: 'two-rung-test', seed: 1 });
   const seen: { number: number; budget?: number; continueFrom?: number }[] = [];
-  const res = await study.optimize(async (p, ctx) => {
-    seen.push({ number: ctx.number, ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}), ...(ctx.continueFrom !== undefined ? { continueFrom: ctx.continueFrom } : {}) });
-    await sleep(5);
-    return quad(p);
-  }, { trials: 5, concurrency: 2 });
+  const res = await study.optimize(
+    async (p, ctx) => {
+      seen.push({
+        number: ctx.number,
+        ...(ctx.budget !== undefined ? { budget: ctx.budget } : {}),
+        ...(ctx.continueFrom !== undefined ? { continueFrom: ctx.continueFrom } : {}),
+      });
+      await sleep(5);
+      return quad(p);
+    },
+    { trials: 5, concurrency: 2 },
+  );
   assert.is(res.stoppedBy, 'exhausted');
-  assert.equal(seen, [{ number: 0, budget: 1 }, { number: 1, budget: 3, continueFrom: 0 }]);
+  assert.equal(seen, [
+    { number: 0, budget: 1 },
+    { number: 1, budget: 3, continueFrom: 0 },
+  ]);
   const trials = await study.trials();
-  assert.equal(trials.map((t) => t.budget), [1, 3]);
+  assert.equal(
+    trials.map((t) => t.budget),
+    [1, 3],
+  );
   assert.equal(trials[1]?.system, { continueFrom: 0 });
 });
 
@@ -321,8 +404,14 @@ test("study.optimize({ module }, { workers }) runs a user module's trials in the
   assert.is(res.stoppedBy, 'budget');
   const trials = await study.trials();
   assert.is(trials.length, 4);
-  assert.ok(trials.every((t) => t.state === 'complete' && typeof t.value === 'number'), JSON.stringify(trials.map((t) => [t.state, t.error?.message])));
-  assert.ok(trials.every((t) => t.intermediate.length === (t.params as { steps: number }).steps), 'per-step reports streamed back');
+  assert.ok(
+    trials.every((t) => t.state === 'complete' && typeof t.value === 'number'),
+    JSON.stringify(trials.map((t) => [t.state, t.error?.message])),
+  );
+  assert.ok(
+    trials.every((t) => t.intermediate.length === (t.params as { steps: number }).steps),
+    'per-step reports streamed back',
+  );
   await study.close();
 });
 
@@ -331,18 +420,22 @@ test('a trial is on disk before it is reported finished, even while the next tri
   const study = await createStudy({ name: 'durable', space: sp, seed: 6, storage: file });
   const problems: string[] = [];
   let reported = 0;
-  await study.optimize(async (p, ctx) => {
-    await ctx.report(0, p.x);
-    return quad(p);
-  }, {
-    trials: 40,
-    onTrialFinished: (t) => {
-      reported++;
-      // Read the journal synchronously at the moment of the report: the finish line must already be there.
-      const journal = fs.readFileSync(`${file}.wal`, 'utf8');
-      if (!journal.includes(`"op":"finishTrial","study":"durable","number":${t.number},`)) problems.push(`trial ${t.number} reported before its finish was written`);
+  await study.optimize(
+    async (p, ctx) => {
+      await ctx.report(0, p.x);
+      return quad(p);
     },
-  });
+    {
+      trials: 40,
+      onTrialFinished: (t) => {
+        reported++;
+        // Read the journal synchronously at the moment of the report: the finish line must already be there.
+        const journal = fs.readFileSync(`${file}.wal`, 'utf8');
+        if (!journal.includes(`"op":"finishTrial","study":"durable","number":${t.number},`))
+          problems.push(`trial ${t.number} reported before its finish was written`);
+      },
+    },
+  );
   assert.is(reported, 40);
   assert.equal(problems, []);
   await study.close();

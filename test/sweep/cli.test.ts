@@ -112,12 +112,23 @@ test('SIGKILL mid-sweep, then resume: the budget completes, no finished trial lo
   const retries = after.filter((t) => typeof t.system['retryOf'] === 'number');
   assert.is(new Set(retries.map((t) => t.system['retryOf'])).size, retries.length, 'no trial retried twice');
   for (const r of retries) assert.equal(r.params, after[r.system['retryOf'] as number]!.params);
-  assert.ok(after.every((t) => t.state !== 'running' && t.state !== 'waiting'), 'nothing left running or waiting');
-  const lb = JSON.parse(fs.readFileSync(path.join(out, 'leaderboard.json'), 'utf8')) as { summary: { trials: number; states: { complete: number } } };
+  assert.ok(
+    after.every((t) => t.state !== 'running' && t.state !== 'waiting'),
+    'nothing left running or waiting',
+  );
+  const lb = JSON.parse(fs.readFileSync(path.join(out, 'leaderboard.json'), 'utf8')) as {
+    summary: { trials: number; states: { complete: number } };
+  };
   assert.is(lb.summary.states.complete, TRIALS, 'the leaderboard was rewritten at the end');
-  for (const t of counted) assert.ok(fs.existsSync(path.join(out, 'trials', String(t.number), 'config.json')), `trials/${t.number}/config.json`);
-  const curves = JSON.parse(fs.readFileSync(path.join(out, 'trials', String(counted[counted.length - 1]!.number), 'curves.json'), 'utf8')) as { step: number; loss: number }[];
-  assert.equal(curves.map((c) => c.step), [1, 2, 3]);
+  for (const t of counted)
+    assert.ok(fs.existsSync(path.join(out, 'trials', String(t.number), 'config.json')), `trials/${t.number}/config.json`);
+  const curves = JSON.parse(
+    fs.readFileSync(path.join(out, 'trials', String(counted[counted.length - 1]!.number), 'curves.json'), 'utf8'),
+  ) as { step: number; loss: number }[];
+  assert.equal(
+    curves.map((c) => c.step),
+    [1, 2, 3],
+  );
 });
 
 test('status while a sweep runs; SIGINT stops it gracefully (interrupted, resumable); resume finishes it', async () => {
@@ -130,14 +141,20 @@ test('status while a sweep runs; SIGINT stops it gracefully (interrupted, resuma
   const run = start(['run', sweepFile(dir, 'stopped', TRIALS, { steps: 3, ms: 10, holdDir, holdFrom: 2 }), '--out', out]);
   await until('2 finished trials', () => run.finished.length >= 2 || run.proc.exitCode !== null);
   // The storage journals running trials within 1 s: wait until both blocked trials and their first reports are visible.
-  await until('2 trials running', async () => (await trialsIn(out, 'stopped')).filter((t) => t.state === 'running' && t.intermediate.length === 1).length === 2);
+  await until(
+    '2 trials running',
+    async () => (await trialsIn(out, 'stopped')).filter((t) => t.state === 'running' && t.intermediate.length === 1).length === 2,
+  );
 
   const status = await readStatus(out);
   assert.is(status.state, 'running');
   assert.is(status.pid, run.proc.pid);
   assert.is(status.finished, 2);
   assert.is(status.budget, TRIALS);
-  assert.equal(status.running.map((r) => r.step), [1, 1]);
+  assert.equal(
+    status.running.map((r) => r.step),
+    [1, 1],
+  );
   const lines: string[] = [];
   await statusCommand({ dir: out }, (l) => lines.push(l));
   assert.match(lines[0] ?? '', new RegExp(`sweep stopped in .*: running \\(pid ${String(run.proc.pid)}\\)`));
@@ -149,10 +166,16 @@ test('status while a sweep runs; SIGINT stops it gracefully (interrupted, resuma
   assert.match(run.output(), /stopping: running trials end within one batch/);
   assert.match(run.output(), /continue with: tunekit resume/);
   const stopped = await trialsIn(out, 'stopped');
-  assert.not.ok(stopped.some((t) => t.state === 'running'), 'no trial left running');
+  assert.not.ok(
+    stopped.some((t) => t.state === 'running'),
+    'no trial left running',
+  );
   const interrupted = stopped.filter((t) => t.state === 'failed' && t.reason === 'interrupted');
   assert.is(interrupted.length, 2, 'both running trials were recorded interrupted');
-  assert.ok(interrupted.every((t) => t.intermediate.length === 1), 'they stopped where they were (1 of 3 steps)');
+  assert.ok(
+    interrupted.every((t) => t.intermediate.length === 1),
+    'they stopped where they were (1 of 3 steps)',
+  );
   for (const t of interrupted) {
     const retry = stopped.find((r) => r.system['retryOf'] === t.number);
     assert.is(retry?.state, 'waiting', `trial ${t.number} has a retry waiting`);

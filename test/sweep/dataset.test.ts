@@ -60,10 +60,19 @@ test('bad cleaning options are a dataset problem too', async () => {
 test('validateSweep: a dataset source that is a directory is named', () => {
   fs.mkdirSync(path.join(tmp, 'dir.csv'));
   const r = validateSweep(
-    { name: 'd', dataset: { type: 'tabular', source: 'dir.csv', target: 'y' }, trainable: 'builtin', space: {}, budget: { trials: 1, epochs: 1 } },
+    {
+      name: 'd',
+      dataset: { type: 'tabular', source: 'dir.csv', target: 'y' },
+      trainable: 'builtin',
+      space: {},
+      budget: { trials: 1, epochs: 1 },
+    },
     { baseDir: tmp },
   );
-  assert.ok(!r.ok && r.problems.some((p) => p.startsWith('dataset.source:') && p.includes('is a directory')), r.ok ? 'ok' : r.problems.join('\n'));
+  assert.ok(
+    !r.ok && r.problems.some((p) => p.startsWith('dataset.source:') && p.includes('is a directory')),
+    r.ok ? 'ok' : r.problems.join('\n'),
+  );
 });
 
 test.run();

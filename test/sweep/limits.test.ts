@@ -42,13 +42,17 @@ test('LIMITS: documented values, workers scale with the cores', () => {
 
 test('workers: 1e9 is refused with the range and the fix', () => {
   const max = LIMITS.workers.max;
-  one({ workers: 1e9 }, 'workers', new RegExp(`\`1 <= workers <= ${max}\` must hold \\(${max} = 4 x the ${os.availableParallelism()} cores`));
+  one(
+    { workers: 1e9 },
+    'workers',
+    new RegExp(`\`1 <= workers <= ${max}\` must hold \\(${max} = 4 x the ${os.availableParallelism()} cores`),
+  );
   one({ workers: 1e9 }, 'workers', /got 1000000000; .*at most/);
   one({ workers: 0 }, 'workers', /`1 <= workers/);
   one({ workers: 2.5 }, 'workers', /integer/);
 });
 
-test('budget.trials: 1e308 is refused; budget.seconds and trialTimeout stay below setTimeout\'s limit', () => {
+test("budget.trials: 1e308 is refused; budget.seconds and trialTimeout stay below setTimeout's limit", () => {
   one({ budget: { trials: 1e308 } }, 'budget.trials', /`1 <= budget\.trials <= 1000000` must hold, got 1e\+308/);
   one({ budget: { trials: 1e308 } }, 'budget.trials', /split the sweep|lower/);
   one({ budget: { trials: 3, seconds: 1e308 } }, 'budget.seconds', /`0 < budget\.seconds <= 2147483` must hold/);

@@ -48,7 +48,10 @@ test('runSweep: objective.expression and constraints reach the study; best is fe
   assert.ok(feasible.length > 0 && feasible.length < complete.length, 'both kinds occurred');
   assert.is(lb.summary.best!.number, feasible[0]!.number);
   assert.is(lb.summary.best!.value, Math.min(...feasible.map((t) => t.value!)));
-  assert.ok(complete.some((t) => t.violation! > 0 && t.value! < lb.summary.best!.value), 'an infeasible trial had a better value');
+  assert.ok(
+    complete.some((t) => t.violation! > 0 && t.value! < lb.summary.best!.value),
+    'an infeasible trial had a better value',
+  );
   fs.rmSync(out, { recursive: true, force: true });
 });
 

@@ -36,34 +36,63 @@ test('examples/mnist-pareto.json is valid: two objectives and a constraint, reso
 test('constraints and expressions: an unknown metric names the metric list; a syntax error its position', () => {
   const unknown = problems({ constraints: ['latencyMs <= 5', 'latncyMs <= 5'] });
   assert.is(unknown.length, 1);
-  assert.match(unknown[0]!, /^constraints\[1\]: constraint "latncyMs <= 5" uses the unknown name "latncyMs"; known metrics: .*paramCount.*latencyMs/);
+  assert.match(
+    unknown[0]!,
+    /^constraints\[1\]: constraint "latncyMs <= 5" uses the unknown name "latncyMs"; known metrics: .*paramCount.*latencyMs/,
+  );
   const syntax = problems({ constraints: ['latencyMs <= (5'] });
   assert.match(syntax[0]!, /^constraints\[0\]: constraint "latencyMs <= \(5" has a syntax error/);
-  const expr = problems({ objectives: undefined, objective: { expression: 'valAccuracy - 0.01 * log10(paramCnt)', direction: 'maximize' } });
+  const expr = problems({
+    objectives: undefined,
+    objective: { expression: 'valAccuracy - 0.01 * log10(paramCnt)', direction: 'maximize' },
+  });
   assert.match(expr[0]!, /^objective\.expression: expression .* uses the unknown name "paramCnt"; known metrics: .*paramCount/);
   const hostile = problems({ constraints: ['import("fs") <= 1'] });
   assert.match(hostile[0]!, /^constraints\[0\]: .*not allowed/);
-  const metric = problems({ objectives: [{ metric: 'valAccuracy', direction: 'maximize' }, { metric: 'latency', direction: 'minimize' }] });
+  const metric = problems({
+    objectives: [
+      { metric: 'valAccuracy', direction: 'maximize' },
+      { metric: 'latency', direction: 'minimize' },
+    ],
+  });
   assert.match(metric[0]!, /^objectives\[1\]\.metric: the built-in trainer reports .*latencyMs.*; got "latency"/);
   assert.match(problems({ objectives: [{ metric: 'valAccuracy' }] })[0]!, /^objectives: must list 2 or more/);
   assert.match(problems({ objective: { metric: 'valLoss' } })[0]!, /give `objective` \(one\) or `objectives` \(several\), not both/);
-  assert.match(problems({ objectives: [{ metric: 'latencyMs' }, { metric: 'valAccuracy', direction: 'maximize' }] })[0]!, /^objectives\[0\]\.metric: the built-in trainer reports the first objective every epoch/);
+  assert.match(
+    problems({ objectives: [{ metric: 'latencyMs' }, { metric: 'valAccuracy', direction: 'maximize' }] })[0]!,
+    /^objectives\[0\]\.metric: the built-in trainer reports the first objective every epoch/,
+  );
 });
 
 test('several objectives refuse a single-objective searcher and a value-comparing pruner, as listed problems', () => {
   const ps = problems({ searcher: 'hyperband', pruner: { type: 'any', of: ['nan_guard', 'median'] } });
-  assert.ok(ps.some((p) => /^searcher: searcher 'hyperband' optimises one objective/.test(p)), ps.join('\n'));
-  assert.ok(ps.some((p) => /^pruner: pruner "median" compares trials by one objective value/.test(p)), ps.join('\n'));
+  assert.ok(
+    ps.some((p) => /^searcher: searcher 'hyperband' optimises one objective/.test(p)),
+    ps.join('\n'),
+  );
+  assert.ok(
+    ps.some((p) => /^pruner: pruner "median" compares trials by one objective value/.test(p)),
+    ps.join('\n'),
+  );
 });
 
 test('a derived objective and constraints become the study options: values computed from final metrics', () => {
   const r = validateSweep(
-    { ...example, objectives: undefined, objective: { expression: 'valAccuracy - 0.01 * log10(paramCount)', direction: 'maximize' }, constraints: ['latencyMs <= 5', 'paramCount <= 2e5'] },
+    {
+      ...example,
+      objectives: undefined,
+      objective: { expression: 'valAccuracy - 0.01 * log10(paramCount)', direction: 'maximize' },
+      constraints: ['latencyMs <= 5', 'paramCount <= 2e5'],
+    },
     { baseDir },
   );
   assert.ok(r.ok, r.ok ? '' : r.problems.join('\n'));
   if (!r.ok) return;
-  assert.equal(r.sweep.objective, { metric: 'valAccuracy - 0.01 * log10(paramCount)', direction: 'maximize', expression: 'valAccuracy - 0.01 * log10(paramCount)' });
+  assert.equal(r.sweep.objective, {
+    metric: 'valAccuracy - 0.01 * log10(paramCount)',
+    direction: 'maximize',
+    expression: 'valAccuracy - 0.01 * log10(paramCount)',
+  });
   const o = sweepStudyOptions(r.sweep, sweepMetricNames(r.sweep));
   assert.is(o.metric, 'valAccuracy - 0.01 * log10(paramCount)');
   const m = { valAccuracy: 0.9, paramCount: 1e4, latencyMs: 7 };

@@ -33,7 +33,12 @@ function fails(fn: () => unknown): SweepFileError {
 
 test('locateJsonError: offsets, lines and columns of the first syntax error', () => {
   assert.equal(locateJsonError('{"a": x}'), { offset: 6, line: 1, column: 7, detail: 'expected a value, found "x"' });
-  assert.equal(locateJsonError('{\n  "a": 1,\n}'), { offset: 12, line: 3, column: 1, detail: 'expected a property name in double quotes, found "}"' });
+  assert.equal(locateJsonError('{\n  "a": 1,\n}'), {
+    offset: 12,
+    line: 3,
+    column: 1,
+    detail: 'expected a property name in double quotes, found "}"',
+  });
   assert.equal(locateJsonError('{"a": 1'), { offset: 7, line: 1, column: 8, detail: "expected ',' or '}', found the end of the file" });
   assert.equal(locateJsonError('').detail, 'expected a value, found the end of the file');
   assert.equal(locateJsonError('[1 2]').offset, 3);

@@ -50,7 +50,12 @@ test('the resolved sweep records module and sha256; a stored sha256 is kept on r
 
 test('checkTrainableUnchanged: unchanged passes; changed throws naming module, both hashes and both ways out', () => {
   const s = resolve(raw);
-  assert.equal(checkTrainableUnchanged(s, false), { module, recorded: hashTrainable(module), current: hashTrainable(module), changed: false });
+  assert.equal(checkTrainableUnchanged(s, false), {
+    module,
+    recorded: hashTrainable(module),
+    current: hashTrainable(module),
+    changed: false,
+  });
   const before = hashTrainable(module);
   fs.writeFileSync(module, 'export default async () => ({ loss: 2 });\n');
   const after = hashTrainable(module);
@@ -69,12 +74,22 @@ test('checkTrainableUnchanged: unchanged passes; changed throws naming module, b
   assert.equal(checkTrainableUnchanged(s, true), { module, recorded: before, current: after, changed: true });
   assert.is(checkTrainableUnchanged({ ...s, trainable: 'builtin' }, false), undefined);
   // a hand-built sweep recorded no hash: nothing to compare
-  assert.equal(checkTrainableUnchanged({ ...s, trainable: { module } }, false), { module, recorded: after, current: after, changed: false });
+  assert.equal(checkTrainableUnchanged({ ...s, trainable: { module } }, false), {
+    module,
+    recorded: after,
+    current: after,
+    changed: false,
+  });
 });
 
 test('formatTrainable: the line saying which program will run', () => {
   const s = resolve(raw);
-  assert.match(formatTrainable(s), new RegExp(`^trainable: ${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(sha256 [0-9a-f]{12}; every trial imports and runs this file\\)$`));
+  assert.match(
+    formatTrainable(s),
+    new RegExp(
+      `^trainable: ${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(sha256 [0-9a-f]{12}; every trial imports and runs this file\\)$`,
+    ),
+  );
   assert.match(formatTrainable({ ...s, trainable: 'builtin' }), /^trainable: built-in/);
 });
 

@@ -59,7 +59,20 @@ test('a bad sweep file lists every problem with its JSON path', async () => {
     }),
   );
   const at = (prefix: string) => problems.some((p) => p.startsWith(`${prefix}:`));
-  for (const path of ['name', 'trainable.module', 'space.lr', 'pruner', 'objective.direction', 'budget.trials', 'budget.minEpochs', 'workers', 'devices[1]', 'devices[2]', 'keepCheckpoints', 'colour']) {
+  for (const path of [
+    'name',
+    'trainable.module',
+    'space.lr',
+    'pruner',
+    'objective.direction',
+    'budget.trials',
+    'budget.minEpochs',
+    'workers',
+    'devices[1]',
+    'devices[2]',
+    'keepCheckpoints',
+    'colour',
+  ]) {
     assert.ok(at(path), `a problem at ${path} in:\n${problems.join('\n')}`);
   }
   assert.ok(problems.find((p) => p.startsWith('space.lr'))?.includes('low <= high'), 'the space validator names the invariant');
@@ -67,8 +80,13 @@ test('a bad sweep file lists every problem with its JSON path', async () => {
 });
 
 test('the searcher is checked against the space, and missing required fields are named', async () => {
-  const problems = await problemsOf(write('bad2.json', { ...moduleSweep, searcher: 'no-such-searcher', budget: undefined, name: undefined }));
-  assert.ok(problems.some((p) => p.startsWith('searcher:') && p.includes('unknown searcher "no-such-searcher"')), problems.join('\n'));
+  const problems = await problemsOf(
+    write('bad2.json', { ...moduleSweep, searcher: 'no-such-searcher', budget: undefined, name: undefined }),
+  );
+  assert.ok(
+    problems.some((p) => p.startsWith('searcher:') && p.includes('unknown searcher "no-such-searcher"')),
+    problems.join('\n'),
+  );
   assert.ok(problems.some((p) => p.startsWith('budget:')));
   assert.ok(problems.some((p) => p.startsWith('name:')));
 });
@@ -86,7 +104,9 @@ test('a valid module sweep resolves: defaults filled in, paths absolute', async 
   const sha256 = createHash('sha256').update(fs.readFileSync(module)).digest('hex');
   assert.equal(fixture.sweep.trainable, { module, sha256 }, 'the module and its sha256 are recorded');
   assert.is(fixture.sweep.seed, 7);
-  const { sweep } = await loadSweepFile(write('ok.json', { ...moduleSweep, trainable: { module: path.relative(tmp, path.join(FIXTURES, 'trainable.ts')) } }));
+  const { sweep } = await loadSweepFile(
+    write('ok.json', { ...moduleSweep, trainable: { module: path.relative(tmp, path.join(FIXTURES, 'trainable.ts')) } }),
+  );
   assert.equal(sweep.trainable, { module, sha256 });
   assert.equal(sweep.objective, { metric: 'loss', direction: 'minimize' });
   assert.equal(sweep.devices, ['cpu']);
@@ -103,7 +123,10 @@ test('a .ts sweep module exporting the object loads like JSON (builder spaces to
   assert.is(sweep.workers, 3);
   assert.is(sweep.seed, 11);
   const spaces = pathToFileURL(path.resolve(FIXTURES, '../../../spaces/index.ts')).href;
-  const built = write('built.ts', `import { space } from '${spaces}';\nexport default { ...${JSON.stringify(moduleSweep)}, space: { x: space.float(0, 1, { log: false }) } };\n`);
+  const built = write(
+    'built.ts',
+    `import { space } from '${spaces}';\nexport default { ...${JSON.stringify(moduleSweep)}, space: { x: space.float(0, 1, { log: false }) } };\n`,
+  );
   const fromBuilders = await loadSweepFile(built);
   const x = (fromBuilders.sweep.space as { x?: { _type?: string; low?: number; high?: number } }).x;
   assert.equal([x?._type, x?.low, x?.high], ['float', 0, 1], 'the builder space is stored in its JSON form');
@@ -139,7 +162,9 @@ test('tunekit run rejects a bad file before creating anything', async () => {
   const out = path.join(tmp, 'never');
   const lines: string[] = [];
   try {
-    await runCommand({ sweep: write('bad3.json', { ...moduleSweep, budget: { trials: -1 } }), out }, (l) => lines.push(l), { handleSignals: false });
+    await runCommand({ sweep: write('bad3.json', { ...moduleSweep, budget: { trials: -1 } }), out }, (l) => lines.push(l), {
+      handleSignals: false,
+    });
     assert.unreachable('should reject');
   } catch (error) {
     assert.instance(error, SweepFileError);

@@ -18,7 +18,12 @@ import type { AugmentConfig, Batch, ImageAugmentConfig } from '../../trials/type
 // ---------------------------------------------------------------- helpers
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-const img = (shape: readonly number[], seed = 1, outputs = 3): AugmentContext => ({ inputShape: shape, task: 'classification', outputs, seed });
+const img = (shape: readonly number[], seed = 1, outputs = 3): AugmentContext => ({
+  inputShape: shape,
+  task: 'classification',
+  outputs,
+  seed,
+});
 
 /** n samples of random values in [0.1, 1.1) (never 0, so cutout is visible) and one-hot labels. */
 function batchOf(n: number, shape: readonly number[], outputs = 3, seed = 'data'): Batch {
@@ -126,16 +131,26 @@ test('rotate90 of hand 2x2 and 3x3 images (clockwise quarter turns)', () => {
 
 test('rotate90 augmenter: square images get one of the three turns (all occur); non-square only 180', () => {
   const m = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const turns = [[7, 4, 1, 8, 5, 2, 9, 6, 3], [9, 8, 7, 6, 5, 4, 3, 2, 1], [3, 6, 9, 2, 5, 8, 1, 4, 7]];
+  const turns = [
+    [7, 4, 1, 8, 5, 2, 9, 6, 3],
+    [9, 8, 7, 6, 5, 4, 3, 2, 1],
+    [3, 6, 9, 2, 5, 8, 1, 4, 7],
+  ];
   const n = 300;
-  const out = makeAugmenter({ rotate90: 1 }, img([3, 3, 1]))({ x: Float32Array.from({ length: n * 9 }, (_, i) => m[i % 9]), y: new Float32Array(n * 3), n });
+  const out = makeAugmenter(
+    { rotate90: 1 },
+    img([3, 3, 1]),
+  )({ x: Float32Array.from({ length: n * 9 }, (_, i) => m[i % 9]), y: new Float32Array(n * 3), n });
   const counts = [0, 0, 0];
   for (let i = 0; i < n; i++) {
     const k = turns.findIndex((t) => same(row(out.x, i, 9), t));
     assert.ok(k >= 0, `sample ${i} is not a quarter turn`);
     counts[k]++;
   }
-  assert.ok(counts.every((c) => c > 60), `k is uniform-ish: ${counts.join(',')}`);
+  assert.ok(
+    counts.every((c) => c > 60),
+    `k is uniform-ish: ${counts.join(',')}`,
+  );
   const wide = makeAugmenter({ rotate90: 1 }, img([2, 3, 1]))({ x: Float32Array.of(1, 2, 3, 4, 5, 6), y: new Float32Array(3), n: 1 });
   assert.equal(Array.from(wide.x), [6, 5, 4, 3, 2, 1]);
 });
@@ -162,7 +177,10 @@ test('cutout zeroes exactly size*size pixels (all channels) for an interior hole
   cutoutAt(corner, d, 0, 0, 3);
   assert.is(corner.filter((v) => v === 0).length, 2 * 2 * 2);
   // Random holes: between 1 and size*size pixels zeroed per sample.
-  const out = makeAugmenter({ cutout: { p: 1, size: 3 } }, img([8, 8, 1]))({ x: new Float32Array(50 * 64).fill(1), y: new Float32Array(150), n: 50 });
+  const out = makeAugmenter(
+    { cutout: { p: 1, size: 3 } },
+    img([8, 8, 1]),
+  )({ x: new Float32Array(50 * 64).fill(1), y: new Float32Array(150), n: 50 });
   for (let i = 0; i < 50; i++) {
     const z = row(out.x, i, 64).filter((v) => v === 0).length;
     assert.ok(z >= 1 && z <= 9, `sample ${i}: ${z}`);
@@ -170,9 +188,15 @@ test('cutout zeroes exactly size*size pixels (all channels) for an interior hole
 });
 
 test('noise has the requested std (within 10%) and mean ~0', () => {
-  for (const [shape, std] of [[[8, 8, 1], 0.5], [[20], 2]] as const) {
+  for (const [shape, std] of [
+    [[8, 8, 1], 0.5],
+    [[20], 2],
+  ] as const) {
     const n = 100;
-    const out = makeAugmenter({ noise: { p: 1, std } }, img(shape))({ x: new Float32Array(n * prod(shape)), y: new Float32Array(n * 3), n });
+    const out = makeAugmenter(
+      { noise: { p: 1, std } },
+      img(shape),
+    )({ x: new Float32Array(n * prod(shape)), y: new Float32Array(n * 3), n });
     const [m, s] = meanStd(out.x);
     assert.ok(Math.abs(s / std - 1) < 0.1, `std ${s} vs ${std}`);
     assert.ok(Math.abs(m) < 0.1 * std, `mean ${m}`);
@@ -181,7 +205,10 @@ test('noise has the requested std (within 10%) and mean ~0', () => {
 
 test('blur: a constant image stays constant; an interior impulse spreads with its mass kept', () => {
   for (const radius of [1, 2]) {
-    const out = makeAugmenter({ blur: { p: 1, radius } }, img([7, 5, 3]))({ x: new Float32Array(2 * 105).fill(0.7), y: new Float32Array(6), n: 2 });
+    const out = makeAugmenter(
+      { blur: { p: 1, radius } },
+      img([7, 5, 3]),
+    )({ x: new Float32Array(2 * 105).fill(0.7), y: new Float32Array(6), n: 2 });
     assert.ok(same(out.x, new Float32Array(210).fill(0.7), 1e-6), `radius ${radius}`);
   }
   const a = new Float32Array(49);
@@ -198,7 +225,10 @@ test('affine: an integer shift moves a bright pixel exactly; 90 degrees equals r
   const dst = new Float32Array(81);
   affineInto(a, dst, d, { dx: 2, dy: -1, scale: 1, degrees: 0 });
   assert.is(dst[3 * 9 + 6], 1);
-  assert.is(dst.reduce((s, v) => s + v, 0), 1);
+  assert.is(
+    dst.reduce((s, v) => s + v, 0),
+    1,
+  );
   const r = Float32Array.from({ length: 81 }, (_, i) => i);
   affineInto(r, dst, d, { dx: 0, dy: 0, scale: 1, degrees: 0 });
   assert.ok(same(dst, r));
@@ -216,7 +246,9 @@ test('affine augmenter, shift only: the bright pixel keeps its mass and moves by
   let moved = 0;
   for (let i = 0; i < n; i++) {
     const s = row(out.x, i, 441);
-    let mass = 0, cx = 0, cy = 0;
+    let mass = 0,
+      cx = 0,
+      cy = 0;
     s.forEach((v, k) => ((mass += v), (cx += v * (k % 21)), (cy += v * Math.floor(k / 21))));
     assert.ok(Math.abs(mass - 1) < 1e-4, `mass ${mass}`);
     const [dx, dy] = [cx / mass - 10, cy / mass - 10];
@@ -234,7 +266,8 @@ test('oneOf applies at most one member; members use their own probabilities', ()
   const out = makeAugmenter({ oneOf: [{ p: 1, of: [{ flipH: 1 }, { flipV: 1 }] }] }, img(shape))(copy(before));
   let h = 0;
   for (let i = 0; i < 400; i++) {
-    const fh = row(before.x, i, 16).slice(), fv = fh.slice();
+    const fh = row(before.x, i, 16).slice(),
+      fv = fh.slice();
     flipHInPlace(fh, { h: 4, w: 4, c: 1 });
     flipVInPlace(fv, { h: 4, w: 4, c: 1 });
     const o = row(out.x, i, 16);
@@ -258,7 +291,8 @@ test('seeded: same seed same output, different seed different, each batch draws 
   a.forEach((x, i) => assert.ok(same(x, b[i]), `batch ${i} reproduced`));
   assert.not.ok(same(a[0], c[0]));
   assert.not.ok(same(a[0], a[1]), 'the stream advances between batches');
-  const tab = (seed: number): Float32Array => makeAugmenter({ mixup: { p: 1, alpha: 1 }, noise: { p: 1, std: 1 } }, img([5], seed))(batchOf(8, [5])).x;
+  const tab = (seed: number): Float32Array =>
+    makeAugmenter({ mixup: { p: 1, alpha: 1 }, noise: { p: 1, std: 1 } }, img([5], seed))(batchOf(8, [5])).x;
   assert.ok(same(tab(3), tab(3)));
   assert.not.ok(same(tab(3), tab(4)));
 });
@@ -299,7 +333,10 @@ test('gamma and beta samplers: means k and a/(a+b), also for shape < 1', () => {
     const [m] = meanStd(Array.from({ length: 20000 }, () => r.gamma(k)));
     assert.ok(Math.abs(m / k - 1) < 0.05, `gamma(${k}) mean ${m}`);
   }
-  for (const [a, b] of [[0.2, 0.2], [2, 5]]) {
+  for (const [a, b] of [
+    [0.2, 0.2],
+    [2, 5],
+  ]) {
     const [m] = meanStd(Array.from({ length: 20000 }, () => r.beta(a, b)));
     assert.ok(Math.abs(m - a / (a + b)) < 0.02, `beta(${a},${b}) mean ${m}`);
   }
@@ -337,7 +374,11 @@ test('clear errors: wrong kind, unknown keys, bad probabilities and fields, bad 
   bad({ noise: { p: Number.NaN, std: 1 } }, [3], /augment\.noise\.p is a probability/);
   bad({ noise: { p: 1 } }, [3], /augment\.noise\.std must be a finite number >= 0, got undefined/);
   bad({ affine: { p: 1, scale: 1 } }, [4, 4, 1], /augment\.affine\.scale must be .*< 1/);
-  bad({ affine: { p: 1, shear: 1 } }, [4, 4, 1], /augment\.affine\.shear is not a known field; augment\.affine takes: p, shift, scale, rotate/);
+  bad(
+    { affine: { p: 1, shear: 1 } },
+    [4, 4, 1],
+    /augment\.affine\.shear is not a known field; augment\.affine takes: p, shift, scale, rotate/,
+  );
   bad({ blur: { p: 1, radius: 0 } }, [4, 4, 1], /augment\.blur\.radius must be an integer >= 1/);
   bad({ cutout: { p: 1, size: 2.5 } }, [4, 4, 1], /augment\.cutout\.size must be an integer/);
   bad({ cutout: { p: 1, size: 9 } }, [4, 4, 1], /augment\.cutout\.size .*<= 4/);

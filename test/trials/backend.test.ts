@@ -25,7 +25,10 @@ test('wasm loads (SIMD build) and is the default', async () => {
 test('cpu loads, and switching back to wasm is cheap and works', async () => {
   assert.is(await useBackend('cpu'), 'cpu');
   assert.is(tf.getBackend(), 'cpu');
-  assert.is(tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0]), 6);
+  assert.is(
+    tf.tidy(() => tf.sum(tf.tensor1d([1, 2, 3])).dataSync()[0]),
+    6,
+  );
   assert.is(await useBackend('wasm'), 'wasm');
   assert.is(tf.getBackend(), 'wasm');
 });
@@ -81,7 +84,10 @@ async function maxDiffCpuVsWasm(f: () => tf.Tensor[]): Promise<number> {
 const rand = (shape: number[], seed: string): tf.Tensor => {
   const rng = seedrandom(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng() * 2 - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng() * 2 - 1),
+    shape,
+  );
 };
 
 test('patched wasm matMul with transposes matches cpu (2D, fused with bias+relu, batched)', async () => {
@@ -112,7 +118,10 @@ test('patched wasm MaxPoolGrad matches cpu, ties included (same first-max rule)'
       const rng = seedrandom(`pool${c.x.join(',')}`);
       const n = c.x.reduce((a: number, b: number) => a * b, 1);
       // Values from {0, 0.5, 1}: most windows hold ties, so the tie rule decides where the gradient goes.
-      const x = tf.tensor4d(Float32Array.from({ length: n }, () => Math.floor(rng() * 3) / 2), [...c.x]);
+      const x = tf.tensor4d(
+        Float32Array.from({ length: n }, () => Math.floor(rng() * 3) / 2),
+        [...c.x],
+      );
       const w = rand([c.x[0], Math.ceil(c.x[1] / c.s), Math.ceil(c.x[2] / c.s), c.x[3]], `w${c.x.join(',')}`);
       const g = tf.grad((xx: tf.Tensor) => {
         const p = tf.maxPool(xx as tf.Tensor4D, c.f, c.s, c.pad);

@@ -23,7 +23,10 @@ test.after(async () => {
 function input(spec: ModelSpec, n: number): tf.Tensor {
   const rng = seedrandom('ckpt');
   const size = spec.inputShape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n * size }, () => rng() * 2 - 1), [n, ...spec.inputShape]);
+  return tf.tensor(
+    Float32Array.from({ length: n * size }, () => rng() * 2 - 1),
+    [n, ...spec.inputShape],
+  );
 }
 
 function maxAbsDiff(a: tf.Tensor | tf.Tensor[], b: tf.Tensor | tf.Tensor[]): number {
@@ -32,7 +35,6 @@ function maxAbsDiff(a: tf.Tensor | tf.Tensor[], b: tf.Tensor | tf.Tensor[]): num
   assert.is(as.length, bs.length);
   return Math.max(...as.map((t, i) => tf.max(tf.abs(tf.sub(t, bs[i]))).dataSync()[0]));
 }
-
 
 const IMAGE: ModelSpec = { inputShape: [28, 28, 1], outputs: 10, seed: 3 };
 const CASES: [string, ModelConfig, ModelSpec][] = [
@@ -73,7 +75,10 @@ test('model.json has the TF.js layout and weights.bin the manifest size', async 
   assert.is(json.format, 'layers-model');
   assert.ok(json.modelTopology);
   assert.equal(json.weightsManifest[0].paths, ['weights.bin']);
-  assert.equal(json.weightsManifest[0].weights.map((w) => w.shape), [[4, 5], [5], [5, 2], [2]]);
+  assert.equal(
+    json.weightsManifest[0].weights.map((w) => w.shape),
+    [[4, 5], [5], [5, 2], [2]],
+  );
   const bin = await readFile(join(dir, 'weights.bin'));
   assert.is(bin.byteLength, (4 * 5 + 5 + 5 * 2 + 2) * 4);
   model.dispose();

@@ -100,7 +100,10 @@ test('perTensorNorms reads every norm with a single sync', () => {
 test('an invalid maxNorm is rejected', () => {
   const g = make();
   for (const m of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-    assert.throws(() => clipByGlobalNorm(g, m), (e: Error) => e instanceof OptionsError && /clipNorm must be a finite number > 0/.test(e.message));
+    assert.throws(
+      () => clipByGlobalNorm(g, m),
+      (e: Error) => e instanceof OptionsError && /clipNorm must be a finite number > 0/.test(e.message),
+    );
   }
   tf.dispose(Object.values(g));
 });

@@ -36,12 +36,19 @@ test.after(async () => {
 async function trainLossOf(dir: string): Promise<number> {
   const model = await loadModel(dir);
   try {
-    return evaluateSplit(model, makeLoss('crossentropy', 'classification'), data.train, targetsFor(data.train, 'classification', 10), data.inputShape, 10, 256).loss;
+    return evaluateSplit(
+      model,
+      makeLoss('crossentropy', 'classification'),
+      data.train,
+      targetsFor(data.train, 'classification', 10),
+      data.inputShape,
+      10,
+      256,
+    ).loss;
   } finally {
     model.dispose();
   }
 }
-
 
 test('continuing 2 more epochs from a 1-epoch checkpoint starts from the saved weights', async () => {
   const dir = join(root, 'first');
@@ -49,12 +56,21 @@ test('continuing 2 more epochs from a 1-epoch checkpoint starts from the saved w
   const savedLoss = await trainLossOf(dir);
   const fresh = await runTrial({ ...base, epochs: 3 }, data);
   const epochs: number[] = [];
-  const cont = await runTrial({ ...base, epochs: 3 }, data, { initFrom: dir, startEpoch: 1, report: (e) => (epochs.push(e.epoch), 'continue') });
+  const cont = await runTrial({ ...base, epochs: 3 }, data, {
+    initFrom: dir,
+    startEpoch: 1,
+    report: (e) => (epochs.push(e.epoch), 'continue'),
+  });
   const first = cont.history[0]!.trainLoss;
   const freshFirst = fresh.history[0]!.trainLoss;
-  console.log(`  saved model train loss ${savedLoss.toFixed(3)}; continuation's first epoch ${first.toFixed(3)}; fresh start's first epoch ${freshFirst.toFixed(3)}`);
+  console.log(
+    `  saved model train loss ${savedLoss.toFixed(3)}; continuation's first epoch ${first.toFixed(3)}; fresh start's first epoch ${freshFirst.toFixed(3)}`,
+  );
   assert.equal(epochs, [2, 3], 'only the extra epochs run, numbered from startEpoch + 1');
-  assert.equal(cont.history.map((e) => e.epoch), [2, 3]);
+  assert.equal(
+    cont.history.map((e) => e.epoch),
+    [2, 3],
+  );
   assert.ok(cont.bestEpoch === 2 || cont.bestEpoch === 3, `bestEpoch ${cont.bestEpoch}`);
   // Training from the saved weights, the epoch's mean loss sits at or a little below the saved model's loss...
   assert.ok(first < savedLoss * 1.15 && first > savedLoss * 0.4, `continuation first epoch ${first} vs saved ${savedLoss}`);
@@ -80,7 +96,10 @@ test('with a stateless optimiser the continuation reproduces the uninterrupted r
   }
   // startEpoch without initFrom only skips epochs (fresh weights), and startEpoch 0 is the ordinary run.
   const skipped = await runTrial({ ...sgd, epochs: 2 }, data, { startEpoch: 1 });
-  assert.equal(skipped.history.map((e) => e.epoch), [2]);
+  assert.equal(
+    skipped.history.map((e) => e.epoch),
+    [2],
+  );
   const zero = await runTrial({ ...sgd, epochs: 1 }, data, { startEpoch: 0 });
   assert.is(zero.history[0]!.trainLoss, whole.history[0]!.trainLoss);
 });
@@ -92,7 +111,10 @@ test('continuation options are validated, and a checkpoint of another architectu
   await rejects(() => runTrial({ ...base, epochs: 2 }, data, { initFrom: join(root, 'missing'), startEpoch: 1 }), /no checkpoint/);
   const dir = join(root, 'narrow');
   await runTrial({ ...base, model: { type: 'mlp', units: [16] } }, data, { outDir: dir });
-  await rejects(() => runTrial({ ...base, epochs: 2 }, data, { initFrom: dir, startEpoch: 1 }), /does not fit this trial's model.*\[784, 64\].*\[784, 16\]/);
+  await rejects(
+    () => runTrial({ ...base, epochs: 2 }, data, { initFrom: dir, startEpoch: 1 }),
+    /does not fit this trial's model.*\[784, 64\].*\[784, 16\]/,
+  );
 });
 
 test.run();

@@ -113,7 +113,10 @@ test('combined adds alpha * mse of the aux head', () => {
   close(value(reg, [[1], [2]], [[1.5], [0]], [[1], [1]]), 3.125);
   const t = tf.tensor2d([Y[0]!]);
   const p = tf.tensor2d([Z[0]!]);
-  assert.throws(() => fn(t, p), (e: Error) => e instanceof OptionsError && /aux/.test(e.message));
+  assert.throws(
+    () => fn(t, p),
+    (e: Error) => e instanceof OptionsError && /aux/.test(e.message),
+  );
   tf.dispose([t, p]);
 });
 

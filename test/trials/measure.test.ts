@@ -10,7 +10,14 @@ import { validateMeasure } from '../../trials/measure.js';
 import { onnxFigures } from '../../src/deploy/export/figures.js';
 import type { Dataset, ModelConfig, TrialConfig } from '../../trials/types.js';
 
-const base: TrialConfig = { model: { type: 'mlp', units: [16] }, optimizer: { type: 'adam', lr: 1e-3 }, loss: 'crossentropy', epochs: 1, batchSize: 64, seed: 3 };
+const base: TrialConfig = {
+  model: { type: 'mlp', units: [16] },
+  optimizer: { type: 'adam', lr: 1e-3 },
+  loss: 'crossentropy',
+  epochs: 1,
+  batchSize: 64,
+  seed: 3,
+};
 let tiny: Dataset;
 test.before(async () => {
   await useBackend('wasm');
@@ -32,7 +39,9 @@ test('every model type reports paramCount, modelBytes and batch-1 / batch-256 la
     assert.is(h.modelBytes, 4 * r.paramCount, `${model.type}: float32 weights`);
     for (const k of ['latencyMs', 'latencyMs256']) assert.ok(h[k]! > 0 && Number.isFinite(h[k]!), `${model.type}: ${k} = ${h[k]}`);
     for (const k of ['latencyIqrMs', 'latencyIqrMs256']) assert.ok(h[k]! >= 0, `${model.type}: ${k} = ${h[k]}`);
-    console.log(`  ${model.type}: ${h.paramCount} params, ${h.modelBytes} B, ${h.latencyMs!.toFixed(2)} ms @1, ${h.latencyMs256!.toFixed(2)} ms @256`);
+    console.log(
+      `  ${model.type}: ${h.paramCount} params, ${h.modelBytes} B, ${h.latencyMs!.toFixed(2)} ms @1, ${h.latencyMs256!.toFixed(2)} ms @256`,
+    );
   }
 });
 
@@ -50,7 +59,10 @@ test('measure options are validated with the field named', () => {
 });
 
 test('onnx + int8: exporter sizes and onnxruntime latencies (int8 file smaller)', async () => {
-  const r = await runTrial({ ...base, model: { type: 'mlp', units: [64] } }, tiny, { measure: { onnx: true, int8: true, repeats: 3, budgetMs: 100 }, onnx: onnxFigures });
+  const r = await runTrial({ ...base, model: { type: 'mlp', units: [64] } }, tiny, {
+    measure: { onnx: true, int8: true, repeats: 3, budgetMs: 100 },
+    onnx: onnxFigures,
+  });
   const h = r.hardware!;
   for (const k of ['onnxBytes', 'onnxLatencyMs', 'onnxLatencyMs256', 'onnxInt8Bytes', 'onnxInt8LatencyMs', 'onnxInt8LatencyMs256']) {
     assert.ok(h[k]! > 0, `${k} = ${h[k]}`);

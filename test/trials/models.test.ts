@@ -152,7 +152,13 @@ test('auxHead gives two outputs [logits, aux] of the same width, both trainable'
     const x = inputs(spec, 2, 4);
     const outs = model.predict(x) as tf.Tensor[];
     assert.ok(Array.isArray(outs));
-    assert.equal(outs.map((o) => o.shape), [[2, 3], [2, 3]]);
+    assert.equal(
+      outs.map((o) => o.shape),
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    );
     assert.not.equal(Array.from(outs[0].dataSync()), Array.from(outs[1].dataSync()));
     train(model, spec, 2);
     tf.dispose([x, ...outs]);
@@ -165,8 +171,10 @@ test('cnn on tabular data fails with a clear error', () => {
 });
 
 test('invalid configs fail up front with the field named', () => {
-  assert.throws(() => buildModel({ type: 'transformer' } as unknown as ModelConfig, TABULAR), (e: Error) =>
-    MODEL_TYPES.every((t) => e.message.includes(t)) && e.message.includes('transformer'));
+  assert.throws(
+    () => buildModel({ type: 'transformer' } as unknown as ModelConfig, TABULAR),
+    (e: Error) => MODEL_TYPES.every((t) => e.message.includes(t)) && e.message.includes('transformer'),
+  );
   assert.throws(() => buildModel({ type: 'mlp', units: 0 }, TABULAR), /model\.units must be a positive integer/);
   assert.throws(() => buildModel({ type: 'mlp', units: [4, -1] }, TABULAR), /model\.units\[1\]/);
   assert.throws(() => buildModel({ type: 'mlp', units: 4, dropout: 1 }, TABULAR), /model\.dropout.*\[0, 1\)/);
@@ -202,7 +210,12 @@ test('attention patch embedding groups each patch into one token, row-major', ()
   const tokens = patcher.predict(x) as tf.Tensor;
   assert.equal(tokens.shape, [1, 6, 8]);
   const rows = tokens.arraySync() as number[][][];
-  rows[0].forEach((token, t) => assert.ok(token.every((v) => v === t), `token ${t}: ${token.join(',')}`));
+  rows[0].forEach((token, t) =>
+    assert.ok(
+      token.every((v) => v === t),
+      `token ${t}: ${token.join(',')}`,
+    ),
+  );
   tf.dispose([x, tokens]);
   model.dispose();
 });
@@ -212,7 +225,10 @@ test('LayerNorm matches tf.layers.layerNormalization and normalises the last axi
   const ours = tf.model({ inputs: input, outputs: new LayerNorm({ epsilon: 1e-3 }).apply(input) as tf.SymbolicTensor });
   const theirs = tf.model({ inputs: input, outputs: tf.layers.layerNormalization({ epsilon: 1e-3 }).apply(input) as tf.SymbolicTensor });
   const rng = seedrandom('ln');
-  const x = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 6 }, () => rng() * 4 - 1), [2, 3, 6]);
+  const x = tf.tensor3d(
+    Float32Array.from({ length: 2 * 3 * 6 }, () => rng() * 4 - 1),
+    [2, 3, 6],
+  );
   const a = ours.predict(x) as tf.Tensor;
   const b = theirs.predict(x) as tf.Tensor;
   assert.ok(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]) < 1e-5);
@@ -228,7 +244,10 @@ test('MultiHeadSelfAttention: shape, permutation equivariance, mixes tokens, val
   const model = tf.model({ inputs: input, outputs: layer.apply(input) as tf.SymbolicTensor });
   assert.equal(layer.computeOutputShape([null, 5, 8]), [null, 5, 8]);
   const rng = seedrandom('mhsa');
-  const x = tf.tensor3d(Float32Array.from({ length: 2 * 5 * 8 }, () => rng() - 0.5), [2, 5, 8]);
+  const x = tf.tensor3d(
+    Float32Array.from({ length: 2 * 5 * 8 }, () => rng() - 0.5),
+    [2, 5, 8],
+  );
   tf.tidy(() => {
     const y = model.predict(x) as tf.Tensor;
     assert.equal(y.shape, [2, 5, 8]);

@@ -61,8 +61,16 @@ test('a changed learning rate takes effect for every optimiser (update scales wi
     // AdamW here decays w too (by lr*wd*w), also proportional to lr.
     const a = firstUpdate(c, 0.01);
     const b = firstUpdate(c, 0.03);
-    assert.ok(a.every((x) => Math.abs(x) > 1e-4), `${label(c)}: non-zero update ${a.join(',')}`);
-    closeAll(b, a.map((x) => 3 * x), 1e-5, label(c));
+    assert.ok(
+      a.every((x) => Math.abs(x) > 1e-4),
+      `${label(c)}: non-zero update ${a.join(',')}`,
+    );
+    closeAll(
+      b,
+      a.map((x) => 3 * x),
+      1e-5,
+      label(c),
+    );
   }
 });
 
@@ -93,7 +101,11 @@ test('rmsprop with momentum: a new lr scales only the new contribution (TF/Keras
   opt.setLearningRate(0);
   opt.applyGradients({ [w!.name]: g });
   const first = w1.map((x, i) => [1, -2][i]! - x);
-  closeAll(values(w!), w1.map((x, i) => x - 0.5 * first[i]!), 1e-6);
+  closeAll(
+    values(w!),
+    w1.map((x, i) => x - 0.5 * first[i]!),
+    1e-6,
+  );
   opt.dispose();
   tf.dispose([w!, g]);
 });
@@ -120,16 +132,32 @@ test('sgd: plain, momentum and nesterov follow their update rules and nesterov d
 });
 
 test('adamw decays kernels by lr*wd*w per step with zero gradient and leaves biases and norm parameters alone', () => {
-  const v = vars({ kernel: [[1, 2], [3, 4]], bias: [1, 1], gamma: [[1, 1]] });
+  const v = vars({
+    kernel: [
+      [1, 2],
+      [3, 4],
+    ],
+    bias: [1, 1],
+    gamma: [[1, 1]],
+  });
   const opt = makeOptimizer({ type: 'adamw', lr: 0.1, weightDecay: 0.5 });
-  const grads = () => ({ [v.kernel!.name]: tf.zerosLike(v.kernel!), [v.bias!.name]: tf.zerosLike(v.bias!), [v.gamma!.name]: tf.zerosLike(v.gamma!) });
+  const grads = () => ({
+    [v.kernel!.name]: tf.zerosLike(v.kernel!),
+    [v.bias!.name]: tf.zerosLike(v.bias!),
+    [v.gamma!.name]: tf.zerosLike(v.gamma!),
+  });
   for (let s = 0; s < 3; s++) {
     const g = grads();
     opt.applyGradients(g);
     tf.dispose(Object.values(g));
   }
   // zero gradient -> the Adam part is 0 / (0 + eps) = 0; decay: w *= (1 - 0.1 * 0.5) each step -> w * 0.95^3 = w * 0.857375
-  closeAll(values(v.kernel!), [1, 2, 3, 4].map((x) => x * 0.857375), 1e-6, 'kernel');
+  closeAll(
+    values(v.kernel!),
+    [1, 2, 3, 4].map((x) => x * 0.857375),
+    1e-6,
+    'kernel',
+  );
   closeAll(values(v.bias!), [1, 1], 0, 'bias (rank 1)');
   closeAll(values(v.gamma!), [1, 1], 0, 'gamma (rank 2 but a norm parameter name)');
   opt.dispose();
@@ -181,7 +209,13 @@ test('optimiser state follows variable names, not the key order of the gradient 
 test('no tensors leak over a loop of steps, and dispose() frees every slot', () => {
   for (const c of ALL) {
     const baseline = tf.memory().numTensors;
-    const v = vars({ kernel: [[1, 2], [3, 4]], bias: [0, 0] });
+    const v = vars({
+      kernel: [
+        [1, 2],
+        [3, 4],
+      ],
+      bias: [0, 0],
+    });
     const withVars = tf.memory().numTensors;
     const opt = makeOptimizer(c);
     for (let s = 0; s < 5; s++) {
@@ -209,7 +243,17 @@ test('no tensors leak over a loop of steps, and dispose() frees every slot', () 
 test('with a layers model: adamw + loss + schedule + clipping lower the loss and leak nothing', () => {
   const baseline = tf.memory().numTensors;
   // 3 separable classes in 2-D; deterministic initialisers so the run is reproducible
-  const xs = tf.tensor2d([[2, 0], [2.2, 0.3], [1.8, -0.2], [0, 2], [0.3, 2.1], [-0.2, 1.9], [-2, -2], [-2.1, -1.7], [-1.8, -2.2]]);
+  const xs = tf.tensor2d([
+    [2, 0],
+    [2.2, 0.3],
+    [1.8, -0.2],
+    [0, 2],
+    [0.3, 2.1],
+    [-0.2, 1.9],
+    [-2, -2],
+    [-2.1, -1.7],
+    [-1.8, -2.2],
+  ]);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 0, 0, 1, 1, 1, 2, 2, 2], 'int32'), 3).toFloat() as tf.Tensor2D);
   const model = tf.sequential({
     layers: [

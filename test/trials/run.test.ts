@@ -38,7 +38,10 @@ function assertComplete(r: EpochReport, what: string): void {
   assert.ok(r.gradNorm.mean > 0 && r.gradNorm.max >= r.gradNorm.mean, `${what}: grad norm ${JSON.stringify(r.gradNorm)}`);
   assert.ok(Object.keys(r.layerGradNorms).length > 0, `${what}: layerGradNorms`);
   assert.equal(Object.keys(r.layerGradNorms).sort(), Object.keys(r.layerWeightNorms).sort(), `${what}: same layers`);
-  assert.ok(Object.values(r.layerWeightNorms).every((v) => v > 0 && Number.isFinite(v)), `${what}: weight norms`);
+  assert.ok(
+    Object.values(r.layerWeightNorms).every((v) => v > 0 && Number.isFinite(v)),
+    `${what}: weight norms`,
+  );
   assert.is(r.nonFinite, false, `${what}: nonFinite`);
   assert.ok(r.samplesPerSec > 0 && r.epochMs > 0, `${what}: timing`);
 }
@@ -76,15 +79,24 @@ test('every architecture trains one epoch with finite losses and a complete repo
     assert.is(r.history.length, 1);
     assertComplete(r.history[0]!, model.type);
     assert.ok(Number.isFinite(r.test['loss']) && r.test['accuracy']! >= 0, `${model.type} test ${JSON.stringify(r.test)}`);
-    assert.is(r.confusion!.flat().reduce((a, b) => a + b, 0), small.test.n, 'confusion counts every test sample');
+    assert.is(
+      r.confusion!.flat().reduce((a, b) => a + b, 0),
+      small.test.n,
+      'confusion counts every test sample',
+    );
     const e = r.history[0]!;
-    console.log(`  ${model.type}: ${r.paramCount} params, val acc ${e.metrics['valAccuracy']!.toFixed(3)}, ${e.samplesPerSec.toFixed(0)} samples/s`);
+    console.log(
+      `  ${model.type}: ${r.paramCount} params, val acc ${e.metrics['valAccuracy']!.toFixed(3)}, ${e.samplesPerSec.toFixed(0)} samples/s`,
+    );
   }
 });
 
 test('tabular: penguins classification (loadTabular) and a hand-made regression', async () => {
   const penguins = await loadTabular({ source: vegaDatasetPath('penguins'), target: 'Species', seed: 0 });
-  const c = await runTrial({ ...base, model: { type: 'mlp', units: [32] }, optimizer: { type: 'adam', lr: 0.01 }, epochs: 10, batchSize: 32 }, penguins);
+  const c = await runTrial(
+    { ...base, model: { type: 'mlp', units: [32] }, optimizer: { type: 'adam', lr: 0.01 }, epochs: 10, batchSize: 32 },
+    penguins,
+  );
   const acc = c.history[c.bestEpoch - 1]!.metrics['valAccuracy']!;
   console.log(`  penguins species: val acc ${acc.toFixed(3)}, test ${JSON.stringify(c.test)}`);
   assert.ok(acc > 0.8, `penguins val accuracy ${acc}`);
@@ -98,10 +110,23 @@ test('tabular: penguins classification (loadTabular) and a hand-made regression'
     const y = new Float32Array(n).map((_, i) => 2 * x[i * 4]! - x[i * 4 + 1]! + 0.5 * x[i * 4 + 2]! * x[i * 4 + 3]! + 0.1 * gauss());
     return { x, y, n };
   };
-  const reg: Dataset = { name: 'synthetic', task: 'regression', inputShape: [4], numClasses: 1, train: make(400), val: make(100), test: make(100) };
-  const r = await runTrial({ ...base, model: { type: 'mlp', units: [32, 32] }, loss: 'mse', optimizer: { type: 'adam', lr: 0.01 }, epochs: 15, batchSize: 32 }, reg);
+  const reg: Dataset = {
+    name: 'synthetic',
+    task: 'regression',
+    inputShape: [4],
+    numClasses: 1,
+    train: make(400),
+    val: make(100),
+    test: make(100),
+  };
+  const r = await runTrial(
+    { ...base, model: { type: 'mlp', units: [32, 32] }, loss: 'mse', optimizer: { type: 'adam', lr: 0.01 }, epochs: 15, batchSize: 32 },
+    reg,
+  );
   const last = r.history.at(-1)!;
-  console.log(`  regression: val rmse ${last.metrics['valRmse']!.toFixed(3)} r2 ${last.metrics['valR2']!.toFixed(3)}, test ${JSON.stringify(r.test)}`);
+  console.log(
+    `  regression: val rmse ${last.metrics['valRmse']!.toFixed(3)} r2 ${last.metrics['valR2']!.toFixed(3)}, test ${JSON.stringify(r.test)}`,
+  );
   assert.equal(Object.keys(last.metrics).sort(), ['valMae', 'valR2', 'valRmse']);
   assert.ok(r.test['r2']! > 0.8, `test r2 ${r.test['r2']}`);
   assert.is(r.confusion, undefined);
@@ -120,7 +145,11 @@ test('abort: stops within one batch, returns the history so far, frees every ten
   const before = tf.memory().numTensors;
   // A signal whose `aborted` turns true on its 6th read: the loop reads it once before each batch, so exactly 5 batches run.
   let reads = 0;
-  const counting = { get aborted() { return ++reads >= 6; } } as unknown as AbortSignal;
+  const counting = {
+    get aborted() {
+      return ++reads >= 6;
+    },
+  } as unknown as AbortSignal;
   const r = await runTrial({ ...base, batchSize: 4 }, small, { signal: counting }); // 105 batches per epoch
   assert.is(reads, 6, 'no batch runs after the abort is seen');
   assert.is(r.stopReason, 'aborted');
@@ -166,8 +195,13 @@ test('no tensor leaks: count back to baseline after each trial, flat over 20 tri
     counts.push(tf.memory().numTensors);
   }
   const rss1 = process.memoryUsage().rss;
-  console.log(`  20 trials: numTensors ${before} -> ${String(counts.at(-1))}, RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MiB`);
-  assert.ok(counts.every((n) => n === before), `numTensors after each trial: ${counts.join(',')} (baseline ${before})`);
+  console.log(
+    `  20 trials: numTensors ${before} -> ${String(counts.at(-1))}, RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MiB`,
+  );
+  assert.ok(
+    counts.every((n) => n === before),
+    `numTensors after each trial: ${counts.join(',')} (baseline ${before})`,
+  );
 });
 
 test('checkpoint: the saved best model reloads and predicts exactly the reported test metrics', async () => {
@@ -176,7 +210,15 @@ test('checkpoint: the saved best model reloads and predicts exactly the reported
     const r = await runTrial({ ...base, epochs: 2 }, small, { outDir: dir });
     assert.is(r.checkpoint, dir);
     const model = await loadModel(dir);
-    const ev = evaluateSplit(model, makeLoss('crossentropy', 'classification'), small.test, targetsFor(small.test, 'classification', 10), [28, 28, 1], 10, 256);
+    const ev = evaluateSplit(
+      model,
+      makeLoss('crossentropy', 'classification'),
+      small.test,
+      targetsFor(small.test, 'classification', 10),
+      [28, 28, 1],
+      10,
+      256,
+    );
     const scores = scoreSplit('classification', small.test, ev.outputs, 10);
     model.dispose();
     assert.equal({ loss: ev.loss, ...scores.metrics }, r.test);
@@ -215,7 +257,9 @@ test('clipNorm bounds every step; the reported grad norm is the pre-clip norm', 
     );
     after.dispose();
     before.dispose();
-    console.log(`  clipNorm ${clipNorm}: weights moved ${moved.toExponential(3)} in 4 SGD steps; reported |g| mean ${r.history[0]!.gradNorm.mean.toFixed(3)}`);
+    console.log(
+      `  clipNorm ${clipNorm}: weights moved ${moved.toExponential(3)} in 4 SGD steps; reported |g| mean ${r.history[0]!.gradNorm.mean.toFixed(3)}`,
+    );
     assert.ok(moved <= 4 * lr * clipNorm * (1 + 1e-3), `moved ${moved} > 4 * lr * clipNorm`);
     assert.ok(r.history[0]!.gradNorm.mean > clipNorm, 'pre-clip norm is reported');
   } finally {
@@ -231,10 +275,13 @@ test('combined loss adds an aux head; cnn feature maps; NaN divergence is flagge
 
   const cnn = await runTrial({ ...base, model: { type: 'cnn', filters: [4, 8] }, featureMaps: { channels: 2 } }, small);
   const maps = Object.values(cnn.featureMaps!);
-  assert.equal(maps.map((m) => m.shape), [
-    [2, 28, 28],
-    [2, 14, 14],
-  ]);
+  assert.equal(
+    maps.map((m) => m.shape),
+    [
+      [2, 28, 28],
+      [2, 14, 14],
+    ],
+  );
   assert.ok(maps.every((m) => m.data.length === m.shape.reduce((a, b) => a * b, 1) && m.data.every(Number.isFinite)));
 
   const nan = await runTrial({ ...base, optimizer: { type: 'sgd', lr: 1e12 } }, small);

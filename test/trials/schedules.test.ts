@@ -44,7 +44,7 @@ test('cosine goes from baseLr to minLr over the steps after warm-up, with the mi
   close(s.lrAt(0), 0.1, 'start');
   close(s.lrAt(50), 0.055, 'midpoint (0.1 + 0.01) / 2');
   // t = 25 of 100: 0.01 + 0.09 * (1 + cos(pi/4)) / 2 = 0.01 + 0.09 * 0.85355339 = 0.08681981
-  close(s.lrAt(25), 0.01 + 0.09 * (1 + Math.SQRT1_2) / 2, 'quarter');
+  close(s.lrAt(25), 0.01 + (0.09 * (1 + Math.SQRT1_2)) / 2, 'quarter');
   close(s.lrAt(100), 0.01, 'end');
   close(s.lrAt(1000), 0.01, 'held at minLr after the end');
   // warm-up 20: cosine spans the remaining 80 steps, midpoint at step 20 + 40 = 60; default minLr 0
@@ -70,7 +70,7 @@ test('one_cycle: from maxLr/divFactor up to maxLr at the pctStart*total-th batch
   close(o.lrAt(0), 0.1, 'initial');
   close(o.lrAt(10), 0.55, 'phase-1 midpoint');
   close(o.lrAt(20), 1, 'peak');
-  close(o.lrAt(59), 1e-5 + (1 - 1e-5) * (1 + Math.cos((Math.PI * 39) / 79)) / 2, 'phase 2');
+  close(o.lrAt(59), 1e-5 + ((1 - 1e-5) * (1 + Math.cos((Math.PI * 39) / 79))) / 2, 'phase 2');
   close(o.lrAt(99), 1e-5, 'final');
 });
 
@@ -110,7 +110,11 @@ test('other schedules ignore onEpochEnd', () => {
 
 test('invalid configs fail with the field named', () => {
   const bad = (config: unknown, re: RegExp, c = ctx): void =>
-    assert.throws(() => makeSchedule(config as ScheduleConfig, c), (e: Error) => e instanceof OptionsError && re.test(e.message), String(re));
+    assert.throws(
+      () => makeSchedule(config as ScheduleConfig, c),
+      (e: Error) => e instanceof OptionsError && re.test(e.message),
+      String(re),
+    );
   bad({ type: 'linear' }, /constant, step, exponential, cosine, plateau, one_cycle.*"linear"/);
   bad({ type: 'step', stepSize: 10, gamma: 0 }, /schedule\.gamma.*\(0, 1\]/);
   bad({ type: 'step', stepSize: 10, gamma: 1.5 }, /schedule\.gamma/);

@@ -74,11 +74,7 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
  * the smallest value, i.e. the first category in sorted order). Returns NaN when no value is observed there; the caller turns
  * that into an error naming the column.
  */
-export function fitImputer(
-  values: ArrayLike<number>,
-  strategy: Exclude<ImputeStrategy, 'drop'>,
-  rows?: ArrayLike<number>,
-): number {
+export function fitImputer(values: ArrayLike<number>, strategy: Exclude<ImputeStrategy, 'drop'>, rows?: ArrayLike<number>): number {
   const v = observed(values, rows);
   if (v.length === 0) return Number.NaN;
   if (strategy === 'mean') return v.reduce((s, x) => s + x, 0) / v.length;
@@ -129,7 +125,8 @@ export function iqrMask(
   bounds: readonly Pick<IqrBounds, 'low' | 'high'>[],
   rows?: ArrayLike<number>,
 ): Uint8Array {
-  if (columns.length !== bounds.length) throw new OptionsError(`one bounds entry per column is required: ${columns.length} columns, ${bounds.length} bounds`);
+  if (columns.length !== bounds.length)
+    throw new OptionsError(`one bounds entry per column is required: ${columns.length} columns, ${bounds.length} bounds`);
   const n = rows ? rows.length : (columns[0]?.length ?? 0);
   const keep = new Uint8Array(n).fill(1);
   columns.forEach((col, c) => {

@@ -155,7 +155,10 @@ export const dataErrors = {
     ),
 
   missingFile: (path: string) =>
-    new DataError('ERR_TUNEKIT_DATA_MISSING_FILE', `data file ${path} does not exist; check the path (relative paths start at ${process.cwd()})`),
+    new DataError(
+      'ERR_TUNEKIT_DATA_MISSING_FILE',
+      `data file ${path} does not exist; check the path (relative paths start at ${process.cwd()})`,
+    ),
 
   unreadable: (path: string, code: string) =>
     new DataError(

@@ -44,7 +44,9 @@ function shuffle(a: Int32Array | number[], u: () => number): void {
 function apportion(counts: readonly number[], frac: number, total: number, caps: readonly number[]): number[] {
   const quota = counts.map((c, g) => Math.min(Math.floor(c * frac), caps[g]!));
   let left = total - quota.reduce((s, v) => s + v, 0);
-  const order = counts.map((_, g) => g).sort((a, b) => counts[b]! * frac - Math.floor(counts[b]! * frac) - (counts[a]! * frac - Math.floor(counts[a]! * frac)) || a - b);
+  const order = counts
+    .map((_, g) => g)
+    .sort((a, b) => counts[b]! * frac - Math.floor(counts[b]! * frac) - (counts[a]! * frac - Math.floor(counts[a]! * frac)) || a - b);
   // First pass: the groups with the largest remainders; later passes only matter when caps stopped earlier groups.
   for (let pass = 0; left > 0 && pass < 2; pass++) {
     for (const g of order) {
@@ -94,7 +96,12 @@ export function splitIndices(n: number, opts: SplitOptions): SplitIndices {
   const groups = opts.labels ? groupByLabel(n, opts.labels) : [Int32Array.from({ length: n }, (_, i) => i)];
   const counts = groups.map((g) => g.length);
   const testQ = apportion(counts, opts.test, Math.round(n * opts.test), counts);
-  const valQ = apportion(counts, opts.val, Math.round(n * opts.val), counts.map((c, g) => c - testQ[g]!));
+  const valQ = apportion(
+    counts,
+    opts.val,
+    Math.round(n * opts.val),
+    counts.map((c, g) => c - testQ[g]!),
+  );
   const train: number[] = [];
   const val: number[] = [];
   const test: number[] = [];
@@ -184,9 +191,7 @@ export function kFold(dataset: Dataset, k: number, seed: number): Dataset[] {
   const rowSize = dataset.inputShape.reduce((p, d) => p * d, 1);
   const u = rngFor(seed, 'kfold');
   const groups =
-    dataset.task === 'classification'
-      ? groupByLabel(pooled.n, pooled.y)
-      : [Int32Array.from({ length: pooled.n }, (_, i) => i)];
+    dataset.task === 'classification' ? groupByLabel(pooled.n, pooled.y) : [Int32Array.from({ length: pooled.n }, (_, i) => i)];
   const fold = new Int32Array(pooled.n);
   let dealt = 0;
   for (const rows of groups) {

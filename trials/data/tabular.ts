@@ -78,7 +78,9 @@ export interface CleaningReport {
   /** Default features left out for having more than `maxCategories` categories in train. */
   readonly skippedColumns: readonly string[];
   /** Fill value per feature (a category name for categorical/boolean columns); empty with impute: 'drop'. */
-  readonly imputation: { readonly [column: string]: { readonly strategy: Exclude<ImputeStrategy, 'drop'>; readonly value: number | string } };
+  readonly imputation: {
+    readonly [column: string]: { readonly strategy: Exclude<ImputeStrategy, 'drop'>; readonly value: number | string };
+  };
   /** IQR fences per numeric feature (from observed train values). Columns with IQR 0 are absent and listed in `outlierSkipped`. */
   readonly outlierBounds: { readonly [column: string]: IqrBounds };
   readonly outlierSkipped: readonly string[];
@@ -246,7 +248,12 @@ export function prepareTabular(
     [train, val, test] = [keep(opts.splitIndices.train), keep(opts.splitIndices.val), keep(opts.splitIndices.test)];
   } else {
     const labels = task === 'classification' ? kept.map((i) => y[i]!) : undefined;
-    const s = makeSplit(kept.length, { val: opts.val ?? 0.15, test: opts.test ?? 0.15, seed: opts.seed ?? 0, ...(labels ? { labels } : {}) });
+    const s = makeSplit(kept.length, {
+      val: opts.val ?? 0.15,
+      test: opts.test ?? 0.15,
+      seed: opts.seed ?? 0,
+      ...(labels ? { labels } : {}),
+    });
     [train, val, test] = [s.train, s.val, s.test].map((a) => Array.from(a, (k) => kept[k]!));
   }
   if (train!.length === 0) throw dataErrors.emptyTrain(what, '(no rows were assigned to it)');
@@ -261,7 +268,9 @@ export function prepareTabular(
       return false;
     });
     if (skippedColumns.length) {
-      warnings.push(`skipped categorical columns with more than ${maxCategories} categories: ${skippedColumns.join(', ')} (list them in \`features\` to keep them)`);
+      warnings.push(
+        `skipped categorical columns with more than ${maxCategories} categories: ${skippedColumns.join(', ')} (list them in \`features\` to keep them)`,
+      );
     }
   }
   if (cols.length === 0) throw dataErrors.noFeatures(what, target);
@@ -276,7 +285,8 @@ export function prepareTabular(
     [train, val, test] = [train, val, test].map((rows) => rows.filter(complete));
     droppedMissingFeatures = before - train.length - val.length - test.length;
     if (droppedMissingFeatures) warnings.push(`dropped ${droppedMissingFeatures} rows with a missing feature (impute: 'drop')`);
-    if (train.length === 0) throw dataErrors.emptyTrain(what, "after dropping rows with a missing feature (impute: 'drop'); use another impute strategy");
+    if (train.length === 0)
+      throw dataErrors.emptyTrain(what, "after dropping rows with a missing feature (impute: 'drop'); use another impute strategy");
     filled = cols.map((c) => c.values);
   } else {
     const numericStrategy = cleaning.impute ?? 'median';

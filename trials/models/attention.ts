@@ -49,9 +49,7 @@ export class MultiHeadSelfAttention extends tf.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const inDim = shape[shape.length - 1];
     if (shape.length !== 3 || inDim !== this.dim) {
-      throw new OptionsError(
-        `MultiHeadSelfAttention needs a [batch, tokens, ${this.dim}] input, got [${shape.map(String).join(', ')}]`,
-      );
+      throw new OptionsError(`MultiHeadSelfAttention needs a [batch, tokens, ${this.dim}] input, got [${shape.map(String).join(', ')}]`);
     }
     const kernel = (name: string, k: number): tf.LayerVariable =>
       this.addWeight(name, [this.dim, this.dim], 'float32', tf.initializers.glorotUniform({ seed: this.seed + k }));

@@ -5,7 +5,15 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { OptionsError } from '../../core/errors.js';
-import type { Activation, AttentionConfig, CnnConfig, ConvBlockConfig, MlpConfig, ModelConfig, ResidualMlpConfig } from '../../../trials/types.js';
+import type {
+  Activation,
+  AttentionConfig,
+  CnnConfig,
+  ConvBlockConfig,
+  MlpConfig,
+  ModelConfig,
+  ResidualMlpConfig,
+} from '../../../trials/types.js';
 import { topologyOf, type LayerJson } from './common.js';
 
 const HEADS = new Set(['logits', 'aux']);
@@ -55,7 +63,11 @@ export function inferModelConfig(model: tf.LayersModel): ModelConfig {
       const blocks = layers.filter((l) => l.class_name === 'Add').length;
       if (dense.length !== 1 + 2 * blocks) break;
       const config: ResidualMlpConfig = {
-        type: 'residual_mlp', blocks, units: cfg(dense[0]!, 'units') as number, activation: act(dense[0]!), ...common,
+        type: 'residual_mlp',
+        blocks,
+        units: cfg(dense[0]!, 'units') as number,
+        activation: act(dense[0]!),
+        ...common,
       };
       return config;
     }
@@ -65,7 +77,11 @@ export function inferModelConfig(model: tf.LayersModel): ModelConfig {
       const blocks: ConvBlockConfig[] = convs.map(([l, i], b) => {
         const end = b + 1 < convs.length ? convs[b + 1]![1] : layers.length;
         const own = layers.slice(i + 1, end);
-        const pool = own.find((x) => x.class_name === 'MaxPooling2D') ? 'max' : own.find((x) => x.class_name === 'AveragePooling2D') ? 'avg' : 'none';
+        const pool = own.find((x) => x.class_name === 'MaxPooling2D')
+          ? 'max'
+          : own.find((x) => x.class_name === 'AveragePooling2D')
+            ? 'avg'
+            : 'none';
         const drop = own.find((x) => x.class_name === 'TunekitSeededDropout' || x.class_name === 'Dropout');
         return {
           filters: cfg(l, 'filters') as number,
@@ -77,7 +93,10 @@ export function inferModelConfig(model: tf.LayersModel): ModelConfig {
         };
       });
       const config: CnnConfig = {
-        type: 'cnn', blocks, activation: act(convs[0]![0]), ...(dense.length === 1 ? { dense: cfg(dense[0]!, 'units') as number } : {}),
+        type: 'cnn',
+        blocks,
+        activation: act(convs[0]![0]),
+        ...(dense.length === 1 ? { dense: cfg(dense[0]!, 'units') as number } : {}),
       };
       return config;
     }
@@ -89,7 +108,10 @@ export function inferModelConfig(model: tf.LayersModel): ModelConfig {
       const reshapes = layers.filter((l) => l.class_name === 'Reshape');
       const inputShape = model.inputs[0]!.shape;
       const config: AttentionConfig = {
-        type: 'attention', dim, heads: cfg(mhsa[0]!, 'heads') as number, layers: mhsa.length,
+        type: 'attention',
+        dim,
+        heads: cfg(mhsa[0]!, 'heads') as number,
+        layers: mhsa.length,
         ...(hidden ? { mlpRatio: (cfg(hidden, 'units') as number) / dim } : {}),
         ...(rate !== undefined ? { dropout: rate } : {}),
         // Image inputs are cut by reshape [rows, patch, cols, patch * channels]; its second entry is the patch side.

@@ -67,8 +67,19 @@ export interface DistillReport {
 }
 
 const KNOWN = [
-  'student', 'teacherConfig', 'temperature', 'alpha', 'epochs', 'batchSize', 'optimizer', 'schedule', 'seed',
-  'compareWithoutTeacher', 'latency', 'backend', 'signal',
+  'student',
+  'teacherConfig',
+  'temperature',
+  'alpha',
+  'epochs',
+  'batchSize',
+  'optimizer',
+  'schedule',
+  'seed',
+  'compareWithoutTeacher',
+  'latency',
+  'backend',
+  'signal',
 ];
 
 /**
@@ -79,7 +90,8 @@ const KNOWN = [
  * @throws OptionsError for a bad option (named), a regression dataset, or a teacher whose output width is not numClasses.
  */
 export async function distill(teacher: tf.LayersModel | string, data: Dataset, opts: DistillOptions): Promise<DistillReport> {
-  if (opts === null || typeof opts !== 'object') throw new OptionsError(`distill(teacher, data, opts): opts must be an object with a student`);
+  if (opts === null || typeof opts !== 'object')
+    throw new OptionsError(`distill(teacher, data, opts): opts must be an object with a student`);
   checkKnown('distill', opts, KNOWN);
   if (data.task !== 'classification') {
     throw new OptionsError(`distill needs a classification dataset (soft targets are class probabilities); "${data.name}" is ${data.task}`);
@@ -98,7 +110,9 @@ export async function distill(teacher: tf.LayersModel | string, data: Dataset, o
     const k = data.numClasses;
     const width = (source.model.outputs[0]!.shape.at(-1) ?? NaN) as number;
     if (width !== k) {
-      throw new OptionsError(`distill: the teacher outputs ${width} values per sample but "${data.name}" has ${k} classes; use a teacher trained on this dataset`);
+      throw new OptionsError(
+        `distill: the teacher outputs ${width} values per sample but "${data.name}" has ${k} classes; use a teacher trained on this dataset`,
+      );
     }
     let teacherConfig = opts.teacherConfig;
     if (opts.student === 'half' && teacherConfig === undefined) teacherConfig = inferModelConfig(source.model);
@@ -112,7 +126,9 @@ export async function distill(teacher: tf.LayersModel | string, data: Dataset, o
 
     student = buildModel(studentConfig, spec).model;
     const withTeacher = await trainCompact(student, data, {
-      ...train, extra, loss: (y, out, t) => distillationLoss(t!, out, y, { temperature, alpha }),
+      ...train,
+      extra,
+      loss: (y, out, t) => distillationLoss(t!, out, y, { temperature, alpha }),
     });
     const studentMeasure = await measureModel(student, data);
 
@@ -122,17 +138,36 @@ export async function distill(teacher: tf.LayersModel | string, data: Dataset, o
       baseline = buildModel(studentConfig, spec).model;
       // alpha = 0 is exactly cross-entropy on the labels; same extra rows, so the shuffles match the distilled run's.
       baselineHistory = await trainCompact(baseline, data, {
-        ...train, extra, loss: (y, out, t) => distillationLoss(t!, out, y, { temperature, alpha: 0 }),
+        ...train,
+        extra,
+        loss: (y, out, t) => distillationLoss(t!, out, y, { temperature, alpha: 0 }),
       });
       withoutTeacher = await measureModel(baseline, data);
     }
     // Teacher and student timed together (interleaved) so machine-load drift cancels in their ratio.
-    const [before, after] = withLatency([[teacherMeasure, source.model], [studentMeasure, student]], data, latency) as [ModelMeasure, ModelMeasure];
+    const [before, after] = withLatency(
+      [
+        [teacherMeasure, source.model],
+        [studentMeasure, student],
+      ],
+      data,
+      latency,
+    ) as [ModelMeasure, ModelMeasure];
     return {
-      student, studentConfig, ...(teacherConfig ? { teacherConfig } : {}), temperature, alpha,
+      student,
+      studentConfig,
+      ...(teacherConfig ? { teacherConfig } : {}),
+      temperature,
+      alpha,
       params: { teacher: before.params, student: after.params },
-      accuracy: { teacher: before.accuracy, student: after.accuracy, ...(withoutTeacher ? { studentWithoutTeacher: withoutTeacher.accuracy } : {}) },
-      before, after, ...(withoutTeacher ? { withoutTeacher } : {}),
+      accuracy: {
+        teacher: before.accuracy,
+        student: after.accuracy,
+        ...(withoutTeacher ? { studentWithoutTeacher: withoutTeacher.accuracy } : {}),
+      },
+      before,
+      after,
+      ...(withoutTeacher ? { withoutTeacher } : {}),
       history: { withTeacher, ...(baselineHistory ? { withoutTeacher: baselineHistory } : {}) },
     };
   } catch (err) {

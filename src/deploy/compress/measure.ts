@@ -152,10 +152,19 @@ export function latencies(models: readonly tf.LayersModel[], data: Dataset, spli
  * Adds `latencyMs` to each measure, timing the models interleaved (see `latencies`); returns the measures unchanged when
  * `option` is false. Called by `prune` / `distill` once both the original and the compressed model exist.
  */
-export function withLatency(pairs: readonly (readonly [ModelMeasure, tf.LayersModel])[], data: Dataset, option: LatencyOption): ModelMeasure[] {
+export function withLatency(
+  pairs: readonly (readonly [ModelMeasure, tf.LayersModel])[],
+  data: Dataset,
+  option: LatencyOption,
+): ModelMeasure[] {
   if (option === false) return pairs.map(([m]) => m);
   const runs = option === true ? 20 : (option.runs ?? 20);
-  const lat = latencies(pairs.map(([, model]) => model), data, measureSplit(data).split, runs);
+  const lat = latencies(
+    pairs.map(([, model]) => model),
+    data,
+    measureSplit(data).split,
+    runs,
+  );
   return pairs.map(([m], i) => ({ ...m, latencyMs: lat[i]! }));
 }
 

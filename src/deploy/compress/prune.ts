@@ -106,12 +106,18 @@ export async function prune(model: tf.LayersModel | string, data: Dataset, opts:
     throw new OptionsError('prune.schedule is for unstructured pruning only; structured pruning is one-shot: drop schedule or structured');
   }
   const criterion = opts.criterion ?? 'l1';
-  if (criterion !== 'l1' && criterion !== 'l2') throw new OptionsError(`prune.criterion must be 'l1' or 'l2', got ${JSON.stringify(criterion)}`);
+  if (criterion !== 'l1' && criterion !== 'l2')
+    throw new OptionsError(`prune.criterion must be 'l1' or 'l2', got ${JSON.stringify(criterion)}`);
   const steps = opts.schedule ? intOr('prune.schedule.steps', opts.schedule.steps, 1, 1) : 0;
   const initial =
     opts.schedule?.initialSparsity === undefined
       ? 0
-      : checkNumber('prune.schedule.initialSparsity', opts.schedule.initialSparsity, (x) => x >= 0 && x <= target, `in [0, sparsity = ${target}]`);
+      : checkNumber(
+          'prune.schedule.initialSparsity',
+          opts.schedule.initialSparsity,
+          (x) => x >= 0 && x <= target,
+          `in [0, sparsity = ${target}]`,
+        );
   const everyOpt = opts.schedule?.every === undefined ? undefined : intOr('prune.schedule.every', opts.schedule.every, 1, 1);
   const epochs = intOr('prune.fineTuneEpochs', opts.fineTuneEpochs, 2, 0);
   const batchSize = intOr('prune.batchSize', opts.batchSize, 128, 1);
@@ -125,7 +131,14 @@ export async function prune(model: tf.LayersModel | string, data: Dataset, opts:
     const latency = opts.latency ?? true;
     // Latency is timed at the end for both models together (interleaved), so machine-load drift cancels in the ratio.
     const before = await measureModel(source.model, data);
-    const train = { epochs, batchSize, optimizer: opts.optimizer ?? DEFAULT_OPTIMIZER, schedule: opts.lrSchedule, seed, signal: opts.signal };
+    const train = {
+      epochs,
+      batchSize,
+      optimizer: opts.optimizer ?? DEFAULT_OPTIMIZER,
+      schedule: opts.lrSchedule,
+      seed,
+      signal: opts.signal,
+    };
     const lossFn = taskLoss(data);
     const loss = (y: tf.Tensor2D, out: tf.Tensor2D): tf.Scalar => lossFn(y, out);
     const { split } = measureSplit(data);
@@ -135,10 +148,25 @@ export async function prune(model: tf.LayersModel | string, data: Dataset, opts:
       work = shrunk.model;
       const afterPruning = evaluateModel(work, data, split);
       const fineTune = await trainCompact(work, data, { ...train, loss });
-      const [b, after] = withLatency([[before, source.model], [await measureModel(work, data), work]], data, latency);
+      const [b, after] = withLatency(
+        [
+          [before, source.model],
+          [await measureModel(work, data), work],
+        ],
+        data,
+        latency,
+      );
       return {
-        model: work, mode: 'structured', targetSparsity: target, sparsity: shrunk.sparsity, before: b!, afterPruning, after: after!,
-        layers: shrunk.layers, skipped: shrunk.skipped, fineTune,
+        model: work,
+        mode: 'structured',
+        targetSparsity: target,
+        sparsity: shrunk.sparsity,
+        before: b!,
+        afterPruning,
+        after: after!,
+        layers: shrunk.layers,
+        skipped: shrunk.skipped,
+        fineTune,
       };
     }
 
@@ -175,10 +203,23 @@ export async function prune(model: tf.LayersModel | string, data: Dataset, opts:
       m.update(target);
       scheduleTrace.push({ step: total, sparsity: m.reached() });
     }
-    const [b, after] = withLatency([[before, source.model], [await measureModel(work, data), work]], data, latency);
+    const [b, after] = withLatency(
+      [
+        [before, source.model],
+        [await measureModel(work, data), work],
+      ],
+      data,
+      latency,
+    );
     const report: PruneReport = {
-      model: work, mode: 'unstructured', targetSparsity: target, sparsity: after!.sparsity, layerSparsity: m.perLayer(), before: b!,
-      after: after!, fineTune,
+      model: work,
+      mode: 'unstructured',
+      targetSparsity: target,
+      sparsity: after!.sparsity,
+      layerSparsity: m.perLayer(),
+      before: b!,
+      after: after!,
+      fineTune,
       ...(afterPruning ? { afterPruning } : {}),
       ...(steps > 0 ? { scheduleTrace } : {}),
     };

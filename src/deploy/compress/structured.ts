@@ -130,7 +130,11 @@ function trace(start: string, graph: Graph, model: tf.LayersModel): Effect[] | s
         if (cls === 'BatchNormalization') {
           const axis = layer.config.axis;
           const rank = inputShapeOf(model, c).length;
-          if (!(axis === -1 || axis === rank - 1 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === rank - 1)))) {
+          if (!(
+            axis === -1 ||
+            axis === rank - 1 ||
+            (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === rank - 1))
+          )) {
             return `${c} normalises axis ${JSON.stringify(axis)}, not the channel axis`;
           }
           effects.push({ layer: c, kind: 'bn', spatial });
@@ -138,7 +142,10 @@ function trace(start: string, graph: Graph, model: tf.LayersModel): Effect[] | s
         const why = visit(c, spatial);
         if (why) return why;
       } else {
-        const what = cls === 'Add' || cls === 'Concatenate' || cls === 'Multiply' ? `the ${cls} ${c}, whose inputs must keep equal widths` : `${cls} ${c}`;
+        const what =
+          cls === 'Add' || cls === 'Concatenate' || cls === 'Multiply'
+            ? `the ${cls} ${c}, whose inputs must keep equal widths`
+            : `${cls} ${c}`;
         return `its output feeds ${what}`;
       }
     }
@@ -155,7 +162,12 @@ export function keepIndices(scores: Float64Array, keep: number): Int32Array {
 }
 
 /** Per-output-channel norm of a kernel whose last axis is the output (Dense [in, out], Conv2D [kh, kw, in, out]) plus bias. */
-export function channelScores(kernel: Float32Array, units: number, bias: Float32Array | undefined, criterion: PruneCriterion): Float64Array {
+export function channelScores(
+  kernel: Float32Array,
+  units: number,
+  bias: Float32Array | undefined,
+  criterion: PruneCriterion,
+): Float64Array {
   const s = new Float64Array(units);
   const add = (j: number, w: number): void => {
     s[j]! += criterion === 'l1' ? Math.abs(w) : w * w;

@@ -13,8 +13,22 @@ import { f } from './onnx.js';
 
 /** Activation names the exporter converts (TF.js serialised class names). */
 export const SUPPORTED_ACTIVATIONS = [
-  'linear', 'relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'hardSigmoid', 'softplus', 'softsign',
-  'softmax', 'logSoftmax', 'swish', 'mish', 'gelu', 'gelu_new',
+  'linear',
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'tanh',
+  'sigmoid',
+  'hardSigmoid',
+  'softplus',
+  'softsign',
+  'softmax',
+  'logSoftmax',
+  'swish',
+  'mish',
+  'gelu',
+  'gelu_new',
 ] as const;
 
 /**

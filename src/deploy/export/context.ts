@@ -85,7 +85,9 @@ export class ConvertContext {
   toNchw(v: Value, layer: tf.layers.Layer): Value {
     if (v.layout === 'nchw') return v;
     if (v.shape.length !== 4) {
-      throw new ExportError(`${describe(layer)} needs a rank-4 [batch, height, width, channels] input, got [${v.shape.map(String).join(', ')}]`);
+      throw new ExportError(
+        `${describe(layer)} needs a rank-4 [batch, height, width, channels] input, got [${v.shape.map(String).join(', ')}]`,
+      );
     }
     let out = this.nchwCache.get(v.name);
     if (!out) {
@@ -108,7 +110,8 @@ export class ConvertContext {
   /** One named weight; a missing one means the layer is not what its class name says, so fail loudly. */
   weight(layer: tf.layers.Layer, ws: Map<string, Weight>, key: string): Weight {
     const w = ws.get(key);
-    if (!w) throw new ExportError(`${describe(layer)} has no weight "${key}" (it has: ${[...ws.keys()].join(', ') || 'none'}); cannot export it`);
+    if (!w)
+      throw new ExportError(`${describe(layer)} has no weight "${key}" (it has: ${[...ws.keys()].join(', ') || 'none'}); cannot export it`);
     return w;
   }
 }

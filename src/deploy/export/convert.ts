@@ -85,7 +85,9 @@ export function convertModel(model: tf.LayersModel, opset: number): ConvertResul
   if (input.dtype !== 'float32') throw new ExportError(`the model input is ${input.dtype}; only float32 inputs export`);
   const inputShape = [...input.shape];
   if (inputShape.slice(1).some((d) => typeof d !== 'number')) {
-    throw new ExportError(`the model input shape [${inputShape.map(String).join(', ')}] has a dynamic size besides the batch; give the input a fixed shape`);
+    throw new ExportError(
+      `the model input shape [${inputShape.map(String).join(', ')}] has a dynamic size besides the batch; give the input a fixed shape`,
+    );
   }
   const graph = new OnnxGraph(opset);
   const ctx = new ConvertContext(graph);
@@ -105,7 +107,12 @@ export function convertModel(model: tf.LayersModel, opset: number): ConvertResul
     const convert = CONVERTERS[layer.getClassName()];
     if (!node || !convert) throw new ExportError(`${describe(layer)} is not reachable from the model input or has no converter`);
     const inputs = node.inputTensors.map(resolve);
-    const outs = convert(ctx, layer, inputs, node.outputTensors.map((t) => t.shape));
+    const outs = convert(
+      ctx,
+      layer,
+      inputs,
+      node.outputTensors.map((t) => t.shape),
+    );
     outs.forEach((v, i) => memo.set(keyOf(layer, sym.nodeIndex, i), v));
     const v = memo.get(symKey(sym));
     if (!v) throw new ExportError(`${describe(layer)}: converter produced ${outs.length} outputs, tensor ${sym.tensorIndex} requested`);

@@ -14,7 +14,8 @@ export async function onnxFigures(model: tf.LayersModel, int8: boolean): Promise
   try {
     const latency = { batches: [1, 256], threads: 1 };
     const fp32 = await exportOnnx(model, path.join(dir, 'model.onnx'), { latency, verify: false });
-    const row = (rows: readonly { batch: number; onnxMs: number; int8Ms?: number }[] | undefined, batch: number) => rows?.find((r) => r.batch === batch);
+    const row = (rows: readonly { batch: number; onnxMs: number; int8Ms?: number }[] | undefined, batch: number) =>
+      rows?.find((r) => r.batch === batch);
     const out: Record<string, number> = { onnxBytes: fp32.bytes };
     const f1 = row(fp32.latency?.rows, 1);
     const f256 = row(fp32.latency?.rows, 256);

@@ -18,7 +18,19 @@ import { ExportError } from './context.js';
 import { convertModel } from './convert.js';
 import { type ModelInfo, encodeModel, readOpTypes } from './onnx.js';
 import { type Int8Form, type QuantizeSummary, type Range, calibrationTargets, quantizeDynamic, quantizeStatic } from './quantize.js';
-import { type ParityStats, DEFAULT_TOLERANCE, accuracyOf, compareOutputs, createSession, cycleRows, ortLatency, predictOrt, predictTf, sampleSize, tfLatency } from './verify.js';
+import {
+  type ParityStats,
+  DEFAULT_TOLERANCE,
+  accuracyOf,
+  compareOutputs,
+  createSession,
+  cycleRows,
+  ortLatency,
+  predictOrt,
+  predictTf,
+  sampleSize,
+  tfLatency,
+} from './verify.js';
 import { producerVersion } from '../../core/version.js';
 
 export { ExportError } from './context.js';
@@ -26,7 +38,16 @@ export { convertModel, type ConvertResult } from './convert.js';
 export { CONVERTERS } from './layers.js';
 export { SUPPORTED_ACTIVATIONS } from './activations.js';
 export { encodeModel, readMetadata, readOpTypes, OnnxGraph } from './onnx.js';
-export { quantizeDynamic, quantizeStatic, quantizePerChannel, calibrationTargets, uint8Params, type Int8Form, type QuantizeSummary, type Range } from './quantize.js';
+export {
+  quantizeDynamic,
+  quantizeStatic,
+  quantizePerChannel,
+  calibrationTargets,
+  uint8Params,
+  type Int8Form,
+  type QuantizeSummary,
+  type Range,
+} from './quantize.js';
 export { compareOutputs, predictOrt, predictTf, createSession, DEFAULT_TOLERANCE, type ParityStats, type Tolerance } from './verify.js';
 
 /** Opsets the exporter emits and tests against onnxruntime-node (LayerNormalization needs 17; Gelu appears at 20). */
@@ -170,15 +191,19 @@ function checkOptions(opts: ExportOptions): number {
   const tol = opts.verify ? opts.verify.tolerance : undefined;
   if (tol !== undefined && !(tol > 0 && tol < 1)) throw new OptionsError(`\`verify.tolerance\` (rtol) must be in (0, 1), got ${tol}`);
   const atol = opts.verify ? opts.verify.atol : undefined;
-  if (atol !== undefined && !(atol >= 0 && Number.isFinite(atol))) throw new OptionsError(`\`verify.atol\` must be a finite number >= 0, got ${atol}`);
+  if (atol !== undefined && !(atol >= 0 && Number.isFinite(atol)))
+    throw new OptionsError(`\`verify.atol\` must be a finite number >= 0, got ${atol}`);
   const drop = opts.verify ? opts.verify.maxAccuracyDrop : undefined;
-  if (drop !== undefined && !(drop >= 0 && drop <= 1)) throw new OptionsError(`\`verify.maxAccuracyDrop\` must be a fraction in [0, 1], got ${drop}`);
-  for (const [key, v] of [['verify.samples', opts.verify ? opts.verify.samples : undefined], ['calibrationSamples', opts.calibrationSamples]] as const) {
+  if (drop !== undefined && !(drop >= 0 && drop <= 1))
+    throw new OptionsError(`\`verify.maxAccuracyDrop\` must be a fraction in [0, 1], got ${drop}`);
+  for (const [key, v] of [
+    ['verify.samples', opts.verify ? opts.verify.samples : undefined],
+    ['calibrationSamples', opts.calibrationSamples],
+  ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new OptionsError(`\`${key}\` must be a positive integer, got ${v}`);
   }
   return opset;
 }
-
 
 /** Min/max of each target tensor over the calibration batches, read as extra outputs of the fp32 model. */
 async function calibrate(model: tf.LayersModel, opset: number, info: ModelInfo, data: Samples): Promise<Map<string, Range>> {
@@ -298,7 +323,13 @@ async function exportLoaded(model: tf.LayersModel, outPath: string, opts: Export
       int8Out = await predictOrt(qs, data.x, data.n, sampleShape, fp32.outputNames).finally(() => qs.release());
       int8Stats = compareOutputs(ref, int8Out, width, tol);
     }
-    parity = { data: verify.data ? 'given' : 'random', tolerance: tol.rtol, atol: tol.atol, fp32: fp32Stats, ...(int8Stats ? { int8: int8Stats } : {}) };
+    parity = {
+      data: verify.data ? 'given' : 'random',
+      tolerance: tol.rtol,
+      atol: tol.atol,
+      fp32: fp32Stats,
+      ...(int8Stats ? { int8: int8Stats } : {}),
+    };
     if (data.y && width > 1) {
       const onnx = accuracyOf(onnxOut[0]!, width, data.y);
       const int8 = int8Out ? accuracyOf(int8Out[0]!, width, data.y) : undefined;
@@ -316,7 +347,9 @@ async function exportLoaded(model: tf.LayersModel, outPath: string, opts: Export
 
   await writeAtomic(outPath, bytes);
   const opTypes = readOpTypes(bytes);
-  const latency = opts.latency ? await measureLatency(model, fp32Bytes, quantize !== 'none' ? bytes : undefined, data, sampleShape, opts.latency) : undefined;
+  const latency = opts.latency
+    ? await measureLatency(model, fp32Bytes, quantize !== 'none' ? bytes : undefined, data, sampleShape, opts.latency)
+    : undefined;
   // Beside the ONNX file: the exported TF.js model and the report, so other tools find all three together.
   const tfjsModel = `${outPath.replace(/\.onnx$/i, '')}.tfjs`;
   await saveModel(model, tfjsModel);

@@ -9,7 +9,17 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { activationOf, emitActivation } from './activations.js';
-import { type ConvertContext, ExportError, type Fold, type LayerConverter, type Value, type Weight, describe, one, out } from './context.js';
+import {
+  type ConvertContext,
+  ExportError,
+  type Fold,
+  type LayerConverter,
+  type Value,
+  type Weight,
+  describe,
+  one,
+  out,
+} from './context.js';
 import { multiHeadSelfAttention, positionalEmbedding, tfLayerNorm, tunekitLayerNorm } from './sequence.js';
 import { f } from './onnx.js';
 
@@ -20,7 +30,12 @@ const pair = (v: unknown, fallback: number): [number, number] =>
 
 /** Applies a folded batch norm to a kernel whose output channel is the fastest-varying index (Dense [in, out], TF conv
  * [kh, kw, in, out]) and to the bias (a missing bias becomes the BN shift). */
-function applyFold(kernel: Float32Array, bias: Float32Array | undefined, units: number, fold: Fold | undefined): { k: Float32Array; b: Float32Array | undefined } {
+function applyFold(
+  kernel: Float32Array,
+  bias: Float32Array | undefined,
+  units: number,
+  fold: Fold | undefined,
+): { k: Float32Array; b: Float32Array | undefined } {
   if (!fold) return { k: kernel, b: bias };
   const k = Float32Array.from(kernel, (w, i) => w * fold.scale[i % units]!);
   const b = Float32Array.from({ length: units }, (_, j) => (bias ? bias[j]! : 0) * fold.scale[j]! + fold.shift[j]!);
@@ -34,10 +49,20 @@ function samePads(size: number, k: number, s: number, d: number): [number, numbe
 }
 
 /** ONNX pads [top, left, bottom, right] for a TF padding mode on an NHWC `shape`. */
-function pads(layer: tf.layers.Layer, cfg: Config, shape: readonly (number | null)[], k: [number, number], s: [number, number], d: [number, number]): number[] {
+function pads(
+  layer: tf.layers.Layer,
+  cfg: Config,
+  shape: readonly (number | null)[],
+  k: [number, number],
+  s: [number, number],
+  d: [number, number],
+): number[] {
   const padding = cfg['padding'] ?? 'valid';
   if (padding === 'valid') return [0, 0, 0, 0];
-  if (padding !== 'same') throw new ExportError(`${describe(layer)} uses padding "${typeof padding === 'string' ? padding : JSON.stringify(padding)}"; only 'valid' and 'same' export`);
+  if (padding !== 'same')
+    throw new ExportError(
+      `${describe(layer)} uses padding "${typeof padding === 'string' ? padding : JSON.stringify(padding)}"; only 'valid' and 'same' export`,
+    );
   const [h, w] = [shape[1], shape[2]];
   if (typeof h !== 'number' || typeof w !== 'number') {
     throw new ExportError(`${describe(layer)}: 'same' padding needs static height and width, got input [${shape.map(String).join(', ')}]`);
@@ -50,7 +75,9 @@ function pads(layer: tf.layers.Layer, cfg: Config, shape: readonly (number | nul
 function channelsLast(layer: tf.layers.Layer, cfg: Config): void {
   const df = cfg['dataFormat'];
   if (df !== undefined && df !== null && df !== 'channelsLast') {
-    throw new ExportError(`${describe(layer)} uses dataFormat "${typeof df === 'string' ? df : JSON.stringify(df)}"; only channelsLast (TF.js's default) exports`);
+    throw new ExportError(
+      `${describe(layer)} uses dataFormat "${typeof df === 'string' ? df : JSON.stringify(df)}"; only channelsLast (TF.js's default) exports`,
+    );
   }
 }
 
@@ -86,7 +113,15 @@ const dense: LayerConverter = (ctx, layer, inputs, [shape]) => {
 };
 
 /** A Conv node for `layer`'s kernel size, strides, dilation and padding, on `x` moved to NCHW. */
-function convLike(ctx: ConvertContext, layer: tf.layers.Layer, x: Value, w: Float32Array, dims: number[], bias: Float32Array | undefined, group: number): string {
+function convLike(
+  ctx: ConvertContext,
+  layer: tf.layers.Layer,
+  x: Value,
+  w: Float32Array,
+  dims: number[],
+  bias: Float32Array | undefined,
+  group: number,
+): string {
   const g = ctx.graph;
   const cfg = layer.getConfig();
   const k = pair(cfg['kernelSize'], 1);
@@ -94,7 +129,12 @@ function convLike(ctx: ConvertContext, layer: tf.layers.Layer, x: Value, w: Floa
   const d = pair(cfg['dilationRate'], 1);
   const inputs = [ctx.toNchw(x, layer).name, g.init(`${ctx.alias(layer)}/kernel`, w, dims)];
   if (bias) inputs.push(g.init(`${ctx.alias(layer)}/bias`, bias, [bias.length]));
-  return g.add('Conv', inputs, { kernel_shape: k, strides: s, dilations: d, pads: pads(layer, cfg, x.shape, k, s, d), group }, ctx.alias(layer));
+  return g.add(
+    'Conv',
+    inputs,
+    { kernel_shape: k, strides: s, dilations: d, pads: pads(layer, cfg, x.shape, k, s, d), group },
+    ctx.alias(layer),
+  );
 }
 
 const conv2d: LayerConverter = (ctx, layer, inputs, [shape]) => {
@@ -153,7 +193,12 @@ function pool2d(op: 'MaxPool' | 'AveragePool'): LayerConverter {
     const k = pair(cfg['poolSize'], 2);
     const s = cfg['strides'] === null || cfg['strides'] === undefined ? k : pair(cfg['strides'], 1);
     // count_include_pad = 0: TF's 'same' average pooling divides by the number of real (unpadded) pixels.
-    const attrs = { kernel_shape: k, strides: s, pads: pads(layer, cfg, x.shape, k, s, [1, 1]), ...(op === 'AveragePool' ? { count_include_pad: 0 } : {}) };
+    const attrs = {
+      kernel_shape: k,
+      strides: s,
+      pads: pads(layer, cfg, x.shape, k, s, [1, 1]),
+      ...(op === 'AveragePool' ? { count_include_pad: 0 } : {}),
+    };
     return [out(ctx.graph.add(op, [ctx.toNchw(x, layer).name], attrs, ctx.alias(layer)), shape!, 'nchw')];
   };
 }
@@ -163,13 +208,16 @@ function globalPool2d(op: 'GlobalAveragePool' | 'GlobalMaxPool'): LayerConverter
     const g = ctx.graph;
     channelsLast(layer, layer.getConfig());
     const x = one(layer, inputs);
-    if (x.layout === 'nchw') return [out(g.add('Flatten', [g.add(op, [x.name], {}, ctx.alias(layer))], { axis: 1 }, ctx.alias(layer)), shape!)];
+    if (x.layout === 'nchw')
+      return [out(g.add('Flatten', [g.add(op, [x.name], {}, ctx.alias(layer))], { axis: 1 }, ctx.alias(layer)), shape!)];
     return [out(g.reduce(op === 'GlobalAveragePool' ? 'ReduceMean' : 'ReduceMax', x.name, [1, 2], false, ctx.alias(layer)), shape!)];
   };
 }
 
 function globalPool1d(op: 'ReduceMean' | 'ReduceMax'): LayerConverter {
-  return (ctx, layer, inputs, [shape]) => [out(ctx.graph.reduce(op, ctx.toTf(one(layer, inputs)).name, [1], false, ctx.alias(layer)), shape!)];
+  return (ctx, layer, inputs, [shape]) => [
+    out(ctx.graph.reduce(op, ctx.toTf(one(layer, inputs)).name, [1], false, ctx.alias(layer)), shape!),
+  ];
 }
 
 /** Inference-time batch norm: y = (x − mean)·gamma/√(var + eps) + beta, as per-channel scale and shift. */
@@ -198,7 +246,9 @@ const batchNorm: LayerConverter = (ctx, layer, inputs, [shape]) => {
   const x = one(layer, inputs);
   if (ctx.folded.has(layer.name)) return [x];
   if (!bnOnLastAxis(layer, x.shape.length)) {
-    throw new ExportError(`${describe(layer)} normalises axis ${JSON.stringify(layer.getConfig()['axis'])}; only the last (channels) axis exports`);
+    throw new ExportError(
+      `${describe(layer)} normalises axis ${JSON.stringify(layer.getConfig()['axis'])}; only the last (channels) axis exports`,
+    );
   }
   const { scale, shift, ws, eps } = batchNormAffine(ctx, layer);
   const c = scale.length;
@@ -206,10 +256,23 @@ const batchNorm: LayerConverter = (ctx, layer, inputs, [shape]) => {
     // Channels sit on ONNX axis 1 here, which is what BatchNormalization expects.
     const p = (key: string, fill: number): string =>
       g.init(`${ctx.alias(layer)}/${key}`, ws.get(key)?.data ?? new Float32Array(c).fill(fill), [c]);
-    const y = g.add('BatchNormalization', [x.name, p('gamma', 1), p('beta', 0), p('moving_mean', 0), p('moving_variance', 1)], { epsilon: f(eps) }, ctx.alias(layer));
+    const y = g.add(
+      'BatchNormalization',
+      [x.name, p('gamma', 1), p('beta', 0), p('moving_mean', 0), p('moving_variance', 1)],
+      { epsilon: f(eps) },
+      ctx.alias(layer),
+    );
     return [out(y, shape!, x.layout)];
   }
-  const y = g.add('Add', [g.add('Mul', [x.name, g.init(`${ctx.alias(layer)}/scale`, scale, [c])], {}, ctx.alias(layer)), g.init(`${ctx.alias(layer)}/shift`, shift, [c])], {}, ctx.alias(layer));
+  const y = g.add(
+    'Add',
+    [
+      g.add('Mul', [x.name, g.init(`${ctx.alias(layer)}/scale`, scale, [c])], {}, ctx.alias(layer)),
+      g.init(`${ctx.alias(layer)}/shift`, shift, [c]),
+    ],
+    {},
+    ctx.alias(layer),
+  );
   return [out(y, shape!, x.layout)];
 };
 
@@ -253,24 +316,57 @@ function merge(op: 'Add' | 'Mul' | 'Max' | 'Min' | 'Mean'): LayerConverter {
       for (const v of xs.slice(1)) acc = g.add(op, [acc, v.name], {}, ctx.alias(layer));
       return [out(acc, shape!, layout)];
     }
-    return [out(g.add(op, xs.map((v) => v.name), {}, ctx.alias(layer)), shape!, layout)];
+    return [
+      out(
+        g.add(
+          op,
+          xs.map((v) => v.name),
+          {},
+          ctx.alias(layer),
+        ),
+        shape!,
+        layout,
+      ),
+    ];
   };
 }
 
 const concatenate: LayerConverter = (ctx, layer, inputs, [shape]) => {
   const xs = inputs.map((v) => ctx.toTf(v));
   const axis = Number(layer.getConfig()['axis'] ?? -1);
-  return [out(ctx.graph.add('Concat', xs.map((v) => v.name), { axis }, ctx.alias(layer)), shape!)];
+  return [
+    out(
+      ctx.graph.add(
+        'Concat',
+        xs.map((v) => v.name),
+        { axis },
+        ctx.alias(layer),
+      ),
+      shape!,
+    ),
+  ];
 };
 
-const activation: LayerConverter = (ctx, layer, inputs) => [emitActivation(ctx, one(layer, inputs), activationOf(layer.getConfig()), layer)];
+const activation: LayerConverter = (ctx, layer, inputs) => [
+  emitActivation(ctx, one(layer, inputs), activationOf(layer.getConfig()), layer),
+];
 
 const reluLayer: LayerConverter = (ctx, layer, inputs) => {
   const g = ctx.graph;
   const x = one(layer, inputs);
   const max = layer.getConfig()['maxValue'];
   if (max === null || max === undefined) return [{ ...x, name: g.add('Relu', [x.name], {}, ctx.alias(layer)) }];
-  return [{ ...x, name: g.add('Clip', [x.name, g.constF(`${ctx.alias(layer)}/min`, [0], []), g.constF(`${ctx.alias(layer)}/max`, [Number(max)], [])], {}, ctx.alias(layer)) }];
+  return [
+    {
+      ...x,
+      name: g.add(
+        'Clip',
+        [x.name, g.constF(`${ctx.alias(layer)}/min`, [0], []), g.constF(`${ctx.alias(layer)}/max`, [Number(max)], [])],
+        {},
+        ctx.alias(layer),
+      ),
+    },
+  ];
 };
 
 const leakyRelu: LayerConverter = (ctx, layer, inputs) => {
@@ -287,7 +383,8 @@ const softmaxLayer: LayerConverter = (ctx, layer, inputs) => {
   const x = ctx.toTf(one(layer, inputs));
   const axis = layer.getConfig()['axis'];
   const a = Array.isArray(axis) ? axis : [axis ?? -1];
-  if (a.length !== 1) throw new ExportError(`${describe(layer)} takes softmax over several axes ${JSON.stringify(axis)}; only one axis exports`);
+  if (a.length !== 1)
+    throw new ExportError(`${describe(layer)} takes softmax over several axes ${JSON.stringify(axis)}; only one axis exports`);
   return [{ ...x, name: ctx.graph.add('Softmax', [x.name], { axis: Number(a[0]) }, ctx.alias(layer)) }];
 };
 

@@ -89,7 +89,8 @@ export class OnnxGraph {
   /** Adds an initializer named after `base`; returns its unique name. */
   init(base: string, data: InitData, dims: readonly number[], type: ElemType = DT.FLOAT): string {
     const size = dims.reduce((a, b) => a * b, 1);
-    if (size !== data.length) throw new Error(`initializer "${base}": dims [${dims.join(', ')}] hold ${size} values, data has ${data.length}`);
+    if (size !== data.length)
+      throw new Error(`initializer "${base}": dims [${dims.join(', ')}] hold ${size} values, data has ${data.length}`);
     const name = this.unique(base);
     this.initializers.set(name, { name, type, dims: [...dims], data });
     return name;
@@ -111,7 +112,14 @@ export class OnnxGraph {
   }
 
   /** Appends a node with `outputs` outputs (e.g. DynamicQuantizeLinear); returns their names. */
-  addMulti(op: string, inputs: readonly string[], outputs: number, attrs: Record<string, AttrValue> = {}, base?: string, domain?: string): string[] {
+  addMulti(
+    op: string,
+    inputs: readonly string[],
+    outputs: number,
+    attrs: Record<string, AttrValue> = {},
+    base?: string,
+    domain?: string,
+  ): string[] {
     const name = this.unique(`${base ?? op}`);
     // Node and tensor names live in separate ONNX namespaces, so a single output can share the node's (unique) name; this
     // keeps small models small (names are a visible share of a 10 kB int8 file).

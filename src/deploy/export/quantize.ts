@@ -150,7 +150,9 @@ export function quantizeDynamic(graph: OnnxGraph, form: Int8Form): QuantizeSumma
  * Conv (onnxruntime only turns a QDQ Conv into its int8 QLinearConv when the output is quantised too). Deduplicated.
  */
 export function calibrationTargets(graph: OnnxGraph): string[] {
-  return [...new Set(targets(graph).flatMap((t) => (t.node.op === 'Conv' ? [t.node.inputs[0]!, t.node.outputs[0]!] : [t.node.inputs[0]!])))];
+  return [
+    ...new Set(targets(graph).flatMap((t) => (t.node.op === 'Conv' ? [t.node.inputs[0]!, t.node.outputs[0]!] : [t.node.inputs[0]!]))),
+  ];
 }
 
 /** uint8 asymmetric parameters covering [min, max] and 0 (so zero padding and ReLU zeros are exact). */
@@ -167,7 +169,9 @@ function qdqPair(graph: OnnxGraph, x: string, r: Range, output?: string): string
   const s = graph.constF(`${x}/scale`, [scale], []);
   const z = graph.init(`${x}/zp`, Uint8Array.of(zeroPoint), [], DT.UINT8);
   const q = graph.add('QuantizeLinear', [x, s, z], {}, `${x}/q`);
-  return output ? graph.addAs('DequantizeLinear', [q, s, z], output, {}, `${x}/dq`) : graph.add('DequantizeLinear', [q, s, z], {}, `${x}/dq`);
+  return output
+    ? graph.addAs('DequantizeLinear', [q, s, z], output, {}, `${x}/dq`)
+    : graph.add('DequantizeLinear', [q, s, z], {}, `${x}/dq`);
 }
 
 /**

@@ -8,7 +8,17 @@ import { type ConvertContext, ExportError, type LayerConverter, type Value, desc
 import { f } from './onnx.js';
 
 /** ONNX LayerNormalization over the trailing axes from `axis` on (TF.js normalises exactly those). */
-function layerNormNode(ctx: ConvertContext, layer: tf.layers.Layer, x: Value, shape: readonly (number | null)[], axis: number, eps: number, gamma: Float32Array | undefined, beta: Float32Array | undefined, dims: number[]): Value {
+function layerNormNode(
+  ctx: ConvertContext,
+  layer: tf.layers.Layer,
+  x: Value,
+  shape: readonly (number | null)[],
+  axis: number,
+  eps: number,
+  gamma: Float32Array | undefined,
+  beta: Float32Array | undefined,
+  dims: number[],
+): Value {
   const g = ctx.graph;
   const size = dims.reduce((a, b) => a * b, 1);
   const ins = [x.name, g.init(`${ctx.alias(layer)}/gamma`, gamma ?? new Float32Array(size).fill(1), dims)];
@@ -27,7 +37,9 @@ export const tfLayerNorm: LayerConverter = (ctx, layer, inputs, [shape]) => {
   }
   const ws = ctx.weights(layer);
   const dims = x.shape.slice(axes[0]) as number[];
-  return [layerNormNode(ctx, layer, x, shape!, axes[0]!, Number(cfg['epsilon'] ?? 1e-3), ws.get('gamma')?.data, ws.get('beta')?.data, dims)];
+  return [
+    layerNormNode(ctx, layer, x, shape!, axes[0]!, Number(cfg['epsilon'] ?? 1e-3), ws.get('gamma')?.data, ws.get('beta')?.data, dims),
+  ];
 };
 
 /** trials/models LayerNorm: last axis, learned gamma and beta. */
@@ -35,14 +47,20 @@ export const tunekitLayerNorm: LayerConverter = (ctx, layer, inputs, [shape]) =>
   const x = ctx.toTf(one(layer, inputs));
   const ws = ctx.weights(layer);
   const gamma = ctx.weight(layer, ws, 'gamma');
-  return [layerNormNode(ctx, layer, x, shape!, -1, Number(layer.getConfig()['epsilon'] ?? 1e-5), gamma.data, ctx.weight(layer, ws, 'beta').data, [...gamma.shape])];
+  return [
+    layerNormNode(ctx, layer, x, shape!, -1, Number(layer.getConfig()['epsilon'] ?? 1e-5), gamma.data, ctx.weight(layer, ws, 'beta').data, [
+      ...gamma.shape,
+    ]),
+  ];
 };
 
 /** trials/models PositionalEmbedding: x + embedding[tokens, dim]. */
 export const positionalEmbedding: LayerConverter = (ctx, layer, inputs, [shape]) => {
   const x = ctx.toTf(one(layer, inputs));
   const e = ctx.weight(layer, ctx.weights(layer), 'embedding');
-  return [out(ctx.graph.add('Add', [x.name, ctx.graph.init(`${ctx.alias(layer)}/embedding`, e.data, e.shape)], {}, ctx.alias(layer)), shape!)];
+  return [
+    out(ctx.graph.add('Add', [x.name, ctx.graph.init(`${ctx.alias(layer)}/embedding`, e.data, e.shape)], {}, ctx.alias(layer)), shape!),
+  ];
 };
 
 /**
@@ -57,7 +75,9 @@ export const multiHeadSelfAttention: LayerConverter = (ctx, layer, inputs, [shap
   const heads = Number(cfg['heads']);
   const tokens = x.shape[1];
   if (x.shape.length !== 3 || typeof tokens !== 'number') {
-    throw new ExportError(`${describe(layer)} needs a [batch, tokens, dim] input with static tokens, got [${x.shape.map(String).join(', ')}]`);
+    throw new ExportError(
+      `${describe(layer)} needs a [batch, tokens, dim] input with static tokens, got [${x.shape.map(String).join(', ')}]`,
+    );
   }
   const dh = dim / heads;
   const ws = ctx.weights(layer);
@@ -71,9 +91,18 @@ export const multiHeadSelfAttention: LayerConverter = (ctx, layer, inputs, [shap
   const k = project('wk', null);
   const v = project('wv', 'bv');
   const kT = g.add('Transpose', [k], { perm: [0, 1, 3, 2] }, `${n}/kT`);
-  const scores = g.add('Mul', [g.add('MatMul', [q, kT], {}, `${n}/scores`), g.constF(`${n}/scale`, [1 / Math.sqrt(dh)], [])], {}, `${n}/scaled`);
+  const scores = g.add(
+    'Mul',
+    [g.add('MatMul', [q, kT], {}, `${n}/scores`), g.constF(`${n}/scale`, [1 / Math.sqrt(dh)], [])],
+    {},
+    `${n}/scaled`,
+  );
   const attn = g.add('Softmax', [scores], { axis: -1 }, `${n}/softmax`);
-  const merged = g.reshape(g.add('Transpose', [g.add('MatMul', [attn, v], {}, `${n}/context`)], { perm: [0, 2, 1, 3] }, `${n}/merge`), [-1, tokens, dim], `${n}/merge`);
+  const merged = g.reshape(
+    g.add('Transpose', [g.add('MatMul', [attn, v], {}, `${n}/context`)], { perm: [0, 2, 1, 3] }, `${n}/merge`),
+    [-1, tokens, dim],
+    `${n}/merge`,
+  );
   const o = g.add('MatMul', [merged, g.init(`${n}/wo`, ctx.weight(layer, ws, 'wo').data, [dim, dim])], {}, `${n}/wo`);
   return [out(g.add('Add', [o, g.init(`${n}/bo`, ctx.weight(layer, ws, 'bo').data, [dim])], {}, `${n}/bo`), shape!)];
 };

@@ -110,7 +110,12 @@ export async function predictOrt(
  * Compares output sets `a` (the reference, TF.js) and `b` (same shapes) under `tol`; the argmax agreement uses the first
  * output of width `width`, which also gives the sample count (every output holds `samples` rows).
  */
-export function compareOutputs(a: readonly Float32Array[], b: readonly Float32Array[], width: number, tol: Tolerance = DEFAULT_TOLERANCE): ParityStats {
+export function compareOutputs(
+  a: readonly Float32Array[],
+  b: readonly Float32Array[],
+  width: number,
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): ParityStats {
   let max = 0;
   let maxRel = 0;
   let ratio = 0;
@@ -123,7 +128,10 @@ export function compareOutputs(a: readonly Float32Array[], b: readonly Float32Ar
   const samples = rowsKnown ? n0 / width : 1;
   a.forEach((x, i) => {
     const y = b[i]!;
-    if (x.length !== y.length) throw new ExportError(`output ${i}: ${x.length} values from TF.js but ${y.length} from ONNX; the converted graph has the wrong output shape`);
+    if (x.length !== y.length)
+      throw new ExportError(
+        `output ${i}: ${x.length} values from TF.js but ${y.length} from ONNX; the converted graph has the wrong output shape`,
+      );
     const rows = samples > 0 && x.length % samples === 0 ? samples : 1;
     const w = x.length / rows;
     for (let r = 0; r < rows; r++) {
@@ -212,7 +220,12 @@ export async function tfLatency(model: tf.LayersModel, x: Float32Array, batch: n
 }
 
 /** Latency of one onnxruntime run on a [batch, ...] input. */
-export async function ortLatency(session: ort.InferenceSession, x: Float32Array, sampleShape: readonly number[], batch: number): Promise<number> {
+export async function ortLatency(
+  session: ort.InferenceSession,
+  x: Float32Array,
+  sampleShape: readonly number[],
+  batch: number,
+): Promise<number> {
   const feed = { input: new ort.Tensor('float32', x, [batch, ...sampleShape]) };
   return medianMs(() => session.run(feed));
 }

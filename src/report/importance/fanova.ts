@@ -44,7 +44,11 @@ export function fanova(
   const refits = options.refits ?? 3;
   const runs: number[][] = [];
   for (let r = 0; r < refits; r++) {
-    const forest = fitForest(x, y, d, domain, { trees: options.trees ?? 64, maxDepth: options.maxDepth ?? 64, seed: `${options.seed ?? 0}:fanova:${r}` });
+    const forest = fitForest(x, y, d, domain, {
+      trees: options.trees ?? 64,
+      maxDepth: options.maxDepth ?? 64,
+      seed: `${options.seed ?? 0}:fanova:${r}`,
+    });
     const sums = new Array<number>(d).fill(0);
     let counted = 0;
     for (const leaves of forest) {

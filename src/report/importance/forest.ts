@@ -23,7 +23,13 @@ export interface ForestOptions {
  * Fits `options.trees` trees on bootstrap samples of the rows of `x` (n rows of d features, row-major) against `y`, and
  * returns each tree's leaves. `domain` gives each feature's [low, high]: leaf boxes start from it. Deterministic for a seed.
  */
-export function fitForest(x: Float64Array, y: Float64Array, d: number, domain: readonly (readonly [number, number])[], options: ForestOptions): Leaf[][] {
+export function fitForest(
+  x: Float64Array,
+  y: Float64Array,
+  d: number,
+  domain: readonly (readonly [number, number])[],
+  options: ForestOptions,
+): Leaf[][] {
   const n = y.length;
   const rng = seedrandom(String(options.seed));
   const forest: Leaf[][] = [];
@@ -74,7 +80,14 @@ function grow(
 }
 
 /** The split with the largest variance reduction over all features (ties broken by a seeded feature order), or none. */
-function bestSplit(x: Float64Array, y: Float64Array, d: number, rows: Int32Array, total: number, rng: () => number): { feature: number; threshold: number } | undefined {
+function bestSplit(
+  x: Float64Array,
+  y: Float64Array,
+  d: number,
+  rows: Int32Array,
+  total: number,
+  rng: () => number,
+): { feature: number; threshold: number } | undefined {
   const m = rows.length;
   let bestGain = 1e-12;
   let best: { feature: number; threshold: number } | undefined;

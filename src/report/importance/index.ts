@@ -72,7 +72,11 @@ export function mergeBranchParams(flat: readonly FlatParam[]): { param: FlatPara
 }
 
 /** fANOVA importances of `flat`'s parameters over the complete trials with a finite value. */
-export function computeImportance(trials: readonly TrialRecord[], flatParams: readonly FlatParam[], options: ImportanceOptions = {}): ImportanceResult {
+export function computeImportance(
+  trials: readonly TrialRecord[],
+  flatParams: readonly FlatParam[],
+  options: ImportanceOptions = {},
+): ImportanceResult {
   let flat = flatParams;
   const method = `fANOVA (random forest, ${options.trees ?? 64} trees, ${options.refits ?? 3} refits)`;
   let usable = trials.filter((t) => t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value));
@@ -148,7 +152,7 @@ export function spearman(x: Float64Array, y: Float64Array, d: number, j: number)
 function ranks(v: Float64Array): Float64Array {
   const order = Array.from(v.keys()).sort((a, b) => v[a]! - v[b]!);
   const r = new Float64Array(v.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let k = i;
     while (k + 1 < order.length && v[order[k + 1]!] === v[order[i]!]) k++;
     for (let m = i; m <= k; m++) r[order[m]!] = (i + k) / 2 + 1;

@@ -25,7 +25,14 @@ test.after(async () => {
 
 test('MNIST: a [256, 128] teacher (2 epochs, from its checkpoint dir) distils into a [32] student; both student accuracies reported', async () => {
   const trained = await runTrial(
-    { model: { type: 'mlp', units: [256, 128] }, optimizer: { type: 'adam', lr: 1e-3 }, loss: 'crossentropy', epochs: 2, batchSize: 64, seed: 1 },
+    {
+      model: { type: 'mlp', units: [256, 128] },
+      optimizer: { type: 'adam', lr: 1e-3 },
+      loss: 'crossentropy',
+      epochs: 2,
+      batchSize: 64,
+      seed: 1,
+    },
     data,
     { outDir: join(dir, 'teacher') },
   );
@@ -61,7 +68,10 @@ test("student 'half' from an in-memory teacher infers its config; alpha = 0 give
   r.student.dispose();
   assert.is(tf.memory().numTensors, before);
   // The given teacher is still usable (not disposed).
-  assert.equal(tf.tidy(() => (teacher.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor).shape), [1, 10]);
+  assert.equal(
+    tf.tidy(() => (teacher.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor).shape),
+    [1, 10],
+  );
   teacher.dispose();
 });
 
@@ -70,9 +80,15 @@ test('halfConfig halves widths per model type; bad options are named', async () 
   assert.equal(halfConfig(cnn), { type: 'cnn', filters: [8, 16], dense: 32 });
   assert.equal(halfConfig({ type: 'residual_mlp', blocks: 2, units: 65 }), { type: 'residual_mlp', blocks: 2, units: 33 });
   assert.equal(halfConfig({ type: 'attention', dim: 32, heads: 4 }), { type: 'attention', dim: 16, heads: 4 });
-  const cnnModel = buildModel({ type: 'cnn', filters: [4], pool: 'avg', dense: 8 }, { inputShape: [28, 28, 1], outputs: 10, seed: 1 }).model;
+  const cnnModel = buildModel(
+    { type: 'cnn', filters: [4], pool: 'avg', dense: 8 },
+    { inputShape: [28, 28, 1], outputs: 10, seed: 1 },
+  ).model;
   assert.equal(inferModelConfig(cnnModel), {
-    type: 'cnn', blocks: [{ filters: 4, kernel: 3, stride: 1, pool: 'avg', batchNorm: false, dropout: 0 }], activation: 'relu', dense: 8,
+    type: 'cnn',
+    blocks: [{ filters: 4, kernel: 3, stride: 1, pool: 'avg', batchNorm: false, dropout: 0 }],
+    activation: 'relu',
+    dense: 8,
   });
   await distill(cnnModel, data, { student: 'half', temperature: -1 }).then(
     () => assert.unreachable('a negative temperature must be rejected'),

@@ -38,11 +38,20 @@ test('three classes, T = 1, alpha = 0.25, class-index labels, mean over two rows
   //   L1 = 0.25 * 1 * 0.0872081 + 0.75 * 1.0986123 = 0.0218020 + 0.8239592 = 0.8457612
   // Row 2: teacher = student = [1, 1, 1] -> KL = 0; label 0, CE = ln 3 = 1.0986123; L2 = 0.75 * 1.0986123 = 0.8239592
   // Mean: (0.8457612 + 0.8239592) / 2 = 0.8348602
-  const t = tf.tensor2d([[0, Math.log(2), Math.log(3)], [1, 1, 1]]);
-  const s = tf.tensor2d([[0, 0, 0], [1, 1, 1]]);
+  const t = tf.tensor2d([
+    [0, Math.log(2), Math.log(3)],
+    [1, 1, 1],
+  ]);
+  const s = tf.tensor2d([
+    [0, 0, 0],
+    [1, 1, 1],
+  ]);
   const labels = tf.tensor1d([2, 0]);
   assert.ok(Math.abs(value(distillationLoss(t, s, labels, { temperature: 1, alpha: 0.25 })) - 0.8348602) < 1e-5);
-  const oneHot = tf.tensor2d([[0, 0, 1], [1, 0, 0]]);
+  const oneHot = tf.tensor2d([
+    [0, 0, 1],
+    [1, 0, 0],
+  ]);
   assert.ok(Math.abs(value(distillationLoss(t, s, oneHot, { temperature: 1, alpha: 0.25 })) - 0.8348602) < 1e-5);
   tf.dispose([t, s, labels, oneHot]);
 });

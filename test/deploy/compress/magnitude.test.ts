@@ -6,7 +6,15 @@ import { loadMnist } from '../../../trials/data/mnist.js';
 import { makeLoss } from '../../../trials/losses.js';
 import { buildModel } from '../../../trials/models/index.js';
 import type { Dataset } from '../../../trials/types.js';
-import { countSparsity, magnitudeMask, magnitudeMasks, polynomialSparsity, prunableKernels, prune, trainCompact } from '../../../src/deploy/compress/index.js';
+import {
+  countSparsity,
+  magnitudeMask,
+  magnitudeMasks,
+  polynomialSparsity,
+  prunableKernels,
+  prune,
+  trainCompact,
+} from '../../../src/deploy/compress/index.js';
 
 let data: Dataset;
 test.before(async () => {
@@ -37,11 +45,21 @@ test('masks re-applied after every optimiser step keep pruned weights at zero wh
   const { model } = buildModel({ type: 'mlp', units: [32] }, { inputShape: data.inputShape, outputs: 10, seed: 7 });
   const masks = magnitudeMasks(model, 0.6);
   const kernels = prunableKernels(model);
-  const zeroAt = kernels.map(({ variable }) => variable.read().dataSync().map((v) => (v === 0 ? 1 : 0)));
+  const zeroAt = kernels.map(({ variable }) =>
+    variable
+      .read()
+      .dataSync()
+      .map((v) => (v === 0 ? 1 : 0)),
+  );
   const start = kernels.map(({ variable }) => variable.read().dataSync().slice());
   const ce = makeLoss('crossentropy', 'classification');
   await trainCompact(model, data, {
-    epochs: 1, batchSize: 64, optimizer: { type: 'adam', lr: 1e-2 }, seed: 1, loss: (y, out) => ce(y, out), afterStep: () => masks.apply(),
+    epochs: 1,
+    batchSize: 64,
+    optimizer: { type: 'adam', lr: 1e-2 },
+    seed: 1,
+    loss: (y, out) => ce(y, out),
+    afterStep: () => masks.apply(),
   });
   let changed = 0;
   kernels.forEach(({ variable }, k) => {
@@ -82,7 +100,10 @@ test('prune with a schedule: sparsity rises on the cubic schedule to the target 
   const r = await prune(model, data, { sparsity: 0.8, schedule: { steps: 4 }, fineTuneEpochs: 2, batchSize: 64, latency: false });
   const trace = r.scheduleTrace!;
   // 2 epochs x ceil(420 / 64) = 7 batches = 14 steps; every = floor(14 / 2 / 4) = 1: pruning at steps 0, 1, 2, 3.
-  assert.equal(trace.map((t) => t.step), [0, 1, 2, 3]);
+  assert.equal(
+    trace.map((t) => t.step),
+    [0, 1, 2, 3],
+  );
   for (let i = 1; i < trace.length; i++) assert.ok(trace[i]!.sparsity > trace[i - 1]!.sparsity);
   assert.ok(Math.abs(trace[0]!.sparsity - 0.4625) < 0.01 && Math.abs(trace.at(-1)!.sparsity - 0.8) < 0.01);
   assert.ok(Math.abs(r.sparsity - 0.8) < 0.01);

@@ -87,7 +87,13 @@ test('mlp with batch norm: hidden layers halve, the logits keep their 3 outputs,
   const before = tf.memory().numTensors;
   const { model } = buildModel({ type: 'mlp', units: [16, 8], batchNorm: true }, { inputShape: [6], outputs: 3, seed: 1 });
   const [d1, d2] = names(model, 'Dense');
-  plant(model, new Map([[d1!, subset(16, 8)], [d2!, subset(8, 4)]]));
+  plant(
+    model,
+    new Map([
+      [d1!, subset(16, 8)],
+      [d2!, subset(8, 4)],
+    ]),
+  );
   const out = await shrinkModel(model, 0.5);
   assert.is(out.sparsity, 0.5);
   const widths = Object.fromEntries(out.layers.map((l) => [l.layer, [l.width.before, l.width.after, l.pruned]]));
@@ -95,7 +101,10 @@ test('mlp with batch norm: hidden layers halve, the logits keep their 3 outputs,
   assert.equal(widths[d2!], [8, 4, true]);
   assert.equal(widths['logits'], [3, 3, false]);
   const bn = out.layers.filter((l) => l.className === 'BatchNormalization').map((l) => l.shapes.after);
-  assert.equal(bn, [[[8], [8], [8], [8]], [[4], [4], [4], [4]]]);
+  assert.equal(bn, [
+    [[8], [8], [8], [8]],
+    [[4], [4], [4], [4]],
+  ]);
   // 6*8 (no bias: BN) + 4*8 BN + 8*4 + 4*4 BN + 4*3 + 3 = 48 + 32 + 32 + 16 + 15 = 143
   assert.is(out.model.countParams(), 143);
   assert.ok(out.model.countParams() < model.countParams());
@@ -111,7 +120,14 @@ test('cnn with batch norm and a dense layer: filters and units halve through the
   const { model } = buildModel(config, { inputShape: [8, 8, 1], outputs: 3, seed: 2 });
   const [c1, c2] = names(model, 'Conv2D');
   const [dense] = names(model, 'Dense');
-  plant(model, new Map([[c1!, subset(4, 2)], [c2!, subset(6, 3)], [dense!, subset(8, 4)]]));
+  plant(
+    model,
+    new Map([
+      [c1!, subset(4, 2)],
+      [c2!, subset(6, 3)],
+      [dense!, subset(8, 4)],
+    ]),
+  );
   const out = await shrinkModel(model, 0.5, 'l2');
   const shapes = Object.fromEntries(out.layers.map((l) => [l.layer, l.shapes.after[0]]));
   assert.equal(shapes[c1!], [3, 3, 1, 2]);
@@ -127,7 +143,13 @@ test('cnn with batch norm and a dense layer: filters and units halve through the
 test('residual_mlp: only the first Dense of each block shrinks (the Adds fix the rest); attention: only the FFN hidden layer', async () => {
   const { model } = buildModel({ type: 'residual_mlp', blocks: 2, units: 8 }, { inputShape: [5], outputs: 2, seed: 3 });
   const dense = names(model, 'Dense'); // projection, b1.inner, b1.outer, b2.inner, b2.outer, logits
-  plant(model, new Map([[dense[1]!, subset(8, 4)], [dense[3]!, subset(8, 4)]]));
+  plant(
+    model,
+    new Map([
+      [dense[1]!, subset(8, 4)],
+      [dense[3]!, subset(8, 4)],
+    ]),
+  );
   const out = await shrinkModel(model, 0.5);
   const pruned = out.layers.filter((l) => l.pruned).map((l) => l.layer);
   assert.equal(pruned, [dense[1], dense[3]]);
@@ -141,7 +163,10 @@ test('residual_mlp: only the first Dense of each block shrinks (the Adds fix the
   const hidden = att.layers.find((l) => l.getClassName() === 'Dense' && (l.getConfig().activation as string) === 'gelu')!;
   plant(att, new Map([[hidden.name, subset(16, 8)]]));
   const small = await shrinkModel(att, 0.5);
-  assert.equal(small.layers.filter((l) => l.pruned).map((l) => [l.layer, l.width.after]), [[hidden.name, 8]]);
+  assert.equal(
+    small.layers.filter((l) => l.pruned).map((l) => [l.layer, l.width.after]),
+    [[hidden.name, 8]],
+  );
   assert.ok(maxDiff(att, small.model, [4]) < 1e-4);
   small.model.dispose();
   att.dispose();
@@ -170,7 +195,10 @@ test('prune({ structured: true }) reports smaller params, file size and layer sh
   assert.is(r.mode, 'structured');
   assert.is(r.sparsity, 0.5);
   assert.ok(r.after.params < r.before.params && r.after.fileBytes < r.before.fileBytes);
-  assert.equal(r.model.layers.filter((l) => l.getClassName() === 'Dense').map((l) => l.getConfig().units), [16, 8, 2]);
+  assert.equal(
+    r.model.layers.filter((l) => l.getClassName() === 'Dense').map((l) => l.getConfig().units),
+    [16, 8, 2],
+  );
   assert.ok(r.after.latencyMs!.batch1 > 0 && r.after.latencyMs!.batch256 > 0);
   assert.is(r.fineTune.length, 1);
   assert.ok(r.afterPruning && Number.isFinite(r.afterPruning.accuracy));

@@ -17,10 +17,28 @@ const TABULAR: ModelSpec = { inputShape: [9], outputs: 3, seed: 2 };
 const NON_SQUARE: ModelSpec = { inputShape: [12, 20, 3], outputs: 4, seed: 3 };
 
 const CASES: Record<string, { config: ModelConfig; spec: ModelSpec }> = {
-  'mlp + batchNorm + dropout (image, aux head)': { config: { type: 'mlp', units: [16, 8], batchNorm: true, dropout: 0.3, activation: 'gelu' }, spec: IMAGE },
-  'residual_mlp + batchNorm + dropout (tabular)': { config: { type: 'residual_mlp', blocks: 2, units: 8, batchNorm: true, dropout: 0.2, activation: 'selu' }, spec: TABULAR },
-  'cnn + batchNorm + max pooling': { config: { type: 'cnn', filters: [4, 6], batchNorm: true, pool: 'max', dense: 8, dropout: 0.1 }, spec: IMAGE },
-  'cnn + avg pooling, stride 2, non-square input [12, 20, 3]': { config: { type: 'cnn', blocks: [{ filters: 4, stride: 2, pool: 'avg' }, { filters: 5, kernel: 5, batchNorm: true }] }, spec: NON_SQUARE },
+  'mlp + batchNorm + dropout (image, aux head)': {
+    config: { type: 'mlp', units: [16, 8], batchNorm: true, dropout: 0.3, activation: 'gelu' },
+    spec: IMAGE,
+  },
+  'residual_mlp + batchNorm + dropout (tabular)': {
+    config: { type: 'residual_mlp', blocks: 2, units: 8, batchNorm: true, dropout: 0.2, activation: 'selu' },
+    spec: TABULAR,
+  },
+  'cnn + batchNorm + max pooling': {
+    config: { type: 'cnn', filters: [4, 6], batchNorm: true, pool: 'max', dense: 8, dropout: 0.1 },
+    spec: IMAGE,
+  },
+  'cnn + avg pooling, stride 2, non-square input [12, 20, 3]': {
+    config: {
+      type: 'cnn',
+      blocks: [
+        { filters: 4, stride: 2, pool: 'avg' },
+        { filters: 5, kernel: 5, batchNorm: true },
+      ],
+    },
+    spec: NON_SQUARE,
+  },
   'attention, 2 blocks (image, aux head)': { config: { type: 'attention', dim: 8, heads: 2, layers: 2, dropout: 0.1 }, spec: IMAGE },
   'attention (tabular)': { config: { type: 'attention', dim: 8, heads: 4 }, spec: TABULAR },
 };
@@ -29,7 +47,10 @@ const CASES: Record<string, { config: ModelConfig; spec: ModelSpec }> = {
 async function trainBriefly(model: tf.LayersModel, spec: ModelSpec): Promise<void> {
   const n = 32;
   const x = tf.tensor(randomInputs(spec.inputShape, n, 11), [n, ...spec.inputShape]);
-  const labels = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % spec.outputs), 'int32');
+  const labels = tf.tensor1d(
+    Int32Array.from({ length: n }, (_, i) => i % spec.outputs),
+    'int32',
+  );
   const y = tf.oneHot(labels, spec.outputs).toFloat();
   model.compile({ optimizer: tf.train.adam(0.01), loss: tf.losses.softmaxCrossEntropy });
   await model.fit(x, spec.auxHead ? [y, y] : y, { epochs: 1, batchSize: 8, verbose: 0, shuffle: false });

@@ -20,7 +20,13 @@ async function rejects(p: Promise<unknown>, cls: new (...a: never[]) => Error, p
     assert.match((err as Error).message, pattern);
     return err as Error;
   }
-  throw new assert.Assertion({ message: `expected a ${cls.name} matching ${pattern}`, operator: 'rejects', expects: pattern, actual: 'resolved', generated: false });
+  throw new assert.Assertion({
+    message: `expected a ${cls.name} matching ${pattern}`,
+    operator: 'rejects',
+    expects: pattern,
+    actual: 'resolved',
+    generated: false,
+  });
 }
 
 const errors = suite('export: errors');
@@ -32,7 +38,10 @@ errors.before(async () => {
 errors.after(() => rmSync(dir, { recursive: true, force: true }));
 
 errors('an unsupported layer (LSTM) is named with its class, and nothing is written', async () => {
-  const model = oneLayer([5, 3], (x) => tf.layers.dense({ units: 2 }).apply(tf.layers.lstm({ units: 4, name: 'my_lstm' }).apply(x)) as tf.SymbolicTensor);
+  const model = oneLayer(
+    [5, 3],
+    (x) => tf.layers.dense({ units: 2 }).apply(tf.layers.lstm({ units: 4, name: 'my_lstm' }).apply(x)) as tf.SymbolicTensor,
+  );
   const path = join(dir, 'lstm.onnx');
   await rejects(exportOnnx(model, path), ExportError, /layer "my_lstm" \(class LSTM\).*no converter.*Supported classes: Dense/);
   assert.not.ok(existsSync(path));
@@ -40,7 +49,10 @@ errors('an unsupported layer (LSTM) is named with its class, and nothing is writ
 });
 
 errors('every unsupported layer is listed at once', async () => {
-  const model = oneLayer([8, 3], (x) => tf.layers.lstm({ units: 2 }).apply(tf.layers.conv1d({ filters: 3, kernelSize: 2, name: 'c1' }).apply(x)) as tf.SymbolicTensor);
+  const model = oneLayer(
+    [8, 3],
+    (x) => tf.layers.lstm({ units: 2 }).apply(tf.layers.conv1d({ filters: 3, kernelSize: 2, name: 'c1' }).apply(x)) as tf.SymbolicTensor,
+  );
   await rejects(exportOnnx(model, join(dir, 'x.onnx')), ExportError, /"c1" \(class Conv1D\).*\(class LSTM\)/);
   model.dispose();
 });
@@ -65,7 +77,11 @@ errors('the parity check catches a wrong conversion and writes nothing', async (
   };
   const path = join(dir, 'bad.onnx');
   try {
-    await rejects(exportOnnx(model, path), ExportError, /parity check failed: .*\(atol 0\.00001, rtol 0\.0001, .*max abs diff 1\.0\d*e-3, max rel diff/);
+    await rejects(
+      exportOnnx(model, path),
+      ExportError,
+      /parity check failed: .*\(atol 0\.00001, rtol 0\.0001, .*max abs diff 1\.0\d*e-3, max rel diff/,
+    );
   } finally {
     table['Dense'] = original;
   }
@@ -81,7 +97,11 @@ errors('bad options are OptionsErrors naming the option', async () => {
   await rejects(exportOnnx(model, join(dir, 'o.onnx'), { opset: 16 }), OptionsError, /`opset` must be an integer in \[17, 21\], got 16/);
   await rejects(exportOnnx(model, join(dir, 'o.onnx'), { quantize: 'int4' as 'int8' }), OptionsError, /`quantize`/);
   await rejects(exportOnnx(model, join(dir, 'o.onnx'), { verify: { tolerance: 0 } }), OptionsError, /verify\.tolerance/);
-  await rejects(exportOnnx(model, join(dir, 'o.onnx'), { verify: { data: new Float32Array(7) } }), OptionsError, /whole samples of 4 values/);
+  await rejects(
+    exportOnnx(model, join(dir, 'o.onnx'), { verify: { data: new Float32Array(7) } }),
+    OptionsError,
+    /whole samples of 4 values/,
+  );
   model.dispose();
 });
 
@@ -110,17 +130,27 @@ cli('exports a checkpoint directory, prints the figures and writes the JSON repo
     model.dispose();
     const lines: string[] = [];
     const json = join(root, 'report.json');
-    const r = await exportCommand(parseExportArgs([join(root, 'ckpt'), '--quantize', 'int8', '--skip-latency', '--json', json, '--metadata', 'k=v']), (l) => lines.push(l));
+    const r = await exportCommand(
+      parseExportArgs([join(root, 'ckpt'), '--quantize', 'int8', '--skip-latency', '--json', json, '--metadata', 'k=v']),
+      (l) => lines.push(l),
+    );
     assert.is(r.path, join(root, 'ckpt', 'model.onnx'));
     assert.ok(existsSync(r.path));
     assert.ok(existsSync(join(root, 'ckpt', 'model.tfjs', 'model.json')), 'exportOnnx writes the TF.js model beside the ONNX file');
     assert.equal((JSON.parse(readFileSync(r.reportPath, 'utf8')) as { path: string }).path, r.path, 'and export-report.json');
     assert.match(lines[0]!, /^wrote .*model\.onnx: .* \(int8\/integer, opset 17/);
-    assert.ok(lines.some((l) => /parity \(64 random samples\): fp32 max \|diff\|/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /parity \(64 random samples\): fp32 max \|diff\|/.test(l)),
+      lines.join('\n'),
+    );
     const saved = JSON.parse(readFileSync(json, 'utf8')) as { metadata: Record<string, string>; quantize: string };
     assert.is(saved.quantize, 'int8');
     assert.is(saved.metadata['k'], 'v');
-    await rejects(exportCommand(parseExportArgs([join(root, 'ckpt'), '--quantize', 'int8-static', '--skip-latency']), () => {}), OptionsError, /int8-static calibrates on data/);
+    await rejects(
+      exportCommand(parseExportArgs([join(root, 'ckpt'), '--quantize', 'int8-static', '--skip-latency']), () => {}),
+      OptionsError,
+      /int8-static calibrates on data/,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -131,14 +161,24 @@ cli('exports the best trial of a run directory (study.json + trials/<n>/), with 
   try {
     const { createStudy } = await import('../../../src/study/open.js');
     const { space } = await import('../../../spaces/index.js');
-    const study = await createStudy({ name: 'run', space: { units: space.choice([4, 8, 12]) }, searcher: 'grid', direction: 'maximize', seed: 1, storage: join(root, 'study.json') });
+    const study = await createStudy({
+      name: 'run',
+      space: { units: space.choice([4, 8, 12]) },
+      searcher: 'grid',
+      direction: 'maximize',
+      seed: 1,
+      storage: join(root, 'study.json'),
+    });
     // Trial value = units, so the best trial is the one with 12 units; each trial saves its checkpoint as sweeps do.
-    await study.optimize(async (p, ctx) => {
-      const { model } = buildModel({ type: 'mlp', units: [p.units] }, { inputShape: [5], outputs: 3, seed: 1 });
-      await saveModel(model, join(root, 'trials', String(ctx.number)));
-      model.dispose();
-      return p.units;
-    }, { trials: 3 });
+    await study.optimize(
+      async (p, ctx) => {
+        const { model } = buildModel({ type: 'mlp', units: [p.units] }, { inputShape: [5], outputs: 3, seed: 1 });
+        await saveModel(model, join(root, 'trials', String(ctx.number)));
+        model.dispose();
+        return p.units;
+      },
+      { trials: 3 },
+    );
     const best = study.best!;
     const byUnits = new Map((await study.trials()).map((t) => [t.params['units'], t.number]));
     await study.close();
@@ -152,10 +192,21 @@ cli('exports the best trial of a run directory (study.json + trials/<n>/), with 
     assert.ok(existsSync(join(root, 'export', 'export-report.json')), 'export-report.json beside the ONNX file');
     assert.ok(existsSync(join(root, 'export', 'winner.tfjs', 'model.json')), 'the exported TF.js model beside it');
     const four = byUnits.get(4)!;
-    const r4 = await exportCommand(parseExportArgs([root, '--trial', String(four), '--onnx', join(root, 'four.onnx'), '--skip-latency']), () => {});
+    const r4 = await exportCommand(
+      parseExportArgs([root, '--trial', String(four), '--onnx', join(root, 'four.onnx'), '--skip-latency']),
+      () => {},
+    );
     assert.is(r4.metadata['tunekit.trial'], String(four));
-    await rejects(exportCommand(parseExportArgs([root, '--trial', '9', '--skip-latency']), () => {}), OptionsError, /has no trial 9/);
-    await rejects(exportCommand(parseExportArgs([join(root, 'nothing'), '--skip-latency']), () => {}), OptionsError, /neither model\.json.*nor study\.json/);
+    await rejects(
+      exportCommand(parseExportArgs([root, '--trial', '9', '--skip-latency']), () => {}),
+      OptionsError,
+      /has no trial 9/,
+    );
+    await rejects(
+      exportCommand(parseExportArgs([join(root, 'nothing'), '--skip-latency']), () => {}),
+      OptionsError,
+      /neither model\.json.*nor study\.json/,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

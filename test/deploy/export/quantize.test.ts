@@ -87,7 +87,10 @@ for (const [quantize, int8Form, mustHave] of [
 
 mnist('int8-static without calibration data falls back to the verification data and says so', async () => {
   const r = await exportOnnx(model, join(dir, 'static-nocal.onnx'), { quantize: 'int8-static', verify: { data: data.val, samples: 200 } });
-  assert.ok(r.warnings.some((w) => w.includes('calibrated on the verification data')), r.warnings.join('; '));
+  assert.ok(
+    r.warnings.some((w) => w.includes('calibrated on the verification data')),
+    r.warnings.join('; '),
+  );
   assert.ok(r.accuracy!.drop! <= 0.02);
 });
 

@@ -56,14 +56,17 @@ async function compare(model: tf.LayersModel, converted: tf.LayersModel, x: Floa
   }
 }
 
-tol('compareOutputs: the bound scales with each sample\'s largest output; both figures reported', () => {
+tol("compareOutputs: the bound scales with each sample's largest output; both figures reported", () => {
   const ref = [Float32Array.from([1000, -1000, 0.5, 1, 2, 0.25])];
   const stats = compareOutputs(ref, [Float32Array.from([1000.05, -1000, 0.55, 1, 2, 0.25])], 3);
   assert.is(stats.samples, 2);
   assert.ok(Math.abs(stats.maxAbsDiff - 0.05) < 1e-4, String(stats.maxAbsDiff));
   assert.ok(Math.abs(stats.maxRelDiff - 0.1) < 1e-3, `elementwise relative diff at 0.5: ${stats.maxRelDiff}`);
   // sample 1: |diff| 0.05 <= 1e-5 + 1e-4 * 1000 = 0.10001
-  assert.ok(Math.abs(stats.toleranceRatio - 0.05 / (DEFAULT_TOLERANCE.atol + DEFAULT_TOLERANCE.rtol * 1000)) < 1e-3, String(stats.toleranceRatio));
+  assert.ok(
+    Math.abs(stats.toleranceRatio - 0.05 / (DEFAULT_TOLERANCE.atol + DEFAULT_TOLERANCE.rtol * 1000)) < 1e-3,
+    String(stats.toleranceRatio),
+  );
   // the same 0.05 error on a sample whose outputs are ~2 is far out of tolerance
   const small = compareOutputs(ref, [Float32Array.from([1000, -1000, 0.5, 1.05, 2, 0.25])], 3);
   assert.ok(small.toleranceRatio > 100, String(small.toleranceRatio));
@@ -98,7 +101,9 @@ tol('a correct CNN with logits ~1e3 exports, though fp32 rounding alone exceeds 
   assert.is(p.tolerance, DEFAULT_TOLERANCE.rtol);
   assert.is(p.atol, DEFAULT_TOLERANCE.atol);
   assert.ok(p.fp32.toleranceRatio <= 1 && p.fp32.maxAbsDiff > 0 && p.fp32.maxRelDiff > 0);
-  const json = JSON.parse(readFileSync(report.reportPath, 'utf8')) as { parity: { tolerance: number; atol: number; fp32: { maxAbsDiff: number; maxRelDiff: number; toleranceRatio: number } } };
+  const json = JSON.parse(readFileSync(report.reportPath, 'utf8')) as {
+    parity: { tolerance: number; atol: number; fp32: { maxAbsDiff: number; maxRelDiff: number; toleranceRatio: number } };
+  };
   assert.ok(json.parity.fp32.maxRelDiff > 0 && json.parity.atol === 1e-5 && json.parity.tolerance === 1e-4);
   model.dispose();
 });
@@ -108,7 +113,17 @@ tol('weights perturbed by 0.1% fail the check, even with logits ~1e3', async () 
   const wrong = bigLogitCnn();
   const rng = seedrandom('perturb');
   for (const layer of wrong.layers) {
-    const ws = layer.getWeights().map((w) => tf.tidy(() => tf.mul(w, tf.tensor(Float32Array.from({ length: w.size }, () => 1 + (rng() < 0.5 ? -1e-3 : 1e-3)), w.shape))));
+    const ws = layer.getWeights().map((w) =>
+      tf.tidy(() =>
+        tf.mul(
+          w,
+          tf.tensor(
+            Float32Array.from({ length: w.size }, () => 1 + (rng() < 0.5 ? -1e-3 : 1e-3)),
+            w.shape,
+          ),
+        ),
+      ),
+    );
     if (ws.length) layer.setWeights(ws);
     tf.dispose(ws);
   }
@@ -135,7 +150,10 @@ tol('exportOnnx refuses a wrong conversion with both figures and the tolerance i
   } catch (e) {
     assert.instance(e, ExportError);
     const m = (e as Error).message;
-    assert.match(m, /ONNX parity check failed: \|TF\.js − onnxruntime\| <= atol \+ rtol·s \(atol 0\.00001, rtol 0\.0001, s = the sample's largest \|output\|\) is exceeded \d+(\.\d+)?x/);
+    assert.match(
+      m,
+      /ONNX parity check failed: \|TF\.js − onnxruntime\| <= atol \+ rtol·s \(atol 0\.00001, rtol 0\.0001, s = the sample's largest \|output\|\) is exceeded \d+(\.\d+)?x/,
+    );
     assert.match(m, /max abs diff \d\.\d+e[-+]\d+, max rel diff \d\.\d+e[-+]\d+/);
   } finally {
     table['Dense'] = original;

@@ -53,14 +53,21 @@ test('fitStandardizer: population std, constant column gets std 1', () => {
   assert.is(s.mean, 2.5);
   close(s.std, Math.sqrt(1.25));
   const z = standardizeColumn([1, 2, 3, 4], s);
-  close(z.reduce((p, v) => p + v, 0), 0);
+  close(
+    z.reduce((p, v) => p + v, 0),
+    0,
+  );
   close(z.reduce((p, v) => p + v * v, 0) / 4, 1);
   assert.equal(fitStandardizer([7, 7, 7]), { mean: 7, std: 1 });
 });
 
 test('resolveCleaning defaults and validation', () => {
   assert.equal(resolveCleaning(), { impute: undefined, outliers: { k: 1.5 }, standardize: true });
-  assert.equal(resolveCleaning({ outliers: false, standardize: false, impute: 'drop' }), { impute: 'drop', outliers: false, standardize: false });
+  assert.equal(resolveCleaning({ outliers: false, standardize: false, impute: 'drop' }), {
+    impute: 'drop',
+    outliers: false,
+    standardize: false,
+  });
   assert.throws(() => resolveCleaning({ outliers: { method: 'iqr', k: -1 } }), /k >= 0/);
   assert.throws(() => resolveCleaning({ impute: 'avg' as 'mean' }), /clean\.impute/);
 });
@@ -77,7 +84,10 @@ const split = { train: [0, 1, 2, 3, 4, 5], val: [6, 7], test: [8, 9] };
 const raw = { outliers: false, standardize: false } as const;
 
 test('imputation uses train-only statistics (val extreme value does not leak)', () => {
-  for (const [impute, expected] of [['mean', (1 + 2 + 4 + 6 + 8) / 5], ['median', 4]] as const) {
+  for (const [impute, expected] of [
+    ['mean', (1 + 2 + 4 + 6 + 8) / 5],
+    ['median', 4],
+  ] as const) {
     const { dataset, report } = prepareTabular(table(), { target: 't', splitIndices: split, clean: { ...raw, impute } });
     assert.is(report.imputation.a!.value, expected, impute);
     assert.is(report.imputation.c!.value, 'x', 'most frequent train category');
@@ -116,7 +126,10 @@ test('IQR removes exactly the expected train rows and never val/test rows', () =
   const records = a.map((v, i) => ({ a: v, b: b[i], y: i * 1.5 }));
   const splitIndices = { train: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], val: [10, 11], test: [12] };
   const { dataset, report } = prepareTabular(records, { target: 'y', task: 'regression', splitIndices, clean: { standardize: false } });
-  assert.equal(Array.from(report.removedRows).sort((p, q) => p - q), [7, 8]);
+  assert.equal(
+    Array.from(report.removedRows).sort((p, q) => p - q),
+    [7, 8],
+  );
   assert.is(report.outliersRemoved, 2);
   assert.equal(report.outlierBounds.a, { q1: 3, q3: 7, low: -3, high: 13 }, 'fences from observed train values');
   assert.equal(Array.from(report.splitRows.val), [10, 11]);
@@ -148,7 +161,10 @@ test('standardisation: train columns mean 0 / std 1, val transformed with the tr
     report.splitRows.val.forEach((row, j) => close(dataset.val.x[j * d + f]!, (records[row]![name as 'u' | 'v'] - m) / sd));
   }
   const fk = dataset.featureNames!.indexOf('k=p');
-  assert.ok(Array.from({ length: dataset.train.n }, (_, i) => dataset.train.x[i * d + fk]).every((x) => x === 0 || x === 1), 'one-hot not standardised');
+  assert.ok(
+    Array.from({ length: dataset.train.n }, (_, i) => dataset.train.x[i * d + fk]).every((x) => x === 0 || x === 1),
+    'one-hot not standardised',
+  );
 });
 
 test.run();

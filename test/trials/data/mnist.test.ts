@@ -33,7 +33,10 @@ test('loads 10,000 digits with shapes, labels 0-9 and pixels in [0, 1]', () => {
       if (v > max) max = v;
     }
     for (const l of s.y) assert.ok(Number.isInteger(l) && l >= 0 && l <= 9, `label ${l}`);
-    assert.ok(classCounts(s).every((c) => c > 0), 'every class present in every split');
+    assert.ok(
+      classCounts(s).every((c) => c > 0),
+      'every class present in every split',
+    );
   }
   assert.is(min, 0);
   assert.is(max, 1);
@@ -84,8 +87,7 @@ test('limit takes a stratified subset; datasets never share arrays', async () =>
   const d = await loadMnist({ limit: 500, val: 0.2, test: 0.2 });
   assert.is(d.train.n + d.val.n + d.test.n, 500);
   assert.is(d.val.n, 100);
-  const total = (s: Dataset): number[] =>
-    classCounts(s.train).map((c, k) => c + classCounts(s.val)[k]! + classCounts(s.test)[k]!);
+  const total = (s: Dataset): number[] => classCounts(s.train).map((c, k) => c + classCounts(s.val)[k]! + classCounts(s.test)[k]!);
   const sub = total(d);
   const whole = total(full);
   // 500 of 10,000 = 5% of each class, rounded down or up.

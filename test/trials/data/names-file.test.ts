@@ -19,7 +19,11 @@ function file(name: string, text: string): string {
   return p;
 }
 
-async function names(path: string, opts: { target: string; task?: 'classification' | 'regression'; features?: string[]; clean?: object }, code: DataErrorCode): Promise<string> {
+async function names(
+  path: string,
+  opts: { target: string; task?: 'classification' | 'regression'; features?: string[]; clean?: object },
+  code: DataErrorCode,
+): Promise<string> {
   try {
     await loadTabular({ source: path, ...opts } as Parameters<typeof loadTabular>[0]);
   } catch (e) {

@@ -14,12 +14,16 @@ function labels(): Float32Array {
 
 function partition(n: number, parts: ArrayLike<number>[]): void {
   const seen = new Uint8Array(n);
-  for (const p of parts) for (const i of Array.from(p)) {
-    assert.ok(i >= 0 && i < n, `index ${i} in range`);
-    assert.is(seen[i], 0, `index ${i} appears once`);
-    seen[i] = 1;
-  }
-  assert.ok(seen.every((s) => s === 1), 'every index assigned');
+  for (const p of parts)
+    for (const i of Array.from(p)) {
+      assert.ok(i >= 0 && i < n, `index ${i} in range`);
+      assert.is(seen[i], 0, `index ${i} appears once`);
+      seen[i] = 1;
+    }
+  assert.ok(
+    seen.every((s) => s === 1),
+    'every index assigned',
+  );
 }
 
 test('splitIndices: partition with exact sizes, unstratified', () => {
@@ -70,7 +74,10 @@ test('sampleIndices: stratified, seeded, sorted', () => {
   const y = labels();
   const s = sampleIndices(y.length, 44, 5, y);
   assert.is(s.length, 44);
-  assert.equal(Array.from(s), Array.from(s).sort((a, b) => a - b));
+  assert.equal(
+    Array.from(s),
+    Array.from(s).sort((a, b) => a - b),
+  );
   for (const cls of [0, 1, 2]) {
     const total = y.filter((v) => v === cls).length;
     const got = Array.from(s).filter((i) => y[i] === cls).length;
@@ -135,7 +142,10 @@ for (const task of ['classification', 'regression'] as const) {
         }
       }
     }
-    assert.ok(validated.every((v) => v === 1), 'every pooled row validated exactly once');
+    assert.ok(
+      validated.every((v) => v === 1),
+      'every pooled row validated exactly once',
+    );
     assert.equal(Array.from(kFold(d, 4, 9)[2]!.val.x), Array.from(folds[2]!.val.x), 'seeded');
   });
 }

@@ -87,7 +87,11 @@ test('parseCsv: quotes, escaped quotes, embedded newlines, CRLF, blank lines, BO
   const t = parseCsv('\ufeffa,b,c\r\n1,"x, y",3\r\n\r\n"",  "he said ""hi""" ,\n4,"multi\nline",6\n');
   assert.equal(t.header, ['a', 'b', 'c']);
   // Row 2's second field does not start with a quote, so (as in RFC 4180) its quotes are plain characters.
-  assert.equal(t.rows, [['1', 'x, y', '3'], ['', '  "he said ""hi""" ', ''], ['4', 'multi\nline', '6']]);
+  assert.equal(t.rows, [
+    ['1', 'x, y', '3'],
+    ['', '  "he said ""hi""" ', ''],
+    ['4', 'multi\nline', '6'],
+  ]);
   const q = parseCsv('a,b\n"he said ""hi""",2\n');
   assert.equal(q.rows, [['he said "hi"', '2']]);
   assert.equal(t.lines, [2, 4, 5]);
@@ -95,7 +99,10 @@ test('parseCsv: quotes, escaped quotes, embedded newlines, CRLF, blank lines, BO
 });
 
 test('loadTabular from CSV and TSV files; type inference and task inference', async () => {
-  const csv = file('t.csv', 'n,flag,colour,label,score\n1.5,true,red,2,0.5\n2,false,blue,1,1.25\n,TRUE,"red",2,2.5\n4,false,green,3,3.75\n5,true,red,1,4.5\n6,false,blue,3,5.5\n');
+  const csv = file(
+    't.csv',
+    'n,flag,colour,label,score\n1.5,true,red,2,0.5\n2,false,blue,1,1.25\n,TRUE,"red",2,2.5\n4,false,green,3,3.75\n5,true,red,1,4.5\n6,false,blue,3,5.5\n',
+  );
   const d = await loadTabular({ source: csv, target: 'label', val: 0, test: 0, clean: { outliers: false, standardize: false } });
   assert.is(d.task, 'classification', '<= 20 distinct integers');
   assert.equal(d.classNames, ['1', '2', '3']);
@@ -108,7 +115,11 @@ test('loadTabular from CSV and TSV files; type inference and task inference', as
   const tsv = file('t.tsv', 'x\ty\n1\ta\n2\tb\n3\ta\n');
   const t = await loadTabular({ source: tsv, target: 'y', val: 0, test: 0, clean: { outliers: false, standardize: false } });
   assert.equal(Array.from(t.train.x).sort(), [1, 2, 3]);
-  const records = [{ a: 1, y: 'u' }, { a: 2, y: 'v' }, { a: 3, y: 'u' }];
+  const records = [
+    { a: 1, y: 'u' },
+    { a: 2, y: 'v' },
+    { a: 3, y: 'u' },
+  ];
   const m = await loadTabular({ source: records, target: 'y', val: 0, test: 0 });
   assert.is(m.name, 'records');
   assert.is(m.train.n, 3);
@@ -134,7 +145,18 @@ test('error: no rows (records, empty file, header only)', async () => {
   await rejectsData(() => loadTabular({ source: empty, target: 'y' }), 'ERR_TUNEKIT_DATA_NO_ROWS', empty);
   const header = file('header.csv', 'a,y\n');
   await rejectsData(() => loadTabular({ source: header, target: 'y' }), 'ERR_TUNEKIT_DATA_NO_ROWS', header);
-  await rejectsData(() => loadTabular({ source: [{ a: 1, y: null }, { a: 2, y: 'NA' }], target: 'y' }), 'ERR_TUNEKIT_DATA_NO_ROWS', '"y"');
+  await rejectsData(
+    () =>
+      loadTabular({
+        source: [
+          { a: 1, y: null },
+          { a: 2, y: 'NA' },
+        ],
+        target: 'y',
+      }),
+    'ERR_TUNEKIT_DATA_NO_ROWS',
+    '"y"',
+  );
 });
 
 test('error: target column missing lists the columns', async () => {
@@ -145,12 +167,25 @@ test('error: target column missing lists the columns', async () => {
     '"alpha", "beta"',
   );
   assert.is(e.column, 'gamma');
-  await rejectsData(() => loadTabular({ source: [{ a: 1, y: 'u' }], target: 'y', features: ['zz'] }), 'ERR_TUNEKIT_DATA_UNKNOWN_COLUMN', '"zz"', '"a"');
+  await rejectsData(
+    () => loadTabular({ source: [{ a: 1, y: 'u' }], target: 'y', features: ['zz'] }),
+    'ERR_TUNEKIT_DATA_UNKNOWN_COLUMN',
+    '"zz"',
+    '"a"',
+  );
 });
 
 test('error: one-class target names the column', async () => {
   const e = await rejectsData(
-    () => loadTabular({ source: [{ a: 1, kind: 'cat' }, { a: 2, kind: 'cat' }, { a: 3, kind: null }], target: 'kind' }),
+    () =>
+      loadTabular({
+        source: [
+          { a: 1, kind: 'cat' },
+          { a: 2, kind: 'cat' },
+          { a: 3, kind: null },
+        ],
+        target: 'kind',
+      }),
     'ERR_TUNEKIT_DATA_ONE_CLASS',
     '"kind"',
     '"cat"',
@@ -160,7 +195,14 @@ test('error: one-class target names the column', async () => {
 
 test('error: non-numeric value in a numeric column names column, row and value', async () => {
   const rows = Array.from({ length: 12 }, (_, i) => ({ width: i === 6 ? '12a' : String(i), y: i % 2 }));
-  const e = await rejectsData(() => loadTabular({ source: rows, target: 'y' }), 'ERR_TUNEKIT_DATA_NON_NUMERIC', '"width"', 'data row 7', '"12a"', 'missing');
+  const e = await rejectsData(
+    () => loadTabular({ source: rows, target: 'y' }),
+    'ERR_TUNEKIT_DATA_NON_NUMERIC',
+    '"width"',
+    'data row 7',
+    '"12a"',
+    'missing',
+  );
   assert.is(e.row, 7);
   const csv = file('bad.csv', 'h,y\n' + Array.from({ length: 12 }, (_, i) => `${i === 3 ? 'oops' : i},${i % 2}`).join('\n'));
   await rejectsData(() => loadTabular({ source: csv, target: 'y' }), 'ERR_TUNEKIT_DATA_NON_NUMERIC', '"h"', 'data row 4', '"oops"');
@@ -181,7 +223,15 @@ test('error: non-finite numbers', async () => {
 
 test('error: ragged CSV row names the row, line and counts; bad quoting', async () => {
   const p = file('ragged.csv', 'a,b,y\n1,2,0\n3,1\n');
-  const e = await rejectsData(() => loadTabular({ source: p, target: 'y' }), 'ERR_TUNEKIT_DATA_RAGGED_ROW', 'data row 2', 'line 3', '2 fields', 'header has 3', p);
+  const e = await rejectsData(
+    () => loadTabular({ source: p, target: 'y' }),
+    'ERR_TUNEKIT_DATA_RAGGED_ROW',
+    'data row 2',
+    'line 3',
+    '2 fields',
+    'header has 3',
+    p,
+  );
   assert.is(e.row, 2);
   await rejectsData(() => parseCsv('a,b\n"x"y,1\n'), 'ERR_TUNEKIT_DATA_BAD_CSV', 'data row 1');
   await rejectsData(() => parseCsv('a,b\n1,"open\n'), 'ERR_TUNEKIT_DATA_BAD_CSV', 'never closed');
@@ -201,18 +251,42 @@ test('error: missing file, unknown extension, malformed JSON', async () => {
 
 test('error: wrong target type, feature missing in all train rows, nested values', async () => {
   await rejectsData(
-    () => loadTabular({ source: [{ a: 1, y: 'u' }, { a: 2, y: 'v' }], target: 'y', task: 'regression' }),
+    () =>
+      loadTabular({
+        source: [
+          { a: 1, y: 'u' },
+          { a: 2, y: 'v' },
+        ],
+        target: 'y',
+        task: 'regression',
+      }),
     'ERR_TUNEKIT_DATA_TARGET_TYPE',
     '"y"',
   );
-  const rows = [{ a: null, b: 1, y: 0 }, { a: null, b: 2, y: 1 }, { a: 5, b: 3, y: 0 }];
+  const rows = [
+    { a: null, b: 1, y: 0 },
+    { a: null, b: 2, y: 1 },
+    { a: 5, b: 3, y: 0 },
+  ];
   await rejectsData(
     () => prepareTabular(rows, { target: 'y', splitIndices: { train: [0, 1], val: [2], test: [] } }),
     'ERR_TUNEKIT_DATA_ALL_MISSING',
     '"a"',
     'train',
   );
-  await rejectsData(() => loadTabular({ source: [{ a: [1, 2], y: 0 }, { a: 1, y: 1 }], target: 'y' }), 'ERR_TUNEKIT_DATA_BAD_VALUE', '"a"', 'data row 1');
+  await rejectsData(
+    () =>
+      loadTabular({
+        source: [
+          { a: [1, 2], y: 0 },
+          { a: 1, y: 1 },
+        ],
+        target: 'y',
+      }),
+    'ERR_TUNEKIT_DATA_BAD_VALUE',
+    '"a"',
+    'data row 1',
+  );
 });
 
 test.run();
