@@ -160,7 +160,8 @@ export async function statusCommand(args: StatusArgs, write: (line: string) => v
   // Names, params and errors are user data: control characters must not reach the terminal (nor forge lines).
   const out = (line: string) => write(escapeControl(line));
   if (args.json) {
-    out(JSON.stringify(s, null, 2));
+    // JSON escapes control characters itself (and must stay parseable): written as it is.
+    write(JSON.stringify(s, null, 2));
     return;
   }
   const rel = path.relative(process.cwd(), s.dir) || '.';

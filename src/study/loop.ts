@@ -108,7 +108,7 @@ export function checkLoopOptions(o: LoopOptions, who: string): void {
   const int = (name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) {
       throw new OptionsError(
-        `${who}: \`${name}\` must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${describeValue(v)}`,
+        `${who}: \`${name}\` must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${typeof v === 'number' ? String(v) : describeValue(v)}`,
       );
     }
   };

@@ -142,7 +142,7 @@ test('a multi-objective study shows a Pareto front', async () => {
   const { page, errors } = await open('mo.html', renderReportHtml(buildReportData(study, trials)));
   const st = await pageState(page);
   assert.equal(errors, []);
-  assert.is(st.charts['chart-pareto']?.series, 2);
+  assert.is(st.charts['chart-pareto']?.series, 3); // front, dominated, infeasible
   assert.ok(await canvasPainted(page, 'chart-pareto'));
   await page.close();
 });
