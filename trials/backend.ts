@@ -5,7 +5,7 @@
  * right after it initialises (see `wasm-kernels.ts` for the measurements and the maths):
  * - matMul with `transposeA`/`transposeB` falls to a naive C++ loop (~30-40 ms for 128x784x256 versus ~2 ms on XNNPACK);
  *   every backward pass of a dense layer uses it, so we transpose explicitly and take the XNNPACK path;
- * - `Conv2DBackpropFilter` is not implemented at all, so conv models cannot train; we express it as a dilated conv2d.
+ * - `Conv2DBackpropFilter` has no kernel at all in the wasm backend, so conv models could not train; we express it as a dilated conv2d.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
