@@ -20,7 +20,7 @@ import { OptionsError } from '../../src/core/errors.js';
 import type { Searcher, SearcherInit } from '../types.js';
 import { boolOption, checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/sequence.js';
-import { fitParzen } from './parzen.js';
+import { chooseUnit, unitsOf } from './choose.js';
 import { activeGroups, collectObservations, EncodeCache, rampWeights, splitRows } from './history.js';
 
 export { fitParzen, type ParzenEstimator, type ParzenOptions } from './parzen.js';
@@ -127,6 +127,7 @@ export function createTpeSearcher(init: SearcherInit, options: SearcherOptions):
   // Scratch rows reused across asks (suggest never runs concurrently with itself: it is synchronous).
   const point = new Float64Array(D);
   const cand = new Float64Array(D);
+  const buf = { dims, point, cand };
 
   const startup = (number: number): Float64Array => {
     if (sobol) return sobol.point(number);
@@ -149,48 +150,10 @@ export function createTpeSearcher(init: SearcherInit, options: SearcherOptions):
         // Optuna's group mode: one global split, then each group sees the rows where it is active.
         const { good, bad, best } = splitRows(obs, nBelow, group[0]!);
         const anchor = obs.finished >= 2 * o.startupTrials && o.incumbentCandidates > 0 ? best : -1;
-        for (const unit of o.multivariate ? [group] : params(group, dims)) choose(unit, good, bad, rng, anchor);
+        const goodWeights = o.weights === 'ramp' ? rampWeights(good.length) : undefined;
+        for (const unit of o.multivariate ? [group] : unitsOf(group, dims)) chooseUnit(o, buf, unit, good, bad, goodWeights, rng, anchor);
       }
       return { kind: 'suggest', params: init.space.decode(point) };
     },
   };
-
-  /**
-   * Fits l and g on `unit`'s coordinates, draws the candidates from l (plus `incumbentCandidates` from the kernel of good row
-   * `anchor`, unless it is -1) and writes the best one into `point`.
-   */
-  function choose(unit: readonly number[], good: Float64Array[], bad: Float64Array[], rng: () => number, anchor: number): void {
-    const common = {
-      coords: unit,
-      priorWeight: o.priorWeight,
-      bandwidth: o.multivariate ? ('scott' as const) : ('neighbors' as const),
-      bandwidthFactor: o.bandwidthFactor,
-      considerEndpoints: o.considerEndpoints,
-      normalize: false, // peak-scaled kernels in the acquisition, as Optuna 3.1: see ParzenOptions.normalize
-    };
-    const l = fitParzen(good, dims, { ...common, ...(o.weights === 'ramp' ? { weights: rampWeights(good.length) } : {}) });
-    const g = fitParzen(bad, dims, { ...common, ...(o.weights === 'ramp' ? { weights: rampWeights(bad.length) } : {}) });
-    let best = -Infinity;
-    const total = o.candidates + (anchor >= 0 ? o.incumbentCandidates : 0);
-    for (let c = 0; c < total; c++) {
-      l.sample(rng, cand, c < o.candidates ? undefined : anchor);
-      const score = l.logpdf(cand) - g.logpdf(cand);
-      // The first candidate is always taken, so a NaN or -Infinity score everywhere still yields a point.
-      if (c === 0 || score > best) {
-        best = score;
-        for (const j of unit) point[j] = cand[j]!;
-      }
-    }
-  }
-}
-
-/** Splits a group into single parameters (one numeric coordinate, or one whole one-hot block) for univariate TPE. */
-function params(group: readonly number[], dims: readonly CubeDim[]): number[][] {
-  const out: number[][] = [];
-  for (const j of group) {
-    const d = dims[j]!;
-    if (d.type === 'onehot' && d.group !== j) out[out.length - 1]!.push(j);
-    else out.push([j]);
-  }
-  return out;
 }

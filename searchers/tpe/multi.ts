@@ -25,7 +25,7 @@ import type { SearcherOptions } from '../options.js';
 import { scoredTrials, studyDirections } from '../objectives.js';
 import { hypervolumeContributions, lossRanks, selectByHypervolume } from '../pareto.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/sequence.js';
-import { fitParzen } from './parzen.js';
+import { chooseUnit, unitsOf } from './choose.js';
 import { activeGroups, EncodeCache, rampWeights } from './history.js';
 import { tpeOptions } from './index.js';
 
@@ -104,6 +104,7 @@ export function createMultiTpeSearcher(init: SearcherInit, options: SearcherOpti
   const cache = new EncodeCache(init.space);
   const point = new Float64Array(D);
   const cand = new Float64Array(D);
+  const buf = { dims, point, cand };
 
   return {
     type: 'tpe',
@@ -163,50 +164,9 @@ export function createMultiTpeSearcher(init: SearcherInit, options: SearcherOpti
         const bRows = badRows.filter((r) => !Number.isNaN(r[lead]!));
         const useAnchor = finished >= 2 * o.startupTrials && o.incumbentCandidates > 0 ? anchor : -1;
         const weights = hvWeights ? Float64Array.from(gW) : o.weights === 'ramp' ? rampWeights(gRows.length) : undefined;
-        for (const unit of o.multivariate ? [group] : params(group, dims)) choose(unit, gRows, bRows, weights, rng, useAnchor);
+        for (const unit of o.multivariate ? [group] : unitsOf(group, dims)) chooseUnit(o, buf, unit, gRows, bRows, weights, rng, useAnchor);
       }
       return { kind: 'suggest', params: init.space.decode(point) };
     },
   };
-
-  function choose(
-    unit: readonly number[],
-    good: Float64Array[],
-    bad: Float64Array[],
-    goodWeights: Float64Array | undefined,
-    rng: () => number,
-    anchor: number,
-  ): void {
-    const common = {
-      coords: unit,
-      priorWeight: o.priorWeight,
-      bandwidth: o.multivariate ? ('scott' as const) : ('neighbors' as const),
-      bandwidthFactor: o.bandwidthFactor,
-      considerEndpoints: o.considerEndpoints,
-      normalize: false,
-    };
-    const l = fitParzen(good, dims, { ...common, ...(goodWeights ? { weights: goodWeights } : {}) });
-    const g = fitParzen(bad, dims, { ...common, ...(o.weights === 'ramp' ? { weights: rampWeights(bad.length) } : {}) });
-    let best = -Infinity;
-    const total = o.candidates + (anchor >= 0 ? o.incumbentCandidates : 0);
-    for (let c = 0; c < total; c++) {
-      l.sample(rng, cand, c < o.candidates ? undefined : anchor);
-      const score = l.logpdf(cand) - g.logpdf(cand);
-      if (c === 0 || score > best) {
-        best = score;
-        for (const j of unit) point[j] = cand[j]!;
-      }
-    }
-  }
-}
-
-/** Splits a group into single parameters (one numeric coordinate, or one whole one-hot block) for univariate TPE. */
-function params(group: readonly number[], dims: readonly CubeDim[]): number[][] {
-  const out: number[][] = [];
-  for (const j of group) {
-    const d = dims[j]!;
-    if (d.type === 'onehot' && d.group !== j) out[out.length - 1]!.push(j);
-    else out.push([j]);
-  }
-  return out;
 }
