@@ -21,7 +21,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { Searcher, SearcherInit, Suggestion } from '../types.js';
-import { checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
+import { checkKnownOptions, type SearcherOptions } from '../options.js';
 import { OptionsError } from '../../src/core/errors.js';
 import type { SearchSpace } from '../../spaces/types.js';
 import type { TrialRecord } from '../../src/core/types.js';
@@ -29,7 +29,8 @@ import { lossVector, studyDirections, trialValues } from '../objectives.js';
 import { lossRanks, selectByHypervolume } from '../pareto.js';
 import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/index.js';
 import { normalCdf } from './acquisition.js';
-import { canonicalize, cubeLayout, INACTIVE, pointKey, type CubeLayout } from './candidates.js';
+import { canonicalize, INACTIVE, pointKey, type CubeLayout } from './candidates.js';
+import { gpBase } from './base.js';
 import { transformTargets } from './data.js';
 import { fitKernel, GpPosterior } from './fit.js';
 import { expectedHvi, hviBoxes } from './ehvi-math.js';
@@ -121,23 +122,12 @@ export function createGpEhviSearcher(init: SearcherInit, options: SearcherOption
   const directions = studyDirections(init);
   const m = directions.length;
   const constrained = init.constraints === true;
-  const d = space.dims.length;
-  const initialTrials = intOption('gp', options, 'initialTrials', Math.max(5, Math.min(d + 1, 20)), 1);
-  const candidates = intOption('gp', options, 'candidates', 1024, 1, 1_000_000);
-  const restarts = intOption('gp', options, 'restarts', 5, 1, 1000);
-  const fitRestarts = intOption('gp', options, 'fitRestarts', 2, 1, 1000);
-  const maxObservations = intOption('gp', options, 'maxObservations', 250, 4, 100_000);
-  const layout = cubeLayout(space);
-  const sobol = d > 0 && d <= SOBOL_MAX_DIM ? new SobolSequence(d, { seed, scramble: true }) : undefined;
+  const { d, initialTrials, candidates, restarts, fitRestarts, maxObservations, layout, design } = gpBase(init, options);
   const rows = new WeakMap<object, Float64Array | null>();
   const row = (t: TrialRecord): Float64Array | undefined => {
     let r = rows.get(t.params);
     if (r === undefined) rows.set(t.params, (r = encodeRow(space, t) ?? null));
     return r ?? undefined;
-  };
-  const design = (number: number, rng: () => number): Suggestion => {
-    const point = sobol ? sobol.point(number) : Float64Array.from({ length: d }, () => rng());
-    return { kind: 'suggest', params: space.decode(point) };
   };
 
   return {

@@ -10,11 +10,11 @@
  */
 import seedrandom from 'seedrandom';
 import type { Searcher, SearcherInit, Suggestion } from '../types.js';
-import { checkKnownOptions, intOption, type SearcherOptions } from '../options.js';
+import { checkKnownOptions, type SearcherOptions } from '../options.js';
 import { OptionsError } from '../../src/core/errors.js';
-import { SOBOL_MAX_DIM, SobolSequence } from '../sobol/index.js';
 import { type Acquisition, logEiAcquisition, ucbAcquisition } from './acquisition.js';
-import { canonicalize, cubeLayout, maximizeAcquisition } from './candidates.js';
+import { canonicalize, maximizeAcquisition } from './candidates.js';
+import { gpBase } from './base.js';
 import { collectData } from './data.js';
 import { fitKernel, GpPosterior } from './fit.js';
 
@@ -106,23 +106,10 @@ function fitHyperparameters(x: Float64Array, y: Float64Array, n: number, d: numb
 export function createGpSearcher(init: SearcherInit, options: SearcherOptions): Searcher {
   checkKnownOptions('gp', options, KNOWN);
   const { space, seed, direction } = init;
-  const d = space.dims.length;
   const acquisition = enumOption(options, 'acquisition', ['logei', 'ucb'] as const, 'logei');
   const beta = betaOption(options, acquisition);
-  const initialTrials = intOption('gp', options, 'initialTrials', Math.max(5, Math.min(d + 1, 20)), 1);
-  const candidates = intOption('gp', options, 'candidates', 1024, 1, 1_000_000);
-  const restarts = intOption('gp', options, 'restarts', 5, 1, 1000);
-  const fitRestarts = intOption('gp', options, 'fitRestarts', 2, 1, 1000);
-  const maxObservations = intOption('gp', options, 'maxObservations', 250, 4, 100_000);
+  const { d, initialTrials, candidates, restarts, fitRestarts, maxObservations, layout, design } = gpBase(init, options);
   const fantasy = enumOption(options, 'fantasy', ['constant_liar', 'kriging_believer'] as const, 'constant_liar');
-  const layout = cubeLayout(space);
-  const sobol = d > 0 && d <= SOBOL_MAX_DIM ? new SobolSequence(d, { seed, scramble: true }) : undefined;
-
-  /** The space-filling design: Sobol point n (random when the space is too large for the Sobol table). */
-  const design = (number: number, rng: () => number): Suggestion => {
-    const point = sobol ? sobol.point(number) : Float64Array.from({ length: d }, () => rng());
-    return { kind: 'suggest', params: space.decode(point) };
-  };
 
   return {
     type: 'gp',
