@@ -179,6 +179,21 @@ export interface Curve {
 /** Every field of a trial but its intermediate values. */
 export type TrialFields = Omit<TrialRecord, 'intermediate'>;
 
+/**
+ * Applies a finish to a running trial's fields (the one place that says which result fields a finished trial keeps): used by
+ * the live state machine (state.ts) and by `repair` replaying a journal.
+ */
+export function applyFinish(f: { -readonly [K in keyof TrialFields]: TrialFields[K] }, r: TrialResult, at: string): void {
+  f.state = r.state;
+  if (r.value !== undefined) f.value = r.value;
+  if (r.values !== undefined) f.values = r.values;
+  if (r.constraints !== undefined) f.constraints = r.constraints;
+  if (r.metrics !== undefined) f.metrics = r.metrics;
+  if (r.reason !== undefined) f.reason = r.reason;
+  if (r.error !== undefined) f.error = r.error;
+  f.finished = at;
+}
+
 /** A trial as the snapshot stores it: its fields and its curve. */
 export interface StoredTrial {
   readonly fields: TrialFields;

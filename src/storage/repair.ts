@@ -19,7 +19,7 @@ import { OptionsError } from '../core/errors.js';
 import { checkArray, checkIndex, checkObject, setOwn, unframe } from './codec.js';
 import { SnapshotDamage, StorageIOError, chunkLine, headerLine, io, loadSnapshot, writeAtomic } from './adapter.js';
 import { acquireLock, checkNotLocked, releaseLock } from './lock.js';
-import { type Curve, type Op, type StoredTrial, decodeStoredTrial, decodeStudy, pushPoint } from './records.js';
+import { type Curve, type Op, type StoredTrial, applyFinish, decodeStoredTrial, decodeStudy, pushPoint } from './records.js';
 import { StorageState } from './state.js';
 import { readJournal } from './wal.js';
 
@@ -362,15 +362,7 @@ function replay(studies: Map<string, StudyRecords>, op: Op): boolean {
     }
     case 'finishTrial': {
       if (f.state !== 'running') return false;
-      const r = op.result;
-      f.state = r.state;
-      if (r.value !== undefined) f.value = r.value;
-      if (r.values !== undefined) f.values = r.values;
-      if (r.constraints !== undefined) f.constraints = r.constraints;
-      if (r.metrics !== undefined) f.metrics = r.metrics;
-      if (r.reason !== undefined) f.reason = r.reason;
-      if (r.error !== undefined) f.error = r.error;
-      f.finished = op.at;
+      applyFinish(f, op.result, op.at);
       return true;
     }
   }

@@ -16,6 +16,7 @@ import {
   type Op,
   type StoredTrial,
   type TrialFields,
+  applyFinish,
   curveOf,
   decodeResult,
   decodeStudy,
@@ -247,14 +248,7 @@ export class StorageState {
         if (f.state !== 'running') throw new TrialStateError(op.study, op.number, f.state, `finish as ${op.result.state}`);
         const r = op.result;
         invalidate(s, 'running', r.state);
-        f.state = r.state;
-        if (r.value !== undefined) f.value = r.value;
-        if (r.values !== undefined) f.values = r.values;
-        if (r.constraints !== undefined) f.constraints = r.constraints;
-        if (r.metrics !== undefined) f.metrics = r.metrics;
-        if (r.reason !== undefined) f.reason = r.reason;
-        if (r.error !== undefined) f.error = r.error;
-        f.finished = op.at;
+        applyFinish(f, r, op.at);
         box.steps = undefined;
         return view(box);
       }
