@@ -3,9 +3,19 @@
  * coordinates, draw candidates from l, keep the one with the best log l - log g.
  */
 import type { CubeDim } from '../../spaces/types.js';
-import type { TpeOptions } from './index.js';
 import { fitParzen } from './parzen.js';
 import { rampWeights } from './history.js';
+
+/** The TPE options the acquisition step reads (a part of index.ts's TpeOptions; declared here so index.ts can import this file). */
+export interface ChoiceOptions {
+  readonly candidates: number;
+  readonly incumbentCandidates: number;
+  readonly multivariate: boolean;
+  readonly priorWeight: number;
+  readonly considerEndpoints: boolean;
+  readonly weights: 'ramp' | 'uniform';
+  readonly bandwidthFactor: number;
+}
 
 /** Where a choice is written: the unit's coordinates of `point` (scratch candidate `cand`, both of the space's dimension). */
 export interface ChoiceBuffers {
@@ -20,7 +30,7 @@ export interface ChoiceBuffers {
  * -1), and writes the best one into `buf.point`.
  */
 export function chooseUnit(
-  o: TpeOptions,
+  o: ChoiceOptions,
   buf: ChoiceBuffers,
   unit: readonly number[],
   good: Float64Array[],
