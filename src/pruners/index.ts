@@ -3,7 +3,8 @@
  * searchers they keep no private state: everything they need is in the stored trials they are handed, so a resumed or
  * multi-process study decides exactly as an uninterrupted one.
  */
-export type { PruneRequest, PruneDecision, Pruner } from './types.js';
+export type { PruneRequest, PruneDecision, Pruner, CompletedSteps, StepValues } from './types.js';
+export { StepIndex, completedSteps } from './steps.js';
 export { NOP_PRUNER, nopPruner } from './spec.js';
 export { median, percentile, threshold, patience, isFirstInInterval, nanPercentile } from './metric.js';
 export type { MedianOptions, PercentileOptions, ThresholdOptions, PatienceOptions } from './metric.js';

@@ -7,27 +7,11 @@
  * `bench/pruners.ts` checks these decisions against Optuna itself on random histories.
  */
 import { OptionsError } from '../core/errors.js';
-import type { Direction, TrialRecord } from '../core/types.js';
+import type { Direction } from '../core/types.js';
 import type { Pruner, PruneDecision, PruneRequest } from './types.js';
 import { bestOf, CONTINUE, current, fmt, prune, span } from './history.js';
 import { OptionReader } from './options.js';
-
-/**
- * Intermediate values of completed trials by step, memoised per record: a completed trial never changes and storages hand out
- * the same frozen record until it does, so the cache cannot go stale, and a pruner asked on every report of a 20,000-trial
- * study does not re-read 20,000 curves each time. Only a speed-up: decisions are those of `valueAt`.
- */
-const completedValues = new WeakMap<TrialRecord, Map<number, number | undefined>>();
-
-function completedValueAt(t: TrialRecord, step: number): number | undefined {
-  let byStep = completedValues.get(t);
-  if (!byStep) {
-    byStep = new Map<number, number | undefined>();
-    completedValues.set(t, byStep);
-  }
-  if (!byStep.has(step)) byStep.set(step, valueAt(t, step));
-  return byStep.get(step);
-}
+import { completedSteps } from './steps.js';
 
 /** Options shared by `median` and `percentile` (Optuna's n_startup_trials, n_warmup_steps, interval_steps, n_min_trials). */
 export interface MedianOptions {
@@ -80,7 +64,14 @@ export function isFirstInInterval(step: number, steps: readonly number[], warmup
 
 /** numpy's `nanpercentile` with linear interpolation (q in 0..100); NaN when no non-NaN value is given. */
 export function nanPercentile(values: readonly number[], q: number): number {
-  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return sortedPercentile(
+    values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b),
+    q,
+  );
+}
+
+/** `nanPercentile` of values already free of NaN and sorted ascending (NaN when there are none). */
+export function sortedPercentile(v: readonly number[], q: number): number {
   if (v.length === 0) return NaN;
   const index = (v.length - 1) * (q / 100);
   const lo = Math.floor(index);
@@ -92,10 +83,6 @@ export function nanPercentile(values: readonly number[], q: number): number {
   // numpy's _lerp: interpolates from the nearer end, so the result is exact at both ends.
   const diff = b - a;
   return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
-}
-
-function valueAt(t: TrialRecord, step: number): number | undefined {
-  return t.intermediate.find((p) => p.step === step)?.value;
 }
 
 function build(type: 'median' | 'percentile', options: unknown): Pruner {
@@ -112,8 +99,8 @@ function build(type: 'median' | 'percentile', options: unknown): Pruner {
   const minTrials = r.int('minTrials', 1, 1);
 
   const decide = (req: PruneRequest): PruneDecision => {
-    const completed = req.trials.filter((t) => t.state === 'complete');
-    if (completed.length === 0 || completed.length < startupTrials) return CONTINUE;
+    const completed = completedSteps(req);
+    if (completed.count === 0 || completed.count < startupTrials) return CONTINUE;
     const { step, direction } = req;
     if (step < warmupSteps) return CONTINUE;
     const cur = current(req);
@@ -132,12 +119,12 @@ function build(type: 'median' | 'percentile', options: unknown): Pruner {
       cur.history.map((p) => p.value),
     );
     if (Number.isNaN(best)) return prune(`${type}: every value up to step ${step} is NaN`);
-    const others = completed.map((t) => completedValueAt(t, step)).filter((v): v is number => v !== undefined);
-    if (others.length < minTrials) return CONTINUE;
-    const cut = nanPercentile(others, direction === 'maximize' ? 100 - pct : pct);
+    const others = completed.at(step);
+    if (others.reported < minTrials) return CONTINUE;
+    const cut = sortedPercentile(others.sorted, direction === 'maximize' ? 100 - pct : pct);
     if (Number.isNaN(cut)) return CONTINUE;
     if (!(direction === 'maximize' ? best < cut : best > cut)) return CONTINUE;
-    const n = others.filter((v) => !Number.isNaN(v)).length;
+    const n = others.sorted.length;
     const trials = `${n} completed trial${n === 1 ? '' : 's'} at step ${step}`;
     return prune(
       type === 'median'

@@ -32,7 +32,7 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { OptionsError, TunekitError } from '../core/errors.js';
 import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
-import type { NewTrial, Storage } from './types.js';
+import type { NewTrial, Storage, TrialsSince } from './types.js';
 import {
   SnapshotDamage,
   type SnapshotInfo,
@@ -361,6 +361,11 @@ export class FileStorage implements Storage {
   async getTrials(study: string, states?: readonly TrialState[]): Promise<readonly TrialRecord[]> {
     this.readable('getTrials');
     return this.state.getTrials(study, states);
+  }
+
+  async getTrialsSince(study: string, cursor: number): Promise<TrialsSince> {
+    this.readable('getTrialsSince');
+    return this.state.getTrialsSince(study, cursor);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { TunekitError } from '../core/errors.js';
 import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
-import type { NewTrial, Storage } from './types.js';
+import type { NewTrial, Storage, TrialsSince } from './types.js';
 import { StorageState } from './state.js';
 
 /** In-memory {@link Storage}. All methods complete synchronously (wrapped in promises), so concurrent calls cannot interleave. */
@@ -64,6 +64,11 @@ export class InMemoryStorage implements Storage {
   async getTrials(study: string, states?: readonly TrialState[]): Promise<readonly TrialRecord[]> {
     this.check('getTrials');
     return this.state.getTrials(study, states);
+  }
+
+  async getTrialsSince(study: string, cursor: number): Promise<TrialsSince> {
+    this.check('getTrialsSince');
+    return this.state.getTrialsSince(study, cursor);
   }
 
   /** Makes the storage unusable (its data is dropped with it), matching the file backend's contract. */

@@ -7,7 +7,8 @@
 import type { TrialRecord, TrialState } from '../core/types.js';
 import { ShapeError } from './codec.js';
 import { decodeTrial } from './records.js';
-import type { TrialOwner } from './types.js';
+import { ChangeLog } from './change-log.js';
+import type { TrialOwner, TrialsSince } from './types.js';
 
 /** One row of `tunekit_trials` as the driver returns it (timestamps as Date, bigints as strings, jsonb parsed). */
 export interface TrialRow {
@@ -67,6 +68,8 @@ export class StudyCache {
   /** The `seq` of each cached trial: a response that raced a newer one must not put an older version back. */
   private seqs: number[] = [];
   private readonly views = new Map<string, Filtered>();
+  /** The trials applied, in order, for getTrialsSince. */
+  private readonly changes = new ChangeLog();
   /** Highest `seq` among the rows read (as a number: 2^53 changes are out of reach). */
   lastSeq = 0;
 
@@ -81,6 +84,7 @@ export class StudyCache {
       this.invalidate(t.state, old?.state);
       this.trials[t.number] = t;
       this.seqs[t.number] = seq;
+      this.changes.note(t.number, this.trials.length);
     }
   }
 
@@ -90,6 +94,8 @@ export class StudyCache {
     this.seqs = [];
     this.views.clear();
     this.lastSeq = 0;
+    // Readers replace their copy: a trial whose creation the restart lost must not linger in it.
+    this.changes.forget();
   }
 
   get(number: number): TrialRecord | undefined {
@@ -108,6 +114,13 @@ export class StudyCache {
       this.views.set(key, hit);
     }
     return hit.trials;
+  }
+
+  /** Every trial applied since `cursor` (see ChangeLog); every cached trial, in number order, when the cursor is too old. */
+  since(cursor: number): TrialsSince {
+    const numbers = this.changes.since(cursor);
+    if (numbers === undefined) return { cursor: this.changes.cursor, full: true, trials: this.list() };
+    return { cursor: this.changes.cursor, full: false, trials: numbers.map((n) => this.trials[n]!) };
   }
 
   private invalidate(state: TrialState, old: TrialState | undefined): void {

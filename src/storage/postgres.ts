@@ -26,7 +26,7 @@ import {
   TunekitError,
 } from '../core/errors.js';
 import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
-import type { NewTrial, StartWaitingOptions, Storage, TrialOwner } from './types.js';
+import type { NewTrial, StartWaitingOptions, Storage, TrialOwner, TrialsSince } from './types.js';
 import { decodeMetrics, encodeMetrics, encodeNumber, freezeJson, freezeJsonObject } from './codec.js';
 import { decodeResult, decodeStudy } from './records.js';
 import { type ConnectOptions, type ParsedUrl, openPools, parseUrl, translate, withRetry } from './postgres-connect.js';
@@ -252,6 +252,12 @@ export class PostgresStorage implements Storage {
     const s = await this.entry(study);
     await this.refresh(s);
     return s.cache.list(states);
+  }
+
+  async getTrialsSince(study: string, cursor: number): Promise<TrialsSince> {
+    const s = await this.entry(study);
+    await this.refresh(s);
+    return s.cache.since(cursor);
   }
 
   /** See {@link Storage.nextSuggestionNumber}: max(last one + 1, next trial number), atomically. */

@@ -9,7 +9,8 @@
  */
 import { StudyExistsError, StudyNotFoundError, TrialNotFoundError, TrialStateError } from '../core/errors.js';
 import type { IntermediateValue, JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
-import type { NewTrial } from './types.js';
+import type { NewTrial, TrialsSince } from './types.js';
+import { ChangeLog } from './change-log.js';
 import { ShapeError, decodeMetrics, freezeJson, freezeJsonObject, setOwn } from './codec.js';
 import {
   type Curve,
@@ -52,6 +53,8 @@ interface StudyBox {
   readonly cache: Map<string, { readonly states: readonly TrialState[] | undefined; readonly trials: readonly TrialRecord[] }>;
   /** Numbers of trials changed since the last {@link StorageState.takeChanges} (what the next snapshot chunk must hold). */
   readonly dirty: Set<number>;
+  /** Every trial change in order, for incremental readers (getTrialsSince). */
+  readonly changes: ChangeLog;
   /** True until the study record has gone into a snapshot chunk. */
   fresh: boolean;
 }
@@ -104,6 +107,14 @@ export class StorageState {
       s.cache.set(key, hit);
     }
     return hit.trials;
+  }
+
+  /** Every trial created or changed since `cursor` (see ChangeLog); all of them, in number order, for cursor 0. */
+  getTrialsSince(study: string, cursor: number): TrialsSince {
+    const s = this.study(study);
+    const numbers = s.changes.since(cursor);
+    if (numbers === undefined) return { cursor: s.changes.cursor, full: true, trials: this.getTrials(study) };
+    return { cursor: s.changes.cursor, full: false, trials: numbers.map((n) => view(s.trials[n]!)) };
   }
 
   /* ---- op builders: check arguments against the current state, assign numbers/times; no mutation ---- */
@@ -203,6 +214,7 @@ export class StorageState {
         waiting: new Set(),
         cache: new Map(),
         dirty: new Set(),
+        changes: new ChangeLog(),
         fresh: true,
       });
       return undefined;
@@ -219,6 +231,7 @@ export class StorageState {
     const f = box.f;
     box.view = undefined;
     s.dirty.add(op.number);
+    s.changes.note(op.number, s.trials.length);
     switch (op.op) {
       case 'startWaiting':
         if (f.state !== 'waiting') throw new TrialStateError(op.study, op.number, f.state, 'start as a waiting trial');
@@ -297,6 +310,7 @@ export class StorageState {
     old.interView = undefined;
     old.view = undefined;
     s.dirty.delete(n);
+    s.changes.note(n, s.trials.length);
   }
 
   /**
@@ -336,6 +350,7 @@ export class StorageState {
     const box: TrialBox = { f: { ...fields }, curve, steps: undefined, interView: undefined, view: undefined };
     s.trials.push(box);
     s.dirty.add(fields.number);
+    s.changes.note(fields.number, s.trials.length);
     if (fields.state === 'waiting') s.waiting.add(fields.number);
     invalidate(s, fields.state);
     return box;

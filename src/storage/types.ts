@@ -73,6 +73,15 @@ export interface Storage {
   /** Writes anything batched, releases locks. The storage is unusable afterwards. */
   close(): Promise<void>;
 
+  /* ---- optional: incremental reads ---- */
+
+  /**
+   * The current record of every trial created or changed since `cursor` (0: every trial), and the cursor to pass next time:
+   * a reader that keeps its own copy of a study pays for what changed, not for what is stored. As fresh as getTrials. The
+   * study's pruning path reads this way on every report; without it, it reads getTrials.
+   */
+  getTrialsSince?(study: string, cursor: number): Promise<TrialsSince>;
+
   /* ---- optional: shared storages used by several processes or machines at once (PostgreSQL) ---- */
 
   /**
@@ -102,4 +111,17 @@ export interface Storage {
    * study proposes exactly what it would on the other storages.
    */
   nextSuggestionNumber?(study: string): Promise<number>;
+}
+
+/** What {@link Storage.getTrialsSince} returns. */
+export interface TrialsSince {
+  /** Pass this as `cursor` next time. */
+  readonly cursor: number;
+  /**
+   * True when `trials` is every trial of the study in number order (the cursor was 0, too old, or from before the storage
+   * re-read everything, e.g. after a database restart): the reader replaces what it holds instead of patching it.
+   */
+  readonly full: boolean;
+  /** The current record of every trial created or changed since the cursor, each once. */
+  readonly trials: readonly TrialRecord[];
 }

@@ -6,10 +6,11 @@
  */
 import type { SearchSpace } from '../../spaces/types.js';
 import type { Searcher, Suggestion } from '../../searchers/types.js';
-import { NOP_PRUNER as NOP, type Pruner } from '../pruners/index.js';
+import { NOP_PRUNER as NOP, type Pruner, type PruneRequest } from '../pruners/index.js';
 import type { Storage, TrialOwner } from '../storage/types.js';
 import { keepAlive, newOwner } from '../storage/heartbeat.js';
 import { visibleHistory, visibleToPruner } from './visibility.js';
+import { StudyMirror } from './mirror.js';
 import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import { OptionsError, SearchExhaustedError, SearcherError } from '../core/errors.js';
 import { describeThrown, describeValue } from '../core/describe.js';
@@ -117,6 +118,18 @@ function metricsProblem(metrics: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * `fields` plus a `trials` property holding every trial of the mirror, built on first read (then fixed for the request):
+ * searchers and pruners that never read the history do not pay for copying it.
+ */
+function lazyTrials<T extends object>(fields: T, mirror: StudyMirror): T & { readonly trials: readonly TrialRecord[] } {
+  let trials: readonly TrialRecord[] | undefined;
+  return Object.defineProperty(fields, 'trials', {
+    enumerable: true,
+    get: () => (trials ??= mirror.list()),
+  }) as T & { readonly trials: readonly TrialRecord[] };
+}
+
 export class StudyCore<P = Params> {
   readonly #storage: Storage;
   readonly #ownsStorage: boolean;
@@ -139,6 +152,8 @@ export class StudyCore<P = Params> {
   #lastStaleCheck = Number.NEGATIVE_INFINITY;
   /** Trials in flight under the deterministic rule (set by the loop from its concurrency). */
   #lag: number | undefined;
+  /** This study's copy of its trials for the report path (see mirror.ts). */
+  readonly #mirror: StudyMirror;
   /** Shared storages: time between heartbeats of a running trial (default 10,000 ms). */
   readonly heartbeatIntervalMs: number;
   /** Shared storages: a running trial without a heartbeat for this long is failed as stale and retried (default 3 intervals). */
@@ -149,6 +164,7 @@ export class StudyCore<P = Params> {
 
   constructor(parts: StudyParts<P>) {
     this.#storage = parts.storage;
+    this.#mirror = new StudyMirror(parts.storage, parts.record.name);
     this.#ownsStorage = parts.ownsStorage;
     this.#searcher = parts.searcher;
     this.#pruner = parts.pruner;
@@ -250,15 +266,18 @@ export class StudyCore<P = Params> {
     for (;;) {
       const waiting = await this.#storage.startWaiting(this.name, { owner: this.#owner, ...limit });
       if (waiting) return this.#asked(waiting);
-      const stored = await this.#storage.getTrials(this.name);
+      const mirror = this.#mirror;
+      await mirror.sync();
       // Shared storages hand out suggestion numbers no other process gets; elsewhere the next number is the count.
-      const number = this.#storage.nextSuggestionNumber ? await this.#storage.nextSuggestionNumber(this.name) : stored.length;
+      const number = this.#storage.nextSuggestionNumber ? await this.#storage.nextSuggestionNumber(this.name) : mirror.size;
       let lag = this.record.deterministic ? (o.lag ?? 0) : undefined;
       let suggestion: Suggestion | undefined;
       for (;;) {
-        const view = lag === undefined ? stored : visibleHistory(stored, number, lag);
+        const view = lag === undefined ? undefined : visibleHistory(mirror.list(), number, lag);
         if (view === 'wait') break;
-        suggestion = await this.#searcher.suggest({ number, trials: view });
+        // Every stored trial, built only if the searcher reads it (model-based ones do; random, Sobol and grid do not).
+        const request = view ? { number, trials: view } : lazyTrials({ number }, mirror);
+        suggestion = await this.#searcher.suggest(request);
         // A searcher that must wait for pending results (a synchronous rung) sees one more of them, in number order: still
         // a function of the results alone.
         if (suggestion.kind !== 'wait' || lag === undefined || lag === 0) break;
@@ -270,7 +289,7 @@ export class StudyCore<P = Params> {
       }
       if (suggestion.kind === 'exhausted') throw new SearchExhaustedError(this.name, this.#searcher.type);
       if (suggestion.kind === 'wait') {
-        if (!stored.some((t) => t.state === 'running')) {
+        if (!mirror.list().some((t) => t.state === 'running')) {
           throw new SearcherError(`searcher "${this.#searcher.type}" asked to wait, but no trial of study "${this.name}" is running`);
         }
         await this.#nextFinish();
@@ -356,18 +375,18 @@ export class StudyCore<P = Params> {
     if (already !== undefined) return 'prune';
     // The default pruner never prunes: skip handing it the history (this is the hot path of report-heavy sweeps).
     if (this.#pruner === NOP) return 'continue';
-    const all = await this.#storage.getTrials(this.name);
-    // Numbers are dense, so the trial is at its index (a filtered list would not be: then search).
-    const trial = all[number]?.number === number ? all[number] : all.find((t) => t.number === number);
+    await this.#mirror.sync();
+    const trial = this.#mirror.get(number);
     if (!trial) return 'continue';
-    const trials = this.record.deterministic && this.#lag !== undefined ? visibleToPruner(all, number, this.#lag) : all;
-    const decision = await this.#pruner.decide({
-      trial,
-      step,
-      trials,
-      direction,
-      ...(typeof value === 'number' ? {} : { metrics: value }),
-    });
+    const metrics = typeof value === 'number' ? {} : { metrics: value };
+    const mirror = this.#mirror;
+    const request: PruneRequest =
+      this.record.deterministic && this.#lag !== undefined
+        ? // The rule's history is a filtered list, so the pruner builds its index from it (the study's holds every trial).
+          { trial, step, trials: visibleToPruner(mirror.list(), number, this.#lag), direction, ...metrics }
+        : // `trials` is built only for pruners that read it (stop rules): median and percentile read `completed`.
+          lazyTrials({ trial, step, completed: mirror.completed, direction, ...metrics }, mirror);
+    const decision = await this.#pruner.decide(request);
     if (decision.action === 'prune') {
       this.#pruneReasons.set(number, decision.reason || `pruned by ${this.#pruner.type} at step ${step}`);
       return 'prune';

@@ -304,6 +304,42 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
     }),
   );
 
+  s(
+    'getTrialsSince hands out every trial first, then only what changed, each once; an unknown cursor reads everything',
+    withStudy(async (st) => {
+      assert.ok(typeof st.getTrialsSince === 'function', 'every built-in backend reads incrementally');
+      const since = st.getTrialsSince!.bind(st);
+      const empty = await since('s', 0);
+      assert.equal([empty.full, empty.trials], [true, []]);
+      const a = await st.createTrial('s', running({ lr: 0.01 }));
+      const b = await st.createTrial('s', running({ lr: 0.02 }));
+      const first = await since('s', empty.cursor);
+      assert.is(first.full, false);
+      assert.equal(first.trials.map((t) => t.number).sort(), [a.number, b.number]);
+      assert.equal((await since('s', first.cursor)).trials, [], 'nothing changed since');
+      await st.reportIntermediate('s', b.number, 0, 0.5);
+      await st.reportIntermediate('s', b.number, 1, 0.4);
+      await st.finishTrial('s', b.number, { state: 'complete', value: 0.4 });
+      const c = await st.createTrial('s', running());
+      const second = await since('s', first.cursor);
+      assert.is(second.full, false);
+      assert.equal(
+        second.trials.map((t) => t.number),
+        [b.number, c.number],
+        'b once (three changes), then the new trial',
+      );
+      assert.equal(second.trials[0], await st.getTrial('s', b.number), 'the current record');
+      assert.is(second.trials[0]!.state, 'complete');
+      assert.equal((await since('s', second.cursor)).trials, []);
+      for (const stale of [0, -1, 1e12, 0.5]) {
+        const all = await since('s', stale);
+        assert.is(all.full, true, `cursor ${stale}`);
+        assert.equal(all.trials, await st.getTrials('s'));
+      }
+      await rejects(since('nope', 0), 'ERR_TUNEKIT_STUDY_NOT_FOUND');
+    }),
+  );
+
   s('a closed storage refuses calls', async () => {
     const { storage } = await make();
     await storage.createStudy(studyRecord('s'));
