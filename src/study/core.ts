@@ -10,7 +10,7 @@ import { NOP_PRUNER as NOP, type Pruner, type PruneRequest } from '../pruners/in
 import type { Storage, TrialOwner } from '../storage/types.js';
 import { keepAlive, newOwner } from '../storage/heartbeat.js';
 import { visibleHistory, visibleToPruner } from './visibility.js';
-import { StudyMirror } from './mirror.js';
+import { StudyMirror, lazyTrials } from './mirror.js';
 import type { Direction, JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import { OptionsError, SearchExhaustedError, SearcherError } from '../core/errors.js';
 import { describeThrown, describeValue } from '../core/describe.js';
@@ -116,18 +116,6 @@ function metricsProblem(metrics: unknown): string | undefined {
     return `metrics could not be read: ${describeThrown(e)}`;
   }
   return undefined;
-}
-
-/**
- * `fields` plus a `trials` property holding every trial of the mirror, built on first read (then fixed for the request):
- * searchers and pruners that never read the history do not pay for copying it.
- */
-function lazyTrials<T extends object>(fields: T, mirror: StudyMirror): T & { readonly trials: readonly TrialRecord[] } {
-  let trials: readonly TrialRecord[] | undefined;
-  return Object.defineProperty(fields, 'trials', {
-    enumerable: true,
-    get: () => (trials ??= mirror.list()),
-  }) as T & { readonly trials: readonly TrialRecord[] };
 }
 
 export class StudyCore<P = Params> {

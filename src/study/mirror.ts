@@ -84,3 +84,15 @@ export class StudyMirror {
     this.#list = all;
   }
 }
+
+/**
+ * `fields` plus a `trials` property holding every trial of the mirror, built on first read (then fixed for the request):
+ * searchers and pruners that never read the history do not pay for copying it.
+ */
+export function lazyTrials<T extends object>(fields: T, mirror: StudyMirror): T & { readonly trials: readonly TrialRecord[] } {
+  let trials: readonly TrialRecord[] | undefined;
+  return Object.defineProperty(fields, 'trials', {
+    enumerable: true,
+    get: () => (trials ??= mirror.list()),
+  }) as T & { readonly trials: readonly TrialRecord[] };
+}
