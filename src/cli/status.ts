@@ -40,7 +40,14 @@ export interface SweepStatus {
     readonly pruned: number;
     readonly failed: number;
     readonly interrupted: number;
+    /** Trials running (run directory: those that started on a worker; a shared storage: every `running` trial). */
     readonly running: number;
+    /**
+     * Trials asked ahead (LoopOptions.askAhead) and waiting in the sweep's queue for a free worker: stored as `running`, but
+     * without trials/<n>/config.json yet. Always 0 for a shared storage (no run directory to tell them apart) or a directory
+     * without sweep.json.
+     */
+    readonly queued: number;
     readonly waiting: number;
   };
   readonly metric: string | null;
@@ -122,6 +129,22 @@ export async function readStatus(dirArg: string, study?: string): Promise<SweepS
     if (t.state !== 'complete' || t.value === undefined || !Number.isFinite(t.value)) continue;
     if (!best || (direction === 'maximize' ? t.value > (best.value as number) : t.value < (best.value as number))) best = t;
   }
+  // A trial asked ahead is stored running before it starts; a sweep (sweep.json beside the study) writes its config.json when
+  // it starts on a worker. Elsewhere (a shared storage, a demo's directory) every running trial counts as running.
+  const sweepDir = !shared && fs.existsSync(layout.sweep);
+  const started = (t: TrialRecord) => !sweepDir || fs.existsSync(layout.config(t.number));
+  const running = trials.filter((t) => t.state === 'running' && started(t));
+  /** When a running trial's code started: its config.json's time (the stored one is when it was asked), else the stored one. */
+  const startedAt = (t: TrialRecord): number | undefined => {
+    let at = NaN;
+    try {
+      if (!shared) at = Date.parse((JSON.parse(fs.readFileSync(layout.config(t.number), 'utf8')) as { started?: string }).started ?? '');
+    } catch {
+      // being written, or gone: the stored time
+    }
+    if (Number.isNaN(at) && t.started) at = Date.parse(t.started);
+    return Number.isNaN(at) ? undefined : at;
+  };
   const now = Date.now();
   return {
     name,
@@ -135,22 +158,22 @@ export async function readStatus(dirArg: string, study?: string): Promise<SweepS
       pruned: count((t) => t.state === 'pruned'),
       failed: count((t) => t.state === 'failed' && t.reason !== 'interrupted'),
       interrupted: count((t) => t.state === 'failed' && t.reason === 'interrupted'),
-      running: count((t) => t.state === 'running'),
+      running: running.length,
+      queued: count((t) => t.state === 'running') - running.length,
       waiting: count((t) => t.state === 'waiting'),
     },
     metric: typeof sweep.objective?.metric === 'string' ? sweep.objective.metric : null,
     best: best ? { number: best.number, value: best.value as number, params: best.params } : null,
-    running: trials
-      .filter((t) => t.state === 'running')
-      .map((t) => {
-        const last = t.intermediate[t.intermediate.length - 1];
-        return {
-          number: t.number,
-          step: last?.step ?? null,
-          value: last?.value ?? null,
-          startedAgoMs: t.started ? now - Date.parse(t.started) : null,
-        };
-      }),
+    running: running.map((t) => {
+      const last = t.intermediate[t.intermediate.length - 1];
+      const at = startedAt(t);
+      return {
+        number: t.number,
+        step: last?.step ?? null,
+        value: last?.value ?? null,
+        startedAgoMs: at !== undefined ? now - at : null,
+      };
+    }),
   };
 }
 
@@ -176,7 +199,7 @@ export async function statusCommand(args: StatusArgs, write: (line: string) => v
   const st = s.states;
   out(
     `trials: ${s.finished}${s.budget !== null ? `/${s.budget}` : ''} finished (${st.complete} complete, ${st.pruned} pruned, ${st.failed} failed), ` +
-      `${st.running} running, ${st.waiting} waiting, ${st.interrupted} interrupted`,
+      `${st.running} running${st.queued > 0 ? ` (${st.queued} more asked ahead)` : ''}, ${st.waiting} waiting, ${st.interrupted} interrupted`,
   );
   out(s.best ? `best: #${s.best.number} ${metric} ${s.best.value}  ${JSON.stringify(s.best.params)}` : 'best: none yet');
   for (const r of s.running) {

@@ -117,7 +117,10 @@ export function buildReportData(study: StudyRecord, trials: readonly TrialRecord
       if (v !== undefined) values.set(m.param.name, v);
     }
     const place = dir !== undefined ? readPlacement(dir, t.number) : {};
-    if (e.durationMs !== null) computeMs += e.durationMs;
+    // The timeline and the compute time start when the trial's code started, not when it was asked (ask-ahead).
+    const started = place.started ?? time(t.started);
+    const finished = time(t.finished);
+    if (started !== null && finished !== null) computeMs += Math.max(0, finished - started);
     const cf = t.system['continueFrom'];
     return {
       number: e.number,
@@ -129,8 +132,8 @@ export function buildReportData(study: StudyRecord, trials: readonly TrialRecord
       p: flat.map((p) => values.get(p.name) ?? null),
       reason: e.reason,
       error: e.error,
-      started: time(t.started),
-      finished: time(t.finished),
+      started,
+      finished,
       budget: e.budget,
       continueFrom: typeof cf === 'number' ? cf : null,
       lane: place.device !== undefined ? `${place.device}/${place.slot ?? 0}` : (fallbackLanes.get(t.number) ?? 'not started'),

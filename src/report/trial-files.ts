@@ -15,6 +15,11 @@ import { runDir } from '../core/run-dir.js';
 export interface TrialPlacement {
   readonly device?: string;
   readonly slot?: number;
+  /**
+   * When the trial's code started on its slot (ms since the epoch). The stored `started` is when the trial was asked, which
+   * for a trial asked ahead (LoopOptions.askAhead) is before a worker was free.
+   */
+  readonly started?: number;
 }
 
 /** The per-trial files of one trial, as far as they exist. */
@@ -39,9 +44,11 @@ const isRecord = (v: JsonValue | undefined): v is { [key: string]: JsonValue } =
 export function readPlacement(dir: string, number: number): TrialPlacement {
   const c = readJson(runDir(dir).config(number));
   if (!isRecord(c)) return {};
+  const started = typeof c['started'] === 'string' ? Date.parse(c['started']) : NaN;
   return {
     ...(typeof c['device'] === 'string' ? { device: c['device'] } : {}),
     ...(typeof c['slot'] === 'number' ? { slot: c['slot'] } : {}),
+    ...(Number.isFinite(started) ? { started } : {}),
   };
 }
 

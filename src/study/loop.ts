@@ -12,11 +12,13 @@
  * `stopGraceMs`, are killed); `killSignal` kills at once. Either way running trials are recorded `failed` with reason
  * `interrupted` and a retry with the same params is enqueued, so a resumed sweep re-runs them.
  */
-import { OptionsError, SearchExhaustedError, StaleTrialError, TrialPruned, TrialStateError } from '../core/errors.js';
+import { OptionsError, StaleTrialError, TrialPruned, TrialStateError } from '../core/errors.js';
 import type { ExecOutcome, Executor, RunningTrial, TrialChannel, TrialDecision } from '../core/executor.js';
 import type { Metrics, TrialRecord } from '../core/types.js';
 import { describeThrown, describeValue } from '../core/describe.js';
-import { BudgetReached, type AskedTrial, type StudyCore, type TellResult } from './core.js';
+import type { StudyCore, TellResult } from './core.js';
+import { CostModel } from './cost.js';
+import { TrialFeeder, type HeldTrial } from './feeder.js';
 import { SweepLedger } from './ledger.js';
 
 /** Where a trial runs, for hooks. */
@@ -64,6 +66,19 @@ export interface LoopOptions {
   /** After a graceful stop, how long running trials get to end before they are killed (default 10,000 ms). */
   readonly stopGraceMs?: number;
   /**
+   * Ask ahead: while the lanes' trials run, keep one more asked trial per lane ready, so a lane whose trial ends starts the
+   * next one at once instead of waiting for the searcher; a free lane starts the queued trial predicted to run longest
+   * (from the running times of finished trials with similar params, src/study/cost.ts; a trial is passed over at most once
+   * per lane), which shortens the sweep's tail.
+   * Default: on for the worker pool (the searcher then runs on the controller thread while the workers train), off for
+   * in-process objectives (they share the controller's thread, so a CPU-bound objective gains nothing). Costs: each trial
+   * asked ahead is proposed knowing one fewer result per lane (it sees the queued trials as running), and the stored
+   * `started` of a queued trial is when it was asked. Trials still queued when the loop stops (signal, timeout, failures) are
+   * recorded interrupted and retried, like running ones. Deterministic studies never ask ahead: trial k's proposal needs the
+   * result of trial k - c, which only arrives when a lane frees anyway.
+   */
+  readonly askAhead?: boolean;
+  /**
    * Awaited before a trial is handed to the executor, e.g. to fetch the checkpoint a promoted trial continues from out of an
    * artifact store shared by every machine.
    */
@@ -93,6 +108,7 @@ export const LOOP_KEYS = [
   'signal',
   'killSignal',
   'stopGraceMs',
+  'askAhead',
   'beforeTrial',
   'onTrialStarted',
   'onReport',
@@ -115,6 +131,8 @@ export function checkLoopOptions(o: LoopOptions, who: string): void {
   if (o.trials === undefined) throw new OptionsError(`${who}: \`trials\` (the total number of finished trials wanted) is required`);
   int('trials', o.trials, 0, MAX_TRIALS);
   int('maxConsecutiveFailures', o.maxConsecutiveFailures, 0);
+  if (o.askAhead !== undefined && typeof o.askAhead !== 'boolean')
+    throw new OptionsError(`${who}: \`askAhead\` must be true or false, got ${describeValue(o.askAhead)}`);
   for (const k of ['timeoutMs', 'trialTimeoutMs', 'stopGraceMs'] as const) {
     const v = o[k];
     if (v !== undefined && (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)))
@@ -139,13 +157,27 @@ export async function runLoop<P>(
   o: LoopOptions,
   catches: (error: unknown) => boolean = () => true,
 ): Promise<OptimizeResult> {
-  const ledger = new SweepLedger(o.trials, o.maxConsecutiveFailures ?? 3, await core.trials());
+  const stored = await core.trials();
+  const ledger = new SweepLedger(o.trials, o.maxConsecutiveFailures ?? 3, stored);
   // Deterministic studies: with c lanes, trial k learns from trials < k - (c - 1) only (src/study/visibility.ts).
   const lag = Math.max(0, executor.slots.length - 1);
   core.setLag(lag);
   let stop: OptimizeResult['stoppedBy'] | undefined;
   let stopping = false;
   let hard = false;
+  let timeUp = false;
+  const ahead = (o.askAhead ?? false) && !core.record.deterministic;
+  const cost = ahead ? new CostModel(core.space) : undefined;
+  for (const t of stored) cost?.observe(t);
+  const feeder = new TrialFeeder(core, ledger, {
+    lanes: executor.slots.length,
+    ahead,
+    ...(cost ? { cost } : {}),
+    ask: () => core.ask({ maxCounted: o.trials, lag }),
+    // A graceful or hard stop, or the time budget: no trial starts any more (running ones end as the stop says).
+    halted: () => stopping || timeUp,
+    onAskClosed: (why) => (stop ??= why),
+  });
   const running = new Map<number, RunningTrial>();
   let graceTimer: NodeJS.Timeout | undefined;
 
@@ -167,7 +199,13 @@ export async function runLoop<P>(
   else if (o.signal?.aborted) onStop();
   o.signal?.addEventListener('abort', onStop, { once: true });
   o.killSignal?.addEventListener('abort', onKill, { once: true });
-  const timer = o.timeoutMs !== undefined ? setTimeout(() => (stop ??= 'timeout'), o.timeoutMs) : undefined;
+  const timer =
+    o.timeoutMs !== undefined
+      ? setTimeout(() => {
+          timeUp = true;
+          stop ??= 'timeout';
+        }, o.timeoutMs)
+      : undefined;
 
   const verdict = (number: number, out: ExecOutcome, timedOut: boolean): Verdict => {
     const pending = core.pruneReason(number);
@@ -203,10 +241,13 @@ export async function runLoop<P>(
     readonly applied: Promise<void>;
     readonly durable: Promise<TrialRecord>;
     readonly failed: boolean;
+    /** How long the trial's code ran (executor.run -> outcome), for the cost model. */
+    readonly ranMs: number;
   }
 
   /** Runs one asked trial on `slot`; undefined when it was interrupted (and its retry enqueued). */
-  const runOne = async (asked: AskedTrial<P>, slot: number, device: string): Promise<Staged | undefined> => {
+  const runOne = async (held: HeldTrial<P>, slot: number, device: string): Promise<Staged | undefined> => {
+    const { asked } = held;
     const { number } = asked;
     const event = { slot, device };
     let timedOut = false;
@@ -234,16 +275,19 @@ export async function runLoop<P>(
     };
     const continueFromBudget = asked.continueFrom !== undefined ? (await core.trial(asked.continueFrom))?.budget : undefined;
     await o.beforeTrial?.(asked.continueFrom !== undefined ? { number, continueFrom: asked.continueFrom } : { number });
+    if (held.lost) {
+      // Declared stale by another process before it started: that process enqueued its retry.
+      await held.alive.stop();
+      return undefined;
+    }
+    const ran0 = performance.now();
     const handle = executor.run({ ...asked, ...(continueFromBudget !== undefined ? { continueFromBudget } : {}) }, slot, channel);
     box.handle = handle;
     running.set(number, handle);
-    // Shared storages: the trial heartbeats while it runs; if another process declared it stale (this one was paused or cut
-    // off), it is stopped and its result dropped: the retry another process enqueued will run it again.
-    let lost = false;
-    const alive = core.keepAlive(number, () => {
-      lost = true;
-      box.handle?.kill();
-    });
+    // Shared storages: the trial heartbeats from its ask (feeder.ts); if another process declared it stale (this one was
+    // paused or cut off), it is stopped and its result dropped: the retry another process enqueued will run it again.
+    held.onLost = () => box.handle?.kill();
+    if (held.lost) handle.kill();
     o.onTrialStarted?.({
       number,
       params: asked.params as { readonly [key: string]: unknown },
@@ -259,9 +303,10 @@ export async function runLoop<P>(
     } finally {
       clearTimeout(timeout);
       running.delete(number);
-      await alive.stop();
+      await held.alive.stop();
     }
-    if (lost) {
+    const ranMs = performance.now() - ran0;
+    if (held.lost) {
       o.onTrialInterrupted?.(number, event);
       return undefined;
     }
@@ -275,7 +320,7 @@ export async function runLoop<P>(
     }
     if (v.fatal !== undefined) ledger.fail(v.fatal);
     const staged = core.tellStaged(number, v.tell);
-    return { ...staged, failed: typeof v.tell === 'object' && v.tell.state === 'failed' };
+    return { ...staged, failed: typeof v.tell === 'object' && v.tell.state === 'failed', ranMs };
   };
 
   const lane = async (slot: number, device: string): Promise<void> => {
@@ -284,26 +329,13 @@ export async function runLoop<P>(
     const unsynced: Promise<void>[] = [];
     let hooks: Promise<void> = Promise.resolve();
     try {
-      while (!stop && ledger.canStart()) {
-        ledger.inFlight++;
+      for (;;) {
+        // Counted in ledger.inFlight from its ask (feeder.ts) until settled here.
+        const held = await feeder.next();
+        if (!held) break;
         let staged: Staged | undefined;
         try {
-          let asked: AskedTrial<P>;
-          try {
-            asked = await core.ask({ maxCounted: o.trials, lag });
-          } catch (error) {
-            if (error instanceof BudgetReached) stop ??= 'budget';
-            else if (error instanceof SearchExhaustedError) stop ??= 'exhausted';
-            else throw error;
-            ledger.inFlight--;
-            break;
-          }
-          if (stopping) {
-            await core.markInterrupted(asked.number);
-            ledger.inFlight--;
-            break;
-          }
-          staged = await runOne(asked, slot, device);
+          staged = await runOne(held, slot, device);
         } catch (error) {
           ledger.inFlight--;
           throw error;
@@ -313,11 +345,12 @@ export async function runLoop<P>(
           continue;
         }
         await staged.applied;
-        const durable = staged.durable;
+        const { durable, ranMs } = staged;
         const settled = durable.then(
           (record) => {
             ledger.inFlight--;
             ledger.finish(record);
+            cost?.observe(record, ranMs);
             hooks = hooks.then(() => o.onTrialFinished?.(record, { slot, device })).catch((error: unknown) => ledger.fail(error));
             return hooks;
           },
@@ -342,6 +375,8 @@ export async function runLoop<P>(
 
   try {
     await Promise.all(executor.slots.map((s, i) => lane(i, s.device).catch((error: unknown) => ledger.fail(error))));
+    // Trials asked ahead that no lane started (the loop stopped): interrupted, their retries enqueued.
+    await feeder.close().catch((error: unknown) => ledger.fail(error));
   } finally {
     clearTimeout(timer);
     clearTimeout(graceTimer);

@@ -154,7 +154,8 @@ export class Study<P = Params> {
       objective: this.#core.trainerObjective,
       metricReports: this.metric !== undefined,
     });
-    return runLoop(this.#core, executor, o);
+    // The searcher runs on this thread while the workers train: asking ahead keeps them fed (LoopOptions.askAhead).
+    return runLoop(this.#core, executor, { ...o, askAhead: o.askAhead ?? true });
   }
 
   /** Flushes and releases the storage if the study opened it itself (from a path). */

@@ -158,7 +158,13 @@ test('status while a sweep runs; SIGINT stops it gracefully (interrupted, resuma
   const lines: string[] = [];
   await statusCommand({ dir: out }, (l) => lines.push(l));
   assert.match(lines[0] ?? '', new RegExp(`sweep stopped in .*: running \\(pid ${String(run.proc.pid)}\\)`));
-  assert.match(lines[1] ?? '', new RegExp(`trials: 2/${TRIALS} finished \\(2 complete, 0 pruned, 0 failed\\), 2 running`));
+  // The pool asks ahead: two more trials are asked and wait for a free worker (stored running, no config.json yet).
+  assert.is(status.states.running, 2);
+  assert.is(status.states.queued, 2);
+  assert.match(
+    lines[1] ?? '',
+    new RegExp(`trials: 2/${TRIALS} finished \\(2 complete, 0 pruned, 0 failed\\), 2 running \\(2 more asked ahead\\)`),
+  );
   assert.is(lines.filter((l) => l.includes('running #')).length, 2);
 
   run.proc.kill('SIGINT');
@@ -171,11 +177,14 @@ test('status while a sweep runs; SIGINT stops it gracefully (interrupted, resuma
     'no trial left running',
   );
   const interrupted = stopped.filter((t) => t.state === 'failed' && t.reason === 'interrupted');
-  assert.is(interrupted.length, 2, 'both running trials were recorded interrupted');
+  const ran = interrupted.filter((t) => fs.existsSync(path.join(out, 'trials', String(t.number), 'config.json')));
+  assert.is(ran.length, 2, 'both running trials were recorded interrupted');
   assert.ok(
-    interrupted.every((t) => t.intermediate.length === 1),
+    ran.every((t) => t.intermediate.length === 1),
     'they stopped where they were (1 of 3 steps)',
   );
+  assert.is(interrupted.length, 4, 'and so were the two trials asked ahead, which never started');
+  assert.ok(interrupted.filter((t) => !ran.includes(t)).every((t) => t.intermediate.length === 0));
   for (const t of interrupted) {
     const retry = stopped.find((r) => r.system['retryOf'] === t.number);
     assert.is(retry?.state, 'waiting', `trial ${t.number} has a retry waiting`);
