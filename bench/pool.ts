@@ -26,11 +26,14 @@ import { fileURLToPath } from 'node:url';
 import { loadSweepFile } from '../src/sweep/load.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { ResolvedSweep } from '../src/sweep/spec.js';
+import type { Leaderboard } from '../src/report/leaderboard.js';
 import { createStudy } from '../src/study/open.js';
 
 import { space } from '../spaces/index.js';
 
 const quick = process.argv.includes('--quick');
+/** `--ask-ahead=off`: the pool's lanes ask for their next trial only once free (the loop before ask-ahead), for A/B runs. */
+const askAhead = !process.argv.includes('--ask-ahead=off');
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURE = path.join(root, 'test/fixtures/pool/trainable.ts');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-pool-'));
@@ -55,7 +58,7 @@ async function scaling(): Promise<void> {
     pruner: 'none',
   });
   console.log(
-    `1. scaling: examples/mnist-sweep.json (searcher sobol, no pruner), ${trials} trials x ${quick ? '1 epoch on 4,000 digits' : '3 epochs on 10,000 digits'}, same configurations for each worker count`,
+    `1. scaling: examples/mnist-sweep.json (searcher sobol, no pruner), ${trials} trials x ${quick ? '1 epoch on 4,000 digits' : '3 epochs on 10,000 digits'}, same configurations for each worker count, ask-ahead ${askAhead ? 'on' : 'off'}`,
   );
   const rates: number[] = [];
   const steady: number[] = [];
@@ -63,7 +66,7 @@ async function scaling(): Promise<void> {
     const t0 = performance.now();
     const c0 = cpu();
     const load0 = os.loadavg()[0] ?? 0;
-    const r = await runSweep(sweep(workers), { out: path.join(tmp, `mnist-${workers}`), sink: quiet });
+    const r = await runSweep(sweep(workers), { out: path.join(tmp, `mnist-${workers}`), sink: quiet, ...(askAhead ? {} : { askAhead }) });
     const wall = (performance.now() - t0) / 1000;
     const used = cpu() - c0;
     rates.push((trials / wall) * 3600);
@@ -74,13 +77,36 @@ async function scaling(): Promise<void> {
     console.log(
       `   workers ${workers}: ${wall.toFixed(1)} s wall (${span.toFixed(1)} s first start -> last finish), ${(rates[rates.length - 1] as number).toFixed(0)} trials/h ` +
         `(${(steady[steady.length - 1] as number).toFixed(0)} over the trials' span), CPU ${used.toFixed(1)} s (${(used / wall).toFixed(2)} cores busy), ` +
-        `load average before ${load0.toFixed(1)}, best valAccuracy ${best ? best.value.toFixed(4) : '-'}`,
+        `load average before ${load0.toFixed(1)} after ${(os.loadavg()[0] ?? 0).toFixed(1)}, best valAccuracy ${best ? best.value.toFixed(4) : '-'}` +
+        (workers > 1 ? `, ${tail(r.dir, r.leaderboard)}` : ''),
     );
   }
   const ratio = (a: number[]) => ((a[1] as number) / (a[0] as number)).toFixed(2);
   console.log(
     `   scaling ratio, 2 workers / 1 worker: ${ratio(rates)}x on wall time, ${ratio(steady)}x over the trials' span  (goal >= 1.7x on 2 idle cores)`,
   );
+}
+
+/**
+ * The sweep's tail: how long the last trial ran alone after every other worker had finished its last trial, and the order
+ * the trials started in (trials/<n>/config.json: slot and start time), to tell a long trial started last from a slow machine.
+ */
+function tail(dir: string, lb: Leaderboard): string {
+  const runs = lb.trials.flatMap((t) => {
+    try {
+      const c = JSON.parse(fs.readFileSync(path.join(dir, 'trials', String(t.number), 'config.json'), 'utf8')) as {
+        slot: number;
+        started: string;
+      };
+      return t.finished ? [{ number: t.number, slot: c.slot, start: Date.parse(c.started), end: Date.parse(t.finished) }] : [];
+    } catch {
+      return [];
+    }
+  });
+  const last = runs.reduce((a, b) => (b.end > a.end ? b : a));
+  const others = Math.max(...runs.filter((r) => r.slot !== last.slot).map((r) => r.end));
+  const order = [...runs].sort((a, b) => a.start - b.start).map((r) => `${r.number}:${((r.end - r.start) / 1000).toFixed(0)}s`);
+  return `tail: trial ${last.number} alone for ${((last.end - others) / 1000).toFixed(1)} s; start order (trial:seconds) ${order.join(' ')}`;
 }
 
 async function reportOverhead(): Promise<void> {

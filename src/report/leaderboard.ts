@@ -90,6 +90,25 @@ export interface Leaderboard {
     readonly wallTimeMs: number | null;
   };
   readonly trials: readonly LeaderboardEntry[];
+  /**
+   * How busy the machine was during the sweep run that wrote this document (`leaderboard.json` of `tunekit run` / `resume`:
+   * that process's run so far). Never set by the builder here: absent from study.leaderboard() and `tunekit report --json`.
+   */
+  readonly run?: RunUtilisation;
+}
+
+/** Busy cores over available ones during one sweep run (measured by src/sweep/utilisation.ts). */
+export interface RunUtilisation {
+  /** Wall time of the run (from opening the study until now), ms. */
+  readonly wallMs: number;
+  /** User + system CPU time of the sweep's process over the same time, every thread (the pool's workers) included, ms. */
+  readonly cpuMs: number;
+  /** cpuMs / wallMs: cores kept busy on average. */
+  readonly busyCores: number;
+  /** The cores Node may use (os.availableParallelism()). */
+  readonly availableCores: number;
+  /** busyCores / availableCores, in [0, 1] (slightly above 1 is measurement noise). */
+  readonly ratio: number;
 }
 
 const finite = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);

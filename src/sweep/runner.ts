@@ -42,6 +42,8 @@ export interface RunSweepOptions {
   readonly storage?: string;
   /** The searcher and pruner the sweep's validation built (resolveSweep): used as they are, not built again. */
   readonly prebuilt?: Prebuilt;
+  /** Keep one trial per worker asked ahead (LoopOptions.askAhead; default on, off for deterministic sweeps). For A/B benches. */
+  readonly askAhead?: boolean;
   /** Serve the live dashboard while the sweep runs (in its own process: it can never slow or break the sweep). */
   readonly dashboard?: { readonly port?: number; readonly log: (line: string) => void };
 }
@@ -124,7 +126,9 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
     // Several objectives: which trials stay on the Pareto front changes as trials finish, so no checkpoint is dropped (a
     // front member must stay exportable); one objective: the best `keepCheckpoints`.
     const keep = (sweep.objectives?.length ?? 1) > 1 ? Number.MAX_SAFE_INTEGER : sweep.keepCheckpoints;
-    const output = new SweepOutput(dir, { keep, direction: sweep.objective.direction, leaderboard: () => study.leaderboard() });
+    // leaderboard.json also says how busy the machine was during this run so far (schema: the optional `run` object).
+    const leaderboard = async (): Promise<Leaderboard> => ({ ...(await study.leaderboard()), run: measure() });
+    const output = new SweepOutput(dir, { keep, direction: sweep.objective.direction, leaderboard });
     output.init(trials);
     progress = new Progress(sink, {
       name: sweep.name,
@@ -157,6 +161,7 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
         ...(sweep.trialTimeout !== undefined ? { trialTimeoutMs: sweep.trialTimeout * 1000 } : {}),
         ...(sweep.workerMemoryMb !== undefined ? { workerMemoryMb: sweep.workerMemoryMb } : {}),
         maxConsecutiveFailures: sweep.maxConsecutiveFailures,
+        ...(options.askAhead !== undefined ? { askAhead: options.askAhead } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.killSignal ? { killSignal: options.killSignal } : {}),
         checkpointDir: (n) => checkpointDir(dir, n),
@@ -190,7 +195,9 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
       })
       .finally(() => output.flush());
     p.stop();
-    return { ...result, dir, leaderboard: await study.leaderboard(), checkpoints: output.checkpoints, utilisation: measure() };
+    const utilisation = measure();
+    const final = { ...(await study.leaderboard()), run: utilisation };
+    return { ...result, dir, leaderboard: final, checkpoints: output.checkpoints, utilisation };
   } finally {
     progress?.stop();
     await dashboard?.close().catch(() => undefined);

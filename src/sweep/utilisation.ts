@@ -4,18 +4,10 @@
  * per GPU) are not counted: their work is on the GPU.
  */
 import { defaultWorkers } from '../pool/slots.js';
+import type { RunUtilisation } from '../report/leaderboard.js';
 
-/** Utilisation of one run, as the sweep summary and leaderboard.json report it. */
-export interface Utilisation {
-  readonly wallMs: number;
-  /** User + system CPU time of the process, all threads. */
-  readonly cpuMs: number;
-  /** cpuMs / wallMs: cores kept busy on average. */
-  readonly busyCores: number;
-  readonly availableCores: number;
-  /** busyCores / availableCores, in [0, 1] (slightly above 1 is measurement noise). */
-  readonly ratio: number;
-}
+/** Utilisation of one run, as the sweep summary and leaderboard.json (its `run` object) report it. */
+export type Utilisation = RunUtilisation;
 
 /** Starts measuring; the returned function reads the utilisation so far. */
 export function startUtilisation(): () => Utilisation {
