@@ -10,8 +10,9 @@
  * trial runs to the same limit, and the time per step alone ranks them). The mean is weighted by 1 / (distance + 0.1), so an
  * exact match dominates and far neighbours only break ties. Distance: Euclidean over the cube coordinates, where a coordinate
  * active in one trial and inactive in the other (another branch, e.g. `cnn` versus `mlp`) counts as fully apart, so trials
- * of the same architecture are each other's neighbours. Before any trial has finished there is no prediction and the queue
- * keeps ask order. It knows nothing of the machine's load: a trial slowed by another process teaches a slower cost.
+ * of the same architecture are each other's neighbours. No prediction (undefined) for a trial of a shape (set of taken
+ * branches) no finished trial had: the queue starts such a trial first, as it may be long and its cost is worth learning.
+ * It knows nothing of the machine's load: a trial slowed by another process teaches a slower cost.
  */
 import type { SearchSpace } from '../../spaces/types.js';
 import type { Params, TrialRecord } from '../core/types.js';
@@ -29,10 +30,13 @@ export interface CostQuery {
 
 interface Observation {
   readonly x: readonly number[];
+  /** Which coordinates are active (the branches taken). */
+  readonly shape: string;
   /** log(ms per step). */
   readonly logPerStep: number;
 }
 
+/** Learns running times from finished trials and predicts queued ones' (see the file comment). One per optimize call. */
 export class CostModel {
   readonly #space: SearchSpace;
   readonly #seen: Observation[] = [];
@@ -41,11 +45,6 @@ export class CostModel {
 
   constructor(space: SearchSpace) {
     this.#space = space;
-  }
-
-  /** Finished trials taken into account so far. */
-  get size(): number {
-    return this.#seen.length;
   }
 
   /**
@@ -60,14 +59,15 @@ export class CostModel {
     if (!(ms > 0)) return;
     const x = this.#encode(t.params);
     if (!x) return;
-    this.#seen.push({ x, logPerStep: Math.log(ms / Math.max(1, t.intermediate.length)) });
+    this.#seen.push({ x, shape: shapeOf(x), logPerStep: Math.log(ms / Math.max(1, t.intermediate.length)) });
   }
 
-  /** Predicted running time in ms (see the file comment), or undefined before any trial has finished. */
+  /** Predicted running time in ms (see the file comment), or undefined when no finished trial had the query's shape. */
   predict(q: CostQuery): number | undefined {
-    if (this.#seen.length === 0) return undefined;
     const x = this.#encode(q.params);
     if (!x) return undefined;
+    const shape = shapeOf(x);
+    if (!this.#seen.some((o) => o.shape === shape)) return undefined;
     const nearest = this.#seen
       .map((o) => ({ o, d: distance(x, o.x) }))
       .sort((a, b) => a.d - b.d)
@@ -92,6 +92,11 @@ export class CostModel {
       return undefined; // params outside the space (a hand-enqueued trial of an older space): no prediction
     }
   }
+}
+
+/** The active coordinates of a cube point, as a key. */
+function shapeOf(x: readonly number[]): string {
+  return x.map((v) => (Number.isNaN(v) ? '-' : '+')).join('');
 }
 
 /** Euclidean distance in the cube; a coordinate inactive (NaN) in exactly one of the two counts as 1 apart. */

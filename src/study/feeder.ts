@@ -6,9 +6,9 @@
  * it, a free lane asks for its own trial and waits, as the loop always did. The queue is shared rather than one trial per
  * lane so that a trial asked ahead never waits behind a long trial while another lane is free, and so that the lanes can
  * choose among several trials: a free lane starts the queued trial with the highest predicted running time (cost.ts), which
- * shortens the tail of a sweep (longest processing time first), except that a trial passed over once per lane already goes
- * first (no trial predicted short waits in the queue for long). Without predictions (nothing finished yet, or not asking
- * ahead) trials start in ask order.
+ * shortens the tail of a sweep (longest processing time first); a trial of unknown cost goes before them, and a trial passed
+ * over once per lane already goes first of all (no trial predicted short waits in the queue for long). Without predictions
+ * (nothing finished yet, or not asking ahead) trials start in ask order.
  *
  * Bookkeeping: an asked trial is a normal trial in storage (state running, created by `core.ask`), counted in the ledger's
  * `inFlight` from its ask until the lane that runs it settles it, so the budget (and the global budget of shared storages,
@@ -58,6 +58,7 @@ class Held<P> implements HeldTrial<P> {
   constructor(readonly asked: AskedTrial<P>) {}
 }
 
+/** The queue of asked trials the lanes of one optimize call take their trials from (see the file comment). */
 export class TrialFeeder<P> {
   readonly #core: StudyCore<P>;
   readonly #ledger: SweepLedger;
@@ -177,9 +178,9 @@ export class TrialFeeder<P> {
   }
 
   /**
-   * The index of the queued trial to start: the first one (oldest) already passed over `lanes` times, so a trial predicted
-   * short waits for at most that many others (its proposal grows stale, and its stored duration would hold the wait);
-   * otherwise the predicted-longest; without predictions, or on a tie, the first asked.
+   * The index of the queued trial to start: the first one (oldest) already passed over `lanes` times, so no trial waits for
+   * more than that many others (its proposal grows stale, and its stored duration would hold the wait); else the first
+   * of unknown cost (a shape no finished trial had: it may be long); else the predicted-longest (ties: the first asked).
    */
   #pick(): number {
     const cost = this.#o.cost;
@@ -192,9 +193,8 @@ export class TrialFeeder<P> {
         best = i;
         break;
       }
-      const c = cost.predict(h.asked);
-      // Unknown costs keep ask order (the queue is in ask order); only a strictly longer prediction goes first.
-      if (c !== undefined && c > bestCost) {
+      const c = cost.predict(h.asked) ?? Infinity;
+      if (c > bestCost) {
         best = i;
         bestCost = c;
       }

@@ -68,8 +68,8 @@ export interface LoopOptions {
   /**
    * Ask ahead: while the lanes' trials run, keep one more asked trial per lane ready, so a lane whose trial ends starts the
    * next one at once instead of waiting for the searcher; a free lane starts the queued trial predicted to run longest
-   * (from the running times of finished trials with similar params, src/study/cost.ts; a trial is passed over at most once
-   * per lane), which shortens the sweep's tail.
+   * (from the running times of finished trials with similar params, src/study/cost.ts; one of branches never seen finishing
+   * goes first, and a trial is passed over at most once per lane), which shortens the sweep's tail.
    * Default: on for the worker pool (the searcher then runs on the controller thread while the workers train), off for
    * in-process objectives (they share the controller's thread, so a CPU-bound objective gains nothing). Costs: each trial
    * asked ahead is proposed knowing one fewer result per lane (it sees the queued trials as running), and the stored

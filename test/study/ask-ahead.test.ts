@@ -239,7 +239,7 @@ test('longest predicted first: a free lane starts a queued long trial before a s
   });
 });
 
-test('CostModel: time per step of similar finished trials, times the budget; nothing before a trial finished', () => {
+test('CostModel: time per step of similar finished trials, times the budget; nothing before a trial of the same branches finished', () => {
   const cube = compileSpace({
     model: space.choice({ mlp: { units: space.int(16, 512, { log: true }) }, cnn: { filters: space.int(8, 64) } }),
     lr: space.float(1e-4, 1e-1, { log: true }),
@@ -264,6 +264,7 @@ test('CostModel: time per step of similar finished trials, times the budget; not
   const cnn = { model: { type: 'cnn', filters: 32 }, lr: 0.01 };
   assert.is(model.predict({ params: mlp }), undefined);
   model.observe(record(0, mlp, 300, 3)); // 100 ms per step
+  assert.is(model.predict({ params: cnn }), undefined, 'no cnn trial finished yet: unknown (the queue starts it first)');
   model.observe(record(1, cnn, 3000, 3)); // 1000 ms per step
   model.observe(record(2, { ...cnn, lr: 0.001 }, 1000, 1)); // pruned after one step: still 1000 ms per step
   model.observe(record(3, mlp, 60_000, 3, { state: 'failed', reason: 'interrupted' })); // teaches nothing
