@@ -83,6 +83,12 @@ export interface LoopOptions {
    * artifact store shared by every machine.
    */
   readonly beforeTrial?: (trial: { readonly number: number; readonly continueFrom?: number }) => Promise<void>;
+  /**
+   * Awaited after a trial's code ended and before it is told (not for interrupted trials), e.g. to put its checkpoint in the
+   * artifact store: a machine that dies between the two then leaves an unfinished trial (retried), never a finished trial
+   * whose checkpoint no other machine can reach. A rejection stops the sweep like a failing hook.
+   */
+  readonly afterTrial?: (number: number) => Promise<void>;
   readonly onTrialStarted?: (event: TrialStartEvent) => void;
   readonly onReport?: (event: TrialReportEvent) => void;
   /** A running trial was recorded interrupted (a retry with the same params is enqueued). */
@@ -110,6 +116,7 @@ export const LOOP_KEYS = [
   'stopGraceMs',
   'askAhead',
   'beforeTrial',
+  'afterTrial',
   'onTrialStarted',
   'onReport',
   'onTrialInterrupted',
@@ -319,6 +326,7 @@ export async function runLoop<P>(
       return undefined;
     }
     if (v.fatal !== undefined) ledger.fail(v.fatal);
+    if (o.afterTrial) await o.afterTrial(number).catch((error: unknown) => ledger.fail(error));
     const staged = core.tellStaged(number, v.tell);
     return { ...staged, failed: typeof v.tell === 'object' && v.tell.state === 'failed', ranMs };
   };

@@ -171,6 +171,11 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
                 const local = continueFrom !== undefined ? checkpointDir(dir, continueFrom) : undefined;
                 if (local !== undefined && continueFrom !== undefined && !hasFiles(local)) await store.get(key(continueFrom), local);
               },
+              // Before the tell: a finished trial's checkpoint is in the shared store before the trial is finished.
+              afterTrial: async (n: number) => {
+                const ckpt = checkpointDir(dir, n);
+                if (hasFiles(ckpt)) await store.put(key(n), ckpt);
+              },
             }
           : {}),
         onTrialStarted: (e) => {
@@ -186,8 +191,6 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
           p.interrupted(n, e.slot);
         },
         onTrialFinished: async (t: TrialRecord, e) => {
-          const ckpt = checkpointDir(dir, t.number);
-          if (store && hasFiles(ckpt)) await store.put(key(t.number), ckpt);
           await output.finished(t);
           // The study's best: never an infeasible trial, none for several objectives (the front is in the leaderboard).
           p.finished(t, e.slot, study.best ?? null);

@@ -441,4 +441,20 @@ test('a trial is on disk before it is reported finished, even while the next tri
   await study.close();
 });
 
+test('afterTrial is awaited after a trial ends and before it is told (a checkpoint upload lands before the trial is finished)', async () => {
+  const study = await createStudy({ name: 'after', space: sp, seed: 2 });
+  const seen: string[] = [];
+  const res = await study.optimize((p) => quad(p), {
+    trials: 4,
+    concurrency: 2,
+    afterTrial: async (n: number) => {
+      await sleep(5);
+      seen.push(`${n}:${(await study.trial(n))?.state}`);
+    },
+  });
+  assert.is(res.finished, 4);
+  assert.equal(seen.sort(), ['0:running', '1:running', '2:running', '3:running']);
+  assert.ok((await study.trials()).every((t) => t.state === 'complete'));
+});
+
 test.run();
