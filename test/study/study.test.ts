@@ -449,7 +449,7 @@ test('afterTrial is awaited after a trial ends and before it is told (a checkpoi
     concurrency: 2,
     afterTrial: async (n: number) => {
       await sleep(5);
-      seen.push(`${n}:${(await study.trial(n))?.state}`);
+      seen.push(`${n}:${String((await study.trial(n))?.state)}`);
     },
   });
   assert.is(res.finished, 4);
