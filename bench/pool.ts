@@ -23,7 +23,10 @@
  *    identical 1-worker runs took 399-425 s (36 trials), and the CPU time of the same trials on 2 workers ranged from 3% less
  *    to 9% more than on 1 (other processes' load; shared caches and memory bandwidth when two trainings run at once: CPU time
  *    counts the stalls). The 1-worker run also gets 0.04-0.10 core of helper threads (V8's GC threads, the controller) on
- *    the otherwise idle second core for free. A clean verdict needs an idle machine.
+ *    the otherwise idle second core for free. A clean verdict needs an idle machine. On an idle machine (load 0.1 before), at
+ *    the end of the day: 36 trials 401.2 s / 236.8 s = 1.69x (ceiling 1.74x, tail 4.8 s, 1.95 cores busy with 2 workers; CPU
+ *    439.2 s on 1 worker vs 460.7 s on 2): scheduling loses ~3%; the rest is the 1-worker run's free 0.09 core and 5% more CPU
+ *    for the same trials when two trainings share the machine. The 1.8x goal is not met on 36 trials.
  *    The default sweep itself (`npm start`: GP, 80 trials, 2 workers), 2026-12-04: utilisation 1.87 of 2 cores (93%, goal
  *    1.85), load average 2.4; the code before ask-ahead right after, same load: 1.85 (92%). Per lane the wait for the
  *    searcher went from 2.5-5.1 s per sweep (66-133 ms per trial: the GP's ask is 80-180 ms at 20-80 trials) to 0.1 s, the
