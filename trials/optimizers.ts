@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptionsError } from '../src/core/errors.js';
+import { show } from './show.js';
 import type { OptimizerConfig, TrainOptimizer } from './types.js';
 
 /** Every optimiser `type` `makeOptimizer` accepts. */
@@ -198,14 +199,4 @@ function checkConfig(config: unknown): Record<string, unknown> {
 function num(v: unknown, path: string, ok: (x: number) => boolean, desc: string): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
     throw new OptionsError(`${path} must be a finite number ${desc}, got ${show(v)}`);
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string'
-    ? JSON.stringify(v)
-    : typeof v === 'object' && v !== null
-      ? Array.isArray(v)
-        ? 'an array'
-        : 'an object'
-      : String(v);
 }

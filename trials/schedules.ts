@@ -9,6 +9,7 @@
  * `one_cycle` rejects `warmupSteps`: its first phase already is a warm-up.
  */
 import { OptionsError } from '../src/core/errors.js';
+import { show } from './show.js';
 import type { Schedule, ScheduleConfig } from './types.js';
 
 /** Every schedule `type` `makeSchedule` accepts. */
@@ -196,14 +197,4 @@ function checkConfig(config: unknown, baseLr: number): Record<string, unknown> {
       break;
   }
   return cfg;
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string'
-    ? JSON.stringify(v)
-    : typeof v === 'object' && v !== null
-      ? Array.isArray(v)
-        ? 'an array'
-        : 'an object'
-      : String(v);
 }

@@ -7,6 +7,7 @@ import { OptionsError } from '../src/core/errors.js';
 import { BACKEND_NAMES } from './backend.js';
 import { epochMetricNames } from './metrics.js';
 import type { Dataset, Split, TrialConfig } from './types.js';
+import { show } from './show.js';
 
 const TRIAL_KEYS: readonly string[] = [
   'model',
@@ -29,13 +30,6 @@ const TRIAL_KEYS: readonly string[] = [
 export interface Objective {
   readonly metric: string;
   readonly direction: 'minimize' | 'maximize';
-}
-
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object' && v !== null) return 'an object';
-  return String(v);
 }
 
 function positiveInt(v: unknown, field: string, hint: string): void {
