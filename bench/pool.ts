@@ -32,7 +32,12 @@
  *    (404.1 + 399.0 s) / (221.3 + 225.5 s) = 1.80x (pairs 1.83x and 1.77x, ceiling 1.85x, tails 3.9-4.8 s); 12 trials
  *    (127.8 + 118.5 s) / (67.1 + 71.9 s) = 1.77x (pairs 1.91x and 1.65x, ceiling 1.84x). On these runs the 2 workers used 2%
  *    less CPU than 1 worker for the same trials (no contention showed), so what stands between the ratio and 2x is the
- *    1-worker run's free 0.09-0.10 core and the 2-worker run's start-up and tail (1.9-5.9 s, 1-3%). Per-thread CPU
+ *    1-worker run's free 0.09-0.10 core and the 2-worker run's start-up and tail (1.9-5.9 s, 1-3%). A second 36-trial ABBA
+ *    set right after (load 0.0 before): (391.1 + 399.5 s) / (222.8 + 243.6 s) = 1.70x (pairs 1.76x and 1.64x, ceiling 1.74x;
+ *    the second 2-worker run took 474.1 s of CPU against 433.8 s for the first: contention is back, or the host slowed).
+ *    Both 36-trial sets together: 1593.7 s / 913.2 s = 1.75x. The goal is not met on 36 trials. 12 trials with --repeats=4
+ *    after that: 510.3 s / 282.1 s = 1.81x, pairs 1.62x 1.83x 1.74x 2.04x (the last 1-worker run took 148.8 s against
+ *    115-127 s for the others: the host slowed). All 12-trial ABBA runs together: 756.6 s / 421.1 s = 1.80x. Per-thread CPU
  *    (/proc/self/task/<tid>/stat) names the free core: V8's platform threads, i.e. concurrent marking of the worker's full GCs
  *    (a training step's tape is pretenured, so the old generation fills with garbage and a worker runs a mark-compact every
  *    ~0.4 s: --trace-gc) and background JIT. Tried and not kept: starting the workers' old generation at 128 MB
