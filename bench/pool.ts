@@ -100,7 +100,7 @@ async function scaling(): Promise<void> {
   console.log(
     `1. scaling: examples/mnist-sweep.json (searcher sobol, no pruner), ${trials} trials x ${quick ? '1 epoch on 4,000 digits' : '3 epochs on 10,000 digits'}, same configurations for each worker count, ask-ahead ${askAhead ? 'on' : 'off'}`,
   );
-  const steady: Record<number, number[]> = { 1: [], 2: [] };
+  const spans: Record<number, number[]> = { 1: [], 2: [] };
   const walls: Record<number, number[]> = { 1: [], 2: [] };
   const cpus: Record<number, number[]> = { 1: [], 2: [] };
   // Repeats alternate the order (1,2 then 2,1, ...): this VM's speed drifts by 10% and more between minutes (identical
@@ -121,7 +121,7 @@ async function scaling(): Promise<void> {
     cpus[workers]!.push(used);
     // First trial start -> last trial end: excludes loading MNIST and validating the sweep, not the workers' start-up.
     const span = (r.leaderboard.summary.wallTimeMs ?? wall * 1000) / 1000;
-    steady[workers]!.push((trials / span) * 3600);
+    spans[workers]!.push(span);
     const best = r.leaderboard.summary.best;
     console.log(
       `   workers ${workers}: ${wall.toFixed(1)} s wall (${span.toFixed(1)} s first start -> last finish), ${((trials / wall) * 3600).toFixed(0)} trials/h ` +
@@ -131,9 +131,10 @@ async function scaling(): Promise<void> {
     );
   }
   const sum = (a: number[] | undefined) => (a ?? []).reduce((x, y) => x + y, 0);
-  // Ratio of the summed walls (= of the mean throughputs over equal work), and each adjacent 1-worker/2-worker pair's ratio.
+  // Ratios of the summed walls and of the summed spans (= of the mean throughputs over equal work), and each adjacent
+  // 1-worker/2-worker pair's ratio.
   const ratio = sum(walls[1]) / sum(walls[2]);
-  const spanRatio = sum(steady[2]) / sum(steady[1]);
+  const spanRatio = sum(spans[1]) / sum(spans[2]);
   const pairs = Array.from({ length: repeats }, (_, r) => (walls[1]![r] as number) / (walls[2]![r] as number));
   // Even with no idle core at all, 2 workers need their CPU time / 2 of wall time: the best ratio this run could give.
   const ceiling = sum(walls[1]) / (sum(cpus[2]) / 2);

@@ -30,8 +30,6 @@ export interface CostQuery {
 
 interface Observation {
   readonly x: readonly number[];
-  /** Which coordinates are active (the branches taken). */
-  readonly shape: string;
   /** log(ms per step). */
   readonly logPerStep: number;
 }
@@ -40,6 +38,8 @@ interface Observation {
 export class CostModel {
   readonly #space: SearchSpace;
   readonly #seen: Observation[] = [];
+  /** The shapes (sets of active coordinates, i.e. branches taken) of the observations. */
+  readonly #shapes = new Set<string>();
   /** Budgets of finished trials (a promoted trial runs only the steps beyond its source's budget). */
   readonly #budgets = new Map<number, number>();
 
@@ -59,15 +59,15 @@ export class CostModel {
     if (!(ms > 0)) return;
     const x = this.#encode(t.params);
     if (!x) return;
-    this.#seen.push({ x, shape: shapeOf(x), logPerStep: Math.log(ms / Math.max(1, t.intermediate.length)) });
+    this.#shapes.add(shapeOf(x));
+    this.#seen.push({ x, logPerStep: Math.log(ms / Math.max(1, t.intermediate.length)) });
   }
 
   /** Predicted running time in ms (see the file comment), or undefined when no finished trial had the query's shape. */
   predict(q: CostQuery): number | undefined {
     const x = this.#encode(q.params);
     if (!x) return undefined;
-    const shape = shapeOf(x);
-    if (!this.#seen.some((o) => o.shape === shape)) return undefined;
+    if (!this.#shapes.has(shapeOf(x))) return undefined;
     const nearest = this.#seen
       .map((o) => ({ o, d: distance(x, o.x) }))
       .sort((a, b) => a.d - b.d)
