@@ -66,3 +66,26 @@ export function mannWhitneyGreater(a: readonly number[], b: readonly number[]): 
   const z = (u - mean - 0.5) / sd;
   return normalCdf(-z);
 }
+
+/** Two-sided 95% quantiles of Student's t (0.975) for 1..30 degrees of freedom (scipy.stats.t.ppf(0.975, df)). */
+const T975 = [
+  12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004, 2.262157, 2.228139, 2.200985, 2.178813, 2.160369,
+  2.144787, 2.13145, 2.119905, 2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831,
+  2.048407, 2.04523, 2.042272,
+];
+
+/**
+ * 95% interval of the geometric mean of paired ratios (each pair's runs measured back to back, e.g. bench/pool's ABBA
+ * scaling pairs): a t-interval on the log ratios, exponentiated. Pairs cancel a drift slower than a pair; what is left of
+ * the noise shows in the spread between pairs, which is what the interval is made of. Needs 2+ ratios (more than 31: the
+ * normal quantile).
+ */
+export function pairedRatioCi(ratios: readonly number[]): { mean: number; lo: number; hi: number } {
+  const n = ratios.length;
+  if (n < 2) throw new Error(`pairedRatioCi needs 2 or more ratios, got ${n}`);
+  const logs = ratios.map((r) => Math.log(r));
+  const m = logs.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(logs.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1));
+  const half = (T975[n - 2] ?? 1.959964) * (sd / Math.sqrt(n));
+  return { mean: Math.exp(m), lo: Math.exp(m - half), hi: Math.exp(m + half) };
+}

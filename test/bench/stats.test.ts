@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bootstrapRatioCi, mannWhitneyGreater, median } from '../../bench/stats.js';
+import { bootstrapRatioCi, mannWhitneyGreater, median, pairedRatioCi } from '../../bench/stats.js';
 
 const A = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
 const B = [2, 7, 1, 8, 2, 8, 1, 8, 2, 8, 4];
@@ -32,6 +32,17 @@ test('bootstrap interval brackets the ratio of medians, is deterministic, and ex
   const large = Array.from({ length: 30 }, (_, i) => 2 + i / 100);
   const [l2, h2] = bootstrapRatioCi(small, large);
   assert.ok(h2 < 1 && l2 > 0.4, `[${l2}, ${h2}]`);
+});
+
+test('paired ratio interval matches the scipy t-interval on log ratios, narrows with agreeing pairs, needs 2 pairs', () => {
+  // scipy 1.10: r = log([1.83, 1.77, 1.76, 1.64]); exp(r.mean() -/+ t.ppf(0.975, 3) * r.std(ddof=1) / 2)
+  const ci = pairedRatioCi([1.83, 1.77, 1.76, 1.64]);
+  assert.ok(Math.abs(ci.mean - 1.748619100615824) < 1e-9, String(ci.mean));
+  assert.ok(Math.abs(ci.lo - 1.6249763328855664) < 1e-6, String(ci.lo));
+  assert.ok(Math.abs(ci.hi - 1.8816697186037228) < 1e-6, String(ci.hi));
+  const tight = pairedRatioCi([1.81, 1.8, 1.79, 1.8, 1.81, 1.79]);
+  assert.ok(tight.hi - tight.lo < 0.05 && tight.lo < 1.8 && tight.hi > 1.8, JSON.stringify(tight));
+  assert.throws(() => pairedRatioCi([1.8]), /2 or more ratios, got 1/);
 });
 
 test.run();
