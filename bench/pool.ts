@@ -66,6 +66,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { loadSweepFile } from '../src/sweep/load.js';
 import { runSweep } from '../src/sweep/runner.js';
 import type { ResolvedSweep } from '../src/sweep/spec.js';
@@ -75,9 +76,23 @@ import { createStudy } from '../src/study/open.js';
 import { space } from '../spaces/index.js';
 import { pairedRatioCi } from './stats.js';
 
-const quick = process.argv.includes('--quick');
+// Not strict: an unknown flag is ignored, as it always was here.
+const { values: args } = parseArgs({
+  strict: false,
+  options: {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    'ask-ahead': { type: 'string' },
+    'scaling-trials': { type: 'string' },
+    'rss-trials': { type: 'string' },
+    repeats: { type: 'string' },
+  },
+});
+/** A numeric `--name=N` flag, or `fallback` when absent. */
+const num = (name: string, fallback: number): number => (typeof args[name] === 'string' ? Number(args[name]) : fallback);
+const quick = args.quick === true;
 /** `--ask-ahead=off`: the pool's lanes ask for their next trial only once free (the loop before ask-ahead), for A/B runs. */
-const askAhead = !process.argv.includes('--ask-ahead=off');
+const askAhead = args['ask-ahead'] !== 'off';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURE = path.join(root, 'test/fixtures/pool/trainable.ts');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-pool-'));
@@ -89,8 +104,8 @@ const cpu = () => {
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 
 async function scaling(): Promise<void> {
-  const trials = Number(process.argv.find((a) => a.startsWith('--scaling-trials='))?.slice('--scaling-trials='.length) ?? (quick ? 6 : 12));
-  const repeats = Number(process.argv.find((a) => a.startsWith('--repeats='))?.slice('--repeats='.length) ?? 1);
+  const trials = num('scaling-trials', quick ? 6 : 12);
+  const repeats = num('repeats', 1);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be an integer >= 1, got ${repeats}`);
   const { sweep: base } = await loadSweepFile(path.join(root, 'examples/mnist-sweep.json'));
   const sweep = (workers: number): ResolvedSweep => ({
@@ -212,7 +227,7 @@ async function reportOverhead(): Promise<void> {
 }
 
 async function rss(): Promise<void> {
-  const trials = Number(process.argv.find((a) => a.startsWith('--rss-trials='))?.slice('--rss-trials='.length) ?? (quick ? 200 : 500));
+  const trials = num('rss-trials', quick ? 200 : 500);
   const sweep: ResolvedSweep = {
     version: 1,
     name: 'rss',
@@ -268,7 +283,7 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(' ')} (shared machine: wall-clock figures are noisy)`,
 );
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const only = typeof args.only === 'string' ? args.only : undefined;
 if (!only || only === 'reports') await reportOverhead();
 if (!only || only === 'rss') await rss();
 if (!only || only === 'scaling') await scaling();
