@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { type ConnectOptions, openPools, parseUrl, translate, withRetry, type ParsedUrl } from './postgres-connect.js';
+import { type ConnectOptions, openPools, parseUrl, translate, withClient, withRetry, type ParsedUrl } from './postgres-connect.js';
 import { migrate, quoteSchema } from './postgres-schema.js';
 
 /** A place to keep checkpoint directories under keys. */
@@ -152,12 +152,7 @@ export class PostgresArtifactStore implements ArtifactStore {
     const store = new PostgresArtifactStore(parsed, durable, quoteSchema(parsed.schema), chunk, options.retryMs ?? 30_000);
     await store
       .run('creating the tunekit tables', async () => {
-        const client = await durable.connect();
-        try {
-          await migrate(client, parsed.schema, parsed.where);
-        } finally {
-          client.release();
-        }
+        await withClient(durable, (client) => migrate(client, parsed.schema, parsed.where));
       })
       .catch(async (e: unknown) => {
         await durable.end();
@@ -170,84 +165,83 @@ export class PostgresArtifactStore implements ArtifactStore {
     checkKey(key);
     const files = await listFiles(dir);
     await this.run(`storing artifact ${key}`, async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query(`DELETE FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key]);
-        await client.query(`INSERT INTO ${this.S}.tunekit_artifact_keys (key, files, bytes) VALUES ($1, $2, 0)`, [key, files.length]);
-        let bytes = 0;
-        for (const rel of files) {
-          const fh = await fs.promises.open(path.join(dir, rel), 'r');
-          try {
-            const buf = Buffer.alloc(this.chunkBytes);
-            for (let chunk = 0; ; chunk++) {
-              const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-              // Every file has chunk 0, so an empty file is stored too.
-              if (bytesRead === 0 && chunk > 0) break;
-              bytes += bytesRead;
-              await client.query(`INSERT INTO ${this.S}.tunekit_artifact_chunks (key, path, chunk, data) VALUES ($1, $2, $3, $4)`, [
-                key,
-                rel,
-                chunk,
-                buf.subarray(0, bytesRead),
-              ]);
-              if (bytesRead < buf.length) break;
+      await withClient(this.pool, async (client) => {
+        try {
+          await client.query('BEGIN');
+          await client.query(`DELETE FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key]);
+          await client.query(`INSERT INTO ${this.S}.tunekit_artifact_keys (key, files, bytes) VALUES ($1, $2, 0)`, [key, files.length]);
+          let bytes = 0;
+          for (const rel of files) {
+            const fh = await fs.promises.open(path.join(dir, rel), 'r');
+            try {
+              const buf = Buffer.alloc(this.chunkBytes);
+              for (let chunk = 0; ; chunk++) {
+                const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+                // Every file has chunk 0, so an empty file is stored too.
+                if (bytesRead === 0 && chunk > 0) break;
+                bytes += bytesRead;
+                await client.query(`INSERT INTO ${this.S}.tunekit_artifact_chunks (key, path, chunk, data) VALUES ($1, $2, $3, $4)`, [
+                  key,
+                  rel,
+                  chunk,
+                  buf.subarray(0, bytesRead),
+                ]);
+                if (bytesRead < buf.length) break;
+              }
+            } finally {
+              await fh.close();
             }
-          } finally {
-            await fh.close();
           }
+          await client.query(`UPDATE ${this.S}.tunekit_artifact_keys SET bytes = $2 WHERE key = $1`, [key, bytes]);
+          await client.query('COMMIT');
+        } catch (e) {
+          // withClient drops the connection afterwards: after a failure it may be dead or mid-transaction.
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw e;
         }
-        await client.query(`UPDATE ${this.S}.tunekit_artifact_keys SET bytes = $2 WHERE key = $1`, [key, bytes]);
-        await client.query('COMMIT');
-        client.release();
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        // Not back into the pool: after a lost connection the client is unusable.
-        client.release(true);
-        throw e;
-      }
+      });
     });
   }
 
   async get(key: string, destDir: string): Promise<boolean> {
     checkKey(key);
     return this.run(`reading artifact ${key}`, async () => {
-      const client = await this.pool.connect();
-      try {
-        // One snapshot for the whole read, so a concurrent put cannot mix two versions.
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const files = await client.query<{ path: string; chunks: number }>(
-          `SELECT c.path, max(c.chunk) AS chunks FROM ${this.S}.tunekit_artifact_keys k JOIN ${this.S}.tunekit_artifact_chunks c USING (key)
-           WHERE k.key = $1 GROUP BY c.path ORDER BY c.path`,
-          [key],
-        );
-        const exists =
-          files.rows.length > 0 ||
-          (await client.query(`SELECT 1 FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key])).rows.length > 0;
-        if (!exists) return false;
-        await fs.promises.mkdir(destDir, { recursive: true });
-        for (const f of files.rows) {
-          const target = path.join(destDir, ...f.path.split('/'));
-          await fs.promises.mkdir(path.dirname(target), { recursive: true });
-          const fh = await fs.promises.open(target, 'w');
-          try {
-            for (let chunk = 0; chunk <= f.chunks; chunk++) {
-              const { rows } = await client.query<{ data: Buffer }>(
-                `SELECT data FROM ${this.S}.tunekit_artifact_chunks WHERE key = $1 AND path = $2 AND chunk = $3`,
-                [key, f.path, chunk],
-              );
-              await fh.write(rows[0]!.data);
+      return withClient(this.pool, async (client) => {
+        try {
+          // One snapshot for the whole read, so a concurrent put cannot mix two versions.
+          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          const files = await client.query<{ path: string; chunks: number }>(
+            `SELECT c.path, max(c.chunk) AS chunks FROM ${this.S}.tunekit_artifact_keys k JOIN ${this.S}.tunekit_artifact_chunks c USING (key)
+             WHERE k.key = $1 GROUP BY c.path ORDER BY c.path`,
+            [key],
+          );
+          const exists =
+            files.rows.length > 0 ||
+            (await client.query(`SELECT 1 FROM ${this.S}.tunekit_artifact_keys WHERE key = $1`, [key])).rows.length > 0;
+          if (!exists) return false;
+          await fs.promises.mkdir(destDir, { recursive: true });
+          for (const f of files.rows) {
+            const target = path.join(destDir, ...f.path.split('/'));
+            await fs.promises.mkdir(path.dirname(target), { recursive: true });
+            const fh = await fs.promises.open(target, 'w');
+            try {
+              for (let chunk = 0; chunk <= f.chunks; chunk++) {
+                const { rows } = await client.query<{ data: Buffer }>(
+                  `SELECT data FROM ${this.S}.tunekit_artifact_chunks WHERE key = $1 AND path = $2 AND chunk = $3`,
+                  [key, f.path, chunk],
+                );
+                await fh.write(rows[0]!.data);
+              }
+            } finally {
+              await fh.close();
             }
-          } finally {
-            await fh.close();
           }
+          return true;
+        } finally {
+          // Read only: ending it with ROLLBACK on every path (an early `return false` included) leaves the pooled client clean.
+          await client.query('ROLLBACK').catch(() => undefined);
         }
-        return true;
-      } finally {
-        // Read only: ending it with ROLLBACK on every path (an early `return false` included) leaves the pooled client clean.
-        await client.query('ROLLBACK').catch(() => undefined);
-        client.release();
-      }
+      });
     });
   }
 

@@ -159,3 +159,28 @@ export async function withRetry<T>(retryMs: number, attempt: (retry: boolean) =>
     }
   }
 }
+
+/**
+ * Runs `work` on one pooled connection and gives it back. pg-pool listens for errors only on idle connections, so a connection
+ * lost while checked out (a server restart in the middle of a transaction, or between its statements) would be an unhandled
+ * 'error' event that kills the process: the many-machines fault test saw a worker die that way. Here the loss is only noted:
+ * the statement in flight, or the next one, rejects with a retryable error, and the dead connection is dropped, not pooled.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } catch (e) {
+    broken = true;
+    throw e;
+  } finally {
+    client.removeListener('error', onError);
+    // `true` removes the connection from the pool: after a failure it may be mid-transaction or dead.
+    client.release(broken);
+  }
+}

@@ -29,7 +29,7 @@ import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialSt
 import type { NewTrial, StartWaitingOptions, Storage, TrialOwner, TrialsSince } from './types.js';
 import { decodeMetrics, encodeMetrics, encodeNumber, freezeJson, freezeJsonObject } from './codec.js';
 import { decodeResult, decodeStudy } from './records.js';
-import { type ConnectOptions, type ParsedUrl, openPools, parseUrl, translate, withRetry } from './postgres-connect.js';
+import { type ConnectOptions, type ParsedUrl, openPools, parseUrl, translate, withClient, withRetry } from './postgres-connect.js';
 import { StudyCache, type TrialRow, asTypeError, checkOwner, rowToTrial } from './postgres-rows.js';
 import { migrate, quoteSchema } from './postgres-schema.js';
 
@@ -91,12 +91,7 @@ export class PostgresStorage implements Storage {
     try {
       // A wrong address or password fails fast; a server that is still starting gets a few seconds.
       await withRetry(Math.min(retryMs, 10_000), async () => {
-        const client = await storage.pools.durable.connect();
-        try {
-          await migrate(client, parsed.schema, parsed.where);
-        } finally {
-          client.release();
-        }
+        await withClient(storage.pools.durable, (client) => migrate(client, parsed.schema, parsed.where));
       });
     } catch (e) {
       await storage.end();

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type ArtifactStore, DirectoryArtifactStore, PostgresArtifactStore } from '../../src/storage/artifacts.js';
+import pg from 'pg';
 import { freshSchema, testServerUrl } from '../helpers/postgres.js';
 import { rejects } from './contract.js';
 
@@ -93,3 +94,46 @@ artifactContract('PostgresArtifactStore', async () => {
   const b = await PostgresArtifactStore.open(testServerUrl(), { schema, chunkBytes: 1000 });
   return { a, b, cleanup: async () => void (await Promise.all([a.close(), b.close()])) };
 });
+
+/**
+ * A connection lost while a put or get holds it (a server restart mid-transaction): pg-pool does not listen for errors on a
+ * checked-out client, so before withClient this was an unhandled 'error' event that killed the process (a many-machines worker
+ * died so in CI). Now the call retries on a new connection and completes, and what it stored or read is whole.
+ */
+const killed = suite('artifact store: PostgresArtifactStore connection killed mid-call');
+killed('a put and a get whose connection is terminated retry, complete, and round-trip the bytes', async () => {
+  const schema = freshSchema('artkill');
+  // 100-byte chunks of a 60 kB file: 600 statements in one transaction, time enough to find and terminate its connection.
+  const store = await PostgresArtifactStore.open(testServerUrl(), { schema, chunkBytes: 100, retryMs: 20_000 });
+  const admin = new pg.Client({ connectionString: testServerUrl() });
+  await admin.connect();
+  const dir = tmp();
+  const out = tmp();
+  fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(Array.from({ length: 60_000 }, (_, i) => (i * 7) % 251)));
+  // Terminates the first backend seen inside a transaction on this schema's chunk table; resolves with how many it ended.
+  const killOne = async (): Promise<number> => {
+    for (let i = 0; i < 2000; i++) {
+      const { rows } = await admin.query<{ ended: boolean }>(
+        `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity
+         WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND query LIKE $1`,
+        [`%"${schema}".tunekit_artifact_chunks%`],
+      );
+      if (rows.some((r) => r.ended)) return rows.length;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return 0;
+  };
+  try {
+    const [, endedInPut] = await Promise.all([store.put('k', dir), killOne()]);
+    assert.ok(endedInPut >= 1, 'a connection was terminated during the put');
+    const [found, endedInGet] = await Promise.all([store.get('k', path.join(out, 'got')), killOne()]);
+    assert.ok(endedInGet >= 1, 'a connection was terminated during the get');
+    assert.is(found, true);
+    assert.equal(read(path.join(out, 'got')), read(dir), 'the retried put stored the whole file; the retried get read it whole');
+  } finally {
+    await admin.end();
+    await store.close();
+    for (const d of [dir, out]) fs.rmSync(d, { recursive: true, force: true });
+  }
+});
+killed.run();
