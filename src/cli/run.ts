@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OptionsError } from '../core/errors.js';
-import { RUN_DIR_NAMES, isRunDir, runDir } from '../core/run-dir.js';
+import { RUN_DIR_NAMES, isRunDir, outUnderFile, runDir } from '../core/run-dir.js';
 import { MAX_TRIALS } from '../study/loop.js';
 import { intFlag, parseCommand, str, type Parsed } from './args.js';
 import { LIMITS } from '../sweep/limits.js';
@@ -116,7 +116,9 @@ function checkOutDir(dir: string, force: boolean): void {
   try {
     stat = fs.statSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new OptionsError(outUnderFile('--out', dir));
     throw new OptionsError(
       `--out ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions or choose another --out`,
     );

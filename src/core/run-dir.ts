@@ -84,3 +84,23 @@ export function existingStudyFile(p: string): string {
     throw new OptionsError(`no storage file at ${file}; pass the study file (or the directory holding study.json)`);
   return file;
 }
+
+/**
+ * The message for an output directory that cannot be created because its path runs through a file (ENOTDIR): names the
+ * file, so the user sees which part of the path to change. `what` is how the caller calls the directory (`--out`, `out`).
+ */
+export function outUnderFile(what: string, dir: string): string {
+  const abs = path.resolve(dir);
+  // The nearest existing ancestor that is not a directory; if none is found (a race), the message names the directory only.
+  let file: string | undefined;
+  for (let p = abs; p !== path.dirname(p); p = path.dirname(p)) {
+    try {
+      if (!fs.statSync(p).isDirectory()) file = p;
+    } catch {
+      // Missing or unreadable: keep walking up.
+    }
+  }
+  return file === undefined || file === abs
+    ? `${what} ${dir} cannot be created: it is a file or lies under one; choose a new directory name (it will be created)`
+    : `${what} ${dir} cannot be created: ${file} is a file, not a directory; choose an output directory outside it`;
+}

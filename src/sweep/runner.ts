@@ -14,7 +14,8 @@ import { defaultWorkers } from '../pool/slots.js';
 import { writeJsonAtomic } from '../core/json-file.js';
 import type { Leaderboard } from '../report/leaderboard.js';
 import type { JsonValue, TrialRecord } from '../core/types.js';
-import { runDir } from '../core/run-dir.js';
+import { OptionsError } from '../core/errors.js';
+import { outUnderFile, runDir } from '../core/run-dir.js';
 import { openArtifactStore, type ArtifactStore } from '../storage/index.js';
 import { safeSink } from '../core/terminal.js';
 import type { Dataset } from '../../trials/types.js';
@@ -81,7 +82,16 @@ export async function runSweep(sweep: ResolvedSweep, options: RunSweepOptions): 
   const layout = runDir(dir);
   const sink: ProgressSink = options.sink ?? safeSink(process.stdout);
   const data = options.data ?? (sweep.dataset ? await loadSweepDataset(sweep.dataset) : undefined);
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OptionsError(
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? outUnderFile('out', dir)
+        : `out ${dir} cannot be created (${code ?? 'error'}); check the permissions of its parent or choose another directory`,
+    );
+  }
   const epochs = sweep.budget.epochs;
   const measure = startUtilisation();
   const study = await openStudy(

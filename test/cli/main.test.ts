@@ -117,13 +117,17 @@ test('names, params and error text print with control characters escaped: no esc
   assert.not.match(r.stdout, /^rank 0 forged row/m);
 });
 
-test('run --out: a file is refused; a non-empty directory that is not a run is refused (--force writes beside, never over, what is there)', () => {
+test('run --out: a file (or a path under one) is refused; a non-empty directory that is not a run is refused (--force writes beside, never over, what is there)', () => {
   const sweep = path.join(root, 'test/fixtures/pool/sweep.json');
   const file = path.join(tmp('tk-out-'), 'a-file');
   fs.writeFileSync(file, 'mine');
   const r1 = tunekit(['run', sweep, '--out', file]);
   assert.is(r1.code, 2);
   assert.match(r1.stderr, /is a file, not a directory/);
+  const under = tunekit(['run', sweep, '--out', path.join(file, 'sub')]);
+  assert.is(under.code, 2);
+  assert.match(under.stderr, /cannot be created: .*a-file is a file, not a directory/);
+  assert.not.match(under.stderr, /ENOTDIR|cannot be read|\n\s+at /);
   assert.is(fs.readFileSync(file, 'utf8'), 'mine');
 
   const foreign = tmp('tk-foreign-');
