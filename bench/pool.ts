@@ -55,6 +55,9 @@
  *    1.66x 1.74x 1.82x, summed walls 1621.6 s / 929.8 s = 1.74x [1.65x, 1.85x]; the 2-worker runs again used 2-6% more CPU
  *    than the 1-worker runs for the same trials. The smaller heap did not move the ratio. All twelve 36-trial ABBA pairs
  *    (source and dist): 1.74x, 95% interval 1.69x-1.80x. The 36-trial goal is not met on this VM.
+ *    Tried and not kept: one child process per cpu worker (the gpu:N ProcessDevice, capacity 1) instead of worker threads in
+ *    one process. A bare two-process run of the same trials beat two threads of one process by ~12%, but in the sweep, 12
+ *    trials ABBA: 1.60x [1.57x, 1.63x] (the 2-worker runs used 10% more CPU than 1 worker, as with threads), below threads.
  *    The default sweep itself (`npm start`: GP, 80 trials, 2 workers), 2026-12-04: utilisation 1.87 of 2 cores (93%, goal
  *    1.85), load average 2.4; the code before ask-ahead right after, same load: 1.85 (92%). Per lane the wait for the
  *    searcher went from 2.5-5.1 s per sweep (66-133 ms per trial: the GP's ask is 80-180 ms at 20-80 trials) to 0.1 s, the
