@@ -197,7 +197,8 @@ async function distSweep(): Promise<{ loadSweepFile: typeof loadSource; runSweep
   const newest = ['src', 'trials', 'searchers', 'spaces']
     .flatMap((d) => fs.readdirSync(path.join(root, d), { recursive: true, encoding: 'utf8' }).map((f) => path.join(root, d, f)))
     .filter((f) => f.endsWith('.ts'))
-    .reduce((a, f) => (fs.statSync(f).mtimeMs > a.mtime ? { file: f, mtime: fs.statSync(f).mtimeMs } : a), { file: '', mtime: 0 });
+    .map((file) => ({ file, mtime: fs.statSync(file).mtimeMs }))
+    .reduce((a, b) => (b.mtime > a.mtime ? b : a), { file: '', mtime: 0 });
   if (built < newest.mtime) {
     throw new Error(
       `bench/pool --from=dist: ${path.relative(root, entry)} is ${built < 0 ? 'missing' : `older than ${path.relative(root, newest.file)}`}; run \`npm run build\` first (or pass --from=source)`,

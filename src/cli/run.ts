@@ -119,9 +119,7 @@ function checkOutDir(dir: string, force: boolean): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     if (code === 'ENOTDIR') throw new OptionsError(outUnderFile('--out', dir));
-    throw new OptionsError(
-      `--out ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions or choose another --out`,
-    );
+    throw new OptionsError(`--out ${dir} cannot be read (${code ?? 'error'}); check its permissions or choose another --out`);
   }
   if (!stat.isDirectory())
     throw new OptionsError(`--out ${dir} is a file, not a directory; choose a new directory name (it will be created)`);

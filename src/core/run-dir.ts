@@ -91,7 +91,8 @@ export function existingStudyFile(p: string): string {
  */
 export function outUnderFile(what: string, dir: string): string {
   const abs = path.resolve(dir);
-  // The nearest existing ancestor that is not a directory; if none is found (a race), the message names the directory only.
+  // The one existing component of the path that is not a directory (nothing can exist below a file); if none is found (it
+  // was removed meanwhile), the message names the directory only.
   let file: string | undefined;
   for (let p = abs; p !== path.dirname(p); p = path.dirname(p)) {
     try {
