@@ -11,6 +11,7 @@ import { OptionsError } from '../../src/core/errors.js';
 import { validateSweep } from '../../src/sweep/spec.js';
 import { runSweep } from '../../src/sweep/runner.js';
 import { tempDirs } from '../helpers/tmp.js';
+import { rejects } from '../storage/contract.js';
 
 const tmp = tempDirs(test);
 const TRAINABLE = fileURLToPath(new URL('../fixtures/pool/trainable.ts', import.meta.url));
@@ -31,24 +32,15 @@ function sweep() {
   return r.sweep;
 }
 
-async function refusal(out: string): Promise<Error> {
-  try {
-    await runSweep(sweep(), { out, sink: { write: () => true, isTTY: false } });
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error(`runSweep accepted out ${out}`);
-}
+const run = (out: string) => runSweep(sweep(), { out, sink: { write: () => true, isTTY: false } });
 
 test('out under a file, or a file itself: an OptionsError names the file; the file keeps its content', async () => {
   const file = path.join(tmp('tunekit-out-file-'), 'notes.txt');
   fs.writeFileSync(file, 'mine');
-  const under = await refusal(path.join(file, 'run', 'deeper'));
-  assert.instance(under, OptionsError);
+  const under = await rejects(run(path.join(file, 'run', 'deeper')), OptionsError);
   assert.match(under.message, /cannot be created: .*notes\.txt is a file, not a directory/);
   assert.not.match(under.message, /ENOTDIR/);
-  const itself = await refusal(file);
-  assert.instance(itself, OptionsError);
+  const itself = await rejects(run(file), OptionsError);
   assert.match(itself.message, /notes\.txt cannot be created: it is a file/);
   assert.is(fs.readFileSync(file, 'utf8'), 'mine');
 });
