@@ -58,6 +58,17 @@
  *    Tried and not kept: one child process per cpu worker (the gpu:N ProcessDevice, capacity 1) instead of worker threads in
  *    one process. A bare two-process run of the same trials beat two threads of one process by ~12%, but in the sweep, 12
  *    trials ABBA: 1.60x [1.57x, 1.63x] (the 2-worker runs used 10% more CPU than 1 worker, as with threads), below threads.
+ *    2026-12-05, third session: the free core was TF.js's own garbage and copies. A sampling heap profile of a worker (with
+ *    collected objects) put 268 of 321 MB allocated over one CNN epoch in dropout's uniforms, drawn in JS through seedrandom's
+ *    Alea one boxed double per unit; a CPU profile put 8.5% of a batch-norm CNN trial in the Sum/Mean gradients' JS-filled
+ *    tf.ones(x.shape) and 2.3% in the wasm Identity copying every tensor saved for the backward pass. Fixed in trials/
+ *    (SeededDropout's dropoutMask, gradients.ts, wasm-kernels.ts; bench/train-speed.ts: a batch-norm + dropout CNN epoch
+ *    1.19x faster in wall time, 1.25x in CPU time). Then, --repeats=4 from dist: 36 trials, pairs 1.88x 1.93x 1.93x 2.08x,
+ *    summed walls 1538.5 s / 786.8 s = 1.96x, 95% interval 1.82x-2.09x; the 1-worker runs keep 1.03-1.04 cores busy (was
+ *    1.08-1.10) and the 2-worker runs used no more CPU than the 1-worker runs (1536.1 s vs 1598.5 s in all). The 36-trial
+ *    goal is met. 12 trials, two sets: pairs 1.82x 1.96x 1.78x 1.49x and 1.77x 1.57x 1.61x 1.76x, together 891.1 s /
+ *    520.5 s = 1.71x [1.59x, 1.85x]: here the 2-worker runs still used 3-17% more CPU than the 1-worker runs next to them,
+ *    and the tails were 0.1-10.3 s of runs 60-72 s long. The 12-trial goal is not met.
  *    The default sweep itself (`npm start`: GP, 80 trials, 2 workers), 2026-12-04: utilisation 1.87 of 2 cores (93%, goal
  *    1.85), load average 2.4; the code before ask-ahead right after, same load: 1.85 (92%). Per lane the wait for the
  *    searcher went from 2.5-5.1 s per sweep (66-133 ms per trial: the GP's ask is 80-180 ms at 20-80 trials) to 0.1 s, the

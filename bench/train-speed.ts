@@ -3,10 +3,13 @@
  *   - MLP 784-256-128-10: tunekit's loop (runTrial) on wasm, TF.js `model.fit` on stock wasm, on patched wasm and on cpu,
  *     and PyTorch CPU with one thread (/work/shared/anchors/torch_mlp.py) when `import torch` works;
  *   - a small CNN (conv 16 -> pool -> conv 32 -> pool -> dense 10): runTrial vs `model.fit`, both on patched wasm (stock wasm
- *     cannot train conv models: it has no Conv2DBackpropFilter kernel).
+ *     cannot train conv models: it has no Conv2DBackpropFilter kernel);
+ *   - the sweep's CNN shape (batch norm, dropout 0.3): runTrial with tunekit's Sum/Mean gradients and shared-memory Identity
+ *     (trials/gradients.ts, trials/wasm-kernels.ts) against TF.js's stock ones, alternating stock, patched, stock, patched;
+ *     and one dropout mask of a [128, 14, 14, 16] activation, `tf.dropout` against SeededDropout's `dropoutMask`.
  * Everything is measured in this one run; ratios are printed against PyTorch (if measured) and against model.fit on wasm.
  * Wall time is what a user waits; CPU time (process.cpuUsage) is printed too because the machine is shared and wall time
- * drifts with other load (expect +-20% between runs). Not a test: run `node --import tsx bench/train-speed.ts` (about 2 minutes). No assertions.
+ * drifts with other load (expect +-20% between runs). Not a test: run `node --import tsx bench/train-speed.ts` (about 4 minutes). No assertions.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -14,14 +17,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { useBackend, wasmDistDir } from '../trials/backend.js';
 import { loadMnist } from '../trials/data/mnist.js';
+import { MEAN_GRADIENT, SUM_GRADIENT } from '../trials/gradients.js';
 import { runTrial } from '../trials/loop.js';
 import { buildModel } from '../trials/models/index.js';
+import { dropoutMask } from '../trials/models/layers.js';
 import type { Dataset, ModelConfig, TrialConfig } from '../trials/types.js';
 
 const N = 10_000;
 const BATCH = 128;
 const MLP: ModelConfig = { type: 'mlp', units: [256, 128] };
 const CNN: ModelConfig = { type: 'cnn', filters: [16, 32] };
+/** The shape of the sweep's CNNs: batch norm (a Mean and its gradient per conv) and dropout after each block. */
+const CNN_BN_DROPOUT: ModelConfig = { type: 'cnn', filters: [16, 32], batchNorm: true, dropout: 0.3 };
 const TORCH_SCRIPT = '/work/shared/anchors/torch_mlp.py';
 /** The anchor README's PyTorch figure (1 thread, same MLP, measured on this kind of machine in another run). */
 const TORCH_ANCHOR_S = 0.67;
@@ -178,6 +185,9 @@ async function main(): Promise<void> {
       .join(' ')} (2 cores, shared)`,
   );
 
+  // TF.js's own Sum/Mean gradients and wasm Identity kernel, kept before useBackend replaces them (for section 4).
+  const stock = { sum: tf.getGradient('Sum')!, mean: tf.getGradient('Mean')!, identity: tf.getKernel('Identity', 'wasm')! };
+
   // 1. Stock wasm (no tunekit kernel patches): the baseline a TF.js user gets.
   setWasmPaths(wasmDistDir());
   await tf.setBackend('wasm');
@@ -197,6 +207,32 @@ async function main(): Promise<void> {
   await useBackend('cpu');
   const fitCpu = await timeFit(MLP, fitData, 1);
   await useBackend('wasm');
+
+  // 4. Sum/Mean gradients and Identity: stock vs tunekit's, same model and seed, alternating to cancel the machine's drift.
+  const patchedIdentity = tf.getKernel('Identity', 'wasm')!;
+  const install = (which: 'stock' | 'patched'): void => {
+    tf.registerGradient(which === 'stock' ? stock.sum : SUM_GRADIENT);
+    tf.registerGradient(which === 'stock' ? stock.mean : MEAN_GRADIENT);
+    tf.unregisterKernel('Identity', 'wasm');
+    tf.registerKernel(which === 'stock' ? stock.identity : patchedIdentity);
+  };
+  const ab: Record<'stock' | 'patched', Timing[]> = { stock: [], patched: [] };
+  for (const which of ['stock', 'patched', 'stock', 'patched'] as const) {
+    install(which);
+    ab[which].push(await timeLoop(CNN_BN_DROPOUT, all, 3));
+  }
+  install('patched');
+  const mean = (ts: Timing[]): Timing => ({
+    wall: ts.reduce((a, t) => a + t.wall, 0) / ts.length,
+    cpu: ts.reduce((a, t) => a + t.cpu, 0) / ts.length,
+  });
+  const activation = tf.randomNormal([128, 14, 14, 16]);
+  const tfDropoutMs = msPer(() => tf.dropout(activation, 0.3, undefined, 1));
+  let call = 0;
+  const maskMs = msPer(() =>
+    tf.tidy(() => tf.mul(activation, tf.tensor(dropoutMask(activation.size, 0.3, [++call, 2, 3, 4]), activation.shape))),
+  );
+  activation.dispose();
 
   const torch = timeTorch();
   const rows: [string, Timing | undefined][] = [
@@ -223,6 +259,17 @@ async function main(): Promise<void> {
       ` (goal: within 2x)`,
   );
   console.log('(CNN ratios are against model.fit on patched wasm: stock wasm cannot train conv layers.)');
+  const [st, pa] = [mean(ab.stock), mean(ab.patched)];
+  console.log(
+    `\nCNN [16, 32] + batch norm + dropout 0.3, runTrial on wasm, 2 runs each, alternating:\n` +
+      `  stock Sum/Mean gradients and Identity   ${fmt(st)}   (runs ${ab.stock.map((t) => t.wall.toFixed(2)).join(', ')} s)\n` +
+      `  tunekit's                                ${fmt(pa)}   (runs ${ab.patched.map((t) => t.wall.toFixed(2)).join(', ')} s)` +
+      `   stock / tunekit: ${ratio(st.wall, pa.wall)} wall, ${ratio(st.cpu, pa.cpu)} cpu`,
+  );
+  console.log(
+    `dropout mask of a [128, 14, 14, 16] activation (rate 0.3, applied): tf.dropout ${tfDropoutMs.toFixed(2)} ms, ` +
+      `dropoutMask + mul ${maskMs.toFixed(2)} ms (${ratio(tfDropoutMs, maskMs)})`,
+  );
 }
 
 await main();

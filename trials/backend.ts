@@ -6,12 +6,14 @@
  * - matMul with `transposeA`/`transposeB` falls to a naive C++ loop (~30-40 ms for 128x784x256 versus ~2 ms on XNNPACK);
  *   every backward pass of a dense layer uses it, so we transpose explicitly and take the XNNPACK path;
  * - `Conv2DBackpropFilter` has no kernel at all in the wasm backend, so conv models could not train; we express it as a dilated conv2d.
+ * Every backend also gets faster `Sum`/`Mean` gradients with the same values (`gradients.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { OptionsError } from '../src/core/errors.js';
 import type { BackendName } from './types.js';
+import { patchGradients } from './gradients.js';
 import { patchWasmKernels } from './wasm-kernels.js';
 
 /** Every name `useBackend` accepts. */
@@ -85,6 +87,7 @@ async function loadNative(name: 'tensorflow' | 'tensorflow-gpu'): Promise<void> 
 }
 
 async function load(name: BackendName): Promise<void> {
+  patchGradients();
   if (name === 'wasm') return loadWasm();
   if (name === 'cpu') {
     // The cpu backend is bundled with @tensorflow/tfjs; setBackend only fails if tfjs itself is broken.

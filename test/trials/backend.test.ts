@@ -9,6 +9,7 @@ import seedrandom from 'seedrandom';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BACKEND_NAMES, useBackend } from '../../trials/backend.js';
+import { MEAN_GRADIENT, SUM_GRADIENT } from '../../trials/gradients.js';
 import type { BackendName } from '../../trials/types.js';
 
 test('wasm loads (SIMD build) and is the default', async () => {
@@ -152,6 +153,71 @@ test('wasm Conv2DBackpropFilter (added) matches cpu for same/valid padding and s
     assert.ok(d < 1e-4, `${JSON.stringify(c)}: max relative difference ${d}`);
   }
   assert.is(tf.getBackend(), 'wasm');
+});
+
+test('Sum and Mean gradients: the replacements are installed and equal the stock formula bit for bit, on wasm and cpu', async () => {
+  const cases: { shape: number[]; axis?: number | number[]; keepDims?: boolean }[] = [
+    { shape: [4, 5, 6, 3], axis: [0, 1, 2] }, // batch norm's moments
+    { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: true },
+    { shape: [7, 9], axis: -1 },
+    { shape: [7, 9], axis: 0 },
+    { shape: [3, 4, 5] }, // every axis
+  ];
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await useBackend(backend);
+    assert.is(tf.getGradient('Sum'), SUM_GRADIENT);
+    assert.is(tf.getGradient('Mean'), MEAN_GRADIENT);
+    for (const [i, c] of cases.entries()) {
+      const x = rand(c.shape, `g${i}`);
+      for (const op of ['sum', 'mean'] as const) {
+        const reduce = (t: tf.Tensor) => (op === 'sum' ? tf.sum(t, c.axis, c.keepDims) : tf.mean(t, c.axis, c.keepDims));
+        const outShape = reduce(x).shape;
+        const dy = rand(outShape, `dy${i}`);
+        const got = tf.grad((t: tf.Tensor) => reduce(t))(x, dy);
+        // The stock gradient: dy reshaped to x's rank, times ones(x.shape), and for the mean divided by the reduced size.
+        const axes = tf.util.parseAxisParam(c.axis ?? c.shape.map((_, k) => k), c.shape);
+        const expanded = tf.reshape(
+          dy,
+          c.shape.map((d, k) => (axes.includes(k) ? 1 : d)),
+        );
+        const stock = tf.mul(expanded, tf.ones(c.shape));
+        const want =
+          op === 'sum'
+            ? stock
+            : tf.div(
+                stock,
+                axes.reduce((n, a) => n * c.shape[a]!, 1),
+              );
+        assert.equal(got.shape, c.shape, `${backend} ${op} ${JSON.stringify(c)}`);
+        assert.equal(Array.from(got.dataSync()), Array.from(want.dataSync()), `${backend} ${op} ${JSON.stringify(c)}`);
+        tf.dispose([dy, got, expanded, stock, want]);
+      }
+      x.dispose();
+    }
+  }
+  await useBackend('wasm');
+});
+
+test('patched wasm Identity shares memory: a clone adds no data buffer, outlives its source, and gradients through saved tensors hold', async () => {
+  await useBackend('wasm');
+  const x = rand([64, 64], 'id');
+  const buffers = tf.memory().numDataBuffers;
+  const y = tf.clone(x);
+  // The stock kernel copied into a new buffer (numDataBuffers + 1); a shared one is the same buffer.
+  assert.is(tf.memory().numDataBuffers, buffers);
+  const values = Array.from(x.dataSync());
+  x.dispose();
+  assert.equal(Array.from(y.dataSync()), values);
+  y.dispose();
+  // The engine clones every tensor a kernel saves for the backward pass; disposing the forward results early must not
+  // free what the tape still needs (same result as on cpu).
+  const d = await maxDiffCpuVsWasm(() => {
+    const a = rand([8, 5], 'ia');
+    const w = rand([5, 3], 'iw');
+    const g = tf.grads((aa: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.relu(tf.matMul(aa, ww)))));
+    return g([a, w]);
+  });
+  assert.ok(d < 1e-5, `max relative difference ${d}`);
 });
 
 test.run();

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { buildModel, LayerNorm, MODEL_TYPES, MultiHeadSelfAttention } from '../../trials/models/index.js';
+import { dropoutMask } from '../../trials/models/layers.js';
 import type { ModelConfig, ModelSpec } from '../../trials/types.js';
 
 test.before(async () => {
@@ -291,6 +292,35 @@ test('dropout: active only when training, masks differ per step yet repeat for t
   const again = run();
   assert.equal(again[2], trainA);
   assert.equal(again[3], trainB);
+});
+
+test('dropoutMask: units are 0 or 1/(1-rate), kept at rate 1-rate, independent of their neighbours, fixed by the seed', () => {
+  const n = 1_000_000;
+  for (const rate of [0.1, 0.3, 0.5]) {
+    const keep = 1 - rate;
+    const m = dropoutMask(n, rate, [rate * 1000, 2, 3, 4]);
+    let kept = 0;
+    let keptPairs = 0;
+    for (let i = 0; i < n; i++) {
+      const v = m[i]!;
+      assert.ok(v === 0 || v === Math.fround(1 / keep), `unit ${i} is ${v}`);
+      if (v !== 0) kept++;
+      if (i > 0 && v !== 0 && m[i - 1] !== 0) keptPairs++;
+    }
+    // 5 standard deviations of a binomial count: a biased or stuck generator fails, an honest one essentially never does.
+    const sd = Math.sqrt(n * keep * (1 - keep));
+    assert.ok(Math.abs(kept - n * keep) < 5 * sd, `rate ${rate}: kept ${kept} of ${n}`);
+    const pairSd = Math.sqrt((n - 1) * keep * keep * (1 - keep * keep));
+    assert.ok(Math.abs(keptPairs - (n - 1) * keep * keep) < 5 * pairSd, `rate ${rate}: ${keptPairs} kept neighbour pairs`);
+  }
+  assert.equal(dropoutMask(1000, 0.3, [5, 6, 7, 8]), dropoutMask(1000, 0.3, [5, 6, 7, 8]));
+  assert.not.equal(dropoutMask(1000, 0.3, [5, 6, 7, 8]), dropoutMask(1000, 0.3, [5, 6, 7, 9]));
+  // The all-zero state would emit zeros forever (every unit below the threshold, i.e. kept): it is replaced.
+  const zero = dropoutMask(10_000, 0.5, [0, 0, 0, 0]);
+  const zeroKept = zero.reduce((k, v) => k + (v !== 0 ? 1 : 0), 0);
+  assert.ok(zeroKept > 4500 && zeroKept < 5500, `all-zero seed kept ${zeroKept} of 10000`);
+  assert.ok(dropoutMask(10, 0, [1, 2, 3, 4]).every((v) => v === 1));
+  assert.throws(() => dropoutMask(10, 1, [1, 2, 3, 4]), /\[0, 1\)/);
 });
 
 test.run();

@@ -26,6 +26,10 @@ export interface SeededDropoutArgs extends BaseLayerArgs {
  * same seed on every call, so it drops the *same* units at every training step (checked in TF.js 4.22), which turns dropout
  * into a fixed sparse mask. This layer instead draws a fresh seed from its own seedrandom stream for each training call: the
  * n-th training call of a layer built with seed s always uses the same mask. Inference (`training` absent/false) is identity.
+ *
+ * The mask comes from {@link dropoutMask}, not `tf.dropout`: TF.js draws dropout's uniforms in JS through seedrandom's Alea,
+ * one boxed double per unit, and that was most of what a training worker allocated (268 of 321 MB sampled over one epoch of
+ * a CNN with dropout 0.3), which kept the garbage collector's helper threads busy on the other core.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = 'TunekitSeededDropout';
@@ -48,8 +52,8 @@ export class SeededDropout extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const training = kwargs?.['training'] === true;
     if (!training || this.rate === 0) return x;
-    const seed = Math.floor(this.rng() * 2147483648);
-    return tf.tidy(() => tf.dropout(x, this.rate, undefined, seed));
+    const seed = [this.rng.int32(), this.rng.int32(), this.rng.int32(), this.rng.int32()] as const;
+    return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(x.size, this.rate, seed), x.shape, 'float32')));
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -59,6 +63,34 @@ export class SeededDropout extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), rate: this.rate, seed: this.seed };
   }
+}
+
+/**
+ * An inverted-dropout multiplier of `n` units: each is 1 / (1 - rate) with probability 1 - rate, else 0 (what `tf.dropout`
+ * multiplies by). The units are drawn by xoshiro128** from the four 32-bit words of `seed` (an all-zero seed, the one state
+ * xoshiro cannot leave, is replaced by a fixed non-zero one), compared as 32-bit integers against (1 - rate) * 2^32, in one
+ * loop over local integers: ~5 ns a unit and no garbage, against ~20 ns and a boxed double a unit for `tf.dropout`.
+ */
+export function dropoutMask(n: number, rate: number, seed: readonly [number, number, number, number]): Float32Array {
+  if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
+  const out = new Float32Array(n);
+  const scale = 1 / (1 - rate);
+  const threshold = Math.floor((1 - rate) * 4294967296);
+  let [a, b, c, d] = seed.map((w) => w | 0) as [number, number, number, number];
+  if ((a | b | c | d) === 0) a = 0x9e3779b9 | 0;
+  for (let i = 0; i < n; i++) {
+    const m = Math.imul(b, 5);
+    const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = (d << 11) | (d >>> 21);
+    out[i] = r < threshold ? scale : 0;
+  }
+  return out;
 }
 
 /** Constructor / config of PositionalEmbedding; the [tokens, dim] shape comes from the input in `build`. */
