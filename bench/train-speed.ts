@@ -4,7 +4,7 @@
  *     and PyTorch CPU with one thread (/work/shared/anchors/torch_mlp.py) when `import torch` works;
  *   - a small CNN (conv 16 -> pool -> conv 32 -> pool -> dense 10): runTrial vs `model.fit`, both on patched wasm (stock wasm
  *     cannot train conv models: it has no Conv2DBackpropFilter kernel);
- *   - the sweep's CNN shape (batch norm, dropout 0.3): runTrial with tunekit's Sum/Mean gradients and shared-memory Identity
+ *   - the sweep's CNN shape (batch norm, dropout 0.3): runTrial with tunekit's Sum/Mean/FusedBatchNorm gradients and shared Identity
  *     (trials/gradients.ts, trials/wasm-kernels.ts) against TF.js's stock ones, alternating stock, patched, stock, patched;
  *     and one dropout mask of a [128, 14, 14, 16] activation, `tf.dropout` against SeededDropout's `dropoutMask`.
  * Everything is measured in this one run; ratios are printed against PyTorch (if measured) and against model.fit on wasm.
@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { useBackend, wasmDistDir } from '../trials/backend.js';
 import { loadMnist } from '../trials/data/mnist.js';
-import { MEAN_GRADIENT, SUM_GRADIENT } from '../trials/gradients.js';
+import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT } from '../trials/gradients.js';
 import { runTrial } from '../trials/loop.js';
 import { buildModel } from '../trials/models/index.js';
 import { dropoutMask } from '../trials/models/layers.js';
@@ -186,7 +186,12 @@ async function main(): Promise<void> {
   );
 
   // TF.js's own Sum/Mean gradients and wasm Identity kernel, kept before useBackend replaces them (for section 4).
-  const stock = { sum: tf.getGradient('Sum')!, mean: tf.getGradient('Mean')!, identity: tf.getKernel('Identity', 'wasm')! };
+  const stock = {
+    sum: tf.getGradient('Sum')!,
+    mean: tf.getGradient('Mean')!,
+    batchNorm: tf.getGradient('FusedBatchNorm')!,
+    identity: tf.getKernel('Identity', 'wasm')!,
+  };
 
   // 1. Stock wasm (no tunekit kernel patches): the baseline a TF.js user gets.
   setWasmPaths(wasmDistDir());
@@ -208,11 +213,12 @@ async function main(): Promise<void> {
   const fitCpu = await timeFit(MLP, fitData, 1);
   await useBackend('wasm');
 
-  // 4. Sum/Mean gradients and Identity: stock vs tunekit's, same model and seed, alternating to cancel the machine's drift.
+  // 4. Sum/Mean/FusedBatchNorm gradients and Identity: stock vs tunekit's, same model and seed, alternating to cancel the machine's drift.
   const patchedIdentity = tf.getKernel('Identity', 'wasm')!;
   const install = (which: 'stock' | 'patched'): void => {
     tf.registerGradient(which === 'stock' ? stock.sum : SUM_GRADIENT);
     tf.registerGradient(which === 'stock' ? stock.mean : MEAN_GRADIENT);
+    tf.registerGradient(which === 'stock' ? stock.batchNorm : FUSED_BATCH_NORM_GRADIENT);
     tf.unregisterKernel('Identity', 'wasm');
     tf.registerKernel(which === 'stock' ? stock.identity : patchedIdentity);
   };
@@ -262,8 +268,8 @@ async function main(): Promise<void> {
   const [st, pa] = [mean(ab.stock), mean(ab.patched)];
   console.log(
     `\nCNN [16, 32] + batch norm + dropout 0.3, runTrial on wasm, 2 runs each, alternating:\n` +
-      `  stock Sum/Mean gradients and Identity   ${fmt(st)}   (runs ${ab.stock.map((t) => t.wall.toFixed(2)).join(', ')} s)\n` +
-      `  tunekit's                                ${fmt(pa)}   (runs ${ab.patched.map((t) => t.wall.toFixed(2)).join(', ')} s)` +
+      `  stock Sum/Mean/BatchNorm grads, Identity ${fmt(st)}   (runs ${ab.stock.map((t) => t.wall.toFixed(2)).join(', ')} s)\n` +
+      `  tunekit's                                 ${fmt(pa)}   (runs ${ab.patched.map((t) => t.wall.toFixed(2)).join(', ')} s)` +
       `   stock / tunekit: ${ratio(st.wall, pa.wall)} wall, ${ratio(st.cpu, pa.cpu)} cpu`,
   );
   console.log(

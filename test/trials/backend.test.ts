@@ -9,7 +9,7 @@ import seedrandom from 'seedrandom';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BACKEND_NAMES, useBackend } from '../../trials/backend.js';
-import { MEAN_GRADIENT, SUM_GRADIENT } from '../../trials/gradients.js';
+import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT } from '../../trials/gradients.js';
 import type { BackendName } from '../../trials/types.js';
 
 test('wasm loads (SIMD build) and is the default', async () => {
@@ -194,6 +194,43 @@ test('Sum and Mean gradients: the replacements are installed and equal the stock
       }
       x.dispose();
     }
+  }
+  await useBackend('wasm');
+});
+
+test('FusedBatchNorm gradient: installed, and equal bit for bit to the stock formulas (with its tile) for all five inputs', async () => {
+  const eps = 1e-3;
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await useBackend(backend);
+    assert.is(tf.getGradient('FusedBatchNorm'), FUSED_BATCH_NORM_GRADIENT);
+    const [n, h, w, c] = [3, 5, 4, 6];
+    const x = rand([n, h, w, c], 'bnx');
+    const mean = rand([c], 'bnm');
+    const variance = tf.abs(rand([c], 'bnv'));
+    const offset = rand([c], 'bno');
+    const scale = rand([c], 'bns');
+    const dy = rand([n, h, w, c], 'bndy');
+    const got = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
+      tf.batchNorm(a as tf.Tensor4D, m, v, o, s, eps),
+    )([x, mean, variance, offset, scale], dy);
+    // TF.js 4.22's fusedBatchNormGradConfig, written out (per-channel statistics: mean of rank 1).
+    const axes = [0, 1, 2];
+    const xMinusMean = tf.sub(x, mean);
+    const dyTimesScale = tf.mul(dy, scale);
+    const r = tf.rsqrt(tf.add(variance, tf.scalar(eps)));
+    const minusHalfRCube = tf.mul(tf.mul(tf.mul(r, r), r), tf.scalar(-0.5));
+    const want = [
+      tf.reshape(tf.mul(tf.mul(dy, tf.tile(tf.reshape(r, [1, 1, 1, c]), [n, h, w, 1])), scale), x.shape),
+      tf.reshape(tf.sum(tf.mul(tf.mul(r, tf.scalar(-1)), dyTimesScale), axes), [c]),
+      tf.reshape(tf.sum(tf.mul(tf.mul(minusHalfRCube, xMinusMean), dyTimesScale), axes), [c]),
+      tf.reshape(tf.sum(dy, axes), [c]),
+      tf.reshape(tf.sum(tf.mul(dy, tf.mul(xMinusMean, r)), axes), [c]),
+    ];
+    ['x', 'mean', 'variance', 'offset', 'scale'].forEach((name, i) => {
+      assert.equal(got[i]!.shape, want[i]!.shape, `${backend} d${name}`);
+      assert.equal(Array.from(got[i]!.dataSync()), Array.from(want[i]!.dataSync()), `${backend} d${name}`);
+    });
+    tf.dispose([x, mean, variance, offset, scale, dy, ...got, xMinusMean, dyTimesScale, r, minusHalfRCube, ...want]);
   }
   await useBackend('wasm');
 });
