@@ -69,6 +69,12 @@
  *    goal is met. 12 trials, two sets: pairs 1.82x 1.96x 1.78x 1.49x and 1.77x 1.57x 1.61x 1.76x, together 891.1 s /
  *    520.5 s = 1.71x [1.59x, 1.85x]: here the 2-worker runs still used 3-17% more CPU than the 1-worker runs next to them,
  *    and the tails were 0.1-10.3 s of runs 60-72 s long. The 12-trial goal is not met.
+ *    After the FusedBatchNorm gradient (trials/gradients.ts: its tile was 41% of a batch-norm CNN epoch), 12 trials again:
+ *    pairs 1.69x 1.61x 1.62x 1.57x, 386.8 s / 238.6 s = 1.62x [1.54x, 1.70x]. The 2-worker runs used 6% more CPU than the
+ *    1-worker runs (430.8 s vs 407.6 s in all; ceiling 1.80x), and trial 9 (attention, ~22 s), asked tenth of twelve, ends
+ *    alone for 9.0-10.6 s in every run, now that trial 7 got shorter. The larger loss on 12 trials is that tail: the ask-ahead
+ *    queue (one trial per lane) cannot start trial 9 early. A deeper queue for searchers that do not learn from results
+ *    (Sobol, random, grid) is the next thing to try.
  *    The default sweep itself (`npm start`: GP, 80 trials, 2 workers), 2026-12-04: utilisation 1.87 of 2 cores (93%, goal
  *    1.85), load average 2.4; the code before ask-ahead right after, same load: 1.85 (92%). Per lane the wait for the
  *    searcher went from 2.5-5.1 s per sweep (66-133 ms per trial: the GP's ask is 80-180 ms at 20-80 trials) to 0.1 s, the
