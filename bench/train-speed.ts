@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { useBackend, wasmDistDir } from '../trials/backend.js';
 import { loadMnist } from '../trials/data/mnist.js';
-import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT } from '../trials/gradients.js';
+import { GRADIENT_PATCHES } from '../trials/gradients.js';
 import { runTrial } from '../trials/loop.js';
 import { buildModel } from '../trials/models/index.js';
 import { dropoutMask } from '../trials/models/layers.js';
@@ -185,11 +185,9 @@ async function main(): Promise<void> {
       .join(' ')} (2 cores, shared)`,
   );
 
-  // TF.js's own Sum/Mean gradients and wasm Identity kernel, kept before useBackend replaces them (for section 4).
+  // TF.js's own gradients for the kernels tunekit patches and its wasm Identity kernel, kept before useBackend replaces them (for section 4).
   const stock = {
-    sum: tf.getGradient('Sum')!,
-    mean: tf.getGradient('Mean')!,
-    batchNorm: tf.getGradient('FusedBatchNorm')!,
+    gradients: GRADIENT_PATCHES.map((g) => tf.getGradient(g.kernelName)!),
     identity: tf.getKernel('Identity', 'wasm')!,
   };
 
@@ -216,9 +214,7 @@ async function main(): Promise<void> {
   // 4. Sum/Mean/FusedBatchNorm gradients and Identity: stock vs tunekit's, same model and seed, alternating to cancel the machine's drift.
   const patchedIdentity = tf.getKernel('Identity', 'wasm')!;
   const install = (which: 'stock' | 'patched'): void => {
-    tf.registerGradient(which === 'stock' ? stock.sum : SUM_GRADIENT);
-    tf.registerGradient(which === 'stock' ? stock.mean : MEAN_GRADIENT);
-    tf.registerGradient(which === 'stock' ? stock.batchNorm : FUSED_BATCH_NORM_GRADIENT);
+    for (const g of which === 'stock' ? stock.gradients : GRADIENT_PATCHES) tf.registerGradient(g);
     tf.unregisterKernel('Identity', 'wasm');
     tf.registerKernel(which === 'stock' ? stock.identity : patchedIdentity);
   };

@@ -86,13 +86,14 @@ export const FUSED_BATCH_NORM_GRADIENT: tf.GradConfig = {
   },
 };
 
+/** Every replacement `patchGradients` installs (bench/train-speed swaps them with TF.js's own for its A/B). */
+export const GRADIENT_PATCHES: readonly tf.GradConfig[] = [SUM_GRADIENT, MEAN_GRADIENT, FUSED_BATCH_NORM_GRADIENT];
+
 let patched = false;
 
 /** Registers the replacements (once per process; TF.js keeps one gradient per kernel name, the last registered). */
 export function patchGradients(): void {
   if (patched) return;
-  tf.registerGradient(SUM_GRADIENT);
-  tf.registerGradient(MEAN_GRADIENT);
-  tf.registerGradient(FUSED_BATCH_NORM_GRADIENT);
+  for (const g of GRADIENT_PATCHES) tf.registerGradient(g);
   patched = true;
 }
