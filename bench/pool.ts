@@ -5,7 +5,7 @@
  *   node --import tsx bench/pool.ts --quick    # 6 trials x 1 epoch on 4,000 digits, 200-trial RSS run
  *   ... --rss-trials=5000                      # a longer RSS run;  --only=reports|rss|scaling  runs one part
  *   ... --scaling-trials=36                    # a longer scaling run (the 12-trial default ends on one long trial alone)
- *   ... --repeats=2                            # scaling runs 1,2,2,1 workers (ABBA: cancels this VM's speed drift), 95% interval
+ *   ... --repeats=2                            # scaling runs 1,2,O,O,2,1 (O: the oracle; ABBA cancels this VM's drift), 95% intervals
  *   ... --from=source                          # scaling from the TypeScript sources (default: dist/, as users run it)
  *
  * 1. Scaling: the default MNIST sweep (examples/mnist-sweep.json: its space, defaults and seed, with the Sobol searcher and no
@@ -13,7 +13,10 @@
  *    budget. Prints trials per hour of each and the ratio (goal >= 1.8x on 2 cores), the CPU time of the whole process (were
  *    the 2 cores ours?), the ceiling (1-worker wall / (2-worker CPU / 2): the ratio had no core idled for a moment), and the
  *    tail (how long the last trial ran alone) with the start order. `--ask-ahead=off`: each lane asks for its next trial only
- *    once free (the loop before ask-ahead), for A/B runs.
+ *    once free (the loop before ask-ahead), for A/B runs. Each 1/2 pair also runs the oracle (bench/oracle.ts): the same
+ *    trials in two bare worker threads, split before the run by longest processing time first on the first 1-worker run's
+ *    trial durations, with no controller. 1-worker wall / oracle wall is what the machine allowed for these trials in that
+ *    run; oracle wall / 2-worker wall is the share of it the sweep got (the rest is scheduling and the controller).
  *    Measured 2026-11-30 on an idle machine, before ask-ahead: 12 trials 136.4 s / 87.0 s = 1.57x (the last, longest trial
  *    ran alone); 36 trials 425.4 s / 228.2 s = 1.86x (1.93 cores busy with 2 workers).
  *    Measured 2026-12-04 with ask-ahead and longest-predicted-first (src/study/feeder.ts), the machine shared with other work
@@ -75,6 +78,19 @@
  *    alone for 9.0-10.6 s in every run, now that trial 7 got shorter. The larger loss on 12 trials is that tail: the ask-ahead
  *    queue (one trial per lane) cannot start trial 9 early. A deeper queue for searchers that do not learn from results
  *    (Sobol, random, grid) is the next thing to try.
+ *    2026-12-05, fourth session: tried on paper first. A replay of the feeder's rules on these measured durations (every
+ *    trial asked at once, longest predicted first) ends at 59 s instead of 60 s: the queue's predictions, not its depth,
+ *    decide, and trial 9 (attention, adam) looks cheap next to trial 3 (small attention, adam) rather than costly like trial
+ *    4 (its model, adamw). A perfect prediction would end at 55 s; the same rules replayed on two 36-trial runs are within
+ *    1% of their best split already, and variants that helped the 12 trials (no unknown-first rule, learnt per-group
+ *    distance weights) lost 1-3% there. So the oracle went into this bench (see 1. above) to measure what a perfect
+ *    prediction would give. --repeats=4: sweep pairs 1.67x 1.67x 1.54x 1.61x, summed walls 428.9 s / 265.4 s = 1.62x
+ *    (geometric mean of pairs, 95% interval) [1.53x, 1.72x]; oracle pairs 1.64x 1.77x 1.65x 1.57x, 429.0 s / 259.6 s =
+ *    1.65x, 1.66x [1.53x, 1.79x]; sweep / oracle 0.98. The duration-optimal split starts trials 4 and 9 (both attention)
+ *    together; in three of the four pairs they then took 26-31 s each against 21-25 s in the sweep next to it, where trial 9
+ *    runs last and mostly alone, and the oracle runs used -1% to +14% CPU against the 1-worker runs next to them. So the
+ *    sweep's tail costs about what co-running the two long trials would. On this machine and these 12 trials the 1.8x goal
+ *    is above what a perfect split by duration gave, and the sweep is within 2% of that split.
  *    The default sweep itself (`npm start`: GP, 80 trials, 2 workers), 2026-12-04: utilisation 1.87 of 2 cores (93%, goal
  *    1.85), load average 2.4; the code before ask-ahead right after, same load: 1.85 (92%). Per lane the wait for the
  *    searcher went from 2.5-5.1 s per sweep (66-133 ms per trial: the GP's ask is 80-180 ms at 20-80 trials) to 0.1 s, the
@@ -100,6 +116,7 @@ import { createStudy } from '../src/study/open.js';
 
 import { space } from '../spaces/index.js';
 import { pairedRatioCi } from './stats.js';
+import { lptSplit, runOracle, sweepTrials, type OracleTrial } from './oracle.js';
 
 // Not strict: an unknown flag is ignored, as it always was here.
 const { values: args } = parseArgs({
@@ -158,13 +175,31 @@ async function scaling(): Promise<void> {
   const spans: Record<number, number[]> = { 1: [], 2: [] };
   const walls: Record<number, number[]> = { 1: [], 2: [] };
   const cpus: Record<number, number[]> = { 1: [], 2: [] };
-  // Repeats alternate the order (1,2 then 2,1, ...): this VM's speed drifts by 10% and more between minutes (identical
-  // 1-worker runs: 399-425 s on 36 trials), and an ABBA order cancels a steady drift from the ratio.
-  const order = Array.from({ length: repeats }, (_, r) => (r % 2 === 0 ? [1, 2] : [2, 1])).flat();
+  const oracle: { wall: number[]; cpu: number[]; split?: OracleTrial[][]; data?: unknown } = { wall: [], cpu: [] };
+  // Repeats alternate the order (1,2,oracle then oracle,2,1, ...): this VM's speed drifts by 10% and more between minutes
+  // (identical 1-worker runs: 399-425 s on 36 trials), and an ABBA order cancels a steady drift from the ratios. The oracle
+  // (bench/oracle.ts) runs the same trials split by their 1-worker durations, so it needs the first 1-worker run.
+  const order = Array.from({ length: repeats }, (_, r) => (r % 2 === 0 ? [1, 2, 0] : [0, 2, 1])).flat();
+  const modules =
+    from === 'dist'
+      ? { loop: path.join(root, 'dist/trials/loop.js'), diagnostics: path.join(root, 'dist/trials/diagnostics-file.js') }
+      : { loop: path.join(root, 'trials/loop.ts'), diagnostics: path.join(root, 'trials/diagnostics-file.ts') };
   for (const [i, workers] of order.entries()) {
     const t0 = performance.now();
     const c0 = cpu();
     const load0 = os.loadavg()[0] ?? 0;
+    if (workers === 0) {
+      const split = oracle.split!;
+      const o = await runOracle(split, (oracle.data ??= await sharedDataset(sweep(1))), modules);
+      oracle.wall.push(o.wall);
+      oracle.cpu.push(o.cpu);
+      console.log(
+        `   oracle, 2 threads: ${o.wall.toFixed(1)} s wall, CPU ${o.cpu.toFixed(1)} s (${(o.cpu / o.wall).toFixed(2)} cores busy), ` +
+          `load average before ${load0.toFixed(1)} after ${(os.loadavg()[0] ?? 0).toFixed(1)}; lanes (trial:seconds) ` +
+          split.map((lane, l) => lane.map((t, k) => `${t.number}:${(o.lanes[l]![k] ?? NaN).toFixed(0)}s`).join(' ')).join(' | '),
+      );
+      continue;
+    }
     const r = await runSweep(sweep(workers), {
       out: path.join(tmp, `mnist-${workers}-${i}`),
       sink: quiet,
@@ -174,6 +209,10 @@ async function scaling(): Promise<void> {
     const used = cpu() - c0;
     walls[workers]!.push(wall);
     cpus[workers]!.push(used);
+    if (workers === 1 && !oracle.split) {
+      const finished = new Map(r.leaderboard.trials.flatMap((t) => (t.finished ? [[t.number, t.finished] as const] : [])));
+      oracle.split = lptSplit(sweepTrials(r.dir, finished), 2);
+    }
     // First trial start -> last trial end: excludes loading MNIST and validating the sweep, not the workers' start-up.
     const span = (r.leaderboard.summary.wallTimeMs ?? wall * 1000) / 1000;
     spans[workers]!.push(span);
@@ -198,13 +237,35 @@ async function scaling(): Promise<void> {
       `ceiling with both cores busy throughout: ${ceiling.toFixed(2)}x (1-worker wall / (2-worker CPU / 2))` +
       (repeats > 1 ? `; ${repeats} repeats in ABBA order, per pair ${pairs.map((p) => p.toFixed(2)).join(' ')}` : ''),
   );
+  // The oracle: what this machine allowed for these trials (1-worker / oracle), and the share of it the sweep got (oracle /
+  // 2 workers; below 1 is scheduling and controller cost).
+  const machine = sum(walls[1]) / sum(oracle.wall);
+  console.log(
+    `   oracle ratio, oracle / 1 worker: ${machine.toFixed(2)}x (the machine's ceiling for these trials in this run); ` +
+      `sweep / oracle: ${(sum(oracle.wall) / sum(walls[2])).toFixed(2)} (2-worker sweep wall against the oracle's)` +
+      (repeats > 1
+        ? `; per pair ${Array.from({ length: repeats }, (_, r) => ((walls[1]![r] as number) / (oracle.wall[r] as number)).toFixed(2)).join(' ')}`
+        : ''),
+  );
   if (repeats > 1) {
     // The spread between pairs is this VM's noise left after pairing; the interval says whether the goal is credibly met.
     const ci = pairedRatioCi(pairs);
+    const oci = pairedRatioCi(Array.from({ length: repeats }, (_, r) => (walls[1]![r] as number) / (oracle.wall[r] as number)));
     console.log(
-      `   pairs' geometric mean ${ci.mean.toFixed(2)}x, 95% interval ${ci.lo.toFixed(2)}x-${ci.hi.toFixed(2)}x (t on log ratios)`,
+      `   pairs' geometric mean ${ci.mean.toFixed(2)}x, 95% interval ${ci.lo.toFixed(2)}x-${ci.hi.toFixed(2)}x (t on log ratios); ` +
+        `oracle ${oci.mean.toFixed(2)}x, ${oci.lo.toFixed(2)}x-${oci.hi.toFixed(2)}x`,
     );
   }
+}
+
+/** The sweep's dataset, loaded as the sweep runner loads it, with its arrays on SharedArrayBuffers (as the pool shares it). */
+async function sharedDataset(s: ResolvedSweep): Promise<unknown> {
+  const base = from === 'dist' ? path.join(root, 'dist/src') : path.join(root, 'src');
+  const ext = from === 'dist' ? 'js' : 'ts';
+  const { loadSweepDataset } = (await import(path.join(base, `sweep/dataset.${ext}`))) as typeof import('../src/sweep/dataset.js');
+  const { toShared } = (await import(path.join(base, `pool/shared-data.${ext}`))) as typeof import('../src/pool/shared-data.js');
+  if (!s.dataset) throw new Error('bench/pool scaling: the sweep has no dataset');
+  return toShared(await loadSweepDataset(s.dataset));
 }
 
 /** The compiled sweep functions from dist/, refused when dist/ is older than a source file (run `npm run build`). */

@@ -1,0 +1,116 @@
+/**
+ * bench/oracle: the best a scheduler could do with the trials of a finished sweep, for bench/pool's scaling part. Not a test.
+ *
+ * The sweep's scaling ratio (2 workers / 1 worker) mixes two things: what this machine gives when two trainings run at once
+ * (shared caches and memory bandwidth, the hypervisor's placement of the two vCPUs, other tenants), and what tunekit loses
+ * to scheduling (a long trial started last runs alone at the end) and to its controller (reports, storage, output files).
+ * The oracle takes the machine part alone: the same trial configurations, split over the lanes before the run by longest
+ * processing time first on the durations the 1-worker sweep measured (a split no scheduler could beat without knowing those
+ * durations in advance), each lane a bare worker thread calling `runTrial` one trial after another, with the same
+ * checkpoint and diagnostics writes as a pool trial, and no controller, storage or pool. 1-worker wall / oracle wall is the
+ * ratio this machine allowed in that run; oracle wall / 2-worker wall is the share of it the sweep got.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+/** One trial of a finished sweep: its number, the TrialConfig the pool ran (trials/<n>/config.json) and how long it ran. */
+export interface OracleTrial {
+  readonly number: number;
+  readonly config: unknown;
+  readonly seconds: number;
+}
+
+/** The trials of the sweep written to `dir` with their running times (config.json start -> leaderboard finish). */
+export function sweepTrials(dir: string, finished: ReadonlyMap<number, string>): OracleTrial[] {
+  const out: OracleTrial[] = [];
+  for (const [number, end] of finished) {
+    const c = JSON.parse(fs.readFileSync(path.join(dir, 'trials', String(number), 'config.json'), 'utf8')) as {
+      started: string;
+      config: unknown;
+    };
+    out.push({ number, config: c.config, seconds: (Date.parse(end) - Date.parse(c.started)) / 1000 });
+  }
+  return out.sort((a, b) => a.number - b.number);
+}
+
+/**
+ * Longest processing time first: trials in decreasing duration, each to the lane with the least work so far (ties: the
+ * lower lane). Within a lane the trials run longest first, as assigned. Returns the lanes' trial lists.
+ */
+export function lptSplit(trials: readonly OracleTrial[], lanes: number): OracleTrial[][] {
+  const out: OracleTrial[][] = Array.from({ length: lanes }, () => []);
+  const load = new Array<number>(lanes).fill(0);
+  for (const t of [...trials].sort((a, b) => b.seconds - a.seconds || a.number - b.number)) {
+    const lane = load.indexOf(Math.min(...load));
+    out[lane]!.push(t);
+    load[lane]! += t.seconds;
+  }
+  return out;
+}
+
+/** Wall and CPU time of one oracle run, and each lane's trial times. */
+export interface OracleRun {
+  readonly wall: number;
+  readonly cpu: number;
+  readonly lanes: readonly (readonly number[])[];
+}
+
+// The lane's code, evaluated in a worker thread: register tsx for a source run, then run the lane's trials in order.
+const LANE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const path = require('node:path');
+(async () => {
+  if (workerData.loop.endsWith('.ts')) (await import('tsx/esm/api')).register();
+  const { runTrial } = await import(workerData.loop);
+  const { writeTrialDiagnostics } = await import(workerData.diagnostics);
+  const times = [];
+  for (const [i, config] of workerData.configs.entries()) {
+    const outDir = path.join(workerData.out, String(i), 'checkpoint');
+    const t0 = performance.now();
+    const run = await runTrial(config, workerData.data, { outDir });
+    writeTrialDiagnostics(path.dirname(outDir), run, workerData.data.classNames);
+    times.push((performance.now() - t0) / 1000);
+  }
+  parentPort.postMessage(times);
+})().catch((e) => { parentPort.postMessage({ error: String(e && e.stack || e) }); });
+`;
+
+/**
+ * Runs each lane's trials in its own worker thread, all lanes at once, on `data` (a dataset whose arrays are on
+ * SharedArrayBuffers, so every thread reads the same memory, as the pool's workers do). `modules` are the absolute paths of
+ * trials/loop and trials/diagnostics-file (compiled or TypeScript, as the sweep ran).
+ */
+export async function runOracle(
+  lanes: readonly (readonly OracleTrial[])[],
+  data: unknown,
+  modules: { readonly loop: string; readonly diagnostics: string },
+): Promise<OracleRun> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tunekit-bench-oracle-'));
+  const usage0 = process.cpuUsage();
+  const t0 = performance.now();
+  try {
+    const times = await Promise.all(
+      lanes.map(
+        (trials, i) =>
+          new Promise<number[]>((resolve, reject) => {
+            const w = new Worker(LANE, {
+              eval: true,
+              workerData: { ...modules, data, configs: trials.map((t) => t.config), out: path.join(out, String(i)) },
+            });
+            w.once('message', (m: number[] | { error: string }) => {
+              void w.terminate();
+              if (Array.isArray(m)) resolve(m);
+              else reject(new Error(`oracle lane ${i}: ${m.error}`));
+            });
+            w.once('error', reject);
+          }),
+      ),
+    );
+    const u = process.cpuUsage(usage0);
+    return { wall: (performance.now() - t0) / 1000, cpu: (u.user + u.system) / 1e6, lanes: times };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
