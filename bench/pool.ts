@@ -94,7 +94,14 @@
  *    1.84x, 1.84x [1.54x, 2.20x]; sweep / oracle 0.95. Both sets: sweep 878.0 s / 523.7 s = 1.68x, oracle 878.0 s /
  *    503.7 s = 1.74x, sweep / oracle 0.96. So on these 12 trials a perfect split by duration would gain the sweep about 4%
  *    (its tail: trial 9 alone for 9.7-14.5 s), and even that split stays below 1.8x on the estimate over both sets. The
- *    1.8x goal on 12 trials is not met.
+ *    1.8x goal on 12 trials is not met. Then 36 trials with the oracle, --repeats=4: sweep pairs 1.75x 1.80x 1.80x 1.98x,
+ *    1282.6 s / 702.2 s = 1.83x, 1.83x [1.68x, 2.00x] (tails 0.6-2.2 s); oracle pairs 1.75x 1.70x 1.80x 1.84x, 1282.6 s /
+ *    725.0 s = 1.77x, 1.77x [1.68x, 1.87x]; sweep / oracle 1.03. The sweep beat the split by duration. Both kept their
+ *    lanes within ~2 s of each other; the difference is work: the trials' summed running times were +1% to -6% in the
+ *    sweep against the oracle run next to it. The oracle starts the seven longest trials (attention and batch-norm CNNs
+ *    with filters [16, 32]) at the heads of both lanes, so they run against each other for ~100 s. So the oracle bounds
+ *    what knowing the durations in advance would give, not what an order that keeps the heavy trials apart could.
+ *    With the 36-trial set of the third session (1538.5 s / 786.8 s): 2821.1 s / 1489.0 s = 1.89x over eight pairs.
  *    The default sweep itself (`npm start`: GP, 80 trials, 2 workers), 2026-12-04: utilisation 1.87 of 2 cores (93%, goal
  *    1.85), load average 2.4; the code before ask-ahead right after, same load: 1.85 (92%). Per lane the wait for the
  *    searcher went from 2.5-5.1 s per sweep (66-133 ms per trial: the GP's ask is 80-180 ms at 20-80 trials) to 0.1 s, the
