@@ -188,15 +188,12 @@ async function scaling(): Promise<void> {
   const spans: Record<number, number[]> = { 1: [], 2: [] };
   const walls: Record<number, number[]> = { 1: [], 2: [] };
   const cpus: Record<number, number[]> = { 1: [], 2: [] };
-  const oracle: { wall: number[]; cpu: number[]; split?: OracleTrial[][]; data?: unknown } = { wall: [], cpu: [] };
+  const oracle: { wall: number[]; split?: OracleTrial[][]; data?: unknown } = { wall: [] };
   // Repeats alternate the order (1,2,oracle then oracle,2,1, ...): this VM's speed drifts by 10% and more between minutes
   // (identical 1-worker runs: 399-425 s on 36 trials), and an ABBA order cancels a steady drift from the ratios. The oracle
   // (bench/oracle.ts) runs the same trials split by their 1-worker durations, so it needs the first 1-worker run.
   const order = Array.from({ length: repeats }, (_, r) => (r % 2 === 0 ? [1, 2, 0] : [0, 2, 1])).flat();
-  const modules =
-    from === 'dist'
-      ? { loop: path.join(root, 'dist/trials/loop.js'), diagnostics: path.join(root, 'dist/trials/diagnostics-file.js') }
-      : { loop: path.join(root, 'trials/loop.ts'), diagnostics: path.join(root, 'trials/diagnostics-file.ts') };
+  const modules = { loop: moduleFile('trials/loop'), diagnostics: moduleFile('trials/diagnostics-file') };
   for (const [i, workers] of order.entries()) {
     const t0 = performance.now();
     const c0 = cpu();
@@ -205,7 +202,6 @@ async function scaling(): Promise<void> {
       const split = oracle.split!;
       const o = await runOracle(split, (oracle.data ??= await sharedDataset(sweep(1))), modules);
       oracle.wall.push(o.wall);
-      oracle.cpu.push(o.cpu);
       console.log(
         `   oracle, 2 threads: ${o.wall.toFixed(1)} s wall, CPU ${o.cpu.toFixed(1)} s (${(o.cpu / o.wall).toFixed(2)} cores busy), ` +
           `load average before ${load0.toFixed(1)} after ${(os.loadavg()[0] ?? 0).toFixed(1)}; lanes (trial:seconds) ` +
@@ -250,20 +246,18 @@ async function scaling(): Promise<void> {
       `ceiling with both cores busy throughout: ${ceiling.toFixed(2)}x (1-worker wall / (2-worker CPU / 2))` +
       (repeats > 1 ? `; ${repeats} repeats in ABBA order, per pair ${pairs.map((p) => p.toFixed(2)).join(' ')}` : ''),
   );
-  // The oracle: what this machine allowed for these trials (1-worker / oracle), and the share of it the sweep got (oracle /
-  // 2 workers; below 1 is scheduling and controller cost).
-  const machine = sum(walls[1]) / sum(oracle.wall);
+  // The oracle: what a split by durations known in advance gave (1-worker / oracle), and the sweep against it (oracle /
+  // 2 workers; not a ceiling, see bench/oracle.ts).
+  const oraclePairs = Array.from({ length: repeats }, (_, r) => (walls[1]![r] as number) / (oracle.wall[r] as number));
   console.log(
-    `   oracle ratio, oracle / 1 worker: ${machine.toFixed(2)}x (these trials split by their durations, known in advance, with no controller); ` +
+    `   oracle ratio, oracle / 1 worker: ${(sum(walls[1]) / sum(oracle.wall)).toFixed(2)}x (these trials split by their durations, known in advance, with no controller); ` +
       `sweep / oracle: ${(sum(oracle.wall) / sum(walls[2])).toFixed(2)} (2-worker sweep wall against the oracle's)` +
-      (repeats > 1
-        ? `; per pair ${Array.from({ length: repeats }, (_, r) => ((walls[1]![r] as number) / (oracle.wall[r] as number)).toFixed(2)).join(' ')}`
-        : ''),
+      (repeats > 1 ? `; per pair ${oraclePairs.map((p) => p.toFixed(2)).join(' ')}` : ''),
   );
   if (repeats > 1) {
     // The spread between pairs is this VM's noise left after pairing; the interval says whether the goal is credibly met.
     const ci = pairedRatioCi(pairs);
-    const oci = pairedRatioCi(Array.from({ length: repeats }, (_, r) => (walls[1]![r] as number) / (oracle.wall[r] as number)));
+    const oci = pairedRatioCi(oraclePairs);
     console.log(
       `   pairs' geometric mean ${ci.mean.toFixed(2)}x, 95% interval ${ci.lo.toFixed(2)}x-${ci.hi.toFixed(2)}x (t on log ratios); ` +
         `oracle ${oci.mean.toFixed(2)}x, ${oci.lo.toFixed(2)}x-${oci.hi.toFixed(2)}x`,
@@ -271,12 +265,15 @@ async function scaling(): Promise<void> {
   }
 }
 
+/** The module `rel` (e.g. `trials/loop`) as the scaling runs use it: compiled under dist/, or the TypeScript source. */
+function moduleFile(rel: string): string {
+  return from === 'dist' ? path.join(root, 'dist', `${rel}.js`) : path.join(root, `${rel}.ts`);
+}
+
 /** The sweep's dataset, loaded as the sweep runner loads it, with its arrays on SharedArrayBuffers (as the pool shares it). */
 async function sharedDataset(s: ResolvedSweep): Promise<unknown> {
-  const base = from === 'dist' ? path.join(root, 'dist/src') : path.join(root, 'src');
-  const ext = from === 'dist' ? 'js' : 'ts';
-  const { loadSweepDataset } = (await import(path.join(base, `sweep/dataset.${ext}`))) as typeof import('../src/sweep/dataset.js');
-  const { toShared } = (await import(path.join(base, `pool/shared-data.${ext}`))) as typeof import('../src/pool/shared-data.js');
+  const { loadSweepDataset } = (await import(moduleFile('src/sweep/dataset'))) as typeof import('../src/sweep/dataset.js');
+  const { toShared } = (await import(moduleFile('src/pool/shared-data'))) as typeof import('../src/pool/shared-data.js');
   if (!s.dataset) throw new Error('bench/pool scaling: the sweep has no dataset');
   return toShared(await loadSweepDataset(s.dataset));
 }
