@@ -134,7 +134,7 @@ export async function readStatus(dirArg: string, study?: string): Promise<SweepS
   const sweepDir = !shared && fs.existsSync(layout.sweep);
   const started = (t: TrialRecord) => !sweepDir || fs.existsSync(layout.config(t.number));
   const running = trials.filter((t) => t.state === 'running' && started(t));
-  /** When a running trial's code started: its config.json's time (the stored one is when it was asked), else the stored one. */
+  /** When a running trial's code started: its config.json's time (the stored one is when its lane handed it over), else the stored one. */
   const startedAt = (t: TrialRecord): number | undefined => {
     let at = NaN;
     try {

@@ -16,8 +16,9 @@ export interface TrialPlacement {
   readonly device?: string;
   readonly slot?: number;
   /**
-   * When the trial's code started on its slot (ms since the epoch). The stored `started` is when the trial was asked, which
-   * for a trial asked ahead (LoopOptions.askAhead) is before a worker was free.
+   * When the trial's code started on its slot (ms since the epoch). The stored `started` is when its lane handed it to the
+   * executor (a trial asked ahead is re-stamped then, Storage.markStarted), before the worker's code began; on a storage
+   * without markStarted it is when the trial was asked.
    */
   readonly started?: number;
 }

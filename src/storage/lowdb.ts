@@ -17,10 +17,10 @@
  *
  * Durability: createStudy, createTrial of a waiting trial, setTrialUserAttr and finishTrial resolve after their journal line
  * is fdatasynced (group commit: calls arriving during an fsync share the next one). reportIntermediate, createTrial of a
- * running trial and startWaiting are applied at once and their lines are written with the next durable write or by a timer
- * after `flushIntervalMs`, so a crash loses at most that much of the reports, and a finished trial (whose finishTrial line
- * follows its creation in the journal) is never lost. A checkpoint runs when the journal exceeds `journalLimitBytes`, and on
- * close(). All state lives in memory (state.ts), so reads never touch the disk.
+ * running trial, startWaiting and markStarted are applied at once and their lines are written with the next durable write or
+ * by a timer after `flushIntervalMs`, so a crash loses at most that much of the reports, and a finished trial (whose
+ * finishTrial line follows its creation in the journal) is never lost. A checkpoint runs when the journal exceeds
+ * `journalLimitBytes`, and on close(). All state lives in memory (state.ts), so reads never touch the disk.
  *
  * Crash or damage: a writer creates its journal before it marks the snapshot as open, and only a clean close() marks it
  * closed, so a snapshot whose last chunk is not "closed" promises a journal; a missing or emptied one is damage, refused
@@ -334,6 +334,18 @@ export class FileStorage implements Storage {
     const record = this.state.apply(op);
     journal.buffer(this.line(op));
     return record;
+  }
+
+  /**
+   * Buffered like startWaiting: a crash that loses its line loses every later line of the trial too, so the trial is left
+   * running with its ask time as its start, and is recorded interrupted and retried like any unfinished trial.
+   */
+  async markStarted(study: string, number: number): Promise<TrialRecord> {
+    const journal = this.writable('markStarted');
+    const op = this.state.markStartedOp(study, number, now());
+    const record = this.state.apply(op);
+    journal.buffer(this.line(op));
+    return record!;
   }
 
   /** Buffered (see the file comment). Reporting a step that was already reported keeps the first value, like Optuna. */

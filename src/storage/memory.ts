@@ -39,6 +39,11 @@ export class InMemoryStorage implements Storage {
     return op === undefined ? undefined : this.state.apply(op);
   }
 
+  async markStarted(study: string, number: number): Promise<TrialRecord> {
+    this.check('markStarted');
+    return this.state.apply(this.state.markStartedOp(study, number, new Date().toISOString()))!;
+  }
+
   /** Reporting a step that was already reported keeps the first value (see `StorageState.reportOp`). */
   async reportIntermediate(study: string, number: number, step: number, value: number, metrics?: Metrics): Promise<void> {
     this.check('reportIntermediate');

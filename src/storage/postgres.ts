@@ -10,7 +10,7 @@
  * - Every state change is one guarded statement (or one server-side function), so it is atomic across processes; a call on a
  *   trial that is no longer running rejects (TrialStateError) and changes nothing (fencing after `failStale`).
  * - Durability follows the contract: study creation, waiting trials, user attributes, `finishTrial` and `failStale` commit
- *   durably before resolving; reports, running-trial creation, `startWaiting` and heartbeats commit asynchronously.
+ *   durably before resolving; reports, running-trial creation, `startWaiting`, `markStarted` and heartbeats commit asynchronously.
  * - Dropped connections and server restarts are retried with backoff (`retryMs`); a retried change first checks whether its
  *   earlier attempt committed, so nothing acknowledged is lost and nothing is applied twice.
  * - The password never appears in messages: errors name the server with {@link redactUrl}; all SQL is parameterised.
@@ -28,7 +28,7 @@ import {
 import type { JsonValue, Metrics, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 import type { NewTrial, StartWaitingOptions, Storage, TrialOwner, TrialsSince } from './types.js';
 import { decodeMetrics, encodeMetrics, encodeNumber, freezeJson, freezeJsonObject } from './codec.js';
-import { decodeResult, decodeStudy } from './records.js';
+import { MARK_STARTED, decodeResult, decodeStudy } from './records.js';
 import { type ConnectOptions, type ParsedUrl, openPools, parseUrl, translate, withClient, withRetry } from './postgres-connect.js';
 import { StudyCache, type TrialRow, asTypeError, checkOwner, rowToTrial } from './postgres-rows.js';
 import { migrate, quoteSchema } from './postgres-schema.js';
@@ -163,6 +163,25 @@ export class PostgresStorage implements Storage {
       );
     });
     return rows[0] ? rowToTrial(rows[0]) : undefined;
+  }
+
+  /** See {@link Storage.markStarted}: the server's clock, like every stored time; an asynchronous commit (lost: the ask time stays). */
+  async markStarted(study: string, number: number): Promise<TrialRecord> {
+    const s = await this.entry(study);
+    this.checkNumber(study, number);
+    const rows = await this.op('markStarted', () =>
+      this.sql<TrialRow>(
+        'fast',
+        `WITH c AS (UPDATE ${this.S}.tunekit_studies SET seq = seq + 1 WHERE id = $1 RETURNING seq)
+         UPDATE ${this.S}.tunekit_trials t SET started = now(), seq = c.seq FROM c
+         WHERE t.study_id = $1 AND t.number = $2 AND t.state = 'running' AND jsonb_array_length(t.intermediate) = 0 RETURNING t.*`,
+        [s.id, number],
+        'tk_mark_started',
+      ),
+    );
+    // No allowed state: a running trial is refused too once it has reported (see MARK_STARTED).
+    if (!rows[0]) return this.refuse(study, s, number, MARK_STARTED, []);
+    return rowToTrial(rows[0]);
   }
 
   /** Reporting a step that was already reported keeps the first value (like the other storages). */

@@ -28,6 +28,7 @@ export type Op =
   | { readonly op: 'createStudy'; readonly study: StudyRecord }
   | { readonly op: 'createTrial'; readonly study: string; readonly trial: TrialRecord }
   | { readonly op: 'startWaiting'; readonly study: string; readonly number: number; readonly at: string }
+  | { readonly op: 'markStarted'; readonly study: string; readonly number: number; readonly at: string }
   | {
       readonly op: 'reportIntermediate';
       readonly study: string;
@@ -44,6 +45,12 @@ export type Op =
       readonly value: JsonValue;
     }
   | { readonly op: 'finishTrial'; readonly study: string; readonly number: number; readonly result: TrialResult; readonly at: string };
+
+/**
+ * What a refused `markStarted` says it wanted, the same on every backend. A trial is re-stamped only before its first report:
+ * once it reported, its start is known to be in the past and moving it would cut a running time short.
+ */
+export const MARK_STARTED = 'be marked as started (only a running trial that has reported nothing yet can be)';
 
 /** Every trial state, for shape checks of stored records. */
 export const TRIAL_STATES: readonly TrialState[] = ['waiting', 'running', 'complete', 'pruned', 'failed'];
@@ -320,7 +327,7 @@ export function decodeOp(x: unknown, path: string): { seq: number; op: Op } {
   const seq = checkIndex(o.seq, `${path}.seq`);
   const kind = oneOf(
     o.op,
-    ['createStudy', 'createTrial', 'startWaiting', 'reportIntermediate', 'setTrialUserAttr', 'finishTrial'] as const,
+    ['createStudy', 'createTrial', 'startWaiting', 'markStarted', 'reportIntermediate', 'setTrialUserAttr', 'finishTrial'] as const,
     `${path}.op`,
   );
   if (kind === 'createStudy') return { seq, op: { op: kind, study: decodeStudy(o.study, `${path}.study`) } };
@@ -329,6 +336,7 @@ export function decodeOp(x: unknown, path: string): { seq: number; op: Op } {
   const number = checkIndex(o.number, `${path}.number`);
   switch (kind) {
     case 'startWaiting':
+    case 'markStarted':
       return { seq, op: { op: kind, study, number, at: checkString(o.at, `${path}.at`) } };
     case 'reportIntermediate':
       return {

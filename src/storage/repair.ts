@@ -349,6 +349,10 @@ function replay(studies: Map<string, StudyRecords>, op: Op): boolean {
       f.state = 'running';
       f.started = op.at;
       return true;
+    case 'markStarted':
+      if (f.state !== 'running' || t.curve.steps.length > 0 || f.started === op.at) return false;
+      f.started = op.at;
+      return true;
     case 'reportIntermediate':
       if (f.state !== 'running' || t.curve.steps.includes(op.step)) return false;
       pushPoint(t.curve, op.step, op.value, op.metrics);

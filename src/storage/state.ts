@@ -13,6 +13,7 @@ import type { NewTrial, TrialsSince } from './types.js';
 import { ChangeLog } from './change-log.js';
 import { ShapeError, decodeMetrics, freezeJson, freezeJsonObject, setOwn } from './codec.js';
 import {
+  MARK_STARTED,
   type Curve,
   type Op,
   type StoredTrial,
@@ -161,6 +162,13 @@ export class StorageState {
     return first.done ? undefined : { op: 'startWaiting', study, number: first.value, at: now };
   }
 
+  /** Re-stamps the start of a trial asked ahead when it actually begins running: running, and nothing reported yet. */
+  markStartedOp(study: string, number: number, now: string): Op {
+    const box = this.trial(study, number);
+    if (box.f.state !== 'running' || box.curve.steps.length > 0) throw new TrialStateError(study, number, box.f.state, MARK_STARTED);
+    return { op: 'markStarted', study, number, at: now };
+  }
+
   /**
    * The op recording a report, or undefined when `step` was already reported: like Optuna, the first value reported for a
    * step wins and later ones are ignored (a retried epoch must not rewrite history the pruner already acted on).
@@ -203,7 +211,7 @@ export class StorageState {
 
   /**
    * Applies one op, guarding every transition (the builders check too, but replayed journal ops only pass through here).
-   * Returns the affected trial's view for ops that create, start or finish a trial.
+   * Returns the affected trial's view for ops that create, start (or re-stamp the start of) or finish a trial.
    */
   apply(op: Op): TrialRecord | undefined {
     if (op.op === 'createStudy') {
@@ -239,6 +247,11 @@ export class StorageState {
         f.state = 'running';
         f.started = op.at;
         s.waiting.delete(op.number);
+        return view(box);
+      case 'markStarted':
+        if (f.state !== 'running' || box.curve.steps.length > 0) throw new TrialStateError(op.study, op.number, f.state, MARK_STARTED);
+        invalidate(s, 'running');
+        f.started = op.at;
         return view(box);
       case 'reportIntermediate': {
         if (f.state !== 'running') throw new TrialStateError(op.study, op.number, f.state, 'report an intermediate value');

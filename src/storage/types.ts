@@ -3,11 +3,12 @@
  *
  * Design notes (so a multi-machine backend such as PostgreSQL can follow):
  * - trial numbers are assigned by the storage (`createTrial`), never by callers;
- * - every state change is guarded: `startWaiting` moves exactly one `waiting` trial to `running` (or none), `finishTrial`
- *   only accepts a `running` trial; a finished trial can never change again;
+ * - every state change is guarded: `startWaiting` moves exactly one `waiting` trial to `running` (or none), `markStarted`
+ *   only re-stamps a `running` trial that has reported nothing, `finishTrial` only accepts a `running` trial; a finished trial
+ *   can never change again;
  * - `finishTrial` resolves only once the finished trial is durable (on disk for file storages), together with everything
- *   recorded before it (its creation and reports included). Creating a `running` trial and `startWaiting` may be buffered: a
- *   crash can drop a trial that had not finished (it is asked again under the same number), never a finished one.
+ *   recorded before it (its creation and reports included). Creating a `running` trial, `startWaiting` and `markStarted` may be
+ *   buffered: a crash can drop a trial that had not finished (it is asked again under the same number), never a finished one.
  */
 import type { JsonValue, Metrics, Params, StudyRecord, TrialRecord, TrialResult, TrialState } from '../core/types.js';
 
@@ -54,6 +55,14 @@ export interface Storage {
   createTrial(study: string, trial: NewTrial): Promise<TrialRecord>;
   /** Atomically moves the oldest `waiting` trial to `running` and returns it; undefined if none waits. */
   startWaiting(study: string, options?: StartWaitingOptions): Promise<TrialRecord | undefined>;
+  /**
+   * Optional (so that users' own storages keep working: the controller skips it when absent). Re-stamps a running trial's
+   * `started` to now (the storage's clock): the controller calls it when a trial asked ahead actually begins running, so
+   * started -> finished is its running time, not its wait in the queue. Rejects with TrialStateError unless the trial is
+   * running and has no intermediate values yet. May be buffered like startWaiting (a crash that loses it leaves the ask time,
+   * never loses a trial).
+   */
+  markStarted?(study: string, number: number): Promise<TrialRecord>;
   /**
    * Records an intermediate value of a running trial. May be batched: at most ~1 s of reports can be lost on a crash.
    * Rejects if the trial is not running.

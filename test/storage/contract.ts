@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NewTrial, Storage } from '../../src/storage/types.js';
 import type { StudyRecord, TrialRecord } from '../../src/core/types.js';
+import { TrialStateError } from '../../src/core/errors.js';
 
 /** What a backend factory returns: a fresh, empty storage, and optionally a way to open the same data again after close(). */
 export interface ContractSubject {
@@ -27,6 +28,7 @@ export function studyRecord(name: string): StudyRecord {
 }
 
 const running = (params: NewTrial['params'] = { lr: 0.01 }): NewTrial => ({ state: 'running', params });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Awaits `p`, asserts it rejects, checks the error's `code` or class, and returns the error. */
 export async function rejects(p: Promise<unknown>, expected: string | (new (...args: never[]) => Error)): Promise<Error> {
@@ -128,6 +130,49 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
       assert.equal([two?.number, two?.params.k], [2, 'second']);
       assert.is(await st.startWaiting('s'), undefined);
       assert.is((await st.getTrial('s', 2))?.state, 'running');
+    }),
+  );
+
+  s(
+    "markStarted moves a running trial's start to now, only before its first report; never a waiting or finished trial",
+    withStudy(async (st, subject) => {
+      assert.ok(typeof st.markStarted === 'function', 'every built-in backend re-stamps starts');
+      const mark = st.markStarted!.bind(st);
+      const t = await st.createTrial('s', running());
+      const u = await st.createTrial('s', running());
+      await sleep(15); // a trial asked ahead waits in the loop's queue
+      const marked = await mark('s', t.number);
+      assert.ok(Date.parse(marked.started!) > Date.parse(t.started!), `started ${String(t.started)} -> ${String(marked.started)}`);
+      assert.equal([marked.state, marked.created, marked.params], ['running', t.created, t.params]);
+      assert.equal(await st.getTrial('s', t.number), marked);
+      assert.equal(
+        (await st.getTrials('s', ['running'])).map((x) => x.started),
+        [marked.started, u.started],
+        'cached lists see the change',
+      );
+      const uMarked = await mark('s', u.number);
+      const w = await st.createTrial('s', { state: 'waiting', params: {} });
+      await rejects(mark('s', w.number), TrialStateError);
+      assert.is((await st.getTrial('s', w.number))?.started, undefined);
+      await st.reportIntermediate('s', t.number, 0, 0.5);
+      const err = await rejects(mark('s', t.number), TrialStateError);
+      assert.match(err.message, `trial ${t.number} of study "s" is running`);
+      assert.match(err.message, 'reported nothing');
+      const done = await st.finishTrial('s', t.number, { state: 'complete', value: 0.5 });
+      await rejects(mark('s', t.number), TrialStateError);
+      await rejects(mark('s', 99), 'ERR_TUNEKIT_TRIAL_NOT_FOUND');
+      assert.equal([done.started, done.created], [marked.started, t.created]);
+      assert.equal(await st.getTrial('s', t.number), done);
+      if (subject.reopen) {
+        await st.close();
+        const again = await subject.reopen();
+        try {
+          assert.is((await again.getTrial('s', t.number))?.started, marked.started);
+          assert.equal(await again.getTrial('s', u.number), uMarked, 'a re-stamped running trial keeps its new start');
+        } finally {
+          await again.close();
+        }
+      }
     }),
   );
 

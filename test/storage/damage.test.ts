@@ -12,6 +12,7 @@ import { FileStorage } from '../../src/storage/lowdb.js';
 import { repairStorage } from '../../src/storage/repair.js';
 import { repairCommand } from '../../src/cli/repair.js';
 import { StorageCorruptError } from '../../src/core/errors.js';
+import { frame } from '../../src/storage/codec.js';
 import { rejects, studyRecord } from './contract.js';
 
 const dirs: string[] = [];
@@ -167,6 +168,33 @@ t('repair: a damaged snapshot chunk; the rest (later chunks, the journal) is reb
   );
   await st.close();
   assert.ok((await repairStorage(copy)).healthy, 'a second repair finds nothing to do');
+});
+
+t("repair replays markStarted by the storage's rules: the re-stamped start is kept, one after a report is skipped", async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await FileStorage.open(file);
+  await st.createStudy(studyRecord('s'));
+  const r = await st.createTrial('s', { state: 'running', params: {} });
+  await new Promise((resolve) => setTimeout(resolve, 15));
+  const marked = await st.markStarted('s', r.number);
+  await st.reportIntermediate('s', r.number, 0, 0.5);
+  await st.flush();
+  const copy = crashImage(file);
+  await st.close();
+  const lines = fs.readFileSync(`${copy}.wal`, 'utf8').trim().split('\n');
+  const seq = (JSON.parse(lines[lines.length - 1]!) as { seq: number }).seq;
+  const mark = (n: number) =>
+    frame(JSON.stringify({ seq: n, op: 'markStarted', study: 's', number: r.number, at: new Date().toISOString() }));
+  // A markStarted after the report (no live storage writes one), then a damaged record with an intact one after it.
+  lines.push(mark(seq + 1), '{"c":"0badc0de","seq":' + String(seq + 2) + '}', mark(seq + 3));
+  fs.writeFileSync(`${copy}.wal`, lines.join('\n') + '\n');
+  await rejects(FileStorage.open(copy), StorageCorruptError);
+  const report = await repairStorage(copy);
+  assert.not.ok(report.healthy);
+  const again = await FileStorage.open(copy);
+  const got = await again.getTrial('s', r.number);
+  assert.equal([got?.state, got?.started, got?.intermediate], ['running', marked.started, [{ step: 0, value: 0.5 }]]);
+  await again.close();
 });
 
 t('repair: a deleted journal (single-run directory, no .bak): the snapshot part is kept, the unknown loss said', async () => {

@@ -246,6 +246,34 @@ t('buffered reports reach the disk within flushIntervalMs', async () => {
   await again.close();
 });
 
+t('markStarted is buffered: on disk with the next durable write; replayed, it obeys the state machine', async () => {
+  const file = path.join(tempDir(), 's.json');
+  const st = await FileStorage.open(file, { flushIntervalMs: 60_000 });
+  await st.createStudy(studyRecord('s'));
+  const r = await st.createTrial('s', { state: 'running', params: {} });
+  await new Promise((resolve) => setTimeout(resolve, 15));
+  const marked = await st.markStarted('s', r.number);
+  assert.not.match(fs.readFileSync(`${file}.wal`, 'utf8'), '"markStarted"', 'buffered, not written on its own');
+  await st.createTrial('s', { state: 'waiting', params: {} }); // durable: writes the buffered lines first
+  const copy = crashImage(file);
+  await st.close();
+  const again = await FileStorage.open(copy);
+  const got = await again.getTrial('s', r.number);
+  assert.equal([got?.state, got?.created, got?.started], ['running', r.created, marked.started]);
+  assert.ok(got!.started! > got!.created);
+  await again.reportIntermediate('s', r.number, 0, 0.5);
+  await again.flush();
+  const copy2 = crashImage(copy);
+  await again.close();
+  // A well-formed markStarted after the trial reported cannot come from a live storage: the replay refuses it.
+  const last = (JSON.parse(fs.readFileSync(`${copy2}.wal`, 'utf8').trim().split('\n').pop()!) as { seq: number }).seq;
+  const bad = { seq: last + 1, op: 'markStarted', study: 's', number: r.number, at: new Date().toISOString() };
+  fs.appendFileSync(`${copy2}.wal`, frame(JSON.stringify(bad)) + '\n');
+  const err = await rejects(FileStorage.open(copy2), StorageCorruptError);
+  assert.match(err.message, 'cannot be replayed');
+  assert.match(err.message, 'reported nothing');
+});
+
 t('checkpoint: past journalLimitBytes a chunk is appended (earlier bytes never rewritten), the journal replaced', async () => {
   const file = path.join(tempDir(), 's.json');
   const st = await populated(file, { journalLimitBytes: 1500 });
