@@ -159,6 +159,8 @@ export function createGridSearcher(init: SearcherInit, options: SearcherOptions)
 
   return {
     type: 'grid',
+    // It reads stored params (visited points), never outcomes.
+    ignoresResults: true,
     suggest({ trials }) {
       if (!samePrefix(trials)) {
         visited.clear();

@@ -11,6 +11,7 @@ export function createRandomSearcher(init: SearcherInit, options: SearcherOption
   const point = new Float64Array(init.space.dims.length);
   return {
     type: 'random',
+    ignoresResults: true,
     suggest({ number }) {
       // alea: a fast, well-mixed seedrandom generator; one short stream per trial number.
       const rng = seedrandom.alea(`${init.seed}/random/${number}`);

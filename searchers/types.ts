@@ -51,6 +51,13 @@ export type Suggestion =
 export interface Searcher {
   /** The registered type name, e.g. `random`. */
   readonly type: string;
+  /**
+   * True when proposals never depend on trials' outcomes (values, states, reports): each is a function of the seed, `number`
+   * and the params already stored (random, Sobol, grid). The optimize loop then keeps several trials per worker asked ahead
+   * and starts the predicted-longest first (src/study/feeder.ts); for a searcher that learns from results, every trial asked
+   * further ahead would be proposed from older results, so it keeps one. Absent: false.
+   */
+  readonly ignoresResults?: boolean;
   /** Proposes the next trial. Must not mutate `req.trials`. May be async (model fitting). */
   suggest(req: SuggestRequest): Suggestion | Promise<Suggestion>;
 }

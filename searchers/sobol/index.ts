@@ -36,6 +36,7 @@ export function createSobolSearcher(init: SearcherInit, options: SearcherOptions
   const sequence = dims > 0 ? new SobolSequence(dims, { seed: init.seed, scramble }) : undefined;
   return {
     type: 'sobol',
+    ignoresResults: true,
     suggest({ number }) {
       if (!sequence) return { kind: 'suggest', params: {} };
       return { kind: 'suggest', params: init.space.decode(sequence.point(number)) };

@@ -67,12 +67,29 @@ export interface ExecutorSlot {
   readonly device: string;
 }
 
+/**
+ * What a trial's work looks like before it runs, for the loop's cost model (src/study/cost.ts), which predicts a queued trial's
+ * running time from the finished trials most like it. Trials of the same `kind` are compared by `work` (non-negative counts,
+ * compared on a log scale, so a count twice another's is as far as a count half of it); trials of different kinds never are.
+ * Counts only: the cost model learns what they cost on this machine from finished trials.
+ */
+export interface CostHint {
+  readonly kind: string;
+  readonly work: readonly number[];
+}
+
 /** Runs trials. Created per optimize call; the loop closes it when the call ends. */
 export interface Executor<P = unknown> {
   /** The lanes: the loop keeps at most one trial running per slot. */
   readonly slots: readonly ExecutorSlot[];
   /** What the outcomes are called in messages ('objective' or 'trainable'). */
   readonly what: 'objective' | 'trainable';
+  /**
+   * The trial's {@link CostHint}, when the executor can count its work from the params (the pool's built-in trainer: the
+   * model's multiply-adds; trials/work.ts); undefined, or absent, when it cannot (the cost model then compares params in
+   * the search space). Must not throw.
+   */
+  costHint?(params: P): CostHint | undefined;
   /** Starts a trial on `slot` (which is free). Must not throw: a failure to start is an outcome. */
   run(task: TrialTask<P>, slot: number, channel: TrialChannel): RunningTrial;
   /** Waits for running trials (graceful) or terminates them (hard), then frees every resource. */

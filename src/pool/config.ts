@@ -3,7 +3,10 @@
  * optimizer, loss, schedule, augment, batchSize...), merged over the sweep's `defaults`; the controller fills in epochs (the
  * trial's budget / the sweep's max epochs), the seed and the objective. User modules get the merged object as it is.
  */
+import type { CostHint } from '../core/executor.js';
 import type { JsonValue } from '../core/types.js';
+import type { Dataset, ModelConfig } from '../../trials/types.js';
+import { modelWork } from '../../trials/work.js';
 import type { JsonObject } from './protocol.js';
 
 function isPlainObject(v: unknown): v is { readonly [key: string]: JsonValue } {
@@ -61,4 +64,22 @@ export function builtinConfig(defaults: JsonObject, params: JsonObject, ctx: Bui
       ? merged['objective']
       : { metric: ctx.objective.metric, direction: ctx.objective.direction },
   };
+}
+
+/**
+ * The cost hint of a built-in trial (see CostHint): its model's per-sample multiply-adds and element-wise reads on the
+ * dataset's inputs (trials/work.ts), and its batch size (each step has a fixed cost too). Undefined when the config has no
+ * model object or counting fails: the cost model then compares the trial's params in the search space instead.
+ */
+export function builtinCostHint(config: JsonObject, data: Pick<Dataset, 'inputShape' | 'task' | 'numClasses'>): CostHint | undefined {
+  const model = config['model'];
+  if (!isPlainObject(model) || typeof model['type'] !== 'string') return undefined;
+  try {
+    const w = modelWork(model as unknown as ModelConfig, data.inputShape, data.task === 'classification' ? data.numClasses : 1);
+    const batch = typeof config['batchSize'] === 'number' ? config['batchSize'] : 0;
+    const work = [w.matmul, w.conv, w.elementwise, batch];
+    return work.every((n) => Number.isFinite(n) && n >= 0) ? { kind: w.kind, work } : undefined;
+  } catch {
+    return undefined; // an invalid config (the trial will fail with the field named): no hint
+  }
 }

@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeValue } from '../core/describe.js';
 import { OptionsError } from '../core/errors.js';
-import type { ExecOutcome, Executor, RunningTrial, TrialChannel, TrialTask } from '../core/executor.js';
+import type { CostHint, ExecOutcome, Executor, RunningTrial, TrialChannel, TrialTask } from '../core/executor.js';
 import type { Dataset } from '../../trials/types.js';
-import { builtinConfig, mergeConfig } from './config.js';
+import { builtinConfig, builtinCostHint, mergeConfig } from './config.js';
 import { createDevices, type Device, type RunHandle } from './devices.js';
 import { defaultWorkers } from './slots.js';
 import type { ControllerReply, JsonObject, RunTrialTask, TrainableRef, TrialOutcome, WorkerRequest } from './protocol.js';
@@ -185,9 +185,24 @@ export function createPoolExecutor<P>(trainable: TrainableSpec, o: PoolExecutorO
     };
   };
 
+  // The built-in trainer's work is countable from the config and the dataset's shape; a module's is not.
+  const data = o.data;
+  const costHint =
+    ref.kind === 'builtin' && data
+      ? (params: P): CostHint | undefined => {
+          try {
+            const config = builtinConfig(defaults, params as unknown as JsonObject, { seed: study.seed, objective: study.objective });
+            return builtinCostHint(config, data);
+          } catch {
+            return undefined;
+          }
+        }
+      : undefined;
+
   return {
     what: 'trainable',
     slots: slotDevices.map((d) => ({ device: d.name })),
+    ...(costHint ? { costHint } : {}),
     run: (t: TrialTask<P>, slot: number, channel: TrialChannel): RunningTrial => {
       const device = slotDevices[slot] as Device;
       let task: RunTrialTask;

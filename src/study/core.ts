@@ -190,6 +190,10 @@ export class StudyCore<P = Params> {
   get searcherType(): string {
     return this.#searcher.type;
   }
+  /** True when the searcher's proposals never depend on outcomes (Searcher.ignoresResults): it may be asked further ahead. */
+  get searcherIgnoresResults(): boolean {
+    return this.#searcher.ignoresResults === true;
+  }
   /** The objective metric name given at creation, if any. */
   get metric(): string | undefined {
     return this.#metric;
@@ -329,6 +333,16 @@ export class StudyCore<P = Params> {
    */
   keepAlive(number: number, onLost: () => void): { stop(): Promise<void> } {
     return keepAlive(this.#storage, this.name, number, this.#owner, { intervalMs: this.heartbeatIntervalMs, onLost });
+  }
+
+  /**
+   * Trial `number`, asked ahead, begins running now: its stored `started` becomes now, so its duration (leaderboard, progress,
+   * exports) is its running time, not its wait in the loop's queue. Does nothing on a storage without
+   * {@link Storage.markStarted} (users' own storages need not implement it): the ask time stays.
+   */
+  async markStarted(number: number): Promise<void> {
+    this.checkOpen();
+    await this.#storage.markStarted?.(this.name, number);
   }
 
   #asked(t: TrialRecord): AskedTrial<P> {

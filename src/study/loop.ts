@@ -66,16 +66,19 @@ export interface LoopOptions {
   /** After a graceful stop, how long running trials get to end before they are killed (default 10,000 ms). */
   readonly stopGraceMs?: number;
   /**
-   * Ask ahead: while the lanes' trials run, keep one more asked trial per lane ready, so a lane whose trial ends starts the
-   * next one at once instead of waiting for the searcher; a free lane starts the queued trial predicted to run longest
-   * (from the running times of finished trials with similar params, src/study/cost.ts; one of branches never seen finishing
-   * goes first, and a trial is passed over at most once per lane), which shortens the sweep's tail.
+   * Ask ahead: while the lanes' trials run, keep one more asked trial per lane ready (four for a searcher that ignores
+   * results: random, Sobol, grid), so a lane whose trial ends starts the next one at once instead of waiting for the searcher;
+   * a free lane starts the queued trial predicted to run longest (from the running times of finished trials most like it:
+   * the same counted work when the executor gives a cost hint, as the pool's built-in trainer does, else similar params;
+   * src/study/cost.ts; one of a kind never seen finishing goes first, and a trial is passed over at most as many times as
+   * the queue holds trials), which shortens the sweep's tail.
    * Default: on for the worker pool (the searcher then runs on the controller thread while the workers train), off for
-   * in-process objectives (they share the controller's thread, so a CPU-bound objective gains nothing). Costs: each trial
-   * asked ahead is proposed knowing one fewer result per lane (it sees the queued trials as running), and the stored
-   * `started` of a queued trial is when it was asked. Trials still queued when the loop stops (signal, timeout, failures) are
-   * recorded interrupted and retried, like running ones. Deterministic studies never ask ahead: trial k's proposal needs the
-   * result of trial k - c, which only arrives when a lane frees anyway.
+   * in-process objectives (they share the controller's thread, so a CPU-bound objective gains nothing). Cost: each trial
+   * asked ahead is proposed knowing one fewer result per lane (it sees the queued trials as running). A queued trial's stored
+   * `started` is re-stamped when a lane starts it (Storage.markStarted; a storage without it keeps the ask time). Trials
+   * still queued when the loop stops (signal, timeout, failures) are recorded interrupted and retried, like running ones.
+   * Deterministic studies never ask ahead: trial k's proposal needs the result of trial k - c, which only arrives when a lane
+   * frees anyway.
    */
   readonly askAhead?: boolean;
   /**
@@ -147,6 +150,9 @@ export function checkLoopOptions(o: LoopOptions, who: string): void {
   }
 }
 
+/** Trials asked ahead per lane for searchers that ignore results (feeder.ts: four put replayed 12-trial runs at the best split). */
+const DEEP_PER_LANE = 4;
+
 /** Finished trials per lane that may wait for their fsync while the next trial runs. */
 const MAX_UNSYNCED = 8;
 
@@ -174,11 +180,15 @@ export async function runLoop<P>(
   let hard = false;
   let timeUp = false;
   const ahead = (o.askAhead ?? false) && !core.record.deterministic;
-  const cost = ahead ? new CostModel(core.space) : undefined;
+  const costHint = executor.costHint?.bind(executor);
+  const hint = costHint ? (params: unknown) => costHint(params as P) : undefined;
+  const cost = ahead ? new CostModel(core.space, hint) : undefined;
   for (const t of stored) cost?.observe(t);
   const feeder = new TrialFeeder(core, ledger, {
     lanes: executor.slots.length,
     ahead,
+    // Searchers that ignore results lose nothing by proposing further ahead; the queue then has more to choose from.
+    ...(core.searcherIgnoresResults && executor.slots.length > 1 ? { perLane: DEEP_PER_LANE } : {}),
     ...(cost ? { cost } : {}),
     ask: () => core.ask({ maxCounted: o.trials, lag }),
     // A graceful or hard stop, or the time budget: no trial starts any more (running ones end as the stop says).
@@ -286,6 +296,17 @@ export async function runLoop<P>(
       // Declared stale by another process before it started: that process enqueued its retry.
       await held.alive.stop();
       return undefined;
+    }
+    // Asked ahead: its stored start becomes now, not its ask, so its duration leaves out its wait in the queue.
+    if (ahead) {
+      try {
+        await core.markStarted(number);
+      } catch (error) {
+        if (!(error instanceof TrialStateError)) throw error;
+        // No longer running: another process failed it as stale meanwhile (shared storages), as held.lost says above.
+        await held.alive.stop();
+        return undefined;
+      }
     }
     const ran0 = performance.now();
     const handle = executor.run({ ...asked, ...(continueFromBudget !== undefined ? { continueFromBudget } : {}) }, slot, channel);

@@ -105,6 +105,27 @@ export function searcherContract(spec: SearcherSpec, opts: { sp?: typeof everyKi
     );
   });
 
+  t('a searcher that says it ignores results proposes the same whatever the outcomes (ignoresResults)', async () => {
+    const s = createSearcher(spec, { space: sp, seed: 9, direction: 'minimize' });
+    if (s.ignoresResults !== true) return; // the claim is optional; only a searcher making it is held to it
+    const told = await drive(spec, 9, 12, sp);
+    // The same params, with other outcomes: failed, pruned with reports, running, other values.
+    const states = ['failed', 'pruned', 'running', 'complete'] as const;
+    const other = told.map((t, i) => {
+      const state = states[i % 4]!;
+      return {
+        ...fakeTrial(t.number, t.params, state, -1000 * i),
+        ...(state === 'pruned' ? { value: i, intermediate: [{ step: 1, value: i }] } : {}),
+        system: t.system,
+      };
+    });
+    for (const k of [4, 8, 12]) {
+      const a = await createSearcher(spec, { space: sp, seed: 9, direction: 'minimize' }).suggest({ number: k, trials: told.slice(0, k) });
+      const b = await createSearcher(spec, { space: sp, seed: 9, direction: 'minimize' }).suggest({ number: k, trials: other.slice(0, k) });
+      assert.equal(b, a, `${name}: trial ${k} depends on the outcomes of earlier trials`);
+    }
+  });
+
   t('unknown options are rejected with the key named', () => {
     assert.throws(() => createSearcher({ type: name, bogusOption: 1 }, { space: sp, seed: 1, direction: 'minimize' }), /bogusOption/);
   });

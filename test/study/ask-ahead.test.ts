@@ -129,10 +129,11 @@ test('the time budget and a failure streak leave no trial asked ahead running: i
   assert.is(r1.stoppedBy, 'timeout');
   let trials = await s1.trials();
   const interrupted = trials.filter((t) => t.reason === 'interrupted');
-  assert.is(interrupted.length, 2, 'the two trials asked ahead (the running ones finish)');
+  // The default searcher (random) ignores results, so four trials per lane are asked ahead (the running ones finish).
+  assert.is(interrupted.length, 8, 'the eight trials asked ahead');
   assert.is(r1.finished, trials.filter((t) => t.state === 'complete').length);
   assert.is(trials.filter((t) => t.state === 'running').length, 0);
-  assert.is(trials.filter((t) => t.state === 'waiting').length, 2);
+  assert.is(trials.filter((t) => t.state === 'waiting').length, 8);
 
   const s2 = await createStudy({ name: 'streak', space: sp, seed: 5 });
   let calls = 0;
@@ -159,7 +160,14 @@ test('the time budget and a failure streak leave no trial asked ahead running: i
 /** An in-memory storage with the global budget of shared storages (PostgreSQL's createTrialIfBelow). */
 class SharedMemoryStorage extends InMemoryStorage {
   created = 0;
-  async createTrialIfBelow(study: string, trial: NewTrial, maxCounted: number): Promise<TrialRecord | undefined> {
+  #chain: Promise<unknown> = Promise.resolve();
+  /** Atomic like PostgreSQL's: calls run one at a time, so two cannot both pass the check before either creates. */
+  createTrialIfBelow(study: string, trial: NewTrial, maxCounted: number): Promise<TrialRecord | undefined> {
+    const next = this.#chain.then(() => this.#createIfBelow(study, trial, maxCounted));
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+  async #createIfBelow(study: string, trial: NewTrial, maxCounted: number): Promise<TrialRecord | undefined> {
     const trials = await this.getTrials(study);
     if (trials.filter((t) => t.state === 'running' || countsTowardBudget(t)).length >= maxCounted) return undefined;
     this.created++;
@@ -184,6 +192,66 @@ test('the global budget of a shared storage holds with two processes asking ahea
   assert.is(trials.length, 11, 'no trial asked beyond the global budget');
   assert.is(ra.finished + rb.finished, 11);
   assert.ok(ra.stoppedBy === 'budget' && rb.stoppedBy === 'budget');
+});
+
+test('a trial asked ahead is stored as started when its lane runs it: stored durations leave out the wait in the queue', async () => {
+  const ms = 100;
+  const study = await createStudy({ name: 'durations', space: sp, seed: 9 });
+  const ran = new Map<number, { start: number; end: number }>();
+  await study.optimize(
+    async (_p, ctx) => {
+      const start = Date.now();
+      await sleep(ms);
+      ran.set(ctx.number, { start, end: Date.now() });
+      return ctx.number;
+    },
+    { trials: 4, concurrency: 1, askAhead: true },
+  );
+  const trials = await study.trials();
+  assert.is(trials.length, 4);
+  for (const t of trials) {
+    const [created, started, finished] = [t.created, t.started!, t.finished!].map(Date.parse) as [number, number, number];
+    const own = ran.get(t.number)!;
+    assert.ok(started <= own.start, `trial ${t.number} is stored as started after its code started`);
+    assert.ok(finished - started < ms + 50, `trial ${t.number}: stored duration ${finished - started} ms for a ${ms} ms trial`);
+    if (t.number === 0) continue;
+    // One lane: trial k was asked while trial k - 1 ran (it waited in the queue) and started only when that one ended.
+    const before = ran.get(t.number - 1)!;
+    assert.ok(created < before.end - ms / 2, `trial ${t.number} was asked ahead (created ${created}, previous end ${before.end})`);
+    assert.ok(started >= before.end, `trial ${t.number}: started ${started} before its lane was free at ${before.end}`);
+  }
+});
+
+test('a trial asked ahead that another process failed as stale before its start is dropped, not run, and the sweep goes on', async () => {
+  // markStarted refuses it (TrialStateError), as PostgreSQL does for a trial failStale took from this process meanwhile.
+  class StaleBeforeStart extends InMemoryStorage {
+    override async markStarted(study: string, number: number): Promise<TrialRecord> {
+      if (number === 1) {
+        const t = (await this.getTrial(study, number))!;
+        await this.createTrial(study, { state: 'waiting', params: t.params, system: { retryOf: number } });
+        await this.finishTrial(study, number, { state: 'failed', reason: 'stale: no heartbeat (test)' });
+      }
+      return super.markStarted(study, number);
+    }
+  }
+  const study = await createStudy({ name: 'stale-start', space: sp, seed: 10, storage: new StaleBeforeStart() });
+  const ran: number[] = [];
+  const res = await study.optimize(
+    async (_p, ctx) => {
+      ran.push(ctx.number);
+      await sleep(5);
+      return ctx.number;
+    },
+    { trials: 3, concurrency: 1, askAhead: true },
+  );
+  assert.is(res.stoppedBy, 'budget');
+  assert.not.ok(ran.includes(1), `ran ${ran.join(',')}`);
+  const trials = await study.trials();
+  assert.is(trials.filter(countsTowardBudget).length, 3);
+  assert.ok(
+    trials.some((t) => t.system['retryOf'] === 1 && t.state === 'complete'),
+    'the retry ran',
+  );
 });
 
 test('deterministic studies do not ask ahead: the same trials and values with askAhead on or off, whatever the timing', async () => {

@@ -4,34 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptionsError } from '../../src/core/errors.js';
-import type { CnnConfig, ConvBlockConfig, ModelSpec } from '../types.js';
+import type { CnnConfig, ModelSpec } from '../types.js';
 import { type SeedStream, type Sym, activate, dropout, finish, kernelInit } from './common.js';
-
-/** A conv block with every default filled in. */
-export interface ResolvedConvBlock {
-  readonly filters: number;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly pool: 'max' | 'avg' | 'none';
-  readonly batchNorm: boolean;
-  readonly dropout: number;
-}
-
-/**
- * The blocks a cnn config describes: `blocks` as given, or one block per entry of `filters`. Fields a block leaves out fall back
- * to the config-level value, then to the defaults kernel 3, stride 1, pool 'max', no batch norm, no dropout.
- */
-export function resolveConvBlocks(config: CnnConfig): ResolvedConvBlock[] {
-  const blocks: readonly ConvBlockConfig[] = config.blocks ?? (config.filters ?? []).map((filters) => ({ filters }));
-  return blocks.map((b) => ({
-    filters: b.filters,
-    kernel: b.kernel ?? config.kernel ?? 3,
-    stride: b.stride ?? config.stride ?? 1,
-    pool: b.pool ?? config.pool ?? 'max',
-    batchNorm: b.batchNorm ?? config.batchNorm ?? false,
-    dropout: b.dropout ?? config.dropout ?? 0,
-  }));
-}
+import { resolveConvBlocks } from './shapes.js';
 
 /**
  * input -> per block: conv2d('same') -> [BN] -> act -> [2x2 pool] -> [dropout]; then flatten -> [dense -> act] -> head.

@@ -25,9 +25,7 @@ export {
   type PositionalEmbeddingArgs,
   type SeededDropoutArgs,
 } from './layers.js';
-export { resolveConvBlocks, type ResolvedConvBlock } from './cnn.js';
-export { mlpWidths } from './mlp.js';
-export { patchSize } from './vit.js';
+export { mlpWidths, patchSize, resolveConvBlocks, type ResolvedConvBlock } from './shapes.js';
 
 /**
  * Builds the model a trial trains. Throws an OptionsError (before creating anything) for an invalid config or spec, for a cnn

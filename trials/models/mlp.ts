@@ -5,11 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MlpConfig, ResidualMlpConfig, ModelSpec } from '../types.js';
 import { type SeedStream, type Sym, activate, denseBlock, dropout, finish, flattenIfNeeded, kernelInit } from './common.js';
-
-/** Hidden widths of an MLP config: the list as given, or `units` repeated `depth` (default 1) times. */
-export function mlpWidths(config: MlpConfig): number[] {
-  return typeof config.units === 'number' ? Array.from({ length: config.depth ?? 1 }, () => config.units as number) : [...config.units];
-}
+import { mlpWidths } from './shapes.js';
 
 /** input -> flatten -> (dense -> [BN] -> act -> [dropout]) per width -> head. */
 export function buildMlp(config: MlpConfig, spec: ModelSpec, seeds: SeedStream): tf.LayersModel {

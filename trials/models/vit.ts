@@ -10,29 +10,7 @@ import type { AttentionConfig, ModelSpec } from '../types.js';
 import { MultiHeadSelfAttention } from './attention.js';
 import { type SeedStream, type Sym, dropout, finish, kernelInit } from './common.js';
 import { LayerNorm, PositionalEmbedding } from './layers.js';
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-
-/**
- * Patch side used for an image of `height` x `width`: `config.patch` when given (it must divide both sides), else the smallest
- * divisor of gcd(height, width) that leaves at most 4 patches per side (28x28 -> 7, 16 tokens), which keeps attention cheap.
- */
-export function patchSize(config: AttentionConfig, height: number, width: number): number {
-  if (config.patch !== undefined) {
-    if (height % config.patch !== 0 || width % config.patch !== 0) {
-      throw new OptionsError(
-        `model.patch must divide the image sides, got patch=${config.patch} for a ${height}x${width} image; ` +
-          `use a divisor of ${gcd(height, width)}`,
-      );
-    }
-    return config.patch;
-  }
-  const g = gcd(height, width);
-  for (let d = 1; d <= g; d++) if (g % d === 0 && d * 4 >= g) return d;
-  return g;
-}
+import { patchSize } from './shapes.js';
 
 /** Embeds the input as [tokens, dim]: patches for images (rank 2 or 3), one token per feature for rank-1 inputs. */
 function embed(input: Sym, config: AttentionConfig, spec: ModelSpec, seeds: SeedStream): Sym {
