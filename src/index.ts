@@ -98,7 +98,16 @@ export type { SweepFile, ResolvedSweep } from './sweep/index.js';
 export type { TrainableSpec, PoolExecutorOptions } from './pool/executor.js';
 export type { TrainContext, TrainFunction } from './pool/trainables.js';
 export type { PoolOptions } from './study/study.js';
-export type { CostHint, Executor, ExecOutcome, RunningTrial, TrialChannel, TrialTask, TrialDecision, ExecutorSlot } from './core/executor.js';
+export type {
+  CostHint,
+  Executor,
+  ExecOutcome,
+  RunningTrial,
+  TrialChannel,
+  TrialTask,
+  TrialDecision,
+  ExecutorSlot,
+} from './core/executor.js';
 
 // Reports
 export { buildLeaderboard, LEADERBOARD_SCHEMA_VERSION } from './report/leaderboard.js';
