@@ -76,6 +76,12 @@ export interface ExecutorSlot {
 export interface CostHint {
   readonly kind: string;
   readonly work: readonly number[];
+  /**
+   * One positive number that grows with the trial's work (the built-in trainer: multiply-adds plus element-wise reads per
+   * sample). A prediction scales each finished neighbour's time by the square root of the size ratio, so a queued trial four
+   * times the size of the only finished trial of its kind is predicted twice as long, not as long.
+   */
+  readonly size?: number;
 }
 
 /** Runs trials. Created per optimize call; the loop closes it when the call ends. */

@@ -78,7 +78,8 @@ export function builtinCostHint(config: JsonObject, data: Pick<Dataset, 'inputSh
     const w = modelWork(model as unknown as ModelConfig, data.inputShape, data.task === 'classification' ? data.numClasses : 1);
     const batch = typeof config['batchSize'] === 'number' ? config['batchSize'] : 0;
     const work = [w.matmul, w.conv, w.elementwise, batch];
-    return work.every((n) => Number.isFinite(n) && n >= 0) ? { kind: w.kind, work } : undefined;
+    const size = w.matmul + w.conv + w.elementwise;
+    return work.every((n) => Number.isFinite(n) && n >= 0) ? { kind: w.kind, work, ...(size > 0 ? { size } : {}) } : undefined;
   } catch {
     return undefined; // an invalid config (the trial will fail with the field named): no hint
   }

@@ -7,7 +7,8 @@
  * early-stopped trial still says how slow its configuration is), and what each trial looks like: its executor's
  * {@link CostHint} when there is one (the built-in trainer's counted work: model type, multiply-adds, batch size), else its
  * params in the search space's unit cube. A queued trial's cost is the geometric mean time per step of the
- * {@link NEIGHBOURS} finished trials nearest to it, times the steps it may run: its `budget` (multi-fidelity), less the budget
+ * {@link NEIGHBOURS} finished trials nearest to it (each scaled by (its hint's size ratio)^{@link ELASTICITY} when both
+ * have one), times the steps it may run: its `budget` (multi-fidelity), less the budget
  * of the trial it continues from; 1 when it has none (then every trial runs to the same limit, and the time per step alone
  * ranks them). The mean is weighted by 1 / (distance + 0.1), so an exact match dominates and far neighbours only break ties.
  *
@@ -29,6 +30,13 @@ import { countsTowardBudget } from './ledger.js';
 /** Finished trials a prediction averages over. */
 export const NEIGHBOURS = 5;
 
+/**
+ * How a step's time grows with the hint's size: as its square root. Not 1, because a step's fixed costs (op dispatch, data,
+ * optimiser updates) do not grow with the model; not 0, because a bigger model of a kind never seen at that size is slower.
+ * On the sweep example's four model types, measured elasticities between sizes of one type were 0.5 to 0.8.
+ */
+export const ELASTICITY = 0.5;
+
 /** Distance between hinted trials of different kinds: far beyond any two of one kind, so they only break ties. */
 export const APART = 100;
 
@@ -45,6 +53,8 @@ interface Point {
   readonly key: string;
   readonly hinted: boolean;
   readonly x: readonly number[];
+  /** log of the hint's size, when it has one. */
+  readonly logSize?: number;
 }
 
 interface Observation {
@@ -98,7 +108,8 @@ export class CostModel {
     let weights = 0;
     for (const n of nearest) {
       const w = 1 / (n.d + 0.1);
-      sum += w * n.o.logPerStep;
+      const scale = p.logSize !== undefined && n.o.p.logSize !== undefined ? ELASTICITY * (p.logSize - n.o.p.logSize) : 0;
+      sum += w * (n.o.logPerStep + scale);
       weights += w;
     }
     const perStep = Math.exp(sum / weights);
@@ -114,7 +125,11 @@ export class CostModel {
     } catch {
       hint = undefined; // a hint is an optimisation: without one, the cube
     }
-    if (hint) return { key: `work:${hint.kind}`, hinted: true, x: hint.work.map((n) => Math.log1p(Math.max(0, n) / 1000)) };
+    if (hint) {
+      const x = hint.work.map((n) => Math.log1p(Math.max(0, n) / 1000));
+      const size = hint.size !== undefined && hint.size > 0 && Number.isFinite(hint.size) ? { logSize: Math.log(hint.size) } : {};
+      return { key: `work:${hint.kind}`, hinted: true, x, ...size };
+    }
     try {
       const x = this.#space.encode(params as Params);
       return { key: shapeOf(x), hinted: false, x };

@@ -76,6 +76,19 @@ test('with hints, kinds never mix: a kind no finished trial had is unknown; a th
   assert.ok(Math.abs((flaky.predict({ params: { model: small, optimizer: { type: 'adam', lr: 0.001 } } }) as number) - 5_000) < 1e-6);
 });
 
+test("with hints, a neighbour's time is scaled by the square root of the size ratio: a bigger model of a kind is slower", () => {
+  const sized = (params: unknown): CostHint => ({ ...hint(params), size: hint(params).work[0]! });
+  const model = new CostModel(cube, sized);
+  model.observe(record(0, { model: small, optimizer: { type: 'adam', lr: 0.001 } }, 8_000));
+  // big: 64^2 * 2 against 32^2 * 1, eight times the size -> sqrt(8) times the time of the only attention trial finished.
+  const p = model.predict({ params: { model: big, optimizer: { type: 'adam', lr: 0.001 } } }) as number;
+  assert.ok(Math.abs(p - 8_000 * Math.sqrt(8)) < 1e-6, `predicted ${p}`);
+  // Without sizes, the same observation predicts the small model's time.
+  const flat = new CostModel(cube, hint);
+  flat.observe(record(0, { model: small, optimizer: { type: 'adam', lr: 0.001 } }, 8_000));
+  assert.ok(Math.abs((flat.predict({ params: { model: big, optimizer: { type: 'adam', lr: 0.001 } } }) as number) - 8_000) < 1e-6);
+});
+
 // Two searchers that propose the same points: one says it ignores results, the other does not.
 for (const ignores of [true, false]) {
   registerSearcher(`depth-test-${ignores}`, (init) => ({

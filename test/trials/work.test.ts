@@ -64,6 +64,7 @@ test('builtinCostHint: the optimiser, learning rate and dropout rate leave the h
   assert.is(adam.kind, 'attention');
   assert.is(adam.work.length, 4);
   assert.is(adam.work[3], 128, 'the batch size');
+  assert.is(adam.size, adam.work[0]! + adam.work[1]! + adam.work[2]!, 'size: the per-sample counts summed');
   assert.not.equal(hint({ model: { ...model, dim: 32, heads: 2 } }), adam);
   assert.not.equal(hint({ model }, { batchSize: 32 }), adam);
   // No model object, or a config the trial would reject: no hint (the cost model falls back to the search space).
