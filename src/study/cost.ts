@@ -8,9 +8,9 @@
  * {@link CostHint} when there is one (the built-in trainer's counted work: model type, multiply-adds, batch size), else its
  * params in the search space's unit cube. A queued trial's cost is the geometric mean time per step of the
  * {@link NEIGHBOURS} finished trials nearest to it (each scaled by (its hint's size ratio)^{@link ELASTICITY} when both
- * have one), times the steps it may run: its `budget` (multi-fidelity), less the budget
- * of the trial it continues from; 1 when it has none (then every trial runs to the same limit, and the time per step alone
- * ranks them). The mean is weighted by 1 / (distance + 0.1), so an exact match dominates and far neighbours only break ties.
+ * have one), times the steps it may run: its `budget` (multi-fidelity), less the budget of the trial it continues from; 1
+ * when it has none (then every trial runs to the same limit, and the time per step alone ranks them). The mean is weighted
+ * by 1 / (distance + 0.1), so an exact match dominates and far neighbours only break ties.
  *
  * Distance: with hints, Euclidean over log(1 + count / 1000) of the work counts, and trials of different kinds
  * {@link APART}; in the cube, Euclidean over the coordinates, where a coordinate active in one trial and inactive in the

@@ -150,7 +150,7 @@ export function checkLoopOptions(o: LoopOptions, who: string): void {
   }
 }
 
-/** Trials asked ahead per lane for searchers that ignore results (feeder.ts: four put replayed 12-trial runs at the best split). */
+/** Trials asked ahead per lane for searchers that ignore results (see feeder.ts for what replays of measured runs gave). */
 const DEEP_PER_LANE = 4;
 
 /** Finished trials per lane that may wait for their fsync while the next trial runs. */
