@@ -13,7 +13,9 @@ test('a pooled builtin trial reports positive hardware metrics; accuracy vs late
   const data = await loadMnist({ limit: 200, seed: 0, val: 0.2, test: 0.2 });
   const study = await createStudy({
     name: 'hw',
-    space: { model: space.choice({ mlp: { units: space.choice([[8], [16]]) } }) },
+    // Wide enough that a batch of 256 costs far more than its fixed per-call overhead: with 8 units both took ~0.3 ms, and a
+    // noisy host once measured batch 1 slower than batch 256.
+    space: { model: space.choice({ mlp: { units: space.choice([[256], [512]]) } }) },
     directions: ['maximize', 'minimize'],
     metrics: ['valAccuracy', 'latencyMs'],
     searcher: 'random',
@@ -24,7 +26,7 @@ test('a pooled builtin trial reports positive hardware metrics; accuracy vs late
     {
       builtin: {
         defaults: {
-          model: { type: 'mlp', units: [8] },
+          model: { type: 'mlp', units: [256] },
           loss: 'crossentropy',
           batchSize: 32,
           optimizer: { type: 'adam', lr: 3e-3 },
