@@ -72,6 +72,8 @@ export class CostModel {
   readonly #keys = new Set<string>();
   /** Budgets of finished trials (a promoted trial runs only the steps beyond its source's budget). */
   readonly #budgets = new Map<number, number>();
+  /** Points by params object: a queued trial is predicted at every pick while it waits, its hint counted once. */
+  readonly #points = new WeakMap<object, Point | undefined>();
 
   /** `hint`: the executor's {@link CostHint} of a trial's params, when it has one (Executor.costHint). */
   constructor(space: SearchSpace, hint?: (params: unknown) => CostHint | undefined) {
@@ -119,6 +121,12 @@ export class CostModel {
   }
 
   #point(params: unknown): Point | undefined {
+    if (typeof params !== 'object' || params === null) return this.#compute(params);
+    if (!this.#points.has(params)) this.#points.set(params, this.#compute(params));
+    return this.#points.get(params);
+  }
+
+  #compute(params: unknown): Point | undefined {
     let hint: CostHint | undefined;
     try {
       hint = this.#hint?.(params);
