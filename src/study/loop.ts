@@ -180,8 +180,7 @@ export async function runLoop<P>(
   let hard = false;
   let timeUp = false;
   const ahead = (o.askAhead ?? false) && !core.record.deterministic;
-  const costHint = executor.costHint?.bind(executor);
-  const hint = costHint ? (params: unknown) => costHint(params as P) : undefined;
+  const hint = executor.costHint ? (params: unknown) => executor.costHint?.(params as P) : undefined;
   const cost = ahead ? new CostModel(core.space, hint) : undefined;
   for (const t of stored) cost?.observe(t);
   const feeder = new TrialFeeder(core, ledger, {
