@@ -2,7 +2,8 @@
  * Backend selection: wasm and cpu load and switch; the optional native backends fail with an error that names the package and
  * how to install it (@tensorflow/tfjs-node is not installed on this machine); unknown names list the valid ones. Also checks
  * the wasm kernel patches against the cpu backend: transposed matMuls, MaxPoolGrad, Conv2DBackpropInput (stride 1 takes the
- * new path, strides 2-3 the stock kernel) and Conv2DBackpropFilter (absent from stock wasm).
+ * new path, strides 2-3 the stock kernel) and Conv2DBackpropFilter (absent from stock wasm); and SeededDropout's mask drawn in
+ * the wasm heap against the cpu path.
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
@@ -10,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BACKEND_NAMES, useBackend } from '../../trials/backend.js';
 import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT } from '../../trials/gradients.js';
+import { SeededDropout } from '../../trials/models/layers.js';
 import type { BackendName } from '../../trials/types.js';
 
 test('wasm loads (SIMD build) and is the default', async () => {
@@ -258,3 +260,37 @@ test('patched wasm Identity shares memory: a clone adds no data buffer, outlives
 });
 
 test.run();
+
+test('SeededDropout on wasm draws its mask in the wasm heap: same masks as on cpu, each kept intact for the backward pass, no leak', async () => {
+  const x = (): tf.Tensor => tf.tidy(() => tf.add(tf.ones([64, 300]), tf.range(0, 300).reshape([1, 300])));
+  // Two forward passes and the gradient of their sum, in one tape: d/dx sum(x*m1 + x*m2) = m1 + m2. A mask tensor that a
+  // later mask overwrote (a shared buffer) or that was freed early would change the second pass or the gradient.
+  const run = async (backend: BackendName): Promise<{ first: number[]; second: number[]; grad: number[]; leaked: number }> => {
+    await useBackend(backend);
+    const layer = new SeededDropout({ rate: 0.3, seed: 7 });
+    const input = x();
+    const before = tf.memory().numTensors;
+    const [first, second, grad] = tf.tidy(() => {
+      const passes: tf.Tensor[] = [];
+      const g = tf.grad((v: tf.Tensor) => {
+        passes.push(layer.apply(v, { training: true }) as tf.Tensor, layer.apply(v, { training: true }) as tf.Tensor);
+        return tf.add(passes[0]!.sum(), passes[1]!.sum());
+      })(input);
+      return [Array.from(passes[0]!.dataSync()), Array.from(passes[1]!.dataSync()), Array.from(g.dataSync())];
+    });
+    const leaked = tf.memory().numTensors - before;
+    input.dispose();
+    return { first: first!, second: second!, grad: grad!, leaked };
+  };
+  const wasm = await run('wasm');
+  const cpu = await run('cpu');
+  await useBackend('wasm');
+  assert.is(wasm.leaked, 0);
+  assert.equal(wasm.first, cpu.first);
+  assert.equal(wasm.second, cpu.second);
+  assert.not.equal(wasm.first, wasm.second);
+  assert.equal(wasm.grad, cpu.grad);
+  const inputs = Array.from(x().dataSync());
+  const expectedGrad = wasm.first.map((v, i) => (v + wasm.second[i]!) / inputs[i]!);
+  wasm.grad.forEach((g, i) => assert.ok(Math.abs(g - expectedGrad[i]!) < 1e-5, `unit ${i}: gradient ${g}, masks give ${expectedGrad[i]}`));
+});

@@ -53,7 +53,7 @@ export class SeededDropout extends tf.layers.Layer {
     const training = kwargs?.['training'] === true;
     if (!training || this.rate === 0) return x;
     const seed = [this.rng.int32(), this.rng.int32(), this.rng.int32(), this.rng.int32()] as const;
-    return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(x.size, this.rate, seed), x.shape, 'float32')));
+    return tf.tidy(() => tf.mul(x, maskTensor(x.shape, this.rate, seed)));
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -69,11 +69,17 @@ export class SeededDropout extends tf.layers.Layer {
  * An inverted-dropout multiplier of `n` units: each is 1 / (1 - rate) with probability 1 - rate, else 0 (what `tf.dropout`
  * multiplies by). The units are drawn by xoshiro128** from the four 32-bit words of `seed` (an all-zero seed, the one state
  * xoshiro cannot leave, is replaced by a fixed non-zero one), compared as 32-bit integers against (1 - rate) * 2^32, in one
- * loop over local integers: ~5 ns a unit and no garbage, against ~20 ns and a boxed double a unit for `tf.dropout`.
+ * loop over local integers: ~5 ns a unit and no garbage, against ~20 ns and a boxed double a unit for `tf.dropout`. Written
+ * into `out` (its first `n` units) when given, else into a new array.
  */
-export function dropoutMask(n: number, rate: number, seed: readonly [number, number, number, number]): Float32Array {
+export function dropoutMask(
+  n: number,
+  rate: number,
+  seed: readonly [number, number, number, number],
+  out: Float32Array = new Float32Array(n),
+): Float32Array {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout rate must be in [0, 1), got ${rate}`);
-  const out = new Float32Array(n);
+  if (out.length < n) throw new RangeError(`dropoutMask needs room for ${n} units, got ${out.length}`);
   const scale = 1 / (1 - rate);
   const threshold = Math.floor((1 - rate) * 4294967296);
   let [a, b, c, d] = seed.map((w) => w | 0) as [number, number, number, number];
@@ -91,6 +97,37 @@ export function dropoutMask(n: number, rate: number, seed: readonly [number, num
     out[i] = r < threshold ? scale : 0;
   }
   return out;
+}
+
+/** The wasm backend's calls for a tensor filled from JS in its own heap (the ones its JS kernels use). */
+interface HeapWriter {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+function heapWriter(backend: tf.KernelBackend): HeapWriter | undefined {
+  const b = backend as unknown as Partial<HeapWriter>;
+  return tf.getBackend() === 'wasm' && typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function'
+    ? (b as HeapWriter)
+    : undefined;
+}
+
+/**
+ * The dropout mask as a tensor of `shape`. On the wasm backend it is drawn straight into a tensor allocated in the wasm heap,
+ * as the backend's own JS kernels write their outputs: a mask in a fresh Float32Array was a new 100 KB-2 MB ArrayBuffer per
+ * dropout layer per step (278 MB over four example trials, more than every other allocation of the worker together), and V8
+ * answers that much external memory with garbage collections (half of a worker's GC time), run by helper threads that, with
+ * two workers, take the other trial's core. Other backends keep the array (the cpu backend keeps a reference to it).
+ */
+function maskTensor(shape: readonly number[], rate: number, seed: readonly [number, number, number, number]): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const engine = tf.engine();
+  const heap = heapWriter(engine.backend);
+  if (!heap) return tf.tensor(dropoutMask(n, rate, seed), [...shape], 'float32');
+  const info = heap.makeOutput([...shape], 'float32');
+  // No allocation between taking the view and filling it: a malloc could grow the heap and detach the view.
+  dropoutMask(n, rate, seed, heap.typedArrayFromHeap(info));
+  return engine.makeTensorFromTensorInfo(info, engine.backend);
 }
 
 /** Constructor / config of PositionalEmbedding; the [tokens, dim] shape comes from the input in `build`. */
