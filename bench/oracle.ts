@@ -6,17 +6,15 @@
  * to scheduling (a long trial started last runs alone at the end) and to its controller (reports, storage, output files).
  * The oracle takes the scheduling part out: the same trial configurations, split over the lanes before the run by longest
  * processing time first on the durations the 1-worker sweep measured (a split that needs those durations in advance), each
- * lane a bare worker thread calling `runTrial` one trial after another, with the same checkpoint and diagnostics writes and
- * the same young generation as a pool trial, and no controller, storage or pool. 1-worker wall / oracle wall is what that
- * split gave in the run; oracle wall / 2-worker wall compares the sweep with it. It is not a ceiling: the split puts the
- * longest trials at the heads of the lanes, where they run against each other (measured on 36 trials: the sweep beat it
- * by 3%).
+ * lane a bare worker thread calling `runTrial` one trial after another, with the same checkpoint and diagnostics writes as a
+ * pool trial, and no controller, storage or pool. 1-worker wall / oracle wall is what that split gave in the run; oracle
+ * wall / 2-worker wall compares the sweep with it. It is not a ceiling: the split puts the longest trials at the heads of
+ * the lanes, where they run against each other (measured on 36 trials: the sweep beat it by 3%).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { WORKER_YOUNG_GENERATION_MB } from '../src/pool/devices.js';
 import { readPlacement, readTrialFiles } from '../src/report/trial-files.js';
 
 /** One trial of a finished sweep: its number, the TrialConfig the pool ran (trials/<n>/config.json) and how long it ran. */
@@ -103,8 +101,6 @@ export async function runOracle(
           new Promise<number[]>((resolve, reject) => {
             const w = new Worker(LANE, {
               eval: true,
-              // The pool's young generation, so the lanes collect garbage as the sweep's workers do.
-              resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
               workerData: { ...modules, data, configs: trials.map((t) => t.config), out: path.join(out, String(i)) },
             });
             w.once('message', (m: number[] | { error: string }) => {

@@ -52,25 +52,13 @@ export interface Device {
   destroy(): Promise<void>;
 }
 
-/**
- * V8 young generation of a worker thread, in MB (32 MB semi-spaces; V8's default tops out at 16 MB). A training step
- * allocates its short-lived TF.js objects (tensor handles, kernel attributes, tape records) at ~140 MB/s, so with 16 MB
- * semi-spaces a worker scavenged ~9 times a second, and what survived two scavenges went to the old generation and brought
- * full collections. Measured on four example trials in one thread (`--trace-gc-nvp`): 131-135 scavenges and 9 full
- * collections, 0.51-0.55 s of GC CPU, against 161-162, 11 and 0.73-0.74 s. Costs up to ~32 MB more memory per worker.
- */
-export const WORKER_YOUNG_GENERATION_MB = 96;
-
 /** Options shared by every device of a pool. */
 export interface DeviceOptions {
   /** Threads of the `cpu` device (default: available cores). */
   readonly workers?: number;
   /** Threads per `gpu:N` device (default 1). */
   readonly trialsPerDevice?: number;
-  /**
-   * V8 heap limit per worker thread (resourceLimits.maxOldGenerationSizeMb; the young generation, WORKER_YOUNG_GENERATION_MB,
-   * comes on top); a trial above it fails as 'worker crashed'.
-   */
+  /** V8 heap limit per worker thread (resourceLimits.maxOldGenerationSizeMb); a trial above it fails as 'worker crashed'. */
   readonly workerMemoryMb?: number;
   /** The dataset every trial gets (moved into shared memory once per process). */
   readonly data?: SharedDataset;
@@ -121,10 +109,7 @@ export class ThreadDevice implements Device {
       // +90 MB over 20,000 tasks with 'sync', flat with 'disabled'). Trials are long; the event-based wake-up costs nothing.
       atomics: 'disabled',
       workerData: { preload: options.preload },
-      resourceLimits: {
-        maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
-        ...(options.workerMemoryMb !== undefined ? { maxOldGenerationSizeMb: options.workerMemoryMb } : {}),
-      },
+      ...(options.workerMemoryMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } } : {}),
     });
   }
 
