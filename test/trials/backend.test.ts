@@ -270,17 +270,21 @@ test('SeededDropout on wasm draws its mask in the wasm heap: same masks as on cp
     const layer = new SeededDropout({ rate: 0.3, seed: 7 });
     const input = x();
     const before = tf.memory().numTensors;
-    const [first, second, grad] = tf.tidy(() => {
-      const passes: tf.Tensor[] = [];
+    // The passes are read inside the function: tf.grad disposes every tensor it made but the gradient.
+    const passes: number[][] = [];
+    const grad = tf.tidy(() => {
       const g = tf.grad((v: tf.Tensor) => {
-        passes.push(layer.apply(v, { training: true }) as tf.Tensor, layer.apply(v, { training: true }) as tf.Tensor);
-        return tf.add(passes[0]!.sum(), passes[1]!.sum());
+        const a = layer.apply(v, { training: true }) as tf.Tensor;
+        const b = layer.apply(v, { training: true }) as tf.Tensor;
+        passes.push(Array.from(a.dataSync()), Array.from(b.dataSync()));
+        return tf.add(a.sum(), b.sum());
       })(input);
-      return [Array.from(passes[0]!.dataSync()), Array.from(passes[1]!.dataSync()), Array.from(g.dataSync())];
+      return Array.from(g.dataSync());
     });
+    const [first, second] = passes;
     const leaked = tf.memory().numTensors - before;
     input.dispose();
-    return { first: first!, second: second!, grad: grad!, leaked };
+    return { first: first!, second: second!, grad, leaked };
   };
   const wasm = await run('wasm');
   const cpu = await run('cpu');
