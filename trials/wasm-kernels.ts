@@ -27,9 +27,17 @@ interface DisposingBackend {
 }
 
 /** The wasm backend's helpers for kernels written in JS over the wasm heap. */
-interface HeapBackend extends DisposingBackend {
+export interface HeapBackend extends DisposingBackend {
   makeOutput(shape: number[], dtype: tf.DataType): Info;
   typedArrayFromHeap(info: Info): Float32Array;
+}
+
+/** `backend` as a HeapBackend when it is the active wasm backend, else undefined (other backends have no wasm heap). */
+export function wasmHeap(backend: tf.KernelBackend): HeapBackend | undefined {
+  const b = backend as unknown as Partial<HeapBackend>;
+  return tf.getBackend() === 'wasm' && typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function'
+    ? (b as HeapBackend)
+    : undefined;
 }
 
 type Info = tf.TensorInfo;

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { wasmHeap } from '../wasm-kernels.js';
 
 /** Constructor arguments every TF.js layer accepts (name, trainable...); TF.js does not export the type itself. */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -99,19 +100,6 @@ export function dropoutMask(
   return out;
 }
 
-/** The wasm backend's calls for a tensor filled from JS in its own heap (the ones its JS kernels use). */
-interface HeapWriter {
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-function heapWriter(backend: tf.KernelBackend): HeapWriter | undefined {
-  const b = backend as unknown as Partial<HeapWriter>;
-  return tf.getBackend() === 'wasm' && typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function'
-    ? (b as HeapWriter)
-    : undefined;
-}
-
 /**
  * The dropout mask as a tensor of `shape`. On the wasm backend it is drawn straight into a tensor allocated in the wasm heap,
  * as the backend's own JS kernels write their outputs: a mask in a fresh Float32Array was a new 100 KB-2 MB ArrayBuffer per
@@ -123,7 +111,7 @@ function heapWriter(backend: tf.KernelBackend): HeapWriter | undefined {
 function maskTensor(shape: readonly number[], rate: number, seed: readonly [number, number, number, number]): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const engine = tf.engine();
-  const heap = heapWriter(engine.backend);
+  const heap = wasmHeap(engine.backend);
   if (!heap) return tf.tensor(dropoutMask(n, rate, seed), [...shape], 'float32');
   const info = heap.makeOutput([...shape], 'float32');
   // No allocation between taking the view and filling it: a malloc could grow the heap and detach the view.
