@@ -32,12 +32,14 @@ export interface HeapBackend extends DisposingBackend {
   typedArrayFromHeap(info: Info): Float32Array;
 }
 
-/** `backend` as a HeapBackend when it is the active wasm backend, else undefined (other backends have no wasm heap). */
-export function wasmHeap(backend: tf.KernelBackend): HeapBackend | undefined {
-  const b = backend as unknown as Partial<HeapBackend>;
-  return tf.getBackend() === 'wasm' && typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function'
-    ? (b as HeapBackend)
-    : undefined;
+/**
+ * The active backend as a HeapBackend when it is wasm, else undefined. The name is checked, not only the methods: the cpu and
+ * webgl backends have a `makeOutput` too, with other parameters.
+ */
+export function wasmHeap(): HeapBackend | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const b = tf.engine().backend as unknown as Partial<HeapBackend>;
+  return typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' ? (b as HeapBackend) : undefined;
 }
 
 type Info = tf.TensorInfo;

@@ -54,7 +54,7 @@ export class SeededDropout extends tf.layers.Layer {
     const training = kwargs?.['training'] === true;
     if (!training || this.rate === 0) return x;
     const seed = [this.rng.int32(), this.rng.int32(), this.rng.int32(), this.rng.int32()] as const;
-    return tf.tidy(() => tf.mul(x, maskTensor(x.shape, this.rate, seed)));
+    return tf.tidy(() => tf.mul(x, maskTensor(x, this.rate, seed)));
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -101,22 +101,20 @@ export function dropoutMask(
 }
 
 /**
- * The dropout mask as a tensor of `shape`. On the wasm backend it is drawn straight into a tensor allocated in the wasm heap,
+ * The dropout mask for `x`, as a tensor of its shape. On the wasm backend it is drawn straight into a tensor allocated in the wasm heap,
  * as the backend's own JS kernels write their outputs: a mask in a fresh Float32Array was a new 100 KB-2 MB ArrayBuffer per
  * dropout layer per step (278 MB over four example trials, more than every other allocation of the worker together), and V8
  * answers that much external memory with full collections, marked by helper threads that, with two workers, take the other
  * trial's core (those four trials in one thread, `--trace-gc-nvp`: 23 full collections before, 11-16 after). Other backends
  * keep the array (the cpu backend keeps a reference to it).
  */
-function maskTensor(shape: readonly number[], rate: number, seed: readonly [number, number, number, number]): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const engine = tf.engine();
-  const heap = wasmHeap(engine.backend);
-  if (!heap) return tf.tensor(dropoutMask(n, rate, seed), [...shape], 'float32');
-  const info = heap.makeOutput([...shape], 'float32');
+function maskTensor(x: tf.Tensor, rate: number, seed: readonly [number, number, number, number]): tf.Tensor {
+  const heap = wasmHeap();
+  if (!heap) return tf.tensor(dropoutMask(x.size, rate, seed), x.shape, 'float32');
+  const info = heap.makeOutput([...x.shape], 'float32');
   // No allocation between taking the view and filling it: a malloc could grow the heap and detach the view.
-  dropoutMask(n, rate, seed, heap.typedArrayFromHeap(info));
-  return engine.makeTensorFromTensorInfo(info, engine.backend);
+  dropoutMask(x.size, rate, seed, heap.typedArrayFromHeap(info));
+  return tf.engine().makeTensorFromTensorInfo(info, tf.engine().backend);
 }
 
 /** Constructor / config of PositionalEmbedding; the [tokens, dim] shape comes from the input in `build`. */
