@@ -2,9 +2,10 @@
  * `runTrial`: trains one configuration on one dataset with a custom TF.js loop (not `model.fit`) and reports every epoch.
  *
  * Per batch: a contiguous subarray of the epoch's shuffled JS copy -> augmentation on the typed arrays -> `tf.tensor` ->
- * forward + backward with `tf.variableGrads` -> global norm (optionally clipping) -> optimiser step at the schedule's lr, all in
- * one `tf.tidy`. The batch loss and the gradient norm are accumulated as scalar tensors and read once per epoch, so a batch
- * does no GPU/CPU sync of its own (on wasm/cpu a read is cheap anyway; on a GPU backend it would stall the pipeline).
+ * forward + backward with `tf.variableGrads` -> global norm (optionally clipping) and optimiser step at the schedule's lr
+ * (`TrainOptimizer.step`; on wasm one JS pass over the heap), all in one `tf.tidy`. The batch loss and the gradient norm are
+ * summed by `BatchStats`: in JS on wasm, where the step returns the norm as a number; elsewhere as scalar tensors read once
+ * per epoch, so a batch does no sync of its own (on a GPU backend it would stall the pipeline).
  * Between batches the loop yields to the event loop (setImmediate), so an AbortSignal fired by a timer or another task is
  * seen before the next batch.
  *
@@ -14,8 +15,8 @@
  * loss, gradient norms or weight norms), samplesPerSec (training batches only), epochMs (training + validation) and the live
  * tensor count -> `options.report`. The schedule's `onEpochEnd` (plateau) gets the validation loss.
  *
- * Measured on wasm: reading a scalar back costs ~5 us and an extra scalar op ~40 us, so the on-device accumulation is not a
- * speed-up there; it is kept because it is what keeps a GPU backend (tfjs-node-gpu) from stalling every batch.
+ * Measured on wasm: reading a scalar back costs ~5 us and an extra scalar op ~40 us, hence JS sums there; the on-device sums
+ * are what keeps a GPU backend (tfjs-node-gpu) from stalling every batch.
  *
  * Determinism: the model (initialisers, dropout streams) is seeded from `config.seed` by the builder, the epoch shuffles by a
  * seedrandom stream `tunekit-shuffle:<seed>`, the augmenter by `config.seed`. Same config + data + backend => same numbers.
@@ -25,9 +26,9 @@ import seedrandom from 'seedrandom';
 import { makeAugmenter } from './augment.js';
 import { activeBackend, useBackend } from './backend.js';
 import { loadModel, saveModel } from './checkpoint.js';
-import { clipByGlobalNorm, globalNorm, perTensorNorms } from './clip.js';
+import { perTensorNorms } from './clip.js';
 import { allFinite, convFeatureMaps, indexVariables, normsByLayer, weightNormsByLayer, type FeatureMap } from './diagnostics.js';
-import { epochBuffers, evaluateSplit, forward, permutation, scoreSplit, shuffledEpoch, targetsFor } from './epoch.js';
+import { BatchStats, epochBuffers, evaluateSplit, forward, permutation, scoreSplit, shuffledEpoch, targetsFor } from './epoch.js';
 import { makeLoss } from './losses.js';
 import { prefixed } from './metrics.js';
 import { buildModel } from './models/index.js';
@@ -105,7 +106,7 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
   let optimizer: ReturnType<typeof makeOptimizer> | undefined;
   let model: tf.LayersModel | undefined;
   let kept: tf.Tensor[] | undefined;
-  let accumulators: tf.Tensor[] = [];
+  const stats = new BatchStats();
   try {
     optimizer = makeOptimizer(config.optimizer);
     const schedule = makeSchedule(config.schedule, { baseLr: config.optimizer.lr, stepsPerEpoch, epochs });
@@ -126,7 +127,6 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
     epochs: for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
       const { x: ex, y: ey } = shuffledEpoch(data.train, rowSize, trainTargets, outputs, shuffleRng, buffers);
-      accumulators = [tf.scalar(0), tf.scalar(0), tf.scalar(0)]; // loss sum, grad-norm sum, grad-norm max
       let layerGradNorms: Record<string, number> = {};
       let lr = NaN;
       for (let b = 0; b < stepsPerEpoch; b++) {
@@ -141,52 +141,37 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
         lr = schedule.lrAt(step);
         optimizer.setLearningRate(lr);
         const last = b === stepsPerEpoch - 1;
-        const [lossSum, normSum, normMax] = accumulators as [tf.Scalar, tf.Scalar, tf.Scalar];
-        const next = tf.tidy(() => {
+        tf.tidy(() => {
           const x = tf.tensor(batch.x, [n, ...inputShape]);
           const y = tf.tensor2d(batch.y, [n, outputs]);
           const { value, grads } = tf.variableGrads(() => {
             const out = forward(model!, x, true);
             return lossFn(y, out.main, out.aux);
           }, index.variables);
-          let applied = grads;
-          let norm: tf.Scalar;
-          if (config.clipNorm !== undefined) {
-            ({ grads: applied, norm } = clipByGlobalNorm(grads, config.clipNorm));
-          } else {
-            norm = globalNorm(grads);
-          }
           // Once per epoch (last batch) one sync reads the per-variable norms of the raw, pre-clip gradients.
           if (last) layerGradNorms = normsByLayer(perTensorNorms(grads), index);
-          optimizer!.applyGradients(applied);
-          return [tf.add(lossSum, value), tf.add(normSum, norm), tf.maximum(normMax, norm)];
+          stats.add(value, optimizer!.step(grads, config.clipNorm));
         });
-        tf.dispose(accumulators);
-        accumulators = next;
         step++;
         await nextTick();
       }
-      const sums = tf.tidy(() => tf.stack(accumulators));
-      const [lossTotal, normTotal, normPeak] = sums.dataSync() as Float32Array;
-      sums.dispose();
-      tf.dispose(accumulators);
-      accumulators = [];
+      const { lossTotal, normTotal, normPeak } = stats.take();
       const trainMs = performance.now() - t0;
 
       const val = evaluateSplit(model, lossFn, data.val, valTargets, inputShape, outputs, evalBatch);
       const valScores = scoreSplit(task, data.val, val.outputs, outputs);
       const layerWeightNorms = weightNormsByLayer(index);
-      const trainLoss = lossTotal! / stepsPerEpoch;
+      const trainLoss = lossTotal / stepsPerEpoch;
       const report: EpochReport = {
         epoch,
         trainLoss,
         valLoss: val.loss,
         metrics: prefixed(valScores.metrics, 'val'),
         lr,
-        gradNorm: { mean: normTotal! / stepsPerEpoch, max: normPeak! },
+        gradNorm: { mean: normTotal / stepsPerEpoch, max: normPeak },
         layerGradNorms,
         layerWeightNorms,
-        nonFinite: !allFinite([trainLoss, val.loss, normTotal!, normPeak!, ...Object.values(layerWeightNorms)]),
+        nonFinite: !allFinite([trainLoss, val.loss, normTotal, normPeak, ...Object.values(layerWeightNorms)]),
         samplesPerSec: data.train.n / (trainMs / 1000),
         epochMs: performance.now() - t0,
         liveTensors: tf.memory().numTensors,
@@ -230,7 +215,7 @@ export async function runTrial(config: TrialConfig, data: Dataset, options: RunT
     const hardware = measure === false ? undefined : await measureHardware(model, inputShape, paramCount, measure, options.onnx);
     return { ...done, history, bestEpoch, stopReason, backend, paramCount, ...(hardware ? { hardware } : {}) };
   } finally {
-    tf.dispose(accumulators);
+    stats.dispose();
     tf.dispose(kept);
     optimizer?.dispose();
     model?.dispose();

@@ -10,10 +10,16 @@
  *   gradient map, not by its name. A map whose keys come in another order (or with a key missing) would silently update a
  *   variable with another variable's moments. We therefore always pass the gradients as an array in one fixed order (first
  *   sight of each name), with absent gradients left `undefined`, which the TF.js optimisers skip.
+ * On wasm none of that applies: the same rules run as one JS loop per variable over the wasm heap (heap-optimizers.ts), since
+ * the TF.js optimisers' dozen ops per variable were a large part of a small model's batch. `step` also folds in the
+ * global-norm clip there.
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptionsError } from '../src/core/errors.js';
+import { clipByGlobalNorm, globalNorm } from './clip.js';
+import { HeapOptimizer, type HeapRule, type HeapTarget } from './heap-optimizers.js';
 import { show } from './show.js';
+import { wasmHeap } from './wasm-kernels.js';
 import type { OptimizerConfig, TrainOptimizer } from './types.js';
 
 /** Every optimiser `type` `makeOptimizer` accepts. */
@@ -47,40 +53,14 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
   const cfg = checkConfig(config);
   const lr0 = cfg.lr as number;
   let lr = lr0;
-  let opt: tf.Optimizer;
-  let mode: RateMode;
-  let weightDecay = 0;
-  let momentumOpt = false;
-  switch (cfg.type) {
-    case 'adam':
-    case 'adamw':
-      opt = tf.train.adam(
-        lr0,
-        (cfg.beta1 as number | undefined) ?? 0.9,
-        (cfg.beta2 as number | undefined) ?? 0.999,
-        cfg.epsilon as number | undefined,
-      );
-      mode = 'field';
-      if (cfg.type === 'adamw') weightDecay = cfg.weightDecay as number;
-      break;
-    case 'sgd': {
-      const momentum = (cfg.momentum as number | undefined) ?? 0;
-      // Nesterov with momentum 0 is exactly plain SGD (g + 0 * acc = g), so it is accepted rather than rejected.
-      momentumOpt = momentum > 0;
-      opt = momentumOpt ? tf.train.momentum(lr0, momentum, cfg.nesterov === true) : tf.train.sgd(lr0);
-      mode = 'setter';
-      break;
-    }
-    default:
-      opt = tf.train.rmsprop(
-        lr0,
-        (cfg.decay as number | undefined) ?? 0.9,
-        (cfg.momentum as number | undefined) ?? 0,
-        cfg.epsilon as number | undefined,
-      );
-      mode = 'field';
-  }
+  const weightDecay = cfg.type === 'adamw' ? (cfg.weightDecay as number) : 0;
   checkDecayFactor(lr0, weightDecay, 'optimizer.lr');
+  const rule = ruleOf(cfg);
+  // On wasm the step runs as JS loops over the heap (heap-optimizers.ts); elsewhere through the TF.js optimiser. Chosen once:
+  // the two keep their slots apart, so one optimiser must not switch between them.
+  const heap = wasmHeap();
+  const onHeap = heap ? new HeapOptimizer(rule, heap) : undefined;
+  const opt = onHeap ? undefined : tfOptimizer(rule, lr0);
 
   const order: string[] = [];
   const seen = new Set<string>();
@@ -88,6 +68,51 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
   let disposed = false;
   const alive = (what: string): void => {
     if (disposed) throw new OptionsError(`optimizer.${what}() was called after dispose(); build a new optimiser with makeOptimizer`);
+  };
+
+  /** Checks and records every new name (its place in the TF.js slot order, whether AdamW decays it). */
+  const register = (names: readonly string[], registry: Record<string, tf.Variable>): void => {
+    for (const name of names) {
+      if (seen.has(name)) continue;
+      const v = registry[name];
+      if (v === undefined) {
+        throw new OptionsError(
+          `optimizer.applyGradients: no variable named "${name}" is registered (disposed, or not a name from tf.variableGrads); ` +
+            `key the gradient map by variable name`,
+        );
+      }
+      seen.add(name);
+      order.push(name);
+      decays.set(name, weightDecay > 0 && isDecayed(name, v.rank));
+    }
+  };
+
+  /** The heap path's targets: every variable with a gradient in `grads`. */
+  const targets = (grads: tf.NamedTensorMap, registry: Record<string, tf.Variable>): HeapTarget[] => {
+    const out: HeapTarget[] = [];
+    for (const name of Object.keys(grads)) {
+      const gradient = grads[name];
+      if (gradient != null) out.push({ variable: registry[name]!, gradient, decayed: decays.get(name) === true });
+    }
+    return out;
+  };
+
+  /** The TF.js path: decoupled decay as its own ops, then the TF.js optimiser. */
+  const applyTf = (tfOpt: TfOptimizer, grads: tf.NamedTensorMap, registry: Record<string, tf.Variable>): void => {
+    if (weightDecay > 0) {
+      const factor = 1 - lr * weightDecay;
+      tf.tidy(() => {
+        for (const name of Object.keys(grads)) {
+          if (decays.get(name) === true && grads[name] != null) {
+            const v = registry[name]!;
+            v.assign(tf.mul(v, factor));
+          }
+        }
+      });
+    }
+    // Fixed order, holes as undefined: TF.js skips a null/undefined gradient but keeps the slot index stable.
+    const list = order.map((name) => ({ name, tensor: grads[name] as tf.Tensor }));
+    tfOpt.opt.applyGradients(list);
   };
 
   return {
@@ -99,8 +124,8 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
       checkDecayFactor(next, weightDecay, 'setLearningRate(lr)');
       if (next === lr) return; // SGD's setter allocates a new scalar; skip when unchanged
       lr = next;
-      if (mode === 'setter') (opt as tf.SGDOptimizer).setLearningRate(next);
-      else (opt as unknown as { learningRate: number }).learningRate = next;
+      if (opt?.mode === 'setter') (opt.opt as tf.SGDOptimizer).setLearningRate(next);
+      else if (opt) (opt.opt as unknown as { learningRate: number }).learningRate = next;
     },
 
     applyGradients(grads: tf.NamedTensorMap): void {
@@ -108,47 +133,95 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
       const names = Object.keys(grads);
       if (names.length === 0) return;
       const registry = tf.engine().registeredVariables;
-      for (const name of names) {
-        if (seen.has(name)) continue;
-        const v = registry[name];
-        if (v === undefined) {
-          throw new OptionsError(
-            `optimizer.applyGradients: no variable named "${name}" is registered (disposed, or not a name from tf.variableGrads); ` +
-              `key the gradient map by variable name`,
-          );
-        }
-        seen.add(name);
-        order.push(name);
-        decays.set(name, weightDecay > 0 && isDecayed(name, v.rank));
+      register(names, registry);
+      if (onHeap) onHeap.apply(targets(grads, registry), lr, 1, weightDecay);
+      else applyTf(opt!, grads, registry);
+    },
+
+    step(grads: tf.NamedTensorMap, clipNorm?: number): number | tf.Scalar {
+      alive('step');
+      if (clipNorm !== undefined && !(typeof clipNorm === 'number' && Number.isFinite(clipNorm) && clipNorm > 0)) {
+        throw new OptionsError(`clipNorm must be a finite number > 0, got ${String(clipNorm)}; omit it to disable clipping`);
       }
-      if (weightDecay > 0) {
-        const factor = 1 - lr * weightDecay;
-        tf.tidy(() => {
-          for (const name of names) {
-            if (decays.get(name) === true && grads[name] != null) {
-              const v = registry[name]!;
-              v.assign(tf.mul(v, factor));
-            }
-          }
-        });
+      const registry = tf.engine().registeredVariables;
+      register(Object.keys(grads), registry);
+      if (onHeap) {
+        const list = targets(grads, registry);
+        const norm = onHeap.norm(list);
+        // tf.clip_by_global_norm's factor; a NaN norm makes it NaN and so every weight, as in TensorFlow.
+        const scale = clipNorm === undefined ? 1 : clipNorm / Math.max(norm, clipNorm);
+        if (list.length > 0) onHeap.apply(list, lr, scale, weightDecay);
+        return norm;
       }
-      // Fixed order, holes as undefined: TF.js skips a null/undefined gradient but keeps the slot index stable.
-      const list = order.map((name) => ({ name, tensor: grads[name] as tf.Tensor }));
-      opt.applyGradients(list);
+      if (clipNorm === undefined) {
+        const norm = globalNorm(grads);
+        if (Object.keys(grads).length > 0) applyTf(opt!, grads, registry);
+        return norm;
+      }
+      const clipped = clipByGlobalNorm(grads, clipNorm);
+      try {
+        if (Object.keys(grads).length > 0) applyTf(opt!, clipped.grads, registry);
+      } finally {
+        tf.dispose(clipped.grads);
+      }
+      return clipped.norm;
     },
 
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      opt.dispose();
+      onHeap?.dispose();
+      if (!opt) return;
+      opt.opt.dispose();
       // MomentumOptimizer.dispose() overrides SGDOptimizer.dispose() without freeing the lr scalar `c`.
       // (Not `instanceof`: TF.js Optimizer overrides Symbol.hasInstance with duck typing, so every optimiser would match.)
-      if (momentumOpt) {
-        const c = (opt as unknown as { c?: tf.Scalar }).c;
+      if (rule.type === 'momentum') {
+        const c = (opt.opt as unknown as { c?: tf.Scalar }).c;
         if (c !== undefined && !c.isDisposed) c.dispose();
       }
     },
   };
+}
+
+/** A TF.js optimiser and how its learning rate is set (see the file comment). */
+interface TfOptimizer {
+  readonly opt: tf.Optimizer;
+  readonly mode: RateMode;
+}
+
+function tfOptimizer(rule: HeapRule, lr0: number): TfOptimizer {
+  switch (rule.type) {
+    case 'adam':
+      return { opt: tf.train.adam(lr0, rule.beta1, rule.beta2, rule.epsilon), mode: 'field' };
+    case 'sgd':
+      return { opt: tf.train.sgd(lr0), mode: 'setter' };
+    case 'momentum':
+      return { opt: tf.train.momentum(lr0, rule.momentum, rule.nesterov), mode: 'setter' };
+    case 'rmsprop':
+      return { opt: tf.train.rmsprop(lr0, rule.decay, rule.momentum, rule.epsilon), mode: 'field' };
+  }
+}
+
+/** The update rule of a checked config, with TF.js's defaults (epsilon: the backend's float epsilon, 1e-7 for float32). */
+function ruleOf(cfg: Record<string, unknown>): HeapRule {
+  const epsilon = (cfg.epsilon as number | undefined) ?? tf.backend().epsilon();
+  switch (cfg.type) {
+    case 'adam':
+    case 'adamw':
+      return { type: 'adam', beta1: (cfg.beta1 as number | undefined) ?? 0.9, beta2: (cfg.beta2 as number | undefined) ?? 0.999, epsilon };
+    case 'sgd': {
+      const momentum = (cfg.momentum as number | undefined) ?? 0;
+      // Nesterov with momentum 0 is exactly plain SGD (g + 0 * acc = g), so it is accepted rather than rejected.
+      return momentum > 0 ? { type: 'momentum', momentum, nesterov: cfg.nesterov === true } : { type: 'sgd' };
+    }
+    default:
+      return {
+        type: 'rmsprop',
+        decay: (cfg.decay as number | undefined) ?? 0.9,
+        momentum: (cfg.momentum as number | undefined) ?? 0,
+        epsilon,
+      };
+  }
 }
 
 /** Whether AdamW decays this variable: kernels/embeddings yes; biases, norm parameters and scalars no. */

@@ -146,6 +146,13 @@ export interface TrainOptimizer {
   setLearningRate(lr: number): void;
   /** Applies gradients (keyed by variable name) to the variables. Does not dispose `grads`. */
   applyGradients(grads: tf.NamedTensorMap): void;
+  /**
+   * One training step: the global norm of `grads`, the gradients scaled by `clipNorm / max(norm, clipNorm)` when `clipNorm`
+   * is given (tf.clip_by_global_norm), then the update. Returns the global norm before clipping: a number on wasm (computed
+   * on the heap, where a read is free), else a new scalar tensor the caller disposes, so a GPU backend does not sync.
+   * Does not dispose `grads`.
+   */
+  step(grads: tf.NamedTensorMap, clipNorm?: number): number | tf.Scalar;
   dispose(): void;
 }
 
