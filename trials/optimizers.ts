@@ -71,13 +71,13 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
   };
 
   /** Checks and records every new name (its place in the TF.js slot order, whether AdamW decays it). */
-  const register = (names: readonly string[], registry: Record<string, tf.Variable>): void => {
+  const register = (names: readonly string[], registry: Record<string, tf.Variable>, method: string): void => {
     for (const name of names) {
       if (seen.has(name)) continue;
       const v = registry[name];
       if (v === undefined) {
         throw new OptionsError(
-          `optimizer.applyGradients: no variable named "${name}" is registered (disposed, or not a name from tf.variableGrads); ` +
+          `optimizer.${method}: no variable named "${name}" is registered (disposed, or not a name from tf.variableGrads); ` +
             `key the gradient map by variable name`,
         );
       }
@@ -133,7 +133,7 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
       const names = Object.keys(grads);
       if (names.length === 0) return;
       const registry = tf.engine().registeredVariables;
-      register(names, registry);
+      register(names, registry, 'applyGradients');
       if (onHeap) onHeap.apply(targets(grads, registry), lr, 1, weightDecay);
       else applyTf(opt!, grads, registry);
     },
@@ -144,7 +144,7 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
         throw new OptionsError(`clipNorm must be a finite number > 0, got ${String(clipNorm)}; omit it to disable clipping`);
       }
       const registry = tf.engine().registeredVariables;
-      register(Object.keys(grads), registry);
+      register(Object.keys(grads), registry, 'step');
       if (onHeap) {
         const list = targets(grads, registry);
         const norm = onHeap.norm(list);

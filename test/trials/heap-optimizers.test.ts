@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { useBackend } from '../../trials/backend.js';
 import { HEAP_LOOP_MAX, slotCount, updateInto, updateWithOps, type HeapRule, type StepScalars } from '../../trials/heap-optimizers.js';
 import { makeOptimizer } from '../../trials/optimizers.js';
+import { OptionsError } from '../../src/core/errors.js';
 import type { OptimizerConfig } from '../../trials/types.js';
 
 const CONFIGS: OptimizerConfig[] = [
@@ -179,6 +180,18 @@ test('on wasm a NaN gradient makes the returned norm NaN and, clipped, every wei
   assert.ok(Array.from(v.dataSync()).every(Number.isNaN));
   opt.dispose();
   tf.dispose([v, g]);
+});
+
+test('on wasm, step names the unknown variable and rejects a bad clipNorm', async () => {
+  await useBackend('wasm');
+  const opt = makeOptimizer({ type: 'adam', lr: 0.1 });
+  const g = tf.ones([2]);
+  const fails = (f: () => unknown, re: RegExp): void =>
+    assert.throws(f, (e: Error) => e instanceof OptionsError && re.test(e.message), String(re));
+  fails(() => opt.step({ heapopt_no_such_variable: g }), /optimizer\.step: no variable named "heapopt_no_such_variable"/);
+  for (const bad of [0, -1, NaN, Infinity]) fails(() => opt.step({}, bad), /clipNorm must be a finite number > 0/);
+  opt.dispose();
+  g.dispose();
 });
 
 test.run();
