@@ -16,7 +16,8 @@
  * - `Identity` copies its input, and the engine runs it on every tensor it saves for the backward pass (2.3% of a CNN trial's
  *   time, all memcpy); it now shares the input's memory by reference count, as the wasm `Reshape` and the cpu backend's
  *   `Identity` already do. Safe because no kernel writes into an input: tensors are immutable, a variable's `assign` swaps
- *   its data for another tensor's.
+ *   its data for another tensor's. `Cast` to the input's own dtype (Relu's gradient casts float32 to float32) shares the same
+ *   way.
  * Batched (batch > 1) matMuls are left alone: the original kernel handles them and they are rare in our models.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -311,6 +312,20 @@ function sharedIdentity(stock: tf.KernelFunc): tf.KernelFunc {
 }
 
 /**
+ * Cast to the tensor's own dtype without the copy (the stock kernel copies whatever the dtypes). TF.js casts float32 to
+ * float32 in several gradients, e.g. Relu's `dy * cast(step(x), 'float32')`: three full activation copies a step in the
+ * sweep's CNNs. Other casts keep the stock kernel.
+ */
+function sharedCast(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const x = args.inputs['x'];
+    if (!isInfo(x) || x.dtype === 'string' || args.attrs?.['dtype'] !== x.dtype) return stock(args);
+    (args.backend as CountingBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
+/**
  * Installs the patches above into the kernel registry. Called by `useBackend('wasm')` after the backend initialised (the
  * original kernels' setup functions have run by then, so the wrappers need none). Idempotent.
  */
@@ -322,6 +337,7 @@ export function patchWasmKernels(): void {
   replace('Conv2DBackpropInput', conv2dBackpropInput(original('Conv2DBackpropInput'), original('Conv2D'), transpose, original('Reverse')));
   replace('MaxPoolGrad', maxPoolGradJs);
   replace('Identity', sharedIdentity(original('Identity')));
+  replace('Cast', sharedCast(original('Cast')));
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     replace('Conv2DBackpropFilter', conv2dBackpropFilter(original('Conv2D'), transpose, original('Slice')));
   }

@@ -259,6 +259,30 @@ test('patched wasm Identity shares memory: a clone adds no data buffer, outlives
   assert.ok(d < 1e-5, `max relative difference ${d}`);
 });
 
+test('patched wasm Cast to the same dtype shares memory; casts to another dtype still convert', async () => {
+  await useBackend('wasm');
+  const x = rand([32, 16], 'cast');
+  const buffers = tf.memory().numDataBuffers;
+  const y = tf.cast(x, 'float32');
+  assert.is(tf.memory().numDataBuffers, buffers, 'same dtype: no new buffer');
+  const values = Array.from(x.dataSync());
+  x.dispose();
+  assert.equal(Array.from(y.dataSync()), values, 'outlives its source');
+  const i = tf.cast(y, 'int32');
+  assert.is(tf.memory().numDataBuffers, buffers + 1, 'another dtype: its own buffer');
+  assert.is(i.dtype, 'int32');
+  assert.equal(
+    Array.from(i.dataSync()),
+    values.map((v) => Math.trunc(v)),
+  );
+  const b = tf.tensor([0, 1, 1], [3], 'bool');
+  assert.equal(Array.from(tf.cast(b, 'float32').dataSync()), [0, 1, 1]);
+  tf.dispose([y, i, b]);
+  // Relu's gradient is where TF.js casts float32 to float32: it must still match cpu.
+  const d = await maxDiffCpuVsWasm(() => [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.relu(a))))(rand([6, 7], 'cr'))]);
+  assert.ok(d < 1e-5, `max relative difference ${d}`);
+});
+
 test.run();
 
 test('SeededDropout on wasm draws its mask in the wasm heap: same masks as on cpu, each kept intact for the backward pass, no leak', async () => {
