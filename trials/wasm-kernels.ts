@@ -18,6 +18,7 @@
  *   `Identity` already do. Safe because no kernel writes into an input: tensors are immutable, a variable's `assign` swaps
  *   its data for another tensor's. `Cast` to the input's own dtype (Relu's gradient casts float32 to float32) shares the same
  *   way.
+ * - `Sum` and `Mean` over leading axes transpose the input first; a JS loop over the heap is ~3x faster.
  * Batched (batch > 1) matMuls are left alone: the original kernel handles them and they are rare in our models.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -326,6 +327,63 @@ function sharedCast(stock: tf.KernelFunc): tf.KernelFunc {
 }
 
 /**
+ * Sum / Mean over leading axes (e.g. [0, 1, 2] of an NHWC activation: batch-norm moments, a bias gradient) as a JS loop over
+ * the heap. The stock kernels first transpose the reduced axes innermost (a full copy), then reduce: a fresh [128, 28, 28, 16]
+ * sum took ~3.0 ms that way against ~1.0 ms here; the sweep's batch-norm CNNs spend ~28 ms of a ~180 ms step in such sums
+ * and means. Columns are summed four at a time in double precision. Float32 only; other axes keep the stock kernels.
+ */
+function leadingReduce(stock: tf.KernelFunc, mean: boolean): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const x = args.inputs['x'];
+    if (!isInfo(x) || x.dtype !== 'float32') return stock(args);
+    const rank = x.shape.length;
+    const attrs = args.attrs ?? {};
+    const raw = attrs['axis'];
+    // axis null (every axis), a number or a list; negative values count from the end.
+    const list: unknown[] = Array.isArray(raw) ? raw : [raw];
+    if (!list.every((a): a is number => Number.isInteger(a))) return stock(args);
+    const axes = list.map((a) => (a < 0 ? a + rank : a));
+    const k = axes.length;
+    if (k === 0 || k >= rank || new Set(axes).size !== k || axes.some((a) => !(a >= 0 && a < k))) return stock(args);
+    const rest = x.shape.slice(k);
+    const shape = attrs['keepDims'] === true ? [...axes.map(() => 1), ...rest] : rest;
+    const backend = args.backend as HeapBackend;
+    const out = backend.makeOutput(shape, 'float32');
+    // Views only after the allocation, and no allocation until the sums are written.
+    sumLeading(backend.typedArrayFromHeap(x), sizeOf(rest), backend.typedArrayFromHeap(out), mean);
+    return out;
+  };
+}
+
+/** out[j] = sum over rows k of v[k * c + j] (divided by the row count when `mean`); `v` holds whole rows of `c`. */
+export function sumLeading(v: Float32Array, c: number, out: Float32Array, mean: boolean): void {
+  const n = v.length / c;
+  const div = mean ? n : 1;
+  let j = 0;
+  for (; j + 4 <= c; j += 4) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let k = 0, o = j; k < n; k++, o += c) {
+      s0 += v[o]!;
+      s1 += v[o + 1]!;
+      s2 += v[o + 2]!;
+      s3 += v[o + 3]!;
+    }
+    out[j] = s0 / div;
+    out[j + 1] = s1 / div;
+    out[j + 2] = s2 / div;
+    out[j + 3] = s3 / div;
+  }
+  for (; j < c; j++) {
+    let s = 0;
+    for (let k = 0, o = j; k < n; k++, o += c) s += v[o]!;
+    out[j] = s / div;
+  }
+}
+
+/**
  * Installs the patches above into the kernel registry. Called by `useBackend('wasm')` after the backend initialised (the
  * original kernels' setup functions have run by then, so the wrappers need none). Idempotent.
  */
@@ -338,6 +396,8 @@ export function patchWasmKernels(): void {
   replace('MaxPoolGrad', maxPoolGradJs);
   replace('Identity', sharedIdentity(original('Identity')));
   replace('Cast', sharedCast(original('Cast')));
+  replace('Sum', leadingReduce(original('Sum'), false));
+  replace('Mean', leadingReduce(original('Mean'), true));
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     replace('Conv2DBackpropFilter', conv2dBackpropFilter(original('Conv2D'), transpose, original('Slice')));
   }

@@ -259,6 +259,42 @@ test('patched wasm Identity shares memory: a clone adds no data buffer, outlives
   assert.ok(d < 1e-5, `max relative difference ${d}`);
 });
 
+test('patched wasm Sum and Mean over leading axes match cpu (keepDims, negative axes, odd widths); other axes fall back', async () => {
+  const cases: [number[], number | number[] | undefined, boolean][] = [
+    [[4, 5, 6, 8], [0, 1, 2], false],
+    [[4, 5, 6, 7], [0, 1, 2], true],
+    [[4, 5, 6, 7], [0, 1], false],
+    [[9, 3], 0, false],
+    [[4, 5, 6, 7], [-4, -3], true],
+    [[4, 5, 6, 7], [1, 0], false],
+    [[4, 5, 6, 7], [1, 2], false], // not leading: stock kernel
+    [[4, 5, 6, 7], [0, 1, 2, 3], false], // every axis: stock kernel
+    [[4, 5, 6, 7], undefined, true], // no axis (every axis): stock kernel
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    let shapes: number[][] = [];
+    const d = await maxDiffCpuVsWasm(() => {
+      const x = rand(shape, `sum${shape.join('x')}`);
+      const outs = [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)];
+      shapes = outs.map((t) => t.shape);
+      return outs;
+    });
+    assert.ok(d < 1e-5, `${shape.join('x')} axis ${JSON.stringify(axis)}: max relative difference ${d}`);
+    const want = tf.tidy(() => tf.sum(tf.zeros(shape), axis, keepDims).shape);
+    assert.equal(shapes, [want, want]);
+  }
+  // The batch-norm gradient of a conv activation goes through these reductions.
+  const d = await maxDiffCpuVsWasm(() => {
+    const x = rand([8, 6, 6, 4], 'bn');
+    const g = tf.grads((xx: tf.Tensor, s: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+      return tf.sum(tf.square(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, 1e-3))), s)));
+    });
+    return g([x, rand([4], 'bns')]);
+  });
+  assert.ok(d < 1e-4, `batch-norm gradient: max relative difference ${d}`);
+});
+
 test('patched wasm Cast to the same dtype shares memory; casts to another dtype still convert', async () => {
   await useBackend('wasm');
   const x = rand([32, 16], 'cast');
