@@ -23,9 +23,7 @@ export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
  * are not disposed. No CPU sync. A NaN/Inf norm makes every clipped gradient NaN, as in TensorFlow: the loop sees it in `norm`.
  */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
-  if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm <= 0) {
-    throw new OptionsError(`clipNorm must be a finite number > 0, got ${String(maxNorm)}; omit it to disable clipping`);
-  }
+  checkClipNorm(maxNorm);
   return tf.tidy(() => {
     const norm = tf.sqrt(sumOfSquares(grads)) as tf.Scalar;
     const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
@@ -33,6 +31,13 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { g
     for (const [name, g] of Object.entries(grads)) clipped[name] = tf.mul(g, scale);
     return { grads: clipped, norm };
   });
+}
+
+/** Throws OptionsError unless `maxNorm` is a finite number > 0 (a `clipNorm`). */
+export function checkClipNorm(maxNorm: number): void {
+  if (typeof maxNorm !== 'number' || !Number.isFinite(maxNorm) || maxNorm <= 0) {
+    throw new OptionsError(`clipNorm must be a finite number > 0, got ${String(maxNorm)}; omit it to disable clipping`);
+  }
 }
 
 /**

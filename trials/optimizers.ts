@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OptionsError } from '../src/core/errors.js';
-import { clipByGlobalNorm, globalNorm } from './clip.js';
+import { checkClipNorm, clipByGlobalNorm, globalNorm } from './clip.js';
 import { HeapOptimizer, type HeapRule, type HeapTarget } from './heap-optimizers.js';
 import { show } from './show.js';
 import { wasmHeap } from './wasm-kernels.js';
@@ -140,27 +140,27 @@ export function makeOptimizer(config: OptimizerConfig): TrainOptimizer {
 
     step(grads: tf.NamedTensorMap, clipNorm?: number): number | tf.Scalar {
       alive('step');
-      if (clipNorm !== undefined && !(typeof clipNorm === 'number' && Number.isFinite(clipNorm) && clipNorm > 0)) {
-        throw new OptionsError(`clipNorm must be a finite number > 0, got ${String(clipNorm)}; omit it to disable clipping`);
-      }
+      if (clipNorm !== undefined) checkClipNorm(clipNorm);
+      const names = Object.keys(grads);
       const registry = tf.engine().registeredVariables;
-      register(Object.keys(grads), registry, 'step');
+      register(names, registry, 'step');
+      // As in applyGradients, an empty map is not a step (Adam's bias correction counts steps).
       if (onHeap) {
         const list = targets(grads, registry);
         const norm = onHeap.norm(list);
         // tf.clip_by_global_norm's factor; a NaN norm makes it NaN and so every weight, as in TensorFlow.
         const scale = clipNorm === undefined ? 1 : clipNorm / Math.max(norm, clipNorm);
-        if (list.length > 0) onHeap.apply(list, lr, scale, weightDecay);
+        if (names.length > 0) onHeap.apply(list, lr, scale, weightDecay);
         return norm;
       }
       if (clipNorm === undefined) {
         const norm = globalNorm(grads);
-        if (Object.keys(grads).length > 0) applyTf(opt!, grads, registry);
+        if (names.length > 0) applyTf(opt!, grads, registry);
         return norm;
       }
       const clipped = clipByGlobalNorm(grads, clipNorm);
       try {
-        if (Object.keys(grads).length > 0) applyTf(opt!, clipped.grads, registry);
+        if (names.length > 0) applyTf(opt!, clipped.grads, registry);
       } finally {
         tf.dispose(clipped.grads);
       }

@@ -307,9 +307,14 @@ function sharedIdentity(stock: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs) => {
     const x = args.inputs['x'];
     if (!isInfo(x) || x.dtype === 'string') return stock(args);
-    (args.backend as CountingBackend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return shared(args, x);
   };
+}
+
+/** One more reference to `x`'s memory, as the output of a kernel that would otherwise copy it unchanged. */
+function shared(args: KernelArgs, x: Info): Info {
+  (args.backend as CountingBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
 /**
@@ -321,8 +326,7 @@ function sharedCast(stock: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs) => {
     const x = args.inputs['x'];
     if (!isInfo(x) || x.dtype === 'string' || args.attrs?.['dtype'] !== x.dtype) return stock(args);
-    (args.backend as CountingBackend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return shared(args, x);
   };
 }
 
