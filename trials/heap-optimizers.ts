@@ -16,7 +16,7 @@
  * float32: they agree with the TF.js optimisers to float rounding, not bit for bit, and are deterministic.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeapBackend } from './wasm-kernels.js';
+import { heapTensor, type HeapBackend } from './wasm-kernels.js';
 
 /** One optimiser's update rule and hyperparameters (the lr is passed per step). */
 export type HeapRule =
@@ -217,7 +217,7 @@ export class HeapOptimizer {
    * and allocates nothing while it holds them (a malloc could grow the heap and detach them).
    */
   norm(targets: readonly HeapTarget[]): number {
-    return globalNormOf(targets.map((t) => this.view(t.gradient)));
+    return globalNormOf(targets.map((t) => this.heap.typedArrayFromHeap(t.gradient)));
   }
 
   /**
@@ -256,10 +256,9 @@ export class HeapOptimizer {
       slots = Array.from({ length: slotCount(this.rule) }, () => new Float32Array(variable.size));
       this.arrays.set(variable.name, slots);
     }
-    const info = this.heap.makeOutput([...variable.shape], 'float32');
-    // Views only after the allocation, and no allocation until the update is written.
-    updateInto(this.rule, this.view(variable), this.view(gradient), slots, this.heap.typedArrayFromHeap(info), scalars);
-    const next = tf.engine().makeTensorFromTensorInfo(info, tf.engine().backend);
+    const next = heapTensor(this.heap, variable.shape, (out) =>
+      updateInto(this.rule, this.heap.typedArrayFromHeap(variable), this.heap.typedArrayFromHeap(gradient), slots, out, scalars),
+    );
     variable.assign(next);
     next.dispose();
   }
@@ -278,9 +277,5 @@ export class HeapOptimizer {
       variable.name,
       next.slots.map((t) => tf.keep(t)),
     );
-  }
-
-  private view(t: tf.Tensor): Float32Array {
-    return this.heap.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
   }
 }

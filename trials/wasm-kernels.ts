@@ -45,6 +45,17 @@ export function wasmHeap(): HeapBackend | undefined {
 }
 
 type Info = tf.TensorInfo;
+
+/**
+ * A new float32 tensor of `shape` in the wasm heap, written by `fill`. `fill` must take every heap view it needs itself and
+ * allocate nothing while it holds them: the output is allocated first, and a later malloc could grow the heap and detach
+ * views taken earlier.
+ */
+export function heapTensor(heap: HeapBackend, shape: readonly number[], fill: (out: Float32Array) => void): tf.Tensor {
+  const info = heap.makeOutput([...shape], 'float32');
+  fill(heap.typedArrayFromHeap(info));
+  return tf.engine().makeTensorFromTensorInfo(info, tf.engine().backend);
+}
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 let patched = false;

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { wasmHeap } from '../wasm-kernels.js';
+import { heapTensor, wasmHeap } from '../wasm-kernels.js';
 
 /** Constructor arguments every TF.js layer accepts (name, trainable...); TF.js does not export the type itself. */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -111,10 +111,7 @@ export function dropoutMask(
 function maskTensor(x: tf.Tensor, rate: number, seed: readonly [number, number, number, number]): tf.Tensor {
   const heap = wasmHeap();
   if (!heap) return tf.tensor(dropoutMask(x.size, rate, seed), x.shape, 'float32');
-  const info = heap.makeOutput([...x.shape], 'float32');
-  // No allocation between taking the view and filling it: a malloc could grow the heap and detach the view.
-  dropoutMask(x.size, rate, seed, heap.typedArrayFromHeap(info));
-  return tf.engine().makeTensorFromTensorInfo(info, tf.engine().backend);
+  return heapTensor(heap, x.shape, (out) => dropoutMask(x.size, rate, seed, out));
 }
 
 /** Constructor / config of PositionalEmbedding; the [tokens, dim] shape comes from the input in `build`. */
