@@ -16,7 +16,7 @@
  * float32: they agree with the TF.js optimisers to float rounding, not bit for bit, and are deterministic.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapTensor, type HeapBackend } from './wasm-kernels.js';
+import { heapTensor, type HeapBackend } from './wasm-heap.js';
 
 /** One optimiser's update rule and hyperparameters (the lr is passed per step). */
 export type HeapRule =

@@ -19,7 +19,7 @@ import { OptionsError } from '../src/core/errors.js';
 import { checkClipNorm, clipByGlobalNorm, globalNorm } from './clip.js';
 import { HeapOptimizer, type HeapRule, type HeapTarget } from './heap-optimizers.js';
 import { show } from './show.js';
-import { wasmHeap } from './wasm-kernels.js';
+import { wasmHeap } from './wasm-heap.js';
 import type { OptimizerConfig, TrainOptimizer } from './types.js';
 
 /** Every optimiser `type` `makeOptimizer` accepts. */

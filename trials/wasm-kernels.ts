@@ -19,44 +19,16 @@
  *   its data for another tensor's. `Cast` to the input's own dtype (Relu's gradient casts float32 to float32) shares the same
  *   way.
  * - `Sum` and `Mean` over leading axes transpose the input first; a JS loop over the heap is ~3x faster.
- * Batched (batch > 1) matMuls are left alone: the original kernel handles them and they are rare in our models.
+ * - `Transpose` of a [rows, cols] layout (every 2-D transpose, and the explicit transposes above) writes one strided element at
+ *   a time; a JS loop over eight columns at a time is ~7-10x faster on the tall operands of weight gradients.
+ * - Batched `BatchMatMul` (batch > 1: attention's per-head products) is a scalar C++ loop; our own SIMD module
+ *   (simd/batch-matmul.wat) runs it ~10x faster with the same sums.
+ * The JS loops over the heap are in wasm-js-kernels.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-
-/** The slice of the wasm backend object the patches need (it is typed `{}` in KernelFunc's params). */
-interface DisposingBackend {
-  disposeData(dataId: object, force?: boolean): boolean;
-}
-
-/** The wasm backend's helpers for kernels written in JS over the wasm heap. */
-export interface HeapBackend extends DisposingBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): Info;
-  typedArrayFromHeap(info: Info): Float32Array;
-}
-
-/**
- * The active backend as a HeapBackend when it is wasm, else undefined. The name is checked, not only the methods: the cpu and
- * webgl backends have a `makeOutput` too, with other parameters.
- */
-export function wasmHeap(): HeapBackend | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const b = tf.engine().backend as unknown as Partial<HeapBackend>;
-  return typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' ? (b as HeapBackend) : undefined;
-}
-
-type Info = tf.TensorInfo;
-
-/**
- * A new float32 tensor of `shape` in the wasm heap, written by `fill`. `fill` must take every heap view it needs itself and
- * allocate nothing while it holds them: the output is allocated first, and a later malloc could grow the heap and detach
- * views taken earlier.
- */
-export function heapTensor(heap: HeapBackend, shape: readonly number[], fill: (out: Float32Array) => void): tf.Tensor {
-  const info = heap.makeOutput([...shape], 'float32');
-  fill(heap.typedArrayFromHeap(info));
-  return tf.engine().makeTensorFromTensorInfo(info, tf.engine().backend);
-}
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import { isInfo, shared, single, sizeOf, type DisposingBackend, type Info, type KernelArgs } from './wasm-heap.js';
+import { fastTranspose, leadingReduce, maxPoolGradJs } from './wasm-js-kernels.js';
+import { simdBatchMatMul } from './simd/batch-matmul.js';
 
 let patched = false;
 
@@ -64,19 +36,6 @@ function original(name: string): tf.KernelFunc {
   const config = tf.getKernel(name, 'wasm');
   if (!config) throw new Error(`wasm kernel '${name}' is not registered; is @tensorflow/tfjs-backend-wasm 4.x installed?`);
   return config.kernelFunc;
-}
-
-function single(out: Info | Info[]): Info {
-  if (Array.isArray(out)) throw new Error('expected a single-output kernel');
-  return out;
-}
-
-function isInfo(v: unknown): v is Info {
-  return typeof v === 'object' && v !== null && 'dataId' in v && 'shape' in v;
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /**
@@ -238,79 +197,9 @@ function conv2dBackpropInput(stock: tf.KernelFunc, conv2d: tf.KernelFunc, transp
   };
 }
 
-/**
- * MaxPoolGrad in JS over the wasm heap: dx[argmax of each window] += dy, where the argmax is the first maximum in row-major
- * window order (strictly greater wins), exactly as tfjs-core's cpu kernel; windows without a finite maximum pass nothing.
- * The stock wasm kernel takes ~18 ms for a [128,28,28,16] input; this loop (channels innermost, contiguous in NHWC) a few ms.
- */
-function maxPoolGradJs(args: KernelArgs): Info {
-  const { inputs } = args;
-  const backend = args.backend as HeapBackend;
-  const attrs = args.attrs ?? {};
-  const dy = inputs['dy'];
-  const input = inputs['input'];
-  if (!isInfo(dy) || !isInfo(input)) throw new Error('MaxPoolGrad needs inputs dy and input');
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs['filterSize'] as [number, number] | number,
-    attrs['strides'] as [number, number] | number,
-    1,
-    attrs['pad'] as 'same' | 'valid' | number,
-    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-  );
-  const dx = backend.makeOutput([...input.shape], 'float32');
-  // Views are taken after makeOutput: a malloc may grow the heap and detach earlier views.
-  const x = backend.typedArrayFromHeap(input);
-  const g = backend.typedArrayFromHeap(dy);
-  const out = backend.typedArrayFromHeap(dx);
-  out.fill(0);
-  const { batchSize: nb, inHeight: ih, inWidth: iw, inChannels: nc, outHeight: oh, outWidth: ow } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const fh = info.effectiveFilterHeight;
-  const fw = info.effectiveFilterWidth;
-  const { top, left } = info.padInfo;
-  const best = new Float64Array(nc);
-  const arg = new Int32Array(nc);
-  for (let b = 0; b < nb; b++) {
-    const xb = b * ih * iw * nc;
-    for (let r = 0; r < oh; r++) {
-      const r0 = r * sh - top;
-      const rMin = Math.max(0, r0);
-      const rMax = Math.min(ih, r0 + fh);
-      for (let c = 0; c < ow; c++) {
-        const c0 = c * sw - left;
-        const cMin = Math.max(0, c0);
-        const cMax = Math.min(iw, c0 + fw);
-        best.fill(-Infinity);
-        arg.fill(-1);
-        for (let xr = rMin; xr < rMax; xr += dh) {
-          for (let xc = cMin; xc < cMax; xc += dw) {
-            const base = xb + (xr * iw + xc) * nc;
-            for (let d = 0; d < nc; d++) {
-              const v = x[base + d]!;
-              if (v > best[d]!) {
-                best[d] = v;
-                arg[d] = base + d;
-              }
-            }
-          }
-        }
-        const gBase = ((b * oh + r) * ow + c) * nc;
-        for (let d = 0; d < nc; d++) if (arg[d]! >= 0) out[arg[d]!]! += g[gBase + d]!;
-      }
-    }
-  }
-  return dx;
-}
-
 function replace(name: string, kernelFunc: tf.KernelFunc): void {
   if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
-}
-
-/** The wasm backend's reference counting (what its `Reshape` uses to share memory). */
-interface CountingBackend {
-  incRef(dataId: object): void;
 }
 
 /** Identity without the copy: one more reference to the input's memory (see the file comment). Strings keep the stock copy. */
@@ -320,12 +209,6 @@ function sharedIdentity(stock: tf.KernelFunc): tf.KernelFunc {
     if (!isInfo(x) || x.dtype === 'string') return stock(args);
     return shared(args, x);
   };
-}
-
-/** One more reference to `x`'s memory, as the output of a kernel that would otherwise copy it unchanged. */
-function shared(args: KernelArgs, x: Info): Info {
-  (args.backend as CountingBackend).incRef(x.dataId);
-  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
 /**
@@ -342,80 +225,15 @@ function sharedCast(stock: tf.KernelFunc): tf.KernelFunc {
 }
 
 /**
- * Sum / Mean over leading axes (e.g. [0, 1, 2] of an NHWC activation: batch-norm moments, a bias gradient) as a JS loop over
- * the heap. The stock kernels first transpose the reduced axes innermost (a full copy), then reduce: a fresh [128, 28, 28, 16]
- * sum took ~3.0 ms that way against ~1.0 ms here; the sweep's batch-norm CNNs spend ~28 ms of a ~180 ms step in such sums
- * and means. Float32 only; other axes keep the stock kernels.
- */
-function leadingReduce(stock: tf.KernelFunc, mean: boolean): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const x = args.inputs['x'];
-    if (!isInfo(x) || x.dtype !== 'float32') return stock(args);
-    const rank = x.shape.length;
-    const attrs = args.attrs ?? {};
-    const raw = attrs['axis'];
-    // axis null (every axis), a number or a list; negative values count from the end.
-    const list: unknown[] = Array.isArray(raw) ? raw : [raw];
-    if (!list.every((a): a is number => Number.isInteger(a))) return stock(args);
-    const axes = list.map((a) => (a < 0 ? a + rank : a));
-    const k = axes.length;
-    if (k === 0 || k >= rank || new Set(axes).size !== k || axes.some((a) => !(a >= 0 && a < k))) return stock(args);
-    const rest = x.shape.slice(k);
-    const shape = attrs['keepDims'] === true ? [...axes.map(() => 1), ...rest] : rest;
-    const backend = args.backend as HeapBackend;
-    const out = backend.makeOutput(shape, 'float32');
-    // Views only after the allocation, and no allocation until the sums are written.
-    sumLeading(backend.typedArrayFromHeap(x), sizeOf(rest), backend.typedArrayFromHeap(out), mean);
-    return out;
-  };
-}
-
-/**
- * out[j] = sum over rows k of v[k * c + j] (divided by the row count when `mean`); `v` holds whole rows of `c`. Rows go in
- * blocks of ~8 KB, each summed four columns at a time into double-precision partial sums: one pass over memory (the data is
- * re-read from L1, not from RAM, which matters when two workers share the memory bus) and no chain of dependent adds.
- */
-export function sumLeading(v: Float32Array, c: number, out: Float32Array, mean: boolean): void {
-  const n = c === 0 ? 0 : v.length / c;
-  const acc = new Float64Array(c);
-  const rows = Math.max(1, Math.floor(2048 / c));
-  for (let k0 = 0; k0 < n; k0 += rows) {
-    const k1 = Math.min(n, k0 + rows);
-    let j = 0;
-    for (; j + 4 <= c; j += 4) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let o = k0 * c + j, end = k1 * c; o < end; o += c) {
-        s0 += v[o]!;
-        s1 += v[o + 1]!;
-        s2 += v[o + 2]!;
-        s3 += v[o + 3]!;
-      }
-      acc[j] += s0;
-      acc[j + 1] += s1;
-      acc[j + 2] += s2;
-      acc[j + 3] += s3;
-    }
-    for (; j < c; j++) {
-      let s = 0;
-      for (let o = k0 * c + j, end = k1 * c; o < end; o += c) s += v[o]!;
-      acc[j] += s;
-    }
-  }
-  const div = mean ? n : 1;
-  for (let j = 0; j < c; j++) out[j] = acc[j]! / div;
-}
-
-/**
  * Installs the patches above into the kernel registry. Called by `useBackend('wasm')` after the backend initialised (the
  * original kernels' setup functions have run by then, so the wrappers need none). Idempotent.
  */
 export function patchWasmKernels(): void {
   if (patched) return;
-  const transpose = original('Transpose');
-  replace('BatchMatMul', fastTransposes(original('BatchMatMul'), transpose));
+  const transpose = fastTranspose(original('Transpose'));
+  replace('Transpose', transpose);
+  const batchMatMul = original('BatchMatMul');
+  replace('BatchMatMul', fastTransposes(simdBatchMatMul(batchMatMul, transpose, tf.findBackend('wasm')) ?? batchMatMul, transpose));
   replace('_FusedMatMul', fastTransposes(original('_FusedMatMul'), transpose));
   replace('Conv2DBackpropInput', conv2dBackpropInput(original('Conv2DBackpropInput'), original('Conv2D'), transpose, original('Reverse')));
   replace('MaxPoolGrad', maxPoolGradJs);

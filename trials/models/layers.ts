@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { heapTensor, wasmHeap } from '../wasm-kernels.js';
+import { heapTensor, wasmHeap } from '../wasm-heap.js';
 
 /** Constructor arguments every TF.js layer accepts (name, trainable...); TF.js does not export the type itself. */
 export type BaseLayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;

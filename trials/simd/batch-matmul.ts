@@ -1,0 +1,87 @@
+/**
+ * BatchMatMul with a batch of more than one product (attention's per-head QK^T and AV, and their gradients), run by our own
+ * WebAssembly SIMD module (batch-matmul.wat) on the wasm backend's heap.
+ *
+ * Why: TF.js 4.22's wasm kernel sends batched products to a scalar C++ loop. For the sweep's attention models ([128, 4, 16, 16]
+ * by [128, 4, 16, 16], three such products per head layer and step, forward and backward) that loop took ~1.8-2.9 ms a call
+ * and ~20% of a trial; the SIMD module takes ~0.15-0.2 ms. The sums are float32 in the same order (same bits on these
+ * short inner sizes; see the .wat file).
+ *
+ * The module imports the backend's `WebAssembly.Memory` (the Emscripten module's `asm.memory`), so it reads the operands and
+ * writes the output where the backend keeps them, with no copy. When the memory cannot be found (another TF.js build) the
+ * stock kernel stays; test/trials/simd.test.ts fails on the installed version if it cannot be found.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { isInfo, single, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
+import { WASM_BYTES } from './wasm-bytes.js';
+
+/** bmm(a, b, c, batch, m, k, n, ai, ap): see batch-matmul.wat (byte offsets and byte strides). */
+type Bmm = (a: number, b: number, c: number, batch: number, m: number, k: number, n: number, ai: number, ap: number) => void;
+
+/** The slice of the WebAssembly JS API used here (TypeScript declares it only in its DOM libraries, which we do not load). */
+interface WasmApi {
+  readonly Memory: abstract new (...args: never[]) => object;
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { readonly exports: Record<string, unknown> };
+}
+const WasmJs = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
+
+/** The parts of the wasm backend object this file reads: its Emscripten module's exports. */
+interface EmscriptenBackend {
+  readonly wasm?: { readonly asm?: { readonly memory?: unknown } };
+}
+
+/** The backend's linear memory (a `WebAssembly.Memory`), or undefined when this TF.js build does not expose it where 4.22 does. */
+export function backendMemory(backend: unknown): object | undefined {
+  const memory = (backend as EmscriptenBackend | null)?.wasm?.asm?.memory;
+  return memory instanceof WasmJs.Memory ? memory : undefined;
+}
+
+/** The module instantiated on `memory`. Synchronous: the module is ~600 bytes. */
+function instantiate(memory: object): Bmm {
+  const module = new WasmJs.Module(Buffer.from(WASM_BYTES['batch-matmul']!, 'base64'));
+  const instance = new WasmJs.Instance(module, { env: { memory } });
+  return instance.exports['bmm'] as Bmm;
+}
+
+/**
+ * A BatchMatMul kernel: float32 products with equal batch shapes of more than one product and an output width divisible by
+ * 4 run in the SIMD module (a transposed `b` is transposed first with `transpose`, ~0.05 ms for attention's shapes; a
+ * transposed `a` is read in place); everything else goes to `stock`. Undefined when the backend's memory is not reachable.
+ */
+export function simdBatchMatMul(stock: tf.KernelFunc, transpose: tf.KernelFunc, backend: unknown): tf.KernelFunc | undefined {
+  const memory = backendMemory(backend);
+  if (!memory) return undefined;
+  const bmm = instantiate(memory);
+  return (args: KernelArgs) => {
+    const a = args.inputs['a'];
+    const b = args.inputs['b'];
+    if (!isInfo(a) || !isInfo(b) || a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args);
+    const rank = a.shape.length;
+    if (rank < 3 || b.shape.length !== rank || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) return stock(args);
+    const batch = sizeOf(a.shape.slice(0, -2));
+    const ta = args.attrs?.['transposeA'] === true;
+    const tb = args.attrs?.['transposeB'] === true;
+    const [a0, a1] = [a.shape[rank - 2]!, a.shape[rank - 1]!];
+    const [b0, b1] = [b.shape[rank - 2]!, b.shape[rank - 1]!];
+    const [m, k] = ta ? [a1, a0] : [a0, a1];
+    const [kb, n] = tb ? [b1, b0] : [b0, b1];
+    // Mismatched inner sizes go to the stock kernel too, for its error message.
+    if (batch < 2 || kb !== k || n % 4 !== 0 || m * n === 0) return stock(args);
+    const backend = args.backend as HeapBackend;
+    const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+    const bb: Info = tb ? single(transpose({ inputs: { x: b }, backend, attrs: { perm } })) : b;
+    try {
+      const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
+      // Byte offsets, not views: they stay valid when a later malloc grows the memory.
+      const at = (t: Info): number => backend.typedArrayFromHeap(t).byteOffset;
+      bmm(at(a), at(bb), at(out), batch, m, k, n, ta ? 4 : k * 4, ta ? m * 4 : 4);
+      return out;
+    } finally {
+      if (bb !== b) backend.disposeData(bb.dataId);
+    }
+  };
+}
