@@ -7,45 +7,14 @@
  * and ~20% of a trial; the SIMD module takes ~0.15-0.2 ms. The sums are float32 in the same order (same bits on these
  * short inner sizes; see the .wat file).
  *
- * The module imports the backend's `WebAssembly.Memory` (the Emscripten module's `asm.memory`), so it reads the operands and
- * writes the output where the backend keeps them, with no copy. When the memory cannot be found (another TF.js build) the
- * stock kernel stays; test/trials/simd.test.ts fails on the installed version if it cannot be found.
+ * The module works on the backend's own memory (instantiate.ts), so it reads the operands and writes the output in place.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { isInfo, single, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
-import { WASM_BYTES } from './wasm-bytes.js';
+import { instantiateSimd } from './instantiate.js';
 
 /** bmm(a, b, c, batch, m, k, n, ai, ap): see batch-matmul.wat (byte offsets and byte strides). */
 type Bmm = (a: number, b: number, c: number, batch: number, m: number, k: number, n: number, ai: number, ap: number) => void;
-
-/** The slice of the WebAssembly JS API used here (TypeScript declares it only in its DOM libraries, which we do not load). */
-interface WasmApi {
-  readonly Memory: abstract new (...args: never[]) => object;
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ) => { readonly exports: Record<string, unknown> };
-}
-const WasmJs = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
-
-/** The parts of the wasm backend object this file reads: its Emscripten module's exports. */
-interface EmscriptenBackend {
-  readonly wasm?: { readonly asm?: { readonly memory?: unknown } };
-}
-
-/** The backend's linear memory (a `WebAssembly.Memory`), or undefined when this TF.js build does not expose it where 4.22 does. */
-export function backendMemory(backend: unknown): object | undefined {
-  const memory = (backend as EmscriptenBackend | null)?.wasm?.asm?.memory;
-  return memory instanceof WasmJs.Memory ? memory : undefined;
-}
-
-/** The module instantiated on `memory`. Synchronous: the module is ~600 bytes. */
-function instantiate(memory: object): Bmm {
-  const module = new WasmJs.Module(Buffer.from(WASM_BYTES['batch-matmul']!, 'base64'));
-  const instance = new WasmJs.Instance(module, { env: { memory } });
-  return instance.exports['bmm'] as Bmm;
-}
 
 /**
  * A BatchMatMul kernel: float32 products with equal batch shapes of more than one product and an output width divisible by
@@ -53,9 +22,9 @@ function instantiate(memory: object): Bmm {
  * transposed `a` is read in place); everything else goes to `stock`. Undefined when the backend's memory is not reachable.
  */
 export function simdBatchMatMul(stock: tf.KernelFunc, transpose: tf.KernelFunc, backend: unknown): tf.KernelFunc | undefined {
-  const memory = backendMemory(backend);
-  if (!memory) return undefined;
-  const bmm = instantiate(memory);
+  const exports = instantiateSimd('batch-matmul', backend);
+  if (!exports) return undefined;
+  const bmm = exports['bmm'] as Bmm;
   return (args: KernelArgs) => {
     const a = args.inputs['a'];
     const b = args.inputs['b'];
