@@ -1,7 +1,7 @@
 /**
  * The wasm backend as seen by code that works on its heap directly: the backend's helper methods, the active backend as such,
- * and the small checks every heap kernel needs. Shared by the kernel patches (wasm-kernels.ts, wasm-js-kernels.ts), the heap
- * optimiser (heap-optimizers.ts) and SeededDropout (models/layers.ts).
+ * and the small checks every heap kernel needs. Shared by the kernel patches (wasm-kernels.ts, wasm-js-kernels.ts, simd/), the
+ * heap optimiser (heap-optimizers.ts) and SeededDropout (models/layers.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 

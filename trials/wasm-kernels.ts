@@ -12,7 +12,8 @@
  *   x' by dy' dilated by the original strides, padded (top, left) and cropped to [CI,KH,KW,CO], then transposed back.
  * - `Conv2DBackpropInput` is a naive loop (~10x slower than the forward conv); for stride 1 we compute it as a Conv2D of dy with
  *   the rotated, channel-swapped filter.
- * - `MaxPoolGrad` is a slow generic loop; a JS loop over the wasm heap with the same tie rule is several times faster.
+ * - `MaxPoolGrad` is a slow generic loop; a JS loop over the wasm heap with the same tie rule is several times faster, and
+ *   simd/maxpool.wat faster again for pools whose windows tile the input (2x2, stride 2).
  * - `Identity` copies its input, and the engine runs it on every tensor it saves for the backward pass (2.3% of a CNN trial's
  *   time, all memcpy); it now shares the input's memory by reference count, as the wasm `Reshape` and the cpu backend's
  *   `Identity` already do. Safe because no kernel writes into an input: tensors are immutable, a variable's `assign` swaps
@@ -34,6 +35,7 @@ import { fastTranspose, leadingReduce, maxPoolGradJs } from './wasm-js-kernels.j
 import { simdBatchMatMul } from './simd/batch-matmul.js';
 import { simdChannelKernels } from './simd/channels.js';
 import { simdErf } from './simd/erf.js';
+import { simdMaxPoolGrad } from './simd/maxpool.js';
 
 let patched = false;
 
@@ -241,7 +243,7 @@ export function patchWasmKernels(): void {
   replace('BatchMatMul', fastTransposes(simdBatchMatMul(batchMatMul, transpose, tf.findBackend('wasm')) ?? batchMatMul, transpose));
   replace('_FusedMatMul', fastTransposes(original('_FusedMatMul'), transpose));
   replace('Conv2DBackpropInput', conv2dBackpropInput(original('Conv2DBackpropInput'), original('Conv2D'), transpose, original('Reverse')));
-  replace('MaxPoolGrad', maxPoolGradJs);
+  replace('MaxPoolGrad', simdMaxPoolGrad(maxPoolGradJs, tf.findBackend('wasm')) ?? maxPoolGradJs);
   replace('Identity', sharedIdentity(original('Identity')));
   replace('Cast', sharedCast(original('Cast')));
   replace('Sum', leadingReduce(original('Sum'), false));
