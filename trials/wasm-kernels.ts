@@ -237,23 +237,24 @@ function sharedCast(stock: tf.KernelFunc): tf.KernelFunc {
  */
 export function patchWasmKernels(): void {
   if (patched) return;
+  const backend = tf.findBackend('wasm');
   const transpose = fastTranspose(original('Transpose'));
   replace('Transpose', transpose);
   const batchMatMul = original('BatchMatMul');
-  replace('BatchMatMul', fastTransposes(simdBatchMatMul(batchMatMul, transpose, tf.findBackend('wasm')) ?? batchMatMul, transpose));
+  replace('BatchMatMul', fastTransposes(simdBatchMatMul(batchMatMul, transpose, backend) ?? batchMatMul, transpose));
   replace('_FusedMatMul', fastTransposes(original('_FusedMatMul'), transpose));
   replace('Conv2DBackpropInput', conv2dBackpropInput(original('Conv2DBackpropInput'), original('Conv2D'), transpose, original('Reverse')));
-  replace('MaxPoolGrad', simdMaxPoolGrad(maxPoolGradJs, tf.findBackend('wasm')) ?? maxPoolGradJs);
+  replace('MaxPoolGrad', simdMaxPoolGrad(maxPoolGradJs, backend) ?? maxPoolGradJs);
   replace('Identity', sharedIdentity(original('Identity')));
   replace('Cast', sharedCast(original('Cast')));
   replace('Sum', leadingReduce(original('Sum'), false));
   replace('Mean', leadingReduce(original('Mean'), true));
   const channels = simdChannelKernels(
     { Multiply: original('Multiply'), Add: original('Add'), Sub: original('Sub'), FusedBatchNorm: original('FusedBatchNorm') },
-    tf.findBackend('wasm'),
+    backend,
   );
   for (const [name, kernel] of Object.entries(channels ?? {})) replace(name, kernel);
-  const erf = simdErf(original('Erf'), tf.findBackend('wasm'));
+  const erf = simdErf(original('Erf'), backend);
   if (erf) replace('Erf', erf);
   if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
     replace('Conv2DBackpropFilter', conv2dBackpropFilter(original('Conv2D'), transpose, original('Slice')));
