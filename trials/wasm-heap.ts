@@ -43,6 +43,14 @@ export function heapTensor(heap: HeapBackend, shape: readonly number[], fill: (o
   return tf.engine().makeTensorFromTensorInfo(info, tf.engine().backend);
 }
 
+/**
+ * Where tensor `t`'s data starts in the backend's memory, in bytes: what our SIMD modules (trials/simd) take. An offset, not a
+ * view, so it stays valid when a later malloc grows the memory.
+ */
+export function heapOffset(heap: HeapBackend, t: Info): number {
+  return heap.typedArrayFromHeap(t).byteOffset;
+}
+
 /** The one output of a kernel that returns one. */
 export function single(out: Info | Info[]): Info {
   if (Array.isArray(out)) throw new Error('expected a single-output kernel');

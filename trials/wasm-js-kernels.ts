@@ -7,6 +7,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { isInfo, shared, sizeOf, type HeapBackend, type Info, type KernelArgs } from './wasm-heap.js';
 
+/** The pool's geometry from a MaxPoolGrad kernel's NHWC `input` and attributes (filterSize, strides, pad; dilation 1). */
+export function maxPoolInfo(input: Info, attrs: NonNullable<KernelArgs['attrs']>): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs['filterSize'] as [number, number] | number,
+    attrs['strides'] as [number, number] | number,
+    1,
+    attrs['pad'] as 'same' | 'valid' | number,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+  );
+}
+
 /**
  * MaxPoolGrad in JS over the wasm heap: dx[argmax of each window] += dy, where the argmax is the first maximum in row-major
  * window order (strictly greater wins), exactly as tfjs-core's cpu kernel; windows without a finite maximum pass nothing.
@@ -19,14 +31,7 @@ export function maxPoolGradJs(args: KernelArgs): Info {
   const dy = inputs['dy'];
   const input = inputs['input'];
   if (!isInfo(dy) || !isInfo(input)) throw new Error('MaxPoolGrad needs inputs dy and input');
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs['filterSize'] as [number, number] | number,
-    attrs['strides'] as [number, number] | number,
-    1,
-    attrs['pad'] as 'same' | 'valid' | number,
-    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-  );
+  const info = maxPoolInfo(input, attrs);
   const dx = backend.makeOutput([...input.shape], 'float32');
   // Views are taken after makeOutput: a malloc may grow the heap and detach earlier views.
   const x = backend.typedArrayFromHeap(input);

@@ -47,6 +47,24 @@ function reference(
   return out;
 }
 
+/** Each wasm output has the cpu output's shape and values within 1e-5, relative to 1 + |value|. */
+function assertClose(wasm: readonly Output[], cpu: readonly Output[]): void {
+  assert.is(wasm.length, cpu.length);
+  wasm.forEach((w, i) => {
+    const c = cpu[i]!;
+    assert.equal(w.shape, c.shape);
+    let max = 0;
+    w.data.forEach((x, j) => (max = Math.max(max, Math.abs(x - c.data[j]!) / (1 + Math.abs(x)))));
+    assert.ok(max < 1e-5, `output ${i}: max relative difference ${max}`);
+  });
+}
+
+/** An output read back: shape and values. */
+interface Output {
+  readonly shape: number[];
+  readonly data: tf.TypedArray;
+}
+
 test('trials/simd/wasm-bytes.ts is what the .wat sources assemble to (run `npm run wasm` after editing a .wat)', async () => {
   assert.is(fs.readFileSync(BYTES_FILE, 'utf8'), await bytesModule(), 'trials/simd/wasm-bytes.ts is stale: run `npm run wasm`');
 });
@@ -92,7 +110,7 @@ test('batched BatchMatMul on wasm: the module gives the reference sums bit for b
 });
 
 test('batched BatchMatMul on wasm matches cpu, gradients included; other shapes keep the stock kernel', async () => {
-  const run = (backend: 'wasm' | 'cpu') =>
+  const run = (): Output[] =>
     tf.tidy(() => {
       const q = tf.tensor(rand([2, 4, 16, 16], 'q'), [2, 4, 16, 16]);
       const k = tf.tensor(rand([2, 4, 16, 16], 'k'), [2, 4, 16, 16]);
@@ -108,21 +126,14 @@ test('batched BatchMatMul on wasm matches cpu, gradients included; other shapes 
         tf.matMul(a6, tf.tensor(rand([3, 6, 6], 'b6'), [3, 6, 6])),
         tf.matMul(tf.tensor(rand([1, 5, 6], 'c'), [1, 5, 6]), tf.tensor(rand([1, 6, 8], 'd'), [1, 6, 8])),
         tf.matMul(a6, tf.tensor(rand([1, 6, 8], 'e'), [1, 6, 8])),
-      ].map((t) => ({ backend, shape: t.shape, data: t.dataSync() }));
+      ].map((t) => ({ shape: t.shape, data: t.dataSync() }));
     });
   await useBackend('wasm');
-  const wasm = run('wasm');
+  const wasm = run();
   await useBackend('cpu');
-  const cpu = run('cpu');
+  const cpu = run();
   await useBackend('wasm');
-  assert.is(wasm.length, cpu.length);
-  wasm.forEach((w, i) => {
-    const c = cpu[i]!;
-    assert.equal(w.shape, c.shape);
-    let max = 0;
-    w.data.forEach((x, j) => (max = Math.max(max, Math.abs(x - c.data[j]!) / (1 + Math.abs(x)))));
-    assert.ok(max < 1e-5, `output ${i}: max relative difference ${max}`);
-  });
+  assertClose(wasm, cpu);
 });
 
 const info = (shape: number[]): tf.TensorInfo => ({ dataId: {}, shape, dtype: 'float32' });
@@ -218,13 +229,7 @@ test('FusedBatchNorm and the per-channel fallbacks on wasm match cpu (with and w
   await useBackend('cpu');
   const cpu = run();
   await useBackend('wasm');
-  wasm.forEach((w, i) => {
-    const c = cpu[i]!;
-    assert.equal(w.shape, c.shape);
-    let max = 0;
-    w.data.forEach((x, j) => (max = Math.max(max, Math.abs(x - c.data[j]!) / (1 + Math.abs(x)))));
-    assert.ok(max < 1e-5, `output ${i}: max relative difference ${max}`);
-  });
+  assertClose(wasm, cpu);
 });
 
 test("Erf on wasm: the cpu kernel's formula to float32 rounding over [-10, 10], special values, sizes not a multiple of 4", async () => {

@@ -10,7 +10,7 @@
  * The module works on the backend's own memory (instantiate.ts), so it reads the operands and writes the output in place.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { isInfo, single, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
+import { heapOffset, isInfo, single, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
 import { instantiateSimd } from './instantiate.js';
 
 /** bmm(a, b, c, batch, m, k, n, ai, ap): see batch-matmul.wat (byte offsets and byte strides). */
@@ -45,9 +45,7 @@ export function simdBatchMatMul(stock: tf.KernelFunc, transpose: tf.KernelFunc, 
     const bb: Info = tb ? single(transpose({ inputs: { x: b }, backend, attrs: { perm } })) : b;
     try {
       const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
-      // Byte offsets, not views: they stay valid when a later malloc grows the memory.
-      const at = (t: Info): number => backend.typedArrayFromHeap(t).byteOffset;
-      bmm(at(a), at(bb), at(out), batch, m, k, n, ta ? 4 : k * 4, ta ? m * 4 : 4);
+      bmm(heapOffset(backend, a), heapOffset(backend, bb), heapOffset(backend, out), batch, m, k, n, ta ? 4 : k * 4, ta ? m * 4 : 4);
       return out;
     } finally {
       if (bb !== b) backend.disposeData(bb.dataId);

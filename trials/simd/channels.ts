@@ -12,7 +12,7 @@
  * rounding.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { isInfo, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
+import { heapOffset, isInfo, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
 import { instantiateSimd } from './instantiate.js';
 
 /** One of channels.wat's binary functions: out = x op s over `rows` rows of `c` (byte offsets). */
@@ -135,8 +135,7 @@ function rowwise(
       const dst = backend.typedArrayFromHeap(w);
       for (let r = 0; r < k; r++) dst.set(src, r * c);
     });
-    // Byte offsets, not views: they stay valid when a later malloc grows the memory.
-    const at = (t: Info): number => backend.typedArrayFromHeap(t).byteOffset;
+    const at = (t: Info): number => heapOffset(backend, t);
     fn(at(x), (k > 1 ? wide : vs).map(at), at(out), rows / k, k * c);
   } finally {
     for (const w of wide) backend.disposeData(w.dataId);

@@ -5,7 +5,7 @@
  * of a millisecond. Other tensors keep the stock kernel.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { isInfo, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
+import { heapOffset, isInfo, sizeOf, type HeapBackend, type KernelArgs } from '../wasm-heap.js';
 import { instantiateSimd } from './instantiate.js';
 
 /** erf.wat's `erf(x, out, n)` (byte offsets, n floats). */
@@ -23,9 +23,7 @@ export function simdErf(stock: tf.KernelFunc, backend: unknown): tf.KernelFunc |
     if (n === 0 || n % 4 !== 0) return stock(args);
     const heap = args.backend as HeapBackend;
     const out = heap.makeOutput([...x.shape], 'float32');
-    // Byte offsets, not views: they stay valid when a later malloc grows the memory.
-    const at = (t: Info): number => heap.typedArrayFromHeap(t).byteOffset;
-    erf(at(x), at(out), n);
+    erf(heapOffset(heap, x), heapOffset(heap, out), n);
     return out;
   };
 }

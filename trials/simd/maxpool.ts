@@ -4,8 +4,9 @@
  * each dx element written once. The JS loop of wasm-js-kernels.ts (the fallback for every other pool) took ~9-11 ms for a
  * [256, 28, 28, 8] input, ~12% of a batch-norm CNN epoch once the channel kernels were in SIMD. Same tie rule, same values.
  */
-import * as tf from '@tensorflow/tfjs';
-import { isInfo, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
+import type * as tf from '@tensorflow/tfjs';
+import { heapOffset, isInfo, type HeapBackend, type KernelArgs } from '../wasm-heap.js';
+import { maxPoolInfo } from '../wasm-js-kernels.js';
 import { instantiateSimd } from './instantiate.js';
 
 /** maxpool.wat's `grad(x, dy, dx, rows, ow, fh, fw, c)` (byte offsets). */
@@ -19,18 +20,10 @@ export function simdMaxPoolGrad(fallback: tf.KernelFunc, backend: unknown): tf.K
   return (args: KernelArgs) => {
     const dy = args.inputs['dy'];
     const input = args.inputs['input'];
-    const attrs = args.attrs ?? {};
     if (!isInfo(dy) || !isInfo(input) || input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) {
       return fallback(args);
     }
-    const info = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      attrs['filterSize'] as [number, number] | number,
-      attrs['strides'] as [number, number] | number,
-      1,
-      attrs['pad'] as 'same' | 'valid' | number,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-    );
+    const info = maxPoolInfo(input, args.attrs ?? {});
     const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, padInfo } = info;
     const fh = info.effectiveFilterHeight;
     const fw = info.effectiveFilterWidth;
@@ -47,9 +40,7 @@ export function simdMaxPoolGrad(fallback: tf.KernelFunc, backend: unknown): tf.K
     if (!tiles) return fallback(args);
     const heap = args.backend as HeapBackend;
     const dx = heap.makeOutput([...input.shape], 'float32');
-    // Byte offsets, not views: they stay valid when a later malloc grows the memory.
-    const at = (t: Info): number => heap.typedArrayFromHeap(t).byteOffset;
-    grad(at(input), at(dy), at(dx), batchSize * outHeight, outWidth, fh, fw, c);
+    grad(heapOffset(heap, input), heapOffset(heap, dy), heapOffset(heap, dx), batchSize * outHeight, outWidth, fh, fw, c);
     return dx;
   };
 }
