@@ -57,6 +57,15 @@ export function single(out: Info | Info[]): Info {
   return out;
 }
 
+/**
+ * `x` with its last two axes swapped, by the Transpose kernel `transpose` (a new tensor: the caller disposes it). How the
+ * matMul patches turn a transpose flag into an explicit transpose.
+ */
+export function swapLastTwo(transpose: tf.KernelFunc, x: Info, backend: KernelArgs['backend']): Info {
+  const r = x.shape.length;
+  return single(transpose({ inputs: { x }, backend, attrs: { perm: [...Array(r - 2).keys(), r - 1, r - 2] } }));
+}
+
 /** Whether a kernel input is a tensor handle. */
 export function isInfo(v: unknown): v is Info {
   return typeof v === 'object' && v !== null && 'dataId' in v && 'shape' in v;

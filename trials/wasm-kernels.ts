@@ -30,7 +30,7 @@
  * The JS loops over the heap are in wasm-js-kernels.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { isInfo, shared, single, sizeOf, type DisposingBackend, type Info, type KernelArgs } from './wasm-heap.js';
+import { isInfo, shared, single, sizeOf, swapLastTwo, type DisposingBackend, type Info, type KernelArgs } from './wasm-heap.js';
 import { fastTranspose, leadingReduce, maxPoolGradJs } from './wasm-js-kernels.js';
 import { simdBatchMatMul } from './simd/batch-matmul.js';
 import { simdChannelKernels } from './simd/channels.js';
@@ -60,15 +60,10 @@ function fastTransposes(matMul: tf.KernelFunc, transpose: tf.KernelFunc): tf.Ker
     if ((!ta && !tb) || !isInfo(a) || !isInfo(b) || sizeOf(a.shape.slice(0, -2)) !== 1 || sizeOf(b.shape.slice(0, -2)) !== 1) {
       return matMul(args);
     }
-    const swapLast = (x: Info): Info => {
-      const r = x.shape.length;
-      const perm = [...Array(r - 2).keys(), r - 1, r - 2];
-      return single(transpose({ inputs: { x }, backend, attrs: { perm } }));
-    };
     const temps: Info[] = [];
-    const a2 = ta ? swapLast(a) : a;
+    const a2 = ta ? swapLastTwo(transpose, a, backend) : a;
     if (ta) temps.push(a2);
-    const b2 = tb ? swapLast(b) : b;
+    const b2 = tb ? swapLastTwo(transpose, b, backend) : b;
     if (tb) temps.push(b2);
     try {
       return matMul({ inputs: { ...inputs, a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });

@@ -14,10 +14,13 @@ export const SIMD_DIR = path.join(root, 'trials/simd');
 /** The generated module. */
 export const BYTES_FILE = path.join(SIMD_DIR, 'wasm-bytes.ts');
 
+/** wabt's module, loaded once (it instantiates a large wasm build of the assembler). */
+let wabt: Promise<Awaited<ReturnType<typeof wabtInit>>> | undefined;
+
 /** The binary of one .wat file (SIMD enabled, no debug names: the same bytes on every machine). */
 export async function assemble(file: string): Promise<Uint8Array> {
-  const wabt = await wabtInit();
-  const parsed = wabt.parseWat(path.basename(file), fs.readFileSync(file, 'utf8'), { simd: true });
+  const parser = await (wabt ??= wabtInit());
+  const parsed = parser.parseWat(path.basename(file), fs.readFileSync(file, 'utf8'), { simd: true });
   try {
     parsed.validate();
     return parsed.toBinary({ log: false, write_debug_names: false }).buffer;

@@ -10,8 +10,8 @@
  * The module works on the backend's own memory (instantiate.ts), so it reads the operands and writes the output in place.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { heapOffset, isInfo, single, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
-import { instantiateSimd } from './instantiate.js';
+import { heapOffset, isInfo, sizeOf, swapLastTwo, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
+import { simdExport } from './instantiate.js';
 
 /** bmm(a, b, c, batch, m, k, n, ai, ap): see batch-matmul.wat (byte offsets and byte strides). */
 type Bmm = (a: number, b: number, c: number, batch: number, m: number, k: number, n: number, ai: number, ap: number) => void;
@@ -22,9 +22,8 @@ type Bmm = (a: number, b: number, c: number, batch: number, m: number, k: number
  * transposed `a` is read in place); everything else goes to `stock`. Undefined when the backend's memory is not reachable.
  */
 export function simdBatchMatMul(stock: tf.KernelFunc, transpose: tf.KernelFunc, backend: unknown): tf.KernelFunc | undefined {
-  const exports = instantiateSimd('batch-matmul', backend);
-  if (!exports) return undefined;
-  const bmm = exports['bmm'] as Bmm;
+  const bmm = simdExport<Bmm>('batch-matmul', 'bmm', backend);
+  if (!bmm) return undefined;
   return (args: KernelArgs) => {
     const a = args.inputs['a'];
     const b = args.inputs['b'];
@@ -41,8 +40,7 @@ export function simdBatchMatMul(stock: tf.KernelFunc, transpose: tf.KernelFunc, 
     // Mismatched inner sizes go to the stock kernel too, for its error message.
     if (batch < 2 || kb !== k || n % 4 !== 0 || m * n === 0) return stock(args);
     const backend = args.backend as HeapBackend;
-    const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
-    const bb: Info = tb ? single(transpose({ inputs: { x: b }, backend, attrs: { perm } })) : b;
+    const bb: Info = tb ? swapLastTwo(transpose, b, backend) : b;
     try {
       const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
       bmm(heapOffset(backend, a), heapOffset(backend, bb), heapOffset(backend, out), batch, m, k, n, ta ? 4 : k * 4, ta ? m * 4 : 4);

@@ -82,9 +82,9 @@ function batchNorm(stock: tf.KernelFunc, norm: NormOp): tf.KernelFunc {
     const { x, mean, variance, offset, scale } = args.inputs;
     const eps = args.attrs?.['varianceEpsilon'];
     if (!isInfo(x) || !isInfo(mean) || !isInfo(variance) || x.dtype !== 'float32' || typeof eps !== 'number') return stock(args);
-    const vectors = [mean, variance, offset, scale].filter(isInfo);
-    if (vectors.length !== 2 + Number(isInfo(offset)) + Number(isInfo(scale))) return stock(args);
-    if (!vectors.every((v) => v.dtype === 'float32' && channelVector(v, x))) return stock(args);
+    // offset and scale are optional; whatever is given must be a float32 per-channel vector.
+    const given = [mean, variance, offset, scale].filter((v) => v !== undefined);
+    if (!given.every((v) => isInfo(v) && v.dtype === 'float32' && channelVector(v, x))) return stock(args);
     const backend = args.backend as HeapBackend;
     const c = x.shape[x.shape.length - 1]!;
     const factor = backend.makeOutput([c], 'float32');

@@ -6,16 +6,15 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { heapOffset, isInfo, sizeOf, type HeapBackend, type KernelArgs } from '../wasm-heap.js';
-import { instantiateSimd } from './instantiate.js';
+import { simdExport } from './instantiate.js';
 
 /** erf.wat's `erf(x, out, n)` (byte offsets, n floats). */
 type ErfOp = (x: number, out: number, n: number) => void;
 
 /** The Erf kernel, falling back to `stock`; undefined when the backend's memory is not reachable (instantiate.ts). */
 export function simdErf(stock: tf.KernelFunc, backend: unknown): tf.KernelFunc | undefined {
-  const exports = instantiateSimd('erf', backend);
-  if (!exports) return undefined;
-  const erf = exports['erf'] as ErfOp;
+  const erf = simdExport<ErfOp>('erf', 'erf', backend);
+  if (!erf) return undefined;
   return (args: KernelArgs) => {
     const x = args.inputs['x'];
     if (!isInfo(x) || x.dtype !== 'float32') return stock(args);

@@ -40,3 +40,8 @@ export function instantiateSimd(name: string, backend: unknown): Record<string, 
   const module = new WasmJs.Module(Buffer.from(bytes, 'base64'));
   return new WasmJs.Instance(module, { env: { memory } }).exports;
 }
+
+/** One exported function of trials/simd/<module>.wat instantiated on `backend`'s memory (see instantiateSimd). */
+export function simdExport<F>(module: string, name: string, backend: unknown): F | undefined {
+  return instantiateSimd(module, backend)?.[name] as F | undefined;
+}

@@ -7,16 +7,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import { heapOffset, isInfo, type HeapBackend, type KernelArgs } from '../wasm-heap.js';
 import { maxPoolInfo } from '../wasm-js-kernels.js';
-import { instantiateSimd } from './instantiate.js';
+import { simdExport } from './instantiate.js';
 
 /** maxpool.wat's `grad(x, dy, dx, rows, ow, fh, fw, c)` (byte offsets). */
 type GradOp = (x: number, dy: number, dx: number, rows: number, ow: number, fh: number, fw: number, c: number) => void;
 
 /** The MaxPoolGrad kernel, falling back to `fallback`; undefined when the backend's memory is not reachable (instantiate.ts). */
 export function simdMaxPoolGrad(fallback: tf.KernelFunc, backend: unknown): tf.KernelFunc | undefined {
-  const exports = instantiateSimd('maxpool', backend);
-  if (!exports) return undefined;
-  const grad = exports['grad'] as GradOp;
+  const grad = simdExport<GradOp>('maxpool', 'grad', backend);
+  if (!grad) return undefined;
   return (args: KernelArgs) => {
     const dy = args.inputs['dy'];
     const input = args.inputs['input'];
