@@ -118,3 +118,36 @@ export async function runOracle(
     fs.rmSync(out, { recursive: true, force: true });
   }
 }
+
+/** One twin measurement: the trials alone in one bare thread, then the same trials in each of two threads at once. */
+export interface TwinRun {
+  /** Wall time of one thread running every trial with the other core idle. */
+  readonly alone: number;
+  /** Wall time until both threads, each running every trial, had finished. */
+  readonly twin: number;
+  /** 2 x alone / twin: how much work per second two threads gave against one on this work, this machine, this minute. */
+  readonly bound: number;
+}
+
+/**
+ * The machine's own scaling on the sweep's work, with nothing of tunekit's scheduling in it: one bare thread runs every trial
+ * in order, then two threads each run every trial, in the same order, at the same time. Both lanes are the same work, so no
+ * split can balance them better and no trial runs alone at the end; what separates 2 x alone / twin from 2 is what two
+ * trainings cost each other (shared caches, memory bandwidth, the hypervisor, other tenants) and each thread's own start-up.
+ * No scheduler can give the sweep more than this ratio, up to the minute-to-minute drift, so it is the baseline the sweep's
+ * scaling ratio is read against. `twinFirst` reverses the two runs (ABBA order over repeats).
+ */
+export async function runTwin(
+  trials: readonly OracleTrial[],
+  data: unknown,
+  modules: { readonly loop: string; readonly diagnostics: string },
+  twinFirst: boolean,
+): Promise<TwinRun> {
+  let alone = 0;
+  let twin = 0;
+  for (const step of twinFirst ? ['twin', 'alone'] : ['alone', 'twin']) {
+    if (step === 'alone') alone = (await runOracle([trials], data, modules)).wall;
+    else twin = (await runOracle([trials, trials], data, modules)).wall;
+  }
+  return { alone, twin, bound: (2 * alone) / twin };
+}

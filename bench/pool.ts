@@ -7,6 +7,7 @@
  *   ... --scaling-trials=36                    # a longer scaling run (the 12-trial default ends on one long trial alone)
  *   ... --repeats=2                            # scaling runs 1,2,O,O,2,1 (O: the oracle; ABBA cancels this VM's drift), 95% intervals
  *   ... --from=source                          # scaling from the TypeScript sources (default: dist/, as users run it)
+ *   ... --twin                                 # each pair also measures the machine's own bound (bench/oracle.ts runTwin)
  *
  * 1. Scaling: the default MNIST sweep (examples/mnist-sweep.json: its space, defaults and seed, with the Sobol searcher and no
  *    pruner so both runs train exactly the same configurations) with workers 1 and 2, a fixed number of trials, no time
@@ -17,7 +18,9 @@
  *    trials in two bare worker threads, split before the run by longest processing time first on the first 1-worker run's
  *    trial durations, with no controller. 1-worker wall / oracle wall is what knowing every duration in advance gave in that
  *    run; oracle wall / 2-worker wall compares the sweep with it (not a ceiling: the split can run the heaviest trials
- *    against each other, and on 36 trials the sweep beat it).
+ *    against each other, and on 36 trials the sweep beat it). `--twin` adds bench/oracle.ts's twin to each pair: one bare
+ *    thread runs all the trials, then two threads each run all of them at once; 2 x alone / twin is what this machine gives
+ *    two copies of this work, the bound no scheduler can beat, printed next to the goal.
  *    Measured 2026-11-30 on an idle machine, before ask-ahead: 12 trials 136.4 s / 87.0 s = 1.57x (the last, longest trial
  *    ran alone); 36 trials 425.4 s / 228.2 s = 1.86x (1.93 cores busy with 2 workers).
  *    Measured 2026-12-04 with ask-ahead and longest-predicted-first (src/study/feeder.ts), the machine shared with other work
@@ -129,7 +132,7 @@ import { createStudy } from '../src/study/open.js';
 
 import { space } from '../spaces/index.js';
 import { pairedRatioCi } from './stats.js';
-import { lptSplit, runOracle, sweepTrials, type OracleTrial } from './oracle.js';
+import { lptSplit, runOracle, runTwin, sweepTrials, type OracleTrial } from './oracle.js';
 
 // Not strict: an unknown flag is ignored, as it always was here.
 const { values: args } = parseArgs({
@@ -142,6 +145,7 @@ const { values: args } = parseArgs({
     from: { type: 'string' },
     'rss-trials': { type: 'string' },
     repeats: { type: 'string' },
+    twin: { type: 'boolean' },
   },
 });
 /** A numeric `--name=N` flag, or `fallback` when absent. */
@@ -188,16 +192,33 @@ async function scaling(): Promise<void> {
   const spans: Record<number, number[]> = { 1: [], 2: [] };
   const walls: Record<number, number[]> = { 1: [], 2: [] };
   const cpus: Record<number, number[]> = { 1: [], 2: [] };
-  const oracle: { wall: number[]; split?: OracleTrial[][]; data?: unknown } = { wall: [] };
+  const oracle: { wall: number[]; split?: OracleTrial[][]; trials?: OracleTrial[]; data?: unknown } = { wall: [] };
+  const bounds: number[] = [];
   // Repeats alternate the order (1,2,oracle then oracle,2,1, ...): this VM's speed drifts by 10% and more between minutes
   // (identical 1-worker runs: 399-425 s on 36 trials), and an ABBA order cancels a steady drift from the ratios. The oracle
   // (bench/oracle.ts) runs the same trials split by their 1-worker durations, so it needs the first 1-worker run.
-  const order = Array.from({ length: repeats }, (_, r) => (r % 2 === 0 ? [1, 2, 0] : [0, 2, 1])).flat();
+  // With --twin each pair also runs bench/oracle.ts's twin (step 3): the bound this machine gives two copies of the work.
+  const steps = args.twin === true ? [1, 2, 0, 3] : [1, 2, 0];
+  const order = Array.from({ length: repeats }, (_, r) => (r % 2 === 0 ? steps : [...steps].reverse())).flat();
   const modules = { loop: moduleFile('trials/loop'), diagnostics: moduleFile('trials/diagnostics-file') };
   for (const [i, workers] of order.entries()) {
     const t0 = performance.now();
     const c0 = cpu();
     const load0 = os.loadavg()[0] ?? 0;
+    if (workers === 3) {
+      const t = await runTwin(
+        oracle.trials!,
+        (oracle.data ??= await sharedDataset(sweep(1))),
+        modules,
+        Math.floor(i / steps.length) % 2 === 1,
+      );
+      bounds.push(t.bound);
+      console.log(
+        `   twin: one bare thread ran all ${trials} trials in ${t.alone.toFixed(1)} s, two threads each running all of them at once ` +
+          `${t.twin.toFixed(1)} s: this machine's bound for 2 workers on this work ${t.bound.toFixed(2)}x (2 x alone / twin)`,
+      );
+      continue;
+    }
     if (workers === 0) {
       const split = oracle.split!;
       const o = await runOracle(split, (oracle.data ??= await sharedDataset(sweep(1))), modules);
@@ -220,7 +241,8 @@ async function scaling(): Promise<void> {
     cpus[workers]!.push(used);
     if (workers === 1 && !oracle.split) {
       const finished = new Map(r.leaderboard.trials.flatMap((t) => (t.finished ? [[t.number, t.finished] as const] : [])));
-      oracle.split = lptSplit(sweepTrials(r.dir, finished), 2);
+      oracle.trials = sweepTrials(r.dir, finished);
+      oracle.split = lptSplit(oracle.trials, 2);
     }
     // First trial start -> last trial end: excludes loading MNIST and validating the sweep, not the workers' start-up.
     const span = (r.leaderboard.summary.wallTimeMs ?? wall * 1000) / 1000;
@@ -261,6 +283,18 @@ async function scaling(): Promise<void> {
     console.log(
       `   pairs' geometric mean ${ci.mean.toFixed(2)}x, 95% interval ${ci.lo.toFixed(2)}x-${ci.hi.toFixed(2)}x (t on log ratios); ` +
         `oracle ${oci.mean.toFixed(2)}x, ${oci.lo.toFixed(2)}x-${oci.hi.toFixed(2)}x`,
+    );
+  }
+  if (bounds.length > 0) {
+    // The twin's bound next to the goal: a sweep ratio can only reach the goal where the machine's own bound is above it.
+    const b = bounds.length > 1 ? pairedRatioCi(bounds) : { mean: bounds[0]!, lo: NaN, hi: NaN };
+    const got = Math.exp(pairs.reduce((a, p) => a + Math.log(p), 0) / pairs.length);
+    console.log(
+      `   twin bound ${b.mean.toFixed(2)}x` +
+        (bounds.length > 1
+          ? `, 95% interval ${b.lo.toFixed(2)}x-${b.hi.toFixed(2)}x, per pair ${bounds.map((x) => x.toFixed(2)).join(' ')}`
+          : '') +
+        `; the sweep's ratio is ${((got / b.mean) * 100).toFixed(0)}% of it (goal 1.8x is ${((1.8 / b.mean) * 100).toFixed(0)}% of it)`,
     );
   }
 }
