@@ -30,6 +30,7 @@
  * - `Multiply`, `Add`, `Sub` against a per-channel vector and `FusedBatchNorm` broadcast element by element, ~2 ns an element
  *   with 8 channels; simd/channels.wat does a row in a few vector operations.
  * - `Erf` (GELU) costs ~12-14 ns an element; simd/erf.wat computes TF.js's own approximation four lanes at a time.
+ * - `Exp` costs ~8 ns an element (a libm call each); simd/exp.wat is Cephes' expf four lanes at a time.
  * The JS loops over the heap are in wasm-js-kernels.ts.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -37,7 +38,7 @@ import { isInfo, shared, single, sizeOf, swapLastTwo, type DisposingBackend, typ
 import { fastTranspose, leadingReduce, maxPoolGradJs } from './wasm-js-kernels.js';
 import { simdBatchMatMul } from './simd/batch-matmul.js';
 import { simdChannelKernels } from './simd/channels.js';
-import { simdErf } from './simd/erf.js';
+import { simdUnary } from './simd/unary.js';
 import { simdConvFilter } from './simd/conv-filter.js';
 import { simdMaxPoolGrad } from './simd/maxpool.js';
 
@@ -253,8 +254,13 @@ export function patchWasmKernels(): void {
     backend,
   );
   for (const [name, kernel] of Object.entries(channels ?? {})) replace(name, kernel);
-  const erf = simdErf(original('Erf'), backend);
-  if (erf) replace('Erf', erf);
+  for (const [name, fn] of [
+    ['Erf', 'erf'],
+    ['Exp', 'exp'],
+  ] as const) {
+    const kernel = simdUnary(fn, original(name), backend);
+    if (kernel) replace(name, kernel);
+  }
   // A TF.js build with its own kernel keeps it as the fallback; 4.22 has none, so the dilated-conv route is the fallback.
   const filterFallback = tf.getKernel('Conv2DBackpropFilter', 'wasm')
     ? original('Conv2DBackpropFilter')
