@@ -81,9 +81,10 @@ export function maxPoolGradJs(args: KernelArgs): Info {
  * Sum / Mean over leading axes (e.g. [0, 1, 2] of an NHWC activation: batch-norm moments, a bias gradient) as a JS loop over
  * the heap. The stock kernels first transpose the reduced axes innermost (a full copy), then reduce: a fresh [128, 28, 28, 16]
  * sum took ~3.0 ms that way against ~1.0 ms here; the sweep's batch-norm CNNs spend ~28 ms of a ~180 ms step in such sums
- * and means. Float32 only; other axes keep the stock kernels.
+ * and means. `simd` (simd/sum.ts) takes the widths it handles, with the same sums. Float32 only; other axes keep the stock
+ * kernels.
  */
-export function leadingReduce(stock: tf.KernelFunc, mean: boolean): tf.KernelFunc {
+export function leadingReduce(stock: tf.KernelFunc, mean: boolean, simd?: LeadingSum): tf.KernelFunc {
   return (args: KernelArgs) => {
     const x = args.inputs['x'];
     if (!isInfo(x) || x.dtype !== 'float32') return stock(args);
@@ -100,11 +101,19 @@ export function leadingReduce(stock: tf.KernelFunc, mean: boolean): tf.KernelFun
     const shape = attrs['keepDims'] === true ? [...axes.map(() => 1), ...rest] : rest;
     const backend = args.backend as HeapBackend;
     const out = backend.makeOutput(shape, 'float32');
+    const c = sizeOf(rest);
+    if (simd?.(backend, x, c, out, mean)) return out;
     // Views only after the allocation, and no allocation until the sums are written.
-    sumLeading(backend.typedArrayFromHeap(x), sizeOf(rest), backend.typedArrayFromHeap(out), mean);
+    sumLeading(backend.typedArrayFromHeap(x), c, backend.typedArrayFromHeap(out), mean);
     return out;
   };
 }
+
+/**
+ * The same sums as `sumLeading`, of x seen as [rows, c], written into `out` by another implementation (simd/sum.ts); false
+ * when it does not take this case (then `sumLeading` runs).
+ */
+export type LeadingSum = (heap: HeapBackend, x: Info, c: number, out: Info, mean: boolean) => boolean;
 
 /**
  * out[j] = sum over rows k of v[k * c + j] (divided by the row count when `mean`); `v` holds whole rows of `c`. Rows go in
