@@ -106,6 +106,9 @@
  *    with filters [16, 32]) at the heads of both lanes, so they run against each other for ~100 s. So the oracle bounds
  *    what knowing the durations in advance would give, not what an order that keeps the heavy trials apart could.
  *    With the 36-trial set of the third session (1538.5 s / 786.8 s): 2821.1 s / 1489.0 s = 1.89x over eight pairs.
+ *    2026-12-05, with the SIMD kernels and --twin (0068599): 12 trials --repeats=4, sweep 1.61x [1.49x, 1.74x], oracle
+ *    1.57x, twin bound 1.82x [1.69x, 1.97x] (the sweep 88% of it, 1.8x 99% of it); 36 trials, one pair: sweep 1.78x,
+ *    oracle 1.69x, twin bound 1.94x. Two warm trainings cost each other 8-11% whether or not they are the same model.
  *    The default sweep itself (`npm start`: GP, 80 trials, 2 workers), 2026-12-04: utilisation 1.87 of 2 cores (93%, goal
  *    1.85), load average 2.4; the code before ask-ahead right after, same load: 1.85 (92%). Per lane the wait for the
  *    searcher went from 2.5-5.1 s per sweep (66-133 ms per trial: the GP's ask is 80-180 ms at 20-80 trials) to 0.1 s, the
