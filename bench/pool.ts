@@ -290,8 +290,8 @@ async function scaling(): Promise<void> {
   }
   if (bounds.length > 0) {
     // The twin's bound next to the goal: a sweep ratio can only reach the goal where the machine's own bound is above it.
-    const b = bounds.length > 1 ? pairedRatioCi(bounds) : { mean: bounds[0]!, lo: NaN, hi: NaN };
-    const got = Math.exp(pairs.reduce((a, p) => a + Math.log(p), 0) / pairs.length);
+    const b = meanCi(bounds);
+    const got = meanCi(pairs).mean;
     console.log(
       `   twin bound ${b.mean.toFixed(2)}x` +
         (bounds.length > 1
@@ -300,6 +300,11 @@ async function scaling(): Promise<void> {
         `; the sweep's ratio is ${((got / b.mean) * 100).toFixed(0)}% of it (goal 1.8x is ${((1.8 / b.mean) * 100).toFixed(0)}% of it)`,
     );
   }
+}
+
+/** pairedRatioCi of two or more ratios; a single ratio is its own mean, with no interval. */
+function meanCi(ratios: readonly number[]): { mean: number; lo: number; hi: number } {
+  return ratios.length > 1 ? pairedRatioCi(ratios) : { mean: ratios[0]!, lo: NaN, hi: NaN };
 }
 
 /** The module `rel` (e.g. `trials/loop`) as the scaling runs use it: compiled under dist/, or the TypeScript source. */

@@ -51,6 +51,20 @@ export function heapOffset(heap: HeapBackend, t: Info): number {
   return heap.typedArrayFromHeap(t).byteOffset;
 }
 
+/**
+ * Runs `fn` with temporary float32 buffers of the given sizes on the heap (scratch for a kernel: a SIMD module's accumulators,
+ * widened vectors), disposed afterwards whatever happens. Pass their offsets (`heapOffset`), not views, to code that allocates.
+ */
+export function withScratch<T>(heap: HeapBackend, floats: readonly number[], fn: (scratch: Info[]) => T): T {
+  const scratch: Info[] = [];
+  try {
+    for (const n of floats) scratch.push(heap.makeOutput([n], 'float32'));
+    return fn(scratch);
+  } finally {
+    for (const s of scratch) heap.disposeData(s.dataId);
+  }
+}
+
 /** The one output of a kernel that returns one. */
 export function single(out: Info | Info[]): Info {
   if (Array.isArray(out)) throw new Error('expected a single-output kernel');

@@ -13,6 +13,7 @@ import { BACKEND_NAMES, useBackend } from '../../trials/backend.js';
 import { FUSED_BATCH_NORM_GRADIENT, MEAN_GRADIENT, SUM_GRADIENT } from '../../trials/gradients.js';
 import { SeededDropout } from '../../trials/models/layers.js';
 import type { BackendName } from '../../trials/types.js';
+import { seededUniform } from '../helpers/seeded.js';
 
 test('wasm loads (SIMD build) and is the default', async () => {
   assert.is(await useBackend(), 'wasm');
@@ -84,14 +85,14 @@ async function maxDiffCpuVsWasm(f: () => tf.Tensor[]): Promise<number> {
   return max;
 }
 
-const rand = (shape: number[], seed: string): tf.Tensor => {
-  const rng = seedrandom(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(
-    Float32Array.from({ length: n }, () => rng() * 2 - 1),
+const rand = (shape: number[], seed: string): tf.Tensor =>
+  tf.tensor(
+    seededUniform(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
     shape,
   );
-};
 
 test('patched wasm matMul with transposes matches cpu (2D, fused with bias+relu, batched)', async () => {
   const d = await maxDiffCpuVsWasm(() => {

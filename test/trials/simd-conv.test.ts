@@ -4,19 +4,16 @@
  * gradient, and the fallback (the dilated-conv route of wasm-kernels.ts) for output channels not a multiple of 4.
  */
 import * as tf from '@tensorflow/tfjs';
-import seedrandom from 'seedrandom';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { useBackend } from '../../trials/backend.js';
+import { seededUniform } from '../helpers/seeded.js';
 
 type Shape4 = [number, number, number, number];
 /** [x shape, filter size, output channels, stride, padding] */
 type Case = [Shape4, number, number, number, 'same' | 'valid'];
 
-const rand = (n: number, seed: string): Float32Array => {
-  const rng = seedrandom(seed);
-  return Float32Array.from({ length: n }, () => rng() * 2 - 1);
-};
+const rand = seededUniform;
 
 /** The module's contract in plain JS: per image, float32 sums in pixel order over the taps inside the image; then over images. */
 function reference(

@@ -14,12 +14,14 @@ import { useBackend } from '../../trials/backend.js';
 import { backendMemory } from '../../trials/simd/instantiate.js';
 import { channelVector } from '../../trials/simd/channels.js';
 import { sumLeading } from '../../trials/wasm-js-kernels.js';
+import { seededUniform } from '../helpers/seeded.js';
 import { BYTES_FILE, bytesModule } from '../helpers/wat.js';
 
-const rand = (shape: number[], seed: string): Float32Array => {
-  const rng = seedrandom(seed);
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
-};
+const rand = (shape: number[], seed: string): Float32Array =>
+  seededUniform(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  );
 
 /** C = op(A) x op(B) per batch, as float32 sums over p in increasing order of float32 products (the module's contract). */
 function reference(

@@ -12,7 +12,7 @@
  * rounding.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { heapOffset, isInfo, sizeOf, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
+import { heapOffset, isInfo, sizeOf, withScratch, type HeapBackend, type Info, type KernelArgs } from '../wasm-heap.js';
 import { instantiateSimd } from './instantiate.js';
 
 /** One of channels.wat's binary functions: out = x op s over `rows` rows of `c` (byte offsets). */
@@ -87,9 +87,7 @@ function batchNorm(stock: tf.KernelFunc, norm: NormOp): tf.KernelFunc {
     if (!given.every((v) => isInfo(v) && v.dtype === 'float32' && channelVector(v, x))) return stock(args);
     const backend = args.backend as HeapBackend;
     const c = x.shape[x.shape.length - 1]!;
-    const factor = backend.makeOutput([c], 'float32');
-    const shift = backend.makeOutput([c], 'float32');
-    try {
+    return withScratch(backend, [c, c], ([factor, shift]) => {
       const out = backend.makeOutput([...x.shape], 'float32');
       {
         // Views after the last allocation of this block: a malloc may grow the heap and detach earlier views.
@@ -103,12 +101,9 @@ function batchNorm(stock: tf.KernelFunc, norm: NormOp): tf.KernelFunc {
           b[j] = of ? of[j]! : 0;
         }
       }
-      rowwise(backend, x, [mean, factor, shift], out, (xo, [mo, fo, so], oo, rows, cc) => norm(xo, mo!, fo!, so!, oo, rows, cc));
+      rowwise(backend, x, [mean, factor!, shift!], out, (xo, [mo, fo, so], oo, rows, cc) => norm(xo, mo!, fo!, so!, oo, rows, cc));
       return out;
-    } finally {
-      backend.disposeData(factor.dataId);
-      backend.disposeData(shift.dataId);
-    }
+    });
   };
 }
 
@@ -128,8 +123,7 @@ function rowwise(
   const rows = sizeOf(x.shape) / c;
   let k = Math.max(1, Math.floor(MIN_ROW / c));
   while (k > 1 && rows % k !== 0) k = Math.floor(k / 2);
-  const wide = k > 1 ? vs.map(() => backend.makeOutput([k * c], 'float32')) : [];
-  try {
+  withScratch(backend, k > 1 ? vs.map(() => k * c) : [], (wide) => {
     wide.forEach((w, i) => {
       const src = backend.typedArrayFromHeap(vs[i]!);
       const dst = backend.typedArrayFromHeap(w);
@@ -137,7 +131,5 @@ function rowwise(
     });
     const at = (t: Info): number => heapOffset(backend, t);
     fn(at(x), (k > 1 ? wide : vs).map(at), at(out), rows / k, k * c);
-  } finally {
-    for (const w of wide) backend.disposeData(w.dataId);
-  }
+  });
 }

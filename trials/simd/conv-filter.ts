@@ -6,7 +6,7 @@
  * than four forward convs of the same layer. Sums go per image, then over images (see the .wat file).
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, isInfo, type HeapBackend, type KernelArgs } from '../wasm-heap.js';
+import { heapOffset, isInfo, withScratch, type HeapBackend, type KernelArgs } from '../wasm-heap.js';
 import { simdExport } from './instantiate.js';
 
 /** conv-filter.wat's `filter(...)` (byte offsets, then sizes). */
@@ -68,13 +68,12 @@ export function simdConvFilter(fallback: tf.KernelFunc, backend: unknown): tf.Ke
     const heap = args.backend as HeapBackend;
     const dw = heap.makeOutput([filterHeight, filterWidth, inChannels, outChannels], 'float32');
     // The accumulator (n floats) and four patch rows (conv-filter.wat).
-    const acc = heap.makeOutput([n + 4 * filterHeight * filterWidth * inChannels], 'float32');
-    try {
+    withScratch(heap, [n + 4 * filterHeight * filterWidth * inChannels], ([acc]) =>
       filter(
         heapOffset(heap, x),
         heapOffset(heap, dy),
         heapOffset(heap, dw),
-        heapOffset(heap, acc),
+        heapOffset(heap, acc!),
         batchSize,
         inHeight,
         inWidth,
@@ -88,10 +87,8 @@ export function simdConvFilter(fallback: tf.KernelFunc, backend: unknown): tf.Ke
         info.strideWidth,
         info.padInfo.top,
         info.padInfo.left,
-      );
-    } finally {
-      heap.disposeData(acc.dataId);
-    }
+      ),
+    );
     return dw;
   };
 }

@@ -3,7 +3,7 @@
  * wasm-js-kernels.ts's `sumLeading`, bit for bit, eight columns at a time, for widths that are a multiple of 4. The JS loop
  * was ~4-5% of a sweep's worker time (bias gradients, batch-norm moments); other widths keep it.
  */
-import { heapOffset, sizeOf, type HeapBackend, type Info } from '../wasm-heap.js';
+import { heapOffset, sizeOf, withScratch, type HeapBackend, type Info } from '../wasm-heap.js';
 import type { LeadingSum } from '../wasm-js-kernels.js';
 import { simdExport } from './instantiate.js';
 
@@ -18,12 +18,9 @@ export function simdLeadingSum(backend: unknown): LeadingSum | undefined {
     if (c === 0 || c % 4 !== 0) return false;
     const rows = sizeOf(x.shape) / c;
     // c doubles of scratch: the running sums (sum.wat)
-    const acc = heap.makeOutput([2 * c], 'float32');
-    try {
-      leading(heapOffset(heap, x), rows, c, heapOffset(heap, acc), heapOffset(heap, out), mean ? rows : 1);
-    } finally {
-      heap.disposeData(acc.dataId);
-    }
+    withScratch(heap, [2 * c], ([acc]) =>
+      leading(heapOffset(heap, x), rows, c, heapOffset(heap, acc!), heapOffset(heap, out), mean ? rows : 1),
+    );
     return true;
   };
 }
