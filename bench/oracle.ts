@@ -127,27 +127,49 @@ export interface TwinRun {
   readonly twin: number;
   /** 2 x alone / twin: how much work per second two threads gave against one on this work, this machine, this minute. */
   readonly bound: number;
+  /**
+   * With `halves`: each half's wall time in a fresh thread of its own, the halves one after the other (no concurrency), and
+   * what follows from them and the twin.
+   */
+  readonly split?: {
+    readonly halves: readonly number[];
+    /** sum of halves - alone: what the second thread's start-up (module load, backend, V8 compiling the same code again) cost. */
+    readonly startup: number;
+    /**
+     * 2 x alone / ((sum of halves) x twin / alone): the best ratio two workers can give on these trials here, split perfectly
+     * evenly, each paying its own start-up, and costing each other what the twin's two threads did.
+     */
+    readonly bound: number;
+  };
 }
 
 /**
  * The machine's own scaling on the sweep's work, with nothing of tunekit's scheduling in it: one bare thread runs every trial
  * in order, then two threads each run every trial, in the same order, at the same time. Both lanes are the same work, so no
  * split can balance them better and no trial runs alone at the end; what separates 2 x alone / twin from 2 is what two
- * trainings cost each other (shared caches, memory bandwidth, the hypervisor, other tenants) and each thread's own start-up.
- * No scheduler can give the sweep more than this ratio, up to the minute-to-minute drift, so it is the baseline the sweep's
- * scaling ratio is read against. `twinFirst` reverses the two runs (ABBA order over repeats).
+ * trainings cost each other (shared caches and memory bandwidth, the hypervisor, other tenants). Each thread pays its own
+ * start-up here against twice the work, so that cost is halved in this bound against a sweep, whose two workers each pay it
+ * for half the work. `halves` (a split of the trials into two lanes) measures that cost too: each lane alone in a fresh
+ * thread, one after the other; the split bound adds it. `twinFirst` reverses the runs (ABBA order over repeats).
  */
 export async function runTwin(
   trials: readonly OracleTrial[],
   data: unknown,
   modules: { readonly loop: string; readonly diagnostics: string },
   twinFirst: boolean,
+  halves?: readonly (readonly OracleTrial[])[],
 ): Promise<TwinRun> {
   let alone = 0;
   let twin = 0;
-  for (const step of twinFirst ? ['twin', 'alone'] : ['alone', 'twin']) {
+  const halfWalls: number[] = [];
+  const steps = ['alone', ...(halves ? ['halves'] : []), 'twin'];
+  for (const step of twinFirst ? steps.reverse() : steps) {
     if (step === 'alone') alone = (await runOracle([trials], data, modules)).wall;
-    else twin = (await runOracle([trials, trials], data, modules)).wall;
+    else if (step === 'twin') twin = (await runOracle([trials, trials], data, modules)).wall;
+    else for (const lane of halves!) halfWalls.push((await runOracle([lane], data, modules)).wall);
   }
-  return { alone, twin, bound: (2 * alone) / twin };
+  const bound = (2 * alone) / twin;
+  if (!halves) return { alone, twin, bound };
+  const both = halfWalls.reduce((a, b) => a + b, 0);
+  return { alone, twin, bound, split: { halves: halfWalls, startup: both - alone, bound: (2 * alone * alone) / (both * twin) } };
 }
