@@ -312,26 +312,24 @@ async function scaling(): Promise<void> {
     );
   }
   if (bounds.length > 0) {
-    // The twin's bound next to the goal: a sweep ratio can only reach the goal where the machine's own bound is above it.
-    const b = meanCi(bounds);
+    // The bounds next to the goal: a sweep ratio can only reach the goal where the machine's own bound is above it. The
+    // split bound adds what the twin halves away: each of the sweep's two workers starts up for half the work.
     const got = meanCi(pairs).mean;
-    console.log(
-      `   twin bound ${b.mean.toFixed(2)}x` +
-        (bounds.length > 1
-          ? `, 95% interval ${b.lo.toFixed(2)}x-${b.hi.toFixed(2)}x, per pair ${bounds.map((x) => x.toFixed(2)).join(' ')}`
-          : '') +
-        `; the sweep's ratio is ${((got / b.mean) * 100).toFixed(0)}% of it (goal 1.8x is ${((1.8 / b.mean) * 100).toFixed(0)}% of it)`,
-    );
-    // The split bound adds what the twin halves away: each of the sweep's two workers starts up for half the work.
-    const s = meanCi(splitBounds);
-    console.log(
-      `   split bound (twin's contention, each worker's start-up, perfect balance) ${s.mean.toFixed(2)}x` +
-        (splitBounds.length > 1
-          ? `, 95% interval ${s.lo.toFixed(2)}x-${s.hi.toFixed(2)}x, per pair ${splitBounds.map((x) => x.toFixed(2)).join(' ')}`
-          : '') +
-        `; the sweep's ratio is ${((got / s.mean) * 100).toFixed(0)}% of it (goal 1.8x is ${((1.8 / s.mean) * 100).toFixed(0)}% of it)`,
-    );
+    printBound('twin bound', bounds, got);
+    printBound("split bound (twin's contention, each worker's start-up, perfect balance)", splitBounds, got);
   }
+}
+
+/** One bound's line: its mean over the pairs (with a 95% interval and the pairs when more than one), the sweep and the goal against it. */
+function printBound(name: string, values: readonly number[], got: number): void {
+  const b = meanCi(values);
+  console.log(
+    `   ${name} ${b.mean.toFixed(2)}x` +
+      (values.length > 1
+        ? `, 95% interval ${b.lo.toFixed(2)}x-${b.hi.toFixed(2)}x, per pair ${values.map((x) => x.toFixed(2)).join(' ')}`
+        : '') +
+      `; the sweep's ratio is ${((got / b.mean) * 100).toFixed(0)}% of it (goal 1.8x is ${((1.8 / b.mean) * 100).toFixed(0)}% of it)`,
+  );
 }
 
 /** pairedRatioCi of two or more ratios; a single ratio is its own mean, with no interval. */
